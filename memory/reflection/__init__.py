@@ -1,0 +1,1 @@
+"""Memory the agent writes about itself: playbooks, rules, reflections, critique trees."""

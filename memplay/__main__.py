@@ -1,0 +1,5 @@
+"""``python -m memplay`` runs the CLI."""
+
+from memplay.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Shared record types: one step, one trajectory, one episode result.
+
+They are pydantic models so they validate on the way in and serialise to plain JSON on the
+way out (run directories store them as JSONL)::
+
+    >>> from memplay.types import Step, Trajectory
+    >>> t = Trajectory(env_id="FrozenLake-4x4-v0", goal="reach G")
+    >>> t.steps.append(Step(observation="S...", action="right", reward=0.0))
+    >>> t.actions
+    ['right']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Step", "Trajectory", "EpisodeResult"]
+
+
+class Step(BaseModel):
+    """One decision: what the agent saw, what it did, and what came back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    observation: str = Field(description="Observation the action was chosen from.")
+    action: str = Field(description="Action text sent to the environment.")
+    reward: float = Field(default=0.0, description="Reward returned by env.step.")
+    admissible_actions: list[str] = Field(default_factory=list, description="Choices offered.")
+    thought: str | None = Field(default=None, description="Optional reasoning text.")
+    info: dict[str, Any] = Field(default_factory=dict, description="Free per-step extras.")
+
+    def to_message(self) -> list[dict[str, str]]:
+        """Render as chat messages: the observation from the user, the action from the agent.
+
+        >>> Step(observation="You see a door.", action="open door").to_message()[1]
+        {'role': 'assistant', 'content': 'open door'}
+        """
+        return [
+            {"role": "user", "content": self.observation},
+            {"role": "assistant", "content": self.action},
+        ]
+
+
+class Trajectory(BaseModel):
+    """A whole episode as a list of steps, with its goal and outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env_id: str
+    goal: str = ""
+    seed: int | None = None
+    steps: list[Step] = Field(default_factory=list)
+    success: bool = False
+    total_reward: float = 0.0
+
+    @property
+    def actions(self) -> list[str]:
+        """The actions taken, in order."""
+        return [s.action for s in self.steps]
+
+    def to_messages(self, system: str | None = None) -> list[dict[str, str]]:
+        """Render as a chat transcript (system, goal, then user/assistant turns).
+
+        >>> Trajectory(env_id="x", goal="win").to_messages()[0]["content"]
+        'Goal: win'
+        """
+        messages = [{"role": "system", "content": system}] if system else []
+        messages.append({"role": "user", "content": f"Goal: {self.goal}"})
+        for step in self.steps:
+            messages.extend(step.to_message())
+        return messages
+
+
+class EpisodeResult(BaseModel):
+    """The per-episode record a runner writes to ``episodes.jsonl``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    episode: int = Field(ge=0, description="Index of the episode in the run.")
+    epoch: int = Field(default=0, ge=0, description="Pass over the task set this belongs to.")
+    task: str = Field(default="", description="Task identifier (seed, game file, level).")
+    env_id: str
+    seed: int | None = None
+    success: bool
+    reward: float
+    steps: int = Field(ge=0)
+    invalid_actions: int = Field(default=0, ge=0)
+    memories_used: list[str] = Field(default_factory=list)
+    llm_faults: int = Field(default=0, ge=0)
+    errored: bool = Field(default=False, description="True when the env or LLM crashed.")
+    error: str | None = None
+    seconds: float = Field(default=0.0, ge=0.0)
