@@ -1,0 +1,119 @@
+"""The ``memplay`` command line: a small registry of subcommands on argparse.
+
+Each subcommand is a :class:`Command` subclass in ``memplay/commands/<name>.py``, listed
+by string entry point in :data:`COMMANDS`. Command modules keep their imports light (torch,
+FAISS and friends are imported inside ``run``) so ``memplay --help`` answers at once.
+
+    >>> main(["--version"])  # doctest: +SKIP
+    memplay 0.1.0
+    0
+
+Errors that memplay raises on purpose (:class:`~memplay.errors.MemplayError`) print as one
+line on stderr with exit status 2; set ``MEMPLAY_DEBUG=1`` to see the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar
+
+from memplay._version import __version__
+from memplay.errors import MemplayError
+
+__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+
+# name -> "module:Class". Adding a subcommand is one line here plus one module.
+COMMANDS: dict[str, str] = {
+    "envs": "memplay.commands.envs:EnvsCommand",
+    "run": "memplay.commands.run:RunCommand",
+    "eval": "memplay.commands.run:EvalCommand",
+    "demo": "memplay.commands.demo:DemoCommand",
+    "inspect": "memplay.commands.inspect:InspectCommand",
+    "export": "memplay.commands.archive:ExportCommand",
+    "import": "memplay.commands.archive:ImportCommand",
+    "train": "memplay.commands.train:TrainCommand",
+}
+
+
+class Command(ABC):
+    """One ``memplay`` subcommand.
+
+    Subclasses set ``help`` (one line for ``memplay --help``), add their options in
+    :meth:`add_arguments` and do the work in :meth:`run`, returning the exit status.
+
+    >>> class Hello(Command):
+    ...     help = "say hello"
+    ...     def add_arguments(self, parser): parser.add_argument("--name", default="world")
+    ...     def run(self, args): print(f"hello {args.name}"); return 0
+    """
+
+    help: ClassVar[str] = ""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:  # noqa: B027
+        """Add this command's options (none by default)."""
+
+    @abstractmethod
+    def run(self, args: argparse.Namespace) -> int:
+        """Do the work; return the process exit status."""
+
+
+def _load_command(name: str) -> Command | None:
+    """Instantiate a registered command; None when its module is not installed yet."""
+    module_name, class_name = COMMANDS[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    command = getattr(module, class_name)()
+    if not isinstance(command, Command):
+        raise TypeError(f"{COMMANDS[name]} is not a memplay.cli.Command")
+    return command
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+    """Build the argument parser and return it with the loaded commands.
+
+    >>> parser, commands = build_parser()
+    >>> "envs" in commands
+    True
+    """
+    parser = argparse.ArgumentParser(
+        prog="memplay",
+        description="LLM agents that get better by themselves while the model stays frozen.",
+    )
+    parser.add_argument("--version", action="version", version=f"memplay {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands: dict[str, Command] = {}
+    for name in COMMANDS:
+        command = _load_command(name)
+        if command is None:
+            continue
+        commands[name] = command
+        command.add_arguments(sub.add_parser(name, help=command.help, description=command.help))
+    return parser, commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``memplay`` console script and ``python -m memplay``."""
+    parser, commands = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return commands[args.command].run(args)
+    except MemplayError as exc:
+        if os.environ.get("MEMPLAY_DEBUG"):
+            raise
+        print(f"memplay {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"memplay {args.command}: interrupted; saved progress is kept", file=sys.stderr)
+        return 130
