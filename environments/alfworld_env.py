@@ -1,0 +1,231 @@
+"""ALFWorld (text household tasks) behind the memplay contract, over ``alfworld==0.4.2``.
+
+Game files are collected by alfworld's own ``AlfredTWEnv`` (same splits, task-type filter and
+solvable check as the papers); each episode then runs one game in the TextWorld environment
+that ``AlfredTWEnv.init_env`` builds for a batch of one (same ``AlfredDemangler`` and
+``AlfredInfos`` wrappers), so the game is chosen by us: by index, task type or reset seed.
+alfworld is imported lazily, so the rest of memplay works without it.
+
+Data: ``$ALFWORLD_DATA`` (or ``data_dir=``) must contain ``json_2.1.1/<split>``.
+
+    >>> env = ALFWorldEnv(split="eval_in_distribution")       # doctest: +SKIP
+    >>> obs, info = env.reset(seed=0)                          # doctest: +SKIP
+    >>> info["task_type"] in TASK_TYPES                        # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from memplay.environments.core import Outcome, TextEnv
+
+from memplay.errors import ConfigError, DataNotFound
+
+__all__ = ["SPLITS", "TASK_TYPES", "ALFWorldEnv", "alfworld_data_dir", "read_walkthrough"]
+
+TASK_TYPES = ("pick_and_place_simple", "look_at_obj_in_light", "pick_clean_then_place_in_recep",
+              "pick_heat_then_place_in_recep", "pick_cool_then_place_in_recep",
+              "pick_two_obj_and_place")
+SPLITS = {"train": "train", "eval_in_distribution": "valid_seen", "valid_seen": "valid_seen",
+          "eval_out_of_distribution": "valid_unseen", "valid_unseen": "valid_unseen"}
+_GET_DATA = ("get the data with `pip install alfworld==0.4.2 && alfworld-download` (needs "
+             "internet) or unpack an offline copy, then set ALFWORLD_DATA to the folder that "
+             "contains json_2.1.1")
+_TASK_RE = re.compile(r"Your task is to:\s*(.+)")
+
+
+def alfworld_data_dir(data_dir: str | os.PathLike[str] | None = None, split: str = "train") -> Path:
+    """The ALFWorld data folder (``data_dir`` or ``$ALFWORLD_DATA``), checked for ``split``.
+
+        >>> alfworld_data_dir("/nonexistent", "train")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        memplay.errors.DataNotFound: ALFWorld data not found: ...
+    """
+    if split not in SPLITS:
+        raise ConfigError(f"split={split!r} is unknown; use 'train' or 'eval_in_distribution'")
+    root = data_dir if data_dir is not None else os.environ.get("ALFWORLD_DATA")
+    if not root:
+        raise DataNotFound(f"ALFWorld data not found: ALFWORLD_DATA is not set; {_GET_DATA}")
+    folder = Path(root) / "json_2.1.1" / SPLITS[split]
+    if not folder.is_dir():
+        raise DataNotFound(f"ALFWorld data not found: {str(folder)!r} does not exist "
+                           f"(split {split!r}); {_GET_DATA}")
+    return Path(root)
+
+
+def read_walkthrough(game_file: str | os.PathLike[str]) -> list[str]:
+    """The stored solution of a game (``walkthrough`` inside ``game.tw-pddl``).
+
+        >>> read_walkthrough("missing.tw-pddl")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        memplay.errors.DataNotFound: ...
+    """
+    path = Path(game_file)
+    if not path.is_file():
+        raise DataNotFound(f"ALFWorld game file {str(path)!r} does not exist; {_GET_DATA}")
+    return list(json.loads(path.read_text(encoding="utf-8")).get("walkthrough", []))
+
+
+def _alfworld_config(root: Path, task_ids: tuple[int, ...]) -> dict[str, Any]:
+    base = root / "json_2.1.1"
+    return {
+        "env": {"type": "AlfredTWEnv", "goal_desc_human_anns_prob": 0.0,
+                "domain_randomization": False, "task_types": list(task_ids),
+                "expert_type": "handcoded"},
+        "dataset": {"data_path": str(base / "train"), "eval_id_data_path": str(base / "valid_seen"),
+                    "eval_ood_data_path": str(base / "valid_unseen"),
+                    "num_train_games": -1, "num_eval_games": -1},
+        "general": {"training_method": "dagger"},
+        "dagger": {"training": {"max_nb_steps_per_episode": 50}},
+    }
+
+
+@lru_cache(maxsize=8)
+def collect_games(root: str, split: str, task_types: tuple[str, ...]) -> tuple[str, ...]:
+    """Game files of a split, filtered by task type, via ``AlfredTWEnv`` (cached per process).
+
+        >>> collect_games("/data/alfworld", "eval_in_distribution", TASK_TYPES)  # doctest: +SKIP
+    """
+    os.environ.setdefault("ALFWORLD_DATA", root)  # else importing alfworld writes to ~/.cache
+    from alfworld.agents.environment.alfred_tw_env import AlfredTWEnv
+
+    ids = tuple(TASK_TYPES.index(t) + 1 for t in task_types)
+    train_eval = {"valid_seen": "eval_in_distribution", "valid_unseen":
+                  "eval_out_of_distribution"}.get(SPLITS[split], "train")
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        files = AlfredTWEnv(_alfworld_config(Path(root), ids), train_eval=train_eval).game_files
+    return tuple(sorted(files))
+
+
+def _task_type_of(game_file: str) -> str:
+    # trial folders are named <task_type>-<Object>-<Movable>-<Parent>-<scene>/trial_...
+    name = Path(game_file).parent.parent.name
+    return next((t for t in TASK_TYPES if name.startswith(t + "-")), "unknown")
+
+
+class ALFWorldEnv(TextEnv):
+    """One ALFWorld game per episode; reward 1 when the task is done.
+
+    Args:
+        split: "train" or "eval_in_distribution" (alias "valid_seen").
+        task_types: Keep only these task types (names from ``TASK_TYPES``).
+        game: Always play this game (index into ``games``) unless reset options say otherwise.
+        data_dir: Folder containing ``json_2.1.1`` (default ``$ALFWORLD_DATA``).
+
+    ``reset(options={"game": i})`` picks game ``i`` (or a game-file path);
+    ``options={"task_type": name}`` draws among that type; otherwise the seed draws a game.
+
+        >>> env = ALFWorldEnv(data_dir="/nowhere")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        memplay.errors.DataNotFound: ALFWorld data not found: ...
+    """
+
+    def __init__(self, split: str = "eval_in_distribution",
+                 task_types: list[str] | tuple[str, ...] | None = None,
+                 game: int | None = None, data_dir: str | None = None) -> None:
+        super().__init__()
+        self.root = alfworld_data_dir(data_dir, split)
+        types = tuple(task_types) if task_types is not None else TASK_TYPES
+        unknown = [t for t in types if t not in TASK_TYPES]
+        if unknown or not types:
+            raise ConfigError(f"task_types={list(types)!r}: unknown {unknown}; use names from "
+                              f"{list(TASK_TYPES)}")
+        self.split = split
+        self.games = collect_games(str(self.root), split, types)
+        if not self.games:
+            raise DataNotFound(f"no ALFWorld games of types {list(types)} in split {split!r} "
+                               f"under {str(self.root)!r}; {_GET_DATA}")
+        self.fixed_game = None if game is None else self._game_index(game)
+        self._tw: Any = None
+        self._tw_file: str | None = None
+        self.game_file = self.games[0]
+        self._last = ""
+        self._goal_text = "Complete the household task."
+        self._state: Any = None
+
+    def _game_index(self, game: object) -> int:
+        if isinstance(game, bool) or not isinstance(game, int) or not 0 <= game < len(self.games):
+            raise ConfigError(f"game={game!r} is not a game index; use 0..{len(self.games) - 1}")
+        return game
+
+    def walkthrough(self) -> list[str]:
+        """The stored solution of the current game.
+
+            >>> env.walkthrough()[:1]  # doctest: +SKIP
+            ['go to desk 1']
+        """
+        return read_walkthrough(self.game_file)
+
+    def _pick(self, options: dict[str, Any]) -> str:
+        choice = options.get("game", self.fixed_game)
+        if isinstance(choice, str):
+            if choice not in self.games:
+                raise ConfigError(f"options['game']={choice!r} is not a game file of split "
+                                  f"{self.split!r}; pass an index or one of env.games")
+            return choice
+        if choice is not None:
+            return self.games[self._game_index(choice)]
+        pool = list(self.games)
+        if "task_type" in options:
+            pool = [g for g in pool if _task_type_of(g) == options["task_type"]]
+            if not pool:
+                raise ConfigError(f"options['task_type']={options['task_type']!r} matches no "
+                                  f"game; use one of {list(TASK_TYPES)}")
+        return pool[int(self.np_random.integers(len(pool)))]
+
+    def _reset_game(self, options: dict[str, Any]) -> str:
+        self.game_file = self._pick(options)
+        if self._tw is None or self._tw_file != self.game_file:
+            self._start(self.game_file)
+        self._state = self._tw.reset()
+        self._last = self._state.feedback.split("-= Welcome to TextWorld, ALFRED! =-")[-1].strip()
+        # the task is stated once, in the first observation: keep it as the goal
+        match = _TASK_RE.search(self._last)
+        self._goal_text = match.group(1).strip().rstrip(".") if match else "Complete the task."
+        return self._last
+
+    def _start(self, game_file: str) -> None:
+        import textworld
+        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
+
+        self.close()
+        request = textworld.EnvInfos(won=True, admissible_commands=True, extras=["gamefile"])
+        self._tw = textworld.start(game_file, request,
+                                   wrappers=[AlfredDemangler(shuffle=False), AlfredInfos])
+        self._tw_file = game_file
+
+    def _apply(self, action: str) -> Outcome:
+        self._state, _, _ = self._tw.step(action)
+        self._last = str(self._state.feedback).strip()
+        won = bool(self._state.won)
+        return Outcome("", 1.0 if won else 0.0, won, won)
+
+    def _observe(self) -> str:
+        return self._last
+
+    def _goal(self) -> str:
+        return self._goal_text
+
+    def _admissible(self) -> list[str]:
+        return list(self._state.admissible_commands) if self._state is not None else []
+
+    def _extra_info(self) -> dict[str, Any]:
+        return {"task_type": _task_type_of(self.game_file), "game_file": self.game_file,
+                "won": bool(self._state.won) if self._state is not None else False}
+
+    def close(self) -> None:
+        """Close the TextWorld game (it is restarted on the next reset)."""
+        if self._tw is not None:
+            self._tw.close()
+        self._tw, self._tw_file = None, None

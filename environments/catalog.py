@@ -1,0 +1,36 @@
+"""The built-in environment ids (registered when ``memplay.environments`` is imported).
+
+Step limits are sized to a few times the optimum, so that a small model's episodes stay short:
+4x4 FrozenLake needs 6 moves and gets 30, 8x8 needs 14 and gets 100.
+
+    >>> from memplay.environments import list_envs
+    >>> "Sokoban-v0" in list_envs()
+    True
+"""
+
+from __future__ import annotations
+
+from memplay.environments.registry import register
+
+__all__ = ["register_builtin_envs"]
+
+_PKG = "memplay.environments"
+
+
+def register_builtin_envs() -> None:
+    """Register every built-in id (idempotent).
+
+    >>> register_builtin_envs()
+    """
+    lake = f"{_PKG}.frozenlake:FrozenLakeEnv"
+    register("FrozenLake-4x4-v0", lake, 30, {"map_name": "4x4", "is_slippery": False})
+    register("FrozenLake-8x8-v0", lake, 100, {"map_name": "8x8", "is_slippery": False})
+    register("FrozenLakeSlippery-4x4-v0", lake, 100, {"map_name": "4x4", "is_slippery": True})
+    register("FrozenLakeSlippery-8x8-v0", lake, 200, {"map_name": "8x8", "is_slippery": True})
+    register("FrozenLake-random-v0", lake, 30, {"random_map": True, "size": 4})
+    register("Sokoban-v0", f"{_PKG}.sokoban:SokobanEnv", 60, {"generate": False})
+    register("Sokoban-gen-v0", f"{_PKG}.sokoban:SokobanEnv", 60, {"generate": True})
+    register("Minesweeper-v0", f"{_PKG}.minesweeper:MinesweeperEnv", 60, {})
+    register("TicTacToe-v0", f"{_PKG}.tictactoe:TicTacToeEnv", 20, {})
+    register("KuhnPoker-v0", f"{_PKG}.kuhn:KuhnPokerEnv", 10, {})
+    register("ALFWorld-v0", f"{_PKG}.alfworld_env:ALFWorldEnv", 50, {})

@@ -1,0 +1,134 @@
+"""Sokoban as a text game: push every box onto a target.
+
+Levels come from the bundled easy set (chosen by the reset seed, or ``options={"level": i}``)
+or from the seeded generator (``generate=True``), which only emits solvable levels. Rewards:
++0.1 when a box lands on a target, -0.1 when one leaves it, 1.0 when the level is solved.
+Admissible actions are the moves that change something; walking into a wall is invalid.
+
+    >>> env = SokobanEnv(level=0)
+    >>> obs, info = env.reset(seed=0)
+    >>> env.solution()
+    ['right']
+    >>> env.step("right")[1:3]
+    (1.0, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memplay.environments.core import Outcome, TextEnv
+from memplay.environments.sokoban_gen import check_generator_args, generate_level
+from memplay.environments.sokoban_level import MOVES, SokobanLevel, load_levels
+from memplay.environments.sokoban_solver import is_corner_deadlock, push, solve
+
+from memplay.errors import ConfigError
+
+__all__ = ["SokobanEnv"]
+
+_LEGEND = ("Legend: # wall, - floor, @ you, + you on a target, $ box, . target, "
+           "* box on a target.")
+
+
+class SokobanEnv(TextEnv):
+    """Push all boxes onto targets by moving up, down, left or right.
+
+    Args:
+        generate: Draw a fresh solvable level at each reset instead of a bundled one.
+        level: Always play this bundled level index (default: chosen by the reset seed).
+        levels_file: JSON file of levels to use instead of the bundled set.
+        height, width, num_boxes, max_walls: Generator settings (``generate=True``).
+        end_on_deadlock: End the episode (unsolved) once a box is stuck in a corner.
+
+        >>> env = SokobanEnv(generate=True, num_boxes=1)
+        >>> obs, info = env.reset(seed=4)
+        >>> info["optimal_steps"] == len(env.solution())
+        True
+    """
+
+    def __init__(self, generate: bool = False, level: int | None = None,
+                 levels_file: str | None = None, height: int = 7, width: int = 7,
+                 num_boxes: int = 2, max_walls: int = 3, end_on_deadlock: bool = True) -> None:
+        super().__init__()
+        self.levels = load_levels(levels_file)
+        self._check_index(level)
+        self.generate, self.fixed_level = bool(generate), level
+        self.gen_args = {"height": height, "width": width, "num_boxes": num_boxes,
+                         "max_walls": max_walls}
+        check_generator_args(height, width, num_boxes, max_walls)
+        self.end_on_deadlock = bool(end_on_deadlock)
+        self.level: SokobanLevel = self.levels[level or 0]
+        self.player, self.boxes = self.level.player, self.level.boxes
+        self._optimal: int | None = None
+
+    def _check_index(self, index: object) -> None:
+        if index is None:
+            return
+        if isinstance(index, bool) or not isinstance(index, int) \
+                or not 0 <= index < len(self.levels):
+            raise ConfigError(f"level={index!r} is not a level index; use 0..{len(self.levels) - 1}"
+                              " or None")
+
+    def solution(self) -> list[str] | None:
+        """Shortest move list from the current state (None if the level is lost).
+
+        >>> env = SokobanEnv(level=1); _ = env.reset(seed=0); len(env.solution())
+        5
+        """
+        return solve(self.level, (self.player, self.boxes))
+
+    def action_vocabulary(self) -> list[str]:
+        """The four moves (all of them, even those blocked now)."""
+        return list(MOVES)
+
+    def _reset_game(self, options: dict[str, Any]) -> str:
+        index = options.get("level", self.fixed_level)
+        self._check_index(index)
+        if self.generate and index is None:
+            self.level = generate_level(self.np_random, **self.gen_args)
+        else:
+            pick = int(self.np_random.integers(len(self.levels))) if index is None else index
+            self.level = self.levels[pick]
+        self.player, self.boxes = self.level.player, self.level.boxes
+        path = self.solution()
+        self._optimal = None if path is None else len(path)
+        return f"Sokoban level {self.level.name}.\n{self._observe()}"
+
+    def _apply(self, action: str) -> Outcome:
+        moved = push(self.level, (self.player, self.boxes), action)
+        if moved is None:  # _parse only lets through moves that push() accepts
+            raise ConfigError(f"move {action!r} is blocked; this is a bug in SokobanEnv._parse")
+        before = len(self.boxes & self.level.targets)
+        pushed = moved[1] != self.boxes
+        self.player, self.boxes = moved
+        gained = len(self.boxes & self.level.targets) - before
+        if self.boxes == self.level.targets:
+            return Outcome(f"You pushed a box {action}. Every box is on a target: solved!",
+                           1.0, True, True)
+        message = f"You pushed a box {action}." if pushed else f"You moved {action}."
+        if self.end_on_deadlock and is_corner_deadlock(self.level, self.boxes):
+            return Outcome(f"{message} A box is stuck in a corner off target; the level can no "
+                           "longer be solved. Game over.", 0.1 * gained, True, False)
+        return Outcome(message, 0.1 * gained)
+
+    def _parse(self, text: str) -> str | None:
+        text = text.removeprefix("move ").removeprefix("go ").removeprefix("push ")
+        return text if text in self._admissible() else None
+
+    def _admissible(self) -> list[str]:
+        state = (self.player, self.boxes)
+        return [m for m in MOVES if push(self.level, state, m) is not None]
+
+    def _observe(self) -> str:
+        done = len(self.boxes & self.level.targets)
+        return (f"{self.level.render(self.boxes, self.player)}\n{_LEGEND}\n"
+                f"You are at row {self.player[0]}, column {self.player[1]}. "
+                f"Boxes on targets: {done} of {len(self.level.targets)}.")
+
+    def _goal(self) -> str:
+        return ("Push every box ($) onto a target (.) by moving up, down, left or right. "
+                "You can push one box at a time and cannot pull boxes.")
+
+    def _extra_info(self) -> dict[str, Any]:
+        return {"optimal_steps": self._optimal, "level": self.level.name,
+                "deadlock": is_corner_deadlock(self.level, self.boxes)}

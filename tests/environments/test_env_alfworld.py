@@ -1,0 +1,106 @@
+"""ALFWorld adapter: walkthrough replays win, game selection, goal parsing, missing data."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from memplay.environments import make
+from memplay.environments.alfworld_env import (
+    TASK_TYPES,
+    ALFWorldEnv,
+    alfworld_data_dir,
+    read_walkthrough,
+)
+
+from memplay.errors import ConfigError, DataNotFound
+
+_REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"
+
+
+def _data() -> str:
+    if os.environ.get("ALFWORLD_DATA"):
+        return os.environ["ALFWORLD_DATA"]
+    if (_REPO_DATA / "json_2.1.1").is_dir():
+        return str(_REPO_DATA)
+    pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
+
+
+def _need_alfworld() -> str:
+    # find_spec, not importorskip: importing alfworld without ALFWORLD_DATA writes ~/.cache
+    if importlib.util.find_spec("alfworld") is None:
+        pytest.skip("alfworld is not installed (pip install alfworld==0.4.2 pyyaml)")
+    return _data()
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[ALFWorldEnv]:
+    environment = ALFWorldEnv(split="eval_in_distribution", data_dir=_need_alfworld())
+    yield environment
+    environment.close()
+
+
+def test_missing_data_folder_says_how_to_get_it(tmp_path: Path) -> None:
+    with pytest.raises(DataNotFound, match="alfworld-download"):
+        make("ALFWorld-v0", data_dir=str(tmp_path))
+    with pytest.raises(DataNotFound, match="ALFWORLD_DATA"):
+        alfworld_data_dir(str(tmp_path / "nothing"), "train")
+    with pytest.raises(ConfigError, match="split"):
+        alfworld_data_dir(str(tmp_path), "test_unseen")
+    with pytest.raises(DataNotFound):
+        read_walkthrough(tmp_path / "game.tw-pddl")
+
+
+def test_unset_alfworld_data_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALFWORLD_DATA", raising=False)
+    with pytest.raises(DataNotFound, match="ALFWORLD_DATA is not set"):
+        alfworld_data_dir(None, "train")
+
+
+@pytest.mark.alfworld
+def test_twenty_valid_seen_walkthroughs_win(env: ALFWorldEnv) -> None:
+    assert len(env.games) >= 20
+    seen_types = set()
+    for index in range(0, len(env.games), len(env.games) // 20)[:20]:
+        obs, info = env.reset(options={"game": index})
+        assert info["goal"] and info["goal"].lower() in obs.lower()
+        seen_types.add(info["task_type"])
+        for action in env.walkthrough():
+            assert action in info["admissible_actions"], (index, action)
+            obs, reward, terminated, _, info = env.step(action)
+        assert (reward, terminated, info["success"], info["won"]) == (1.0, True, True, True)
+    assert seen_types <= set(TASK_TYPES) and len(seen_types) >= 4
+
+
+@pytest.mark.alfworld
+def test_game_selection_by_seed_task_type_and_path(env: ALFWorldEnv) -> None:
+    _, first = env.reset(seed=3)
+    _, again = env.reset(seed=3)
+    assert first["game_file"] == again["game_file"]
+    _, info = env.reset(seed=0, options={"task_type": "pick_two_obj_and_place"})
+    assert info["task_type"] == "pick_two_obj_and_place"
+    _, info = env.reset(options={"game": env.games[5]})
+    assert info["game_file"] == env.games[5]
+    with pytest.raises(ConfigError, match="task_type"):
+        env.reset(options={"task_type": "juggle"})
+    with pytest.raises(ConfigError, match="game"):
+        env.reset(options={"game": 10_000})
+
+
+@pytest.mark.alfworld
+def test_invalid_command_changes_nothing(env: ALFWorldEnv) -> None:
+    obs, info = env.reset(options={"game": 0})
+    obs, reward, terminated, _, info = env.step("fly to the moon")
+    assert obs.startswith("Nothing happens") and not terminated and reward == 0.0
+    assert info["invalid_actions"] == 1 and info["admissible_actions"]
+
+
+@pytest.mark.alfworld
+def test_task_type_filter() -> None:
+    env = ALFWorldEnv(task_types=["look_at_obj_in_light"], data_dir=_need_alfworld())
+    assert env.games and all("look_at_obj_in_light" in g for g in env.games)
+    with pytest.raises(ConfigError, match="task_types"):
+        ALFWorldEnv(task_types=["dance"], data_dir=_data())
