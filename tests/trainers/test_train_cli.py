@@ -1,0 +1,82 @@
+"""Options of ``memplay train`` built from the config dataclasses (no model needed)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memplay.errors import ConfigError
+from memplay.trainers import loop
+from memplay.trainers.cli_options import add_train_arguments, config_from_args, run_train
+from memplay.trainers.dpo_config import DPOConfig
+from memplay.trainers.result import TrainResult
+from memplay.trainers.sft_config import SFTConfig
+from memplay.trainers.version import ModelVersion
+from memplay.types import Step, Trajectory
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    return parser.parse_args(["runs/x", *argv])
+
+
+def test_every_config_field_has_an_option() -> None:
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    flags = {opt for action in parser._actions for opt in action.option_strings}
+    for cls in (SFTConfig, DPOConfig):
+        for f in dataclasses.fields(cls):
+            if f.name == "output_dir":
+                assert "--output-dir" not in flags  # the round picks models/vN itself
+                continue
+            assert "--" + f.name.replace("_", "-") in flags
+
+
+def test_unset_options_keep_each_methods_defaults() -> None:
+    assert config_from_args(parse()) == SFTConfig()
+    assert config_from_args(parse("--method", "dpo")) == DPOConfig()
+
+
+def test_options_convert_to_field_types() -> None:
+    config = config_from_args(parse("--no-use-lora", "--max-steps", "7", "--learning-rate",
+                                    "0.001", "--lora-target-modules", "q_proj", "v_proj"))
+    assert isinstance(config, SFTConfig)
+    assert (config.use_lora, config.max_steps, config.learning_rate) == (False, 7, 0.001)
+    assert config.lora_target_modules == ("q_proj", "v_proj")
+
+
+def test_bad_values_reach_the_config_checks() -> None:
+    with pytest.raises(ConfigError, match=r"lora_r=0"):
+        config_from_args(parse("--lora-r", "0"))
+
+
+def test_run_train_trains_one_round(tmp_path: Path, monkeypatch, capsys) -> None:
+    seen: dict[str, Any] = {}
+
+    class Trainer:
+        def __init__(self, start: Any, config: Any) -> None:
+            seen["config"] = config
+
+        def train(self, data: list[Any]) -> TrainResult:
+            seen["data"] = data
+            return TrainResult(losses=[1.0, 0.5], steps=2, seconds=0.0)
+
+        def save(self, out: Path, version: int | None = None, run_dir: Any = None):
+            return ModelVersion(path=str(out), method="sft", base_model="b", version=version,
+                                losses=[1.0, 0.5], steps=2, examples=len(seen["data"]))
+
+    monkeypatch.setattr(loop, "_make_trainer", Trainer)
+    win = Trajectory(env_id="e", goal="g", success=True, steps=[
+        Step(observation="o1", action="down"), Step(observation="o2", action="right")])
+    (tmp_path / "trajectories.jsonl").write_text(win.model_dump_json() + "\n")
+    args = parse("--max-steps", "3")
+    args.run_dir = tmp_path
+    assert run_train(args) == 0
+    assert seen["config"].max_steps == 3
+    assert [r.messages[-1]["content"] for r in seen["data"]] == ["down", "right"]  # per step
+    assert "model version v1: 2 examples, 2 steps, loss 1.000 -> 0.500" in capsys.readouterr().out
