@@ -24,7 +24,7 @@ from typing import Protocol, Union, runtime_checkable
 
 from memplay.errors import ConfigError
 
-__all__ = ["Message", "Prompt", "SamplingParams", "CandidateScore", "LLM", "validate_batch"]
+__all__ = ["LLM", "CandidateScore", "Message", "Prompt", "SamplingParams", "validate_batch"]
 
 Message = dict[str, str]
 Prompt = Union[str, list[Message]]
@@ -100,10 +100,11 @@ def validate_batch(prompts: Sequence[Prompt], candidates: Sequence[Sequence[str]
     """Check a ``score`` batch and raise a clear error when it is malformed.
 
     >>> validate_batch(["p"], [["a", "b"]])
-    >>> validate_batch(["p"], [[]])
-    Traceback (most recent call last):
-    ...
-    memplay.errors.ConfigError: prompt 0 has an empty candidate list; pass at least one candidate
+    >>> try:
+    ...     validate_batch(["p"], [[]])
+    ... except ConfigError as exc:
+    ...     print(exc)
+    prompt 0 has an empty candidate list; pass at least one candidate
     """
     if len(prompts) != len(candidates):
         raise ConfigError(
@@ -114,4 +115,6 @@ def validate_batch(prompts: Sequence[Prompt], candidates: Sequence[Sequence[str]
         if isinstance(cands, str):
             raise ConfigError(f"candidates[{i}] is a string; pass a list of strings")
         if len(cands) == 0:
-            raise ConfigError(f"prompt {i} has an empty candidate list; pass at least one candidate")
+            raise ConfigError(
+                f"prompt {i} has an empty candidate list; pass at least one candidate"
+            )

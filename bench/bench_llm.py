@@ -1,0 +1,181 @@
+"""Benchmark: action decisions/s of the embedded model by scoring, and generation tokens/s.
+
+Scenario: N parallel FrozenLake-like environments, 4 admissible moves each. Every prompt is
+a long shared system message (rules + retrieved memory, the same for all envs and steps)
+plus a short per-env observation that changes every step. We time:
+
+- decisions/s for N = 1, 8, 32 with one batched ``score`` call per step, with and without
+  prefix KV reuse (``prefix_reuse=False`` runs every prompt in full);
+- "one at a time": the N = 1 rate is the baseline of scoring envs one after another;
+- generation tokens/s for 1 and 8 prompts (greedy).
+
+Goals (issue 4): batched 32 envs >= 8x the decisions/s of one env at a time; prefix reuse
+>= 2x faster per decision when the shared prefix is > 80% of the prompt.
+
+    python bench/bench_llm.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch
+import transformers
+from rich.console import Console
+from rich.table import Table
+
+from memplay.agents.llm.base import Prompt, SamplingParams
+from memplay.agents.llm.transformers_backend import TransformersLLM
+
+RESULTS = Path(__file__).parent / "results"
+MOVES = ["left", "down", "right", "up"]
+RULES = (
+    "You play FrozenLake on a 4x4 grid. S is the start, F is frozen ice you can walk on, "
+    "H is a hole that ends the episode, G is the goal. You move one cell per action: left, "
+    "down, right or up. Moving off the grid leaves you in place. Reach G without falling.\n"
+)
+MEMORY = "".join(
+    f"Memory {k}: in a past successful episode, from row {k % 4}, column {(k * 3) % 4}, "
+    f"the move was: {MOVES[k % 4]}.\n" for k in range(12)
+)
+
+
+def env_prompt(env: int, step: int) -> Prompt:
+    """Shared rules + memory, then this env's current position (changes every step)."""
+    row, col = (env + step) % 4, (env * 3 + step) % 4
+    grid = "\n".join("".join("P" if (r, c) == (row, col) else "F" for c in range(4))
+                     for r in range(4))
+    return [{"role": "system", "content": RULES + MEMORY},
+            {"role": "user", "content": f"Grid:\n{grid}\nYou are at row {row}, column {col}. "
+                                        "Your move?"}]
+
+
+def time_decisions(llm: TransformersLLM, envs: int, steps: int) -> dict[str, float]:
+    """Median seconds per step (one batched score call over ``envs`` prompts)."""
+    llm.score([env_prompt(0, -1)], [MOVES])  # warm-up (and fills the prefix cache)
+    per_step = []
+    for step in range(steps):
+        prompts = [env_prompt(e, step) for e in range(envs)]
+        start = time.perf_counter()
+        llm.score(prompts, [MOVES] * envs)
+        per_step.append(time.perf_counter() - start)
+    median = statistics.median(per_step)
+    return {"envs": envs, "median_step_s": median, "decisions_per_s": envs / median}
+
+
+def time_generation(llm: TransformersLLM, batch: int, new_tokens: int) -> dict[str, float]:
+    prompts = [env_prompt(e, 0) for e in range(batch)]
+    sampling = SamplingParams(max_new_tokens=new_tokens)
+    llm.generate(prompts[:1], SamplingParams(max_new_tokens=2))  # warm-up
+    start = time.perf_counter()
+    texts = llm.generate(prompts, sampling)
+    wall = time.perf_counter() - start
+    tokens = sum(len(llm.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
+    return {"batch": batch, "tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall}
+
+
+def shared_fraction(llm: TransformersLLM) -> float:
+    a, b = llm.encode(env_prompt(0, 0)), llm.encode(env_prompt(1, 1))
+    shared = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return shared / len(a)
+
+
+def run(quick: bool, threads: int) -> dict[str, Any]:
+    steps = 2 if quick else 6
+    reuse = TransformersLLM(prefix_reuse=True, num_threads=threads)
+    plain = TransformersLLM(prefix_reuse=False, num_threads=threads)
+    rows = []
+    for envs in (1, 8, 32):
+        for name, llm in (("reuse", reuse), ("no-reuse", plain)):
+            rows.append({"prefix": name, **time_decisions(llm, envs, steps)})
+    gen = [time_generation(reuse, b, 16 if quick else 32) for b in (1, 8)]
+    return {"decisions": rows, "generation": gen, "shared_prefix_fraction": shared_fraction(reuse),
+            "prompt_tokens": len(reuse.encode(env_prompt(0, 0))), "steps": steps}
+
+
+def ratios(result: dict[str, Any]) -> dict[str, float]:
+    rate = {(r["prefix"], r["envs"]): r["decisions_per_s"] for r in result["decisions"]}
+    return {
+        "batch32_vs_one_at_a_time_reuse": rate[("reuse", 32)] / rate[("reuse", 1)],
+        "batch32_vs_one_at_a_time_no_reuse": rate[("no-reuse", 32)] / rate[("no-reuse", 1)],
+        "batch32_reuse_vs_one_no_reuse": rate[("reuse", 32)] / rate[("no-reuse", 1)],
+        "prefix_reuse_speedup_1env": rate[("reuse", 1)] / rate[("no-reuse", 1)],
+        "prefix_reuse_speedup_8env": rate[("reuse", 8)] / rate[("no-reuse", 8)],
+        "prefix_reuse_speedup_32env": rate[("reuse", 32)] / rate[("no-reuse", 32)],
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    console = Console()
+    table = Table(title=f"decisions/s (shared prefix {result['shared_prefix_fraction']:.0%} "
+                        f"of {result['prompt_tokens']} tokens)")
+    for col in ("envs", "prefix", "median s/step", "decisions/s"):
+        table.add_column(col)
+    for r in result["decisions"]:
+        table.add_row(str(r["envs"]), r["prefix"], f"{r['median_step_s']:.3f}",
+                      f"{r['decisions_per_s']:.1f}")
+    console.print(table)
+    gen = Table(title="generation (greedy)")
+    for col in ("batch", "tokens", "wall s", "tokens/s"):
+        gen.add_column(col)
+    for g in result["generation"]:
+        gen.add_row(str(g["batch"]), str(g["tokens"]), f"{g['wall_s']:.2f}",
+                    f"{g['tokens_per_s']:.1f}")
+    console.print(gen)
+    for key, value in result["ratios"].items():
+        console.print(f"{key}: {value:.2f}x")
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in ("reuse", "no-reuse"):
+        rows = [r for r in result["decisions"] if r["prefix"] == name]
+        ax.plot([r["envs"] for r in rows], [r["decisions_per_s"] for r in rows], "o-", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("parallel environments (one batched score call per step)")
+    ax.set_ylabel("decisions / s")
+    ax.set_title("embedded SmolLM2-135M, scoring 4 moves")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps (CI smoke run)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1 is fastest on a shared, loaded machine)")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    start = time.perf_counter()
+    result = run(args.quick, args.threads)
+    result["ratios"] = ratios(result)
+    result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
+                         "torch_threads": torch.get_num_threads(),
+                         "load_avg_1m": os.getloadavg()[0]}
+    result["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__,
+                          "python": platform.python_version()}
+    result["seed"], result["quick"] = 0, args.quick
+    result["wall_s"] = time.perf_counter() - start
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench_llm.json").write_text(json.dumps(result, indent=2))
+    plot(result, RESULTS / "bench_llm.png")
+    report(result)
+
+
+if __name__ == "__main__":
+    main()
