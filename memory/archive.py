@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import tarfile
 import tempfile
@@ -37,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memplay.errors import ArchiveError, ConfigError
 from memplay.memory.archive_merge import merge_into_store
@@ -85,6 +87,39 @@ class ImportReport:
     merged: int
     reembedded: bool
     manifest: dict[str, Any]
+
+
+class _FileEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    sha256: str
+    bytes: int = Field(ge=0)
+
+
+class _EmbedderEntry(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    name: str = Field(min_length=1, max_length=512)
+    dim: int = Field(ge=1, le=1 << 16)
+
+
+class _ManifestShape(BaseModel):
+    # An archive comes from elsewhere: every field the reader uses is type-checked first,
+    # so a hand-edited manifest yields ArchiveError instead of a KeyError/TypeError later.
+    model_config = ConfigDict(extra="allow", strict=True)
+    embedder: _EmbedderEntry
+    files: dict[str, _FileEntry]
+    counts: dict[str, int]
+
+
+class _StepAction(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    q: float
+    visits: int = Field(ge=0)
+
+
+class _StepRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: str
+    actions: dict[str, _StepAction]
 
 
 # ---------------------------------------------------------------------- export
@@ -190,27 +225,46 @@ def _read_members(path: Path, limits: ArchiveLimits) -> dict[str, bytes]:
     return members
 
 
-def _check_manifest(path: Path, members: dict[str, bytes]) -> dict[str, Any]:
+def _load_manifest(path: Path, members: dict[str, bytes]) -> dict[str, Any]:
     try:
         manifest = json.loads(members[MANIFEST])
     except (KeyError, ValueError):
         raise ArchiveError(f"{path} has no valid {MANIFEST}; it is not a memplay archive") from None
+    if not isinstance(manifest, dict):
+        raise ArchiveError(f"{path}: {MANIFEST} holds a {type(manifest).__name__}, not an "
+                           "object; it is not a memplay archive")
     if manifest.get("format") != ARCHIVE_FORMAT:
         raise ArchiveError(f"{path} has format {manifest.get('format')!r}, not {ARCHIVE_FORMAT!r}")
     if manifest.get("format_version") != ARCHIVE_VERSION:
         raise ArchiveError(f"{path} has format_version {manifest.get('format_version')!r}; this "
                            f"memplay reads version {ARCHIVE_VERSION}: upgrade memplay")
-    files = manifest.get("files", {})
+    try:
+        _ManifestShape.model_validate(manifest)
+    except ValidationError as exc:
+        raise ArchiveError(f"{path}: {MANIFEST} is malformed ({exc.errors()[0]['loc']}: "
+                           f"{exc.errors()[0]['msg']}); export the archive again") from None
+    return manifest
+
+
+def _check_manifest(path: Path, members: dict[str, bytes]) -> dict[str, Any]:
+    manifest = _load_manifest(path, members)
+    files = manifest["files"]
     if set(files) != set(members) - {MANIFEST} or "items.jsonl" not in files:
         raise ArchiveError(f"{path}: members {sorted(members)} do not match the manifest's "
                            f"files {sorted(files)}; the archive is incomplete or tampered with")
     for name, meta in files.items():
         data = members[name]
-        if len(data) != meta.get("bytes") or hashlib.sha256(data).hexdigest() != meta.get(
-                "sha256"):
+        if len(data) != meta["bytes"] or hashlib.sha256(data).hexdigest() != meta["sha256"]:
             raise ArchiveError(f"{path}: member {name!r} fails its sha256/size check; the "
                                "archive is corrupt or was modified: export it again")
-    return dict(manifest)
+    return manifest
+
+
+def _lines(path: Path, members: dict[str, bytes], name: str) -> list[str]:
+    try:
+        return members.get(name, b"").decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise ArchiveError(f"{path}: {name} is not UTF-8 text ({exc}); export it again") from None
 
 
 def read_archive(path: str | Path, limits: ArchiveLimits | None = None
@@ -231,35 +285,58 @@ def read_archive(path: str | Path, limits: ArchiveLimits | None = None
         raise ArchiveError(f"archive {path} does not exist; check the path")
     members = _read_members(path, limits or ArchiveLimits())
     manifest = _check_manifest(path, members)
-    items = [_parse_item(path, n, line) for n, line in
-             enumerate(members["items.jsonl"].decode("utf-8").splitlines(), 1)]
+    items = [_parse_item(path, n, line)
+             for n, line in enumerate(_lines(path, members, "items.jsonl"), 1)]
     vectors = _parse_vectors(path, members.get("vectors.npy"), len(items), manifest)
-    steps = [json.loads(line) for line in
-             members.get("steps.jsonl", b"").decode("utf-8").splitlines()]
+    steps = [_parse_step(path, n, line)
+             for n, line in enumerate(_lines(path, members, "steps.jsonl"), 1)]
+    counts = {"items": len(items), "states": len(steps)}
+    if any(manifest["counts"].get(k, 0) != v for k, v in counts.items()):
+        raise ArchiveError(f"{path}: manifest counts {manifest['counts']} do not match the "
+                           f"members ({counts}); the archive is tampered with: export it again")
     return manifest, items, vectors, steps
 
 
 def _parse_item(path: Path, line_no: int, line: str) -> MemoryItem:
     try:
-        return MemoryItem.model_validate_json(line)
+        item = MemoryItem.model_validate_json(line)
     except ValueError as exc:
         raise ArchiveError(f"{path}: items.jsonl line {line_no} is not a valid memory item "
+                           f"({exc})") from None
+    if not math.isfinite(item.q):
+        # A NaN/inf Q would poison every z-score and Q update it touches.
+        raise ArchiveError(f"{path}: items.jsonl line {line_no} has q={item.q}; Q-values must "
+                           "be finite numbers: fix or drop that line")
+    return item
+
+
+def _parse_step(path: Path, line_no: int, line: str) -> dict[str, Any]:
+    try:
+        return _StepRow.model_validate_json(line).model_dump()
+    except ValueError as exc:
+        raise ArchiveError(f"{path}: steps.jsonl line {line_no} is not a valid step row "
                            f"({exc})") from None
 
 
 def _parse_vectors(path: Path, data: bytes | None, n: int, manifest: dict[str, Any]
                    ) -> np.ndarray:
-    dim = int(manifest.get("embedder", {}).get("dim", 0))
+    dim = manifest["embedder"]["dim"]
     if data is None:
         raise ArchiveError(f"{path} has no vectors.npy; export it again")
     try:
         vectors = np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
+    except (ValueError, EOFError, OSError, TypeError) as exc:
         raise ArchiveError(f"{path}: vectors.npy is not a plain float array ({exc})") from None
-    if vectors.shape != (n, dim) or vectors.dtype != np.float32 or not np.isfinite(
-            vectors).all():
-        raise ArchiveError(f"{path}: vectors.npy has shape {vectors.shape} {vectors.dtype}, "
-                           f"expected ({n}, {dim}) finite float32; export it again")
+    if not isinstance(vectors, np.ndarray) or vectors.shape != (n, dim) or \
+            vectors.dtype != np.float32 or not np.isfinite(vectors).all():
+        raise ArchiveError(f"{path}: vectors.npy has shape {getattr(vectors, 'shape', None)} "
+                           f"{getattr(vectors, 'dtype', None)}, expected ({n}, {dim}) finite "
+                           "float32; export it again")
+    norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
+    # Exported vectors are unit length (or zero): anything else would skew every cosine.
+    if not np.all((np.abs(norms - 1.0) < 1e-3) | (norms == 0.0)):
+        raise ArchiveError(f"{path}: vectors.npy rows are not unit length (norms "
+                           f"{norms.min():.3g}..{norms.max():.3g}); export it again")
     return vectors
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from memplay.errors import ConfigError
 
-__all__ = ["load_config", "dump_config", "format_validation_error"]
+__all__ = ["dump_config", "format_validation_error", "load_config"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -16,18 +16,18 @@ Messages name the bad value and say how to fix it::
 from __future__ import annotations
 
 __all__ = [
-    "MemplayError",
+    "ArchiveError",
     "ConfigError",
-    "EnvironmentNotFound",
-    "EnvironmentFault",
     "DataNotFound",
-    "LLMError",
+    "EmbedderMismatch",
+    "EnvironmentFault",
+    "EnvironmentNotFound",
     "LLMConnectionError",
+    "LLMError",
     "LLMOutputError",
     "MemoryStoreError",
+    "MemplayError",
     "StoreLockedError",
-    "ArchiveError",
-    "EmbedderMismatch",
     "TrainerError",
 ]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Step", "Trajectory", "EpisodeResult"]
+__all__ = ["EpisodeResult", "Step", "Trajectory"]
 
 
 class Step(BaseModel):

@@ -79,20 +79,20 @@ def templated_reflection(trajectory: Trajectory) -> str:
 
     >>> from memplay.types import Step
     >>> t = Trajectory(env_id="x", goal="reach G", steps=[Step(observation="at S", action="up")])
-    >>> templated_reflection(t)[:56]
-    'I failed to reach G after 1 steps. My last actions were:'
+    >>> templated_reflection(t)[:53]
+    'Goal: reach G. I failed after 1 steps; my last action'
     """
-    goal = trajectory.goal or "finish the task"
+    goal = clip(trajectory.goal, 120).rstrip(".") or "(not stated)"
     if not trajectory.steps:
-        return f"I did not {goal}: I took no action."
+        return f"Goal: {goal}. I took no action."
     if trajectory.success:
         return (
-            f"I managed to {goal} in {len(trajectory.steps)} steps with the actions: "
+            f"Goal: {goal}. I succeeded in {len(trajectory.steps)} steps with the actions: "
             f"{', '.join(trajectory.actions[-12:])}. Repeat this plan in the same situation."
         )
     last = trajectory.steps[-1]
     return (
-        f"I failed to {goal} after {len(trajectory.steps)} steps. My last actions were: "
+        f"Goal: {goal}. I failed after {len(trajectory.steps)} steps; my last actions were: "
         f"{', '.join(trajectory.actions[-5:])}. It ended with: {clip(last.observation, 120)}. "
         f"Next time I should not repeat {last.action!r} in that situation; try another action "
         "earlier."
