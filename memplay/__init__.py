@@ -24,6 +24,8 @@ from memplay.errors import (
 
 # name -> "module:attribute"; resolved on first access (PEP 562) to keep import light.
 _LAZY: dict[str, str] = {
+    "Agent": "memplay.agents.agent:Agent",
+    "build_agent_graph": "memplay.agents.graph:build_agent_graph",
     "make": "memplay.environments.registry:make",
     "register": "memplay.environments.registry:register",
     "check_env": "memplay.environments.checker:check_env",

@@ -1,0 +1,147 @@
+"""Agent: the one-object way to build an agent, run episodes and read the results.
+
+    >>> from memplay.agents import Agent
+    >>> agent = Agent("FrozenLake-4x4-v0", variant="memrl")      # doctest: +SKIP
+    >>> result = agent.run(epochs=5, tasks=range(4))               # doctest: +SKIP
+    >>> print(result.success_per_epoch, result.last_epoch_success)  # doctest: +SKIP
+
+Defaults: the embedded SmolLM2-135M model choosing actions by scoring, MiniLM embeddings,
+MemRL task memory plus step memory. Pass ``llm=`` / ``embedder=`` to use your own.
+Memory lives in ``<run_dir>/memory`` unless ``memory_dir`` says otherwise; running again
+in the same run directory resumes it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from memplay.agents.components import (
+    MemoryBundle,
+    make_embedder,
+    make_env,
+    make_llm,
+    open_memory,
+)
+from memplay.agents.config import AgentConfig
+from memplay.agents.context import AgentContext, Reflector, StateKey, default_state_key
+from memplay.agents.llm.base import LLM
+from memplay.agents.reflection import playbook_reflector
+from memplay.agents.run_files import RunFiles
+from memplay.agents.runner import RunResult, run_episodes
+
+__all__ = ["Agent"]
+
+
+class Agent:
+    """An LLM agent with episodic memory on one environment.
+
+    Args:
+        env_id: Registered environment id.
+        variant: ``none``, ``rag``, ``memrl`` or ``memrl+playbook``.
+        llm: Any LLM-protocol backend; default from ``config.llm`` (embedded model).
+        embedder: Memory embedder; default from ``config.memory.embedder`` (MiniLM).
+        reflector: Playbook rewriter for the ``memrl+playbook`` variant.
+        state_key: ``(env, observation, info) -> text`` step memory keys states by
+            (default: :func:`~memplay.agents.context.default_state_key`).
+        config: Base :class:`AgentConfig` (a mapping, a YAML path or a model).
+        **overrides: Any AgentConfig field (``epochs=3``, ``parallel_envs=8``...).
+
+    >>> Agent("FrozenLake-4x4-v0", variant="none").config.variant
+    'none'
+    """
+
+    def __init__(self, env_id: str | None = None, variant: str | None = None, *,
+                 llm: LLM | Any = None, embedder: Any = None,
+                 reflector: Reflector | None = None, state_key: StateKey | None = None,
+                 config: AgentConfig | dict[str, Any] | str | Path | None = None,
+                 **overrides: Any) -> None:
+        base = config.model_dump() if isinstance(config, AgentConfig) else \
+            AgentConfig.from_source(config).model_dump()
+        given = {"env_id": env_id, "variant": variant}
+        fields = {**base, **{k: v for k, v in given.items() if v is not None}, **overrides}
+        self.config = AgentConfig.from_source(fields)
+        self._llm, self._embedder, self.reflector = llm, embedder, reflector
+        self.state_key = state_key or default_state_key
+        self.memory: MemoryBundle | None = None
+        self._memory_dir: Path | None = None
+
+    @property
+    def llm(self) -> LLM:
+        """The backend, built on first use."""
+        if self._llm is None:
+            self._llm = make_llm(self.config)
+        return self._llm
+
+    def _memory(self, directory: Path) -> MemoryBundle | None:
+        if not self.config.uses_task_memory:
+            return None
+        if self.memory is not None and directory != self._memory_dir:
+            self.close()  # another directory was asked for: load that one instead
+        if self.memory is None:
+            self._memory_dir = directory
+            if self._embedder is None:
+                self._embedder = make_embedder(self.config)
+            self.memory = open_memory(self.config, self._embedder, directory)
+        return self.memory
+
+    def context(self, memory_dir: Path, **overrides: Any) -> AgentContext:
+        """The live context a graph run needs (environments, LLM, memory).
+
+        ``overrides`` change config fields for this context only (e.g. ``frozen=True``).
+        """
+        cfg = self.config.model_copy(update=overrides)
+        memory = self._memory(memory_dir)
+        return AgentContext(
+            envs=[make_env(cfg) for _ in range(min(cfg.parallel_envs, len(cfg.tasks)))],
+            llm=self.llm, config=cfg,
+            task_memory=memory.task_memory if memory else None,
+            step_memory=memory.step_memory if memory else None,
+            reflector=self._reflector(cfg, memory_dir), env_factory=lambda: make_env(cfg),
+            state_key=self.state_key,
+        )
+
+    def _reflector(self, cfg: AgentConfig, memory_dir: Path) -> Reflector | None:
+        """The given reflector, or CEL playbooks (kept in ``<memory>/playbooks``)."""
+        if self.reflector is not None or not cfg.uses_playbook:
+            return self.reflector
+        from memplay.memory.reflection.playbook import PlaybookManager
+
+        return playbook_reflector(PlaybookManager(memory_dir / "playbooks"), self.llm)
+
+    def run(self, epochs: int | None = None, tasks: Iterable[int] | None = None, *,
+            run_dir: str | Path | None = None, memory_dir: str | Path | None = None,
+            frozen: bool = False, progress: bool = True, graph: Any = None) -> RunResult:
+        """Run ``epochs`` passes over ``tasks`` (seeds); learn unless ``frozen``.
+
+        Results go to ``run_dir`` (default ``runs/<env>-<variant>-<time>``).
+        """
+        update: dict[str, Any] = {"frozen": frozen}
+        if epochs is not None:
+            update["epochs"] = epochs
+        if tasks is not None:
+            update["tasks"] = list(tasks)
+        self.config = AgentConfig.from_source({**self.config.model_dump(), **update})
+        root = Path(run_dir) if run_dir is not None else Path("runs") / (
+            f"{self.config.env_id}-{self.config.variant}-{time.strftime('%Y%m%d-%H%M%S')}")
+        mem_dir = Path(memory_dir) if memory_dir is not None else root / "memory"
+        RunFiles(root)  # an unwritable run dir fails now, before any model loads
+        ctx = self.context(mem_dir)
+        save = None if frozen or self.memory is None else self._saver(mem_dir)
+        return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress)
+
+    def _saver(self, directory: Path) -> Any:
+        memory = self.memory
+
+        def save() -> None:
+            if memory is not None:
+                memory.save(directory)
+        return save
+
+    def close(self) -> None:
+        """Release the memory directory lock (the agent can still be run again)."""
+        if self.memory is not None:
+            self.memory.close()
+            self.memory = None

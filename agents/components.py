@@ -1,0 +1,91 @@
+"""Building the live parts of an agent from an AgentConfig: LLM, embedder, memory, envs.
+
+Heavy libraries load only here and only when asked for, so configs and graphs stay cheap.
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> make_embedder(AgentConfig(memory={"embedder": "hash"})).name.startswith("hash")
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memplay.agents.config import AgentConfig
+from memplay.agents.context import Env, StepMemoryLike, TaskMemory
+from memplay.agents.llm.base import LLM
+
+__all__ = ["MemoryBundle", "make_embedder", "make_env", "make_llm", "open_memory"]
+
+HASH_DIM = 256
+
+
+def make_llm(config: AgentConfig) -> LLM:
+    """The configured backend from the LLM registry; ``transformers`` with ``model=None``
+    is the embedded SmolLM2-135M.
+
+    >>> make_llm(AgentConfig(llm="scripted")).name
+    'scripted'
+    """
+    from memplay.agents.llm.registry import make_llm as make_backend
+
+    kwargs = dict(config.llm_kwargs)
+    if config.model is not None:
+        kwargs.setdefault("model", config.model)
+    return make_backend(config.llm, **kwargs)
+
+
+def make_embedder(config: AgentConfig) -> Any:
+    """MiniLM (``default``) or the model-free hashing embedder (``hash``)."""
+    from memplay.memory.embedders import HashEmbedder, default_embedder
+
+    return HashEmbedder(HASH_DIM) if config.memory.embedder == "hash" else default_embedder()
+
+
+def make_env(config: AgentConfig) -> Env:
+    """One environment of the configured id (unknown ids raise EnvironmentNotFound)."""
+    from memplay.environments import make
+
+    return make(config.env_id, **config.env_kwargs)
+
+
+@dataclass
+class MemoryBundle:
+    """The store, its MemRL retriever and the step memory, saved and loaded together."""
+
+    store: Any
+    task_memory: TaskMemory
+    step_memory: StepMemoryLike
+
+    def save(self, directory: str | Path) -> None:
+        """Write both memories under ``directory`` (``store/`` and ``steps/``)."""
+        root = Path(directory)
+        self.store.save(root / "store")
+        self.step_memory.save(root / "steps")  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Release the store's directory lock."""
+        self.store.close()
+
+
+def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None) -> MemoryBundle:
+    """Load memory from ``directory`` when it holds one, else start empty.
+
+    A directory written with another embedder raises EmbedderMismatch (from the store).
+    """
+    from memplay.memory import FaissMemoryStore
+    from memplay.memory.retrieval import MemRLRetriever, RetrievalConfig
+    from memplay.memory.step_memory import StepMemory
+
+    root = Path(directory) if directory is not None else None
+    if root is not None and (root / "store").is_dir():
+        store = FaissMemoryStore.load(root / "store", embedder)
+        steps = StepMemory.load(root / "steps", embedder)
+    else:
+        store, steps = FaissMemoryStore(embedder), StepMemory(embedder)
+    mem = config.memory
+    retrieval = RetrievalConfig(k1=mem.k1, k2=mem.k2, delta=mem.delta, lam=mem.lam,
+                                alpha=mem.alpha, merge_threshold=mem.merge_threshold)
+    return MemoryBundle(store, MemRLRetriever(store, retrieval), steps)

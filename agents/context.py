@@ -1,0 +1,151 @@
+"""AgentContext: the live objects nodes need but the graph state must not hold.
+
+Environments, the LLM and memory stores are not serialisable, so they travel as LangGraph's
+run-time *context* (``graph.invoke(state, context=ctx)``), never as checkpointed state.
+The protocols below name exactly what the nodes call, so any object with these methods
+(memplay's own MemRL retriever and step memory, or a user's) plugs in.
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
+    >>> ctx.task_memory is None
+    True
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from memplay.agents.config import AgentConfig
+from memplay.agents.llm.base import LLM
+from memplay.types import Trajectory
+
+__all__ = [
+    "AgentContext",
+    "Env",
+    "Reflector",
+    "RetrievedLike",
+    "StateKey",
+    "StepMemoryLike",
+    "TaskMemory",
+    "default_state_key",
+]
+
+
+class Env(Protocol):
+    """The text-environment contract (Gymnasium-like) the nodes use."""
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[str, dict[str, Any]]:
+        """Start an episode; return (observation, info)."""
+        ...
+
+    def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Apply one action; return (obs, reward, terminated, truncated, info)."""
+        ...
+
+
+class RetrievedLike(Protocol):
+    """One retrieved memory: the item (with ``id``, ``experience``, ``q``) and its similarity."""
+
+    item: Any
+    sim: float
+
+
+class TaskMemory(Protocol):
+    """Task-level MemRL memory: retrieve by intent, update Q, write episodes back."""
+
+    def retrieve(self, intent: str, **kwargs: Any) -> Sequence[RetrievedLike]:
+        """Two-phase retrieval (similarity then Q) for one intent."""
+        ...
+
+    def update_q(self, ids: Sequence[str], reward: float, alpha: float = 0.3) -> Any:
+        """Monte Carlo update Q <- Q + alpha * (reward - Q) of the used memories."""
+        ...
+
+    def write_back(self, item: Any, merge_threshold: float = 0.9) -> Any:
+        """Store a new episode memory, merging it into a near duplicate."""
+        ...
+
+
+class StepMemoryLike(Protocol):
+    """Step-level memory: per state, a Q-value and visit count per action."""
+
+    def action_values(
+        self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
+    ) -> Sequence[Mapping[str, tuple[float, int, float]]]:
+        """For each state, action -> (q, visits, similarity of the state it came from)."""
+        ...
+
+    def update(self, states: Sequence[str], actions: Sequence[str],
+               returns: Sequence[float]) -> Any:
+        """Move Q(state, action) toward each return and count the visit."""
+        ...
+
+
+Reflector = Callable[[list[Trajectory], str], str]
+"""``(finished trajectories, current playbook) -> new playbook`` (CEL-style rewrite)."""
+
+EnvFactory = Callable[[], Env]
+
+StateKey = Callable[[Any, str, dict[str, Any]], str]
+"""``(env, observation, info) -> text`` that step memory files a state under."""
+
+
+def default_state_key(env: Any, observation: str, info: dict[str, Any]) -> str:
+    """The canonical text of the current state, without transient messages such as
+    "You moved right." that would split one state into many.
+
+    ``info["state"]`` when the environment gives it; else ``env.render()`` for memplay's
+    text environments (it renders the state the observation ends with); else the
+    observation itself.
+
+    >>> default_state_key(None, "You moved.\\nA..", {"state": "A.."})
+    'A..'
+    >>> default_state_key(None, "A..", {})
+    'A..'
+    """
+    from memplay.environments.core import TextEnv
+
+    key = info.get("state")
+    if isinstance(key, str) and key:
+        return key
+    if isinstance(env, TextEnv):
+        return env.render()
+    return observation
+
+
+@dataclass
+class AgentContext:
+    """Everything live a graph run needs. One environment per lockstep slot.
+
+    Attributes:
+        envs: Environments; slot ``i`` runs in ``envs[i]``.
+        llm: Any backend implementing the LLM protocol.
+        config: The run's :class:`AgentConfig`.
+        task_memory: MemRL retriever (None disables task-level memory).
+        step_memory: Step-level memory (None disables the action prior and novelty bonus).
+        reflector: Playbook rewriter, used by the ``reflect`` node when set.
+        env_factory: Builds a fresh environment to replace one that crashed.
+        rng: The agent's own randomness (action sampling), seeded from ``config.seed``.
+        state_key: Maps (env, observation, info) to the text step memory keys a state by.
+        llm_bias: Running (sum, count) of the LLM's normalised score per action text, for
+            calibration (see :func:`memplay.agents.policy.calibrate`).
+    """
+
+    envs: list[Env]
+    llm: LLM
+    config: AgentConfig
+    task_memory: TaskMemory | None = None
+    step_memory: StepMemoryLike | None = None
+    reflector: Reflector | None = None
+    env_factory: EnvFactory | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    state_key: StateKey = default_state_key
+    llm_bias: dict[str, list[float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rng.seed(self.config.seed)

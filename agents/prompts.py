@@ -1,0 +1,106 @@
+"""Prompt text for one decision: goal, playbook, memories with Q-values, state, actions.
+
+Every injected block sits between explicit tags (``<memories>...</memories>``) and is cut
+to a size bound, so retrieved text can neither swamp a small model's context nor pass for
+the observation.
+
+    >>> from memplay.agents.config import PromptConfig
+    >>> mem = [{"id": "a", "text": "go down twice", "q": 0.5, "sim": 0.9}]
+    >>> print(format_memories(mem, PromptConfig()))
+    <memories>
+    [memory 1 | Q=+0.50 | sim=0.90] go down twice
+    </memories>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from memplay.agents.config import PromptConfig
+from memplay.agents.llm.base import Message
+
+__all__ = ["build_messages", "clip", "format_memories", "format_step_hint"]
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters, marking the cut with an ellipsis.
+
+    >>> clip("abcdef", 4)
+    'abc…'
+    """
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def format_memories(
+    retrieved: Sequence[Mapping[str, Any]], cfg: PromptConfig, budget: int | None = None
+) -> str:
+    """Render retrieved memories, each clipped, with their Q-value and similarity quoted.
+
+    Whole memories are dropped (never cut mid-block) once ``budget`` characters are used,
+    so the closing tag always survives.
+
+    >>> format_memories([], PromptConfig())
+    ''
+    """
+    budget = cfg.max_context_chars if budget is None else budget
+    lines: list[str] = []
+    used = 0
+    for i, m in enumerate(retrieved, 1):
+        line = (f"[memory {i} | Q={m['q']:+.2f} | sim={m['sim']:.2f}] "
+                f"{clip(str(m['text']), cfg.max_memory_chars)}")
+        if used + len(line) > budget:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "<memories>\n" + "\n".join(lines) + "\n</memories>" if lines else ""
+
+
+def format_step_hint(step_values: Mapping[str, Sequence[float]]) -> str:
+    """Name the best remembered action from this state, when its value is positive.
+
+    Small models follow a step-level hint far more often than a whole past plan (see
+    DESIGN.md), so the hint names one action for this very state.
+
+    >>> format_step_hint({"left": [-1.0, 3, 1.0], "down": [0.7, 2, 1.0]})[-30:]
+    'ove was: down (Q=+0.70)</hint>'
+    >>> format_step_hint({"left": [-1.0, 3, 1.0]})
+    ''
+    """
+    good = [(vals[0], action) for action, vals in step_values.items() if vals[0] > 0]
+    if not good:
+        return ""
+    q, action = max(good)
+    return (f"<hint>In a past successful episode, from this same position the move was: "
+            f"{action} (Q={q:+.2f})</hint>")
+
+
+def _recent_moves(steps: Sequence[Mapping[str, Any]], n: int) -> str:
+    if n == 0 or not steps:
+        return ""
+    return "Your last moves: " + ", ".join(str(s["action"]) for s in steps[-n:])
+
+
+def build_messages(slot: Mapping[str, Any], playbook: str, cfg: PromptConfig) -> list[Message]:
+    """Assemble the chat prompt for one slot (see :mod:`memplay.agents.state`).
+
+    >>> from memplay.agents.state import new_slot
+    >>> s = new_slot(0); s.update(goal="reach G", observation="S.G", admissible=["left"])
+    >>> build_messages(s, "", PromptConfig())[1]["content"].splitlines()[0]
+    'Goal: reach G'
+    """
+    book = clip(playbook, cfg.max_context_chars // 2)
+    book_block = f"<playbook>\n{book}\n</playbook>" if playbook else ""
+    memories = format_memories(slot["retrieved"], cfg, cfg.max_context_chars - len(book))
+    parts = [
+        f"Goal: {slot['goal']}",
+        book_block,
+        memories,
+        format_step_hint(slot["step_values"]),
+        _recent_moves(slot["steps"], cfg.recent_steps),
+        f"Observation:\n{slot['observation']}",
+        "Allowed actions: " + ", ".join(slot["admissible"]),
+        "Your action:",
+    ]
+    content = "\n".join(p for p in parts if p)
+    return [{"role": "system", "content": cfg.system}, {"role": "user", "content": content}]

@@ -1,0 +1,142 @@
+"""The episode runner: epochs over a task set, environments in lockstep, resumable.
+
+Episode ``e`` of a run is task ``tasks[e % len(tasks)]`` in epoch ``e // len(tasks)``.
+Finished episodes are appended to ``episodes.jsonl`` / ``trajectories.jsonl`` as they end;
+a restarted run skips every episode already there (memory is reloaded by whoever builds
+the context, see :mod:`memplay.agents.agent`).
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> [(e.episode, e.epoch, e.seed) for e in schedule(AgentConfig(tasks=[7, 8], epochs=2))]
+    [(0, 0, 7), (1, 0, 8), (2, 1, 7), (3, 1, 8)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from memplay.agents.config import AgentConfig
+from memplay.agents.context import AgentContext
+from memplay.agents.graph import build_agent_graph
+from memplay.agents.metrics import compute_metrics, plot_learning_curves
+from memplay.agents.progress import RunProgress
+from memplay.agents.records import to_episode_result, to_trajectory
+from memplay.agents.run_files import RunFiles
+from memplay.agents.state import Slot, initial_state, new_slot
+from memplay.config import dump_config
+
+__all__ = ["Planned", "RunResult", "run_episodes", "schedule"]
+
+
+class Planned(NamedTuple):
+    """One scheduled episode."""
+
+    episode: int
+    epoch: int
+    seed: int
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its directory and metrics (see :func:`compute_metrics`)."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+
+    @property
+    def last_epoch_success(self) -> float | None:
+        """Success rate of the last epoch that has results."""
+        return self.metrics["last_epoch_success"]
+
+    @property
+    def success_per_epoch(self) -> list[float | None]:
+        """Success rate of each epoch (None when it has no results yet)."""
+        return list(self.metrics["success_per_epoch"])
+
+
+def schedule(config: AgentConfig) -> list[Planned]:
+    """Every episode of the run, in order."""
+    n = len(config.tasks)
+    return [Planned(e, e // n, config.tasks[e % n]) for e in range(n * config.epochs)]
+
+
+def _batches(pending: Sequence[Planned], size: int) -> Iterator[list[Planned]]:
+    """Chunks of at most ``size`` episodes, never mixing epochs (memory learns in between)."""
+    batch: list[Planned] = []
+    for item in pending:
+        if batch and (len(batch) == size or batch[0].epoch != item.epoch):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned], playbook: str
+               ) -> dict[str, Any]:
+    slots = [new_slot(i, episode=p.episode, epoch=p.epoch, task=str(p.seed), seed=p.seed)
+             for i, p in enumerate(batch)]
+    config = {"recursion_limit": 6 * ctx.config.max_steps + 20,
+              "configurable": {"thread_id": f"batch-{batch[0].episode}"}}
+    return dict(graph.invoke(initial_state(slots, playbook), config, context=ctx))
+
+
+def _recreate_crashed(ctx: AgentContext, slots: Sequence[Slot]) -> None:
+    """A crashed environment may be in any state: replace it before its next episode."""
+    if ctx.env_factory is None:
+        return
+    for slot in slots:
+        if slot["error"] is not None and "LLM failed" not in slot["error"]:
+            ctx.envs[slot["index"]] = ctx.env_factory()
+
+
+def _finish(files: RunFiles, config: AgentConfig, label: str) -> RunResult:
+    metrics = compute_metrics(files.read_results(), [str(t) for t in config.tasks], config.epochs)
+    metrics.update(variant=config.variant, env_id=config.env_id, seed=config.seed)
+    files.write_json(files.metrics, metrics)
+    plot_learning_curves({label: metrics["success_per_epoch"]}, files.curve,
+                         title=f"{config.env_id}: success per epoch")
+    return RunResult(files.root, metrics)
+
+
+def run_episodes(
+    ctx: AgentContext,
+    run_dir: str | Path,
+    *,
+    graph: Any = None,
+    on_batch_end: Callable[[], None] | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Run every scheduled episode not yet in ``run_dir`` and return the run's metrics.
+
+    ``ctx.envs`` must hold ``ctx.config.parallel_envs`` environments. ``on_batch_end`` runs
+    after each batch's rows are on disk (the agent saves memory there, so a resumed run's
+    memory matches its episodes). Pass ``graph`` to run a custom graph.
+
+    >>> # see memplay.agents.agent.Agent.run for the one-call version
+    """
+    files, cfg = RunFiles(run_dir), ctx.config
+    dump_config(cfg, files.config)
+    graph = graph if graph is not None else build_agent_graph(cfg.variant)
+    playbook = files.playbook.read_text(encoding="utf-8") if files.playbook.exists() else ""
+    done = files.done_episodes()
+    pending = [p for p in schedule(cfg) if p.episode not in done]
+    bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)
+    try:
+        for batch in _batches(pending, len(ctx.envs)):
+            final = _run_batch(graph, ctx, batch, playbook)
+            slots: list[Slot] = final["slots"]
+            files.append(files.episodes, [to_episode_result(s, cfg.env_id) for s in slots])
+            files.append(files.trajectories, [to_trajectory(s, cfg.env_id) for s in slots])
+            playbook = final.get("playbook", playbook)
+            if playbook:
+                files.playbook.write_text(playbook, encoding="utf-8")
+            if on_batch_end is not None:
+                on_batch_end()
+            _recreate_crashed(ctx, slots)
+            bar.advance([s["success"] for s in slots])
+    finally:
+        bar.close()
+    return _finish(files, cfg, cfg.variant)

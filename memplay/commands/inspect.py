@@ -1,0 +1,97 @@
+"""``memplay inspect``: a run's metrics, its top memories by Q, step memory and playbook.
+
+    >>> from memplay.cli import main
+    >>> main(["inspect", "runs/demo/memrl", "--top", "5"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from memplay.cli import Command
+from memplay.errors import ConfigError
+
+__all__ = ["InspectCommand", "memory_table", "step_table"]
+
+
+def memory_table(items: list[Any], top: int) -> Any:
+    """Rich table of the ``top`` memories by Q, with their use statistics."""
+    from rich.table import Table
+
+    from memplay.agents.prompts import clip
+
+    table = Table("Q", "visits", "wins", "losses", "kind", "experience",
+                  title=f"top {min(top, len(items))} of {len(items)} memories by Q")
+    for item in sorted(items, key=lambda i: -i.q)[:top]:
+        table.add_row(f"{item.q:+.3f}", str(item.visits), str(item.successes),
+                      str(item.failures), item.kind, clip(item.experience, 70))
+    return table
+
+
+def step_table(rows: list[dict[str, Any]], top: int) -> Any:
+    """Rich table of the best-valued (state, action) pairs in a step memory."""
+    from rich.table import Table
+
+    from memplay.agents.prompts import clip
+
+    pairs = [(a["q"], a["visits"], r["state"], name) for r in rows
+             for name, a in r["actions"].items()]
+    table = Table("Q", "visits", "action", "state (last line)",
+                  title=f"step memory: {len(rows)} states, top {min(top, len(pairs))} moves")
+    for q, visits, state, action in sorted(pairs, key=lambda p: -p[0])[:top]:
+        table.add_row(f"{q:+.3f}", str(visits), action, clip(state.splitlines()[-1], 50))
+    return table
+
+
+class InspectCommand(Command):
+    """Show what a run learned."""
+
+    help = "show a run's metrics, top memories by Q, step memory and playbook"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("path", help="run directory (or a memory directory)")
+        parser.add_argument("--top", type=int, default=10, help="rows per table")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from rich.console import Console
+
+        root, console = Path(args.path), Console()
+        if not root.is_dir():
+            raise ConfigError(f"{str(root)!r} is not a directory; pass a run directory")
+        shown = self._metrics(root, console) + self._memory(root, args.top, console)
+        if (root / "playbook.md").is_file():
+            console.rule("playbook")
+            console.print((root / "playbook.md").read_text(encoding="utf-8"))
+            shown += 1
+        if not shown:
+            raise ConfigError(f"{str(root)!r} has no metrics.json and no memory; "
+                              "pass a directory written by `memplay run`")
+        return 0
+
+    def _metrics(self, root: Path, console: Any) -> int:
+        from memplay.agents.progress import print_summary
+
+        if not (root / "metrics.json").is_file():
+            return 0
+        metrics = json.loads((root / "metrics.json").read_text(encoding="utf-8"))
+        print_summary({str(metrics.get("variant", root.name)): metrics}, console)
+        return 1
+
+    def _memory(self, root: Path, top: int, console: Any) -> int:
+        from memplay.commands.archive import memory_dir_of
+        from memplay.memory.faiss_store import FaissMemoryStore
+        from memplay.memory.step_memory import StepMemory
+
+        try:
+            mem = memory_dir_of(root)
+        except ConfigError:
+            return 0
+        store = FaissMemoryStore.load(mem / "store")
+        console.print(memory_table(list(store.items()), top))
+        if (mem / "steps").is_dir():
+            steps = StepMemory.load(mem / "steps", store.embedder)
+            console.print(step_table(steps.to_rows(), top))
+        return 1

@@ -1,0 +1,95 @@
+"""The agent CLI commands: a scripted end-to-end run, and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from memplay.cli import main
+
+
+def _fast(run_dir: Path, *extra: str) -> list[str]:
+    return ["--env", "FrozenLake-4x4-v0", "--llm", "scripted", "--embedder", "hash",
+            "--tasks", "2", "--max-steps", "8", "--run-dir", str(run_dir), "--no-progress",
+            *extra]
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.fixture(autouse=True)
+def _no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MEMPLAY_DEBUG", raising=False)
+
+
+def test_run_eval_inspect_export_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    run = tmp_path / "run"
+    assert main(["run", *_fast(run, "--epochs", "2")]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["episodes"] == 4 and len(metrics["success_per_epoch"]) == 2
+    items = (run / "memory" / "store" / "items.jsonl").read_text()
+    states = (run / "memory" / "steps" / "states.jsonl").read_text()
+
+    assert main(["eval", *_fast(tmp_path / "eval", "--memory-dir", str(run / "memory"))]) == 0
+    assert (run / "memory" / "store" / "items.jsonl").read_text() == items  # frozen
+    assert (run / "memory" / "steps" / "states.jsonl").read_text() == states
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["episodes"] == 2
+
+    capsys.readouterr()
+    assert main(["inspect", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "memories by Q" in out and "step memory" in out and "success rate per epoch" in out
+
+    archive = tmp_path / "mem.tar.gz"
+    assert main(["export", str(run), str(archive)]) == 0
+    assert main(["import", str(archive), str(tmp_path / "copy"), "--embedder", "hash"]) == 0
+    assert (tmp_path / "copy" / "store" / "items.jsonl").read_text().count("\n") == \
+        items.count("\n")
+
+
+def test_unknown_env_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--env", "FrozenLak-4x4-v0", "--run-dir", str(tmp_path)]) == 2
+    err = _one_line_error(capsys)
+    assert "FrozenLak-4x4-v0" in err and "FrozenLake-4x4-v0" in err
+
+
+def test_bad_config_field_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                      ) -> None:
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text("epochz: 3\n")
+    assert main(["run", "--config", str(cfg), "--run-dir", str(tmp_path / "r")]) == 2
+    assert "epochz" in _one_line_error(capsys)
+    assert main(["run", *_fast(tmp_path / "r", "--epochs", "0")]) == 2
+    assert "epochs=0" in _one_line_error(capsys)
+
+
+def test_unwritable_run_dir_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    (tmp_path / "file").write_text("x")
+    assert main(["run", *_fast(tmp_path / "file" / "run")]) == 2
+    assert "not writable" in _one_line_error(capsys)
+
+
+def test_memory_from_another_embedder_is_one_line(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from memplay.memory import FaissMemoryStore, HashEmbedder, MemoryItem
+
+    store = FaissMemoryStore(HashEmbedder(32))
+    store.add([MemoryItem(intent="reach G")])
+    store.save(tmp_path / "mem" / "store")
+    store.close()
+    args = _fast(tmp_path / "r", "--memory-dir", str(tmp_path / "mem"))
+    assert main(["eval", *args]) == 2
+    assert "embedder" in _one_line_error(capsys).lower()
+
+
+def test_eval_without_memory_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    assert main(["eval", *_fast(tmp_path / "r")]) == 2
+    assert "--memory-dir" in _one_line_error(capsys)
