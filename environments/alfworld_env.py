@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from memplay.environments.core import Outcome, TextEnv
-
 from memplay.errors import ConfigError, DataNotFound
 
 __all__ = ["SPLITS", "TASK_TYPES", "ALFWorldEnv", "alfworld_data_dir", "read_walkthrough"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from memplay.environments.core import StepResult, TextEnv
 
+from memplay.environments.core import StepResult, TextEnv
 from memplay.errors import ConfigError, EnvironmentFault
 
 __all__ = ["INVALID_PROBES", "check_env"]

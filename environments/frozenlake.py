@@ -18,8 +18,8 @@ from typing import Any
 
 from gymnasium.envs.toy_text.frozen_lake import MAPS, generate_random_map
 from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv as GymFrozenLake
-from memplay.environments.core import Outcome, TextEnv
 
+from memplay.environments.core import Outcome, TextEnv
 from memplay.errors import ConfigError
 
 __all__ = ["ACTIONS", "FrozenLakeEnv", "grid_shortest_path", "validate_desc"]

@@ -19,9 +19,9 @@ from typing import Any
 
 import gymnasium
 from gymnasium import spaces
+
 from memplay.environments.core import TextEnv
 from memplay.environments.registry import list_envs, make
-
 from memplay.errors import ConfigError
 
 __all__ = ["CHARSET", "GymnasiumTextEnv", "register_gymnasium_envs"]

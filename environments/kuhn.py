@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 from memplay.environments.two_player import OpponentPolicy, TwoPlayerEnv
-
 from memplay.errors import ConfigError
 
 __all__ = ["CARDS", "KuhnPokerEnv", "equilibrium_bet_probability"]

@@ -18,7 +18,6 @@ from collections import deque
 from typing import Any
 
 from memplay.environments.core import Outcome, TextEnv
-
 from memplay.errors import ConfigError
 
 __all__ = ["MinesweeperEnv", "parse_cell_action"]

@@ -21,7 +21,6 @@ from typing import Any
 
 from memplay.environments.core import TextEnv
 from memplay.environments.wrappers import TimeLimit
-
 from memplay.errors import ConfigError, EnvironmentNotFound
 
 __all__ = ["EnvSpec", "list_envs", "load_entry_point", "make", "register", "registry"]

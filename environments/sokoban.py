@@ -21,7 +21,6 @@ from memplay.environments.core import Outcome, TextEnv
 from memplay.environments.sokoban_gen import check_generator_args, generate_level
 from memplay.environments.sokoban_level import MOVES, SokobanLevel, load_levels
 from memplay.environments.sokoban_solver import is_corner_deadlock, push, solve
-
 from memplay.errors import ConfigError
 
 __all__ = ["SokobanEnv"]

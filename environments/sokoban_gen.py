@@ -14,9 +14,9 @@ least ``min_moves`` moves.
 from __future__ import annotations
 
 import numpy as np
+
 from memplay.environments.sokoban_level import Cell, SokobanLevel
 from memplay.environments.sokoban_solver import is_corner_deadlock, solve
-
 from memplay.errors import ConfigError, EnvironmentFault
 
 __all__ = ["check_generator_args", "generate_level"]

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from memplay.environments.core import Outcome, TextEnv, normalize_action
-
 from memplay.errors import ConfigError
 
 __all__ = ["OpponentPolicy", "TwoPlayerEnv"]

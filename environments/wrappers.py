@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from memplay.environments.core import StepResult, TextEnv
 
+from memplay.environments.core import StepResult, TextEnv
 from memplay.errors import ConfigError, EnvironmentFault
 
 __all__ = ["TimeLimit", "Wrapper"]

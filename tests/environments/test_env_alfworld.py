@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from memplay.environments import make
 from memplay.environments.alfworld_env import (
     TASK_TYPES,
@@ -15,7 +16,6 @@ from memplay.environments.alfworld_env import (
     alfworld_data_dir,
     read_walkthrough,
 )
-
 from memplay.errors import ConfigError, DataNotFound
 
 _REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"

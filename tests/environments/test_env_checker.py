@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from gymnasium.spaces import Discrete
 from gymnasium.utils.env_checker import check_env as gym_check_env
+
 from memplay.environments import check_env, list_envs, make
 from memplay.environments.frozenlake import FrozenLakeEnv
 from memplay.environments.gym_adapter import GymnasiumTextEnv, register_gymnasium_envs
-
 from memplay.errors import ConfigError, EnvironmentFault
 
 _REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from memplay.environments import TextEnv, TimeLimit, list_envs, make, register, registry
 from memplay.environments.core import normalize_action, validate_seed
 from memplay.environments.frozenlake import FrozenLakeEnv
-
 from memplay.errors import ConfigError, EnvironmentFault, EnvironmentNotFound
 
 CONTRACT_IDS = ["FrozenLake-4x4-v0", "FrozenLake-8x8-v0", "FrozenLakeSlippery-4x4-v0",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from memplay.environments import make
 from memplay.environments.frozenlake import FrozenLakeEnv, grid_shortest_path
-
 from memplay.errors import ConfigError
 
 

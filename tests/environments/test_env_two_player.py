@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from memplay.environments import make
 from memplay.environments.kuhn import KuhnPokerEnv, equilibrium_bet_probability
 from memplay.environments.tictactoe import TicTacToeEnv, minimax_values, winner
