@@ -47,6 +47,7 @@ def compute_metrics(rows: Sequence[EpisodeResult], tasks: Sequence[str], epochs:
         "last_epoch_success": done[-1] if done else None,
         "success_rate": _mean([float(r.success) for r in rows]),
         "errored": sum(r.errored for r in rows),
+        "llm_faults": sum(r.llm_faults for r in rows),
         "mean_steps": _mean([float(r.steps) for r in rows]),
         "invalid_actions": sum(r.invalid_actions for r in rows),
     }

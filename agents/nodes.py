@@ -19,6 +19,7 @@ Call a node by hand (what the tests do)::
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -30,7 +31,7 @@ from memplay.agents.policy import calibrate, choose_action, combine_scores
 from memplay.agents.prompts import build_messages
 from memplay.agents.records import experience_text, to_trajectory
 from memplay.agents.state import AgentState, Slot, active, replace_slots
-from memplay.errors import LLMError
+from memplay.errors import LLMOutputError
 from memplay.memory.item import MemoryItem
 
 __all__ = [
@@ -129,6 +130,10 @@ def _llm_scores(ctx: AgentContext, slots: list[Slot]) -> list[dict[str, float]]:
         return [{a: (0.0 if a.lower() in t.lower() else -10.0) for a in s["admissible"]}
                 for s, t in zip(slots, texts)]
     scored = ctx.llm.score(prompts, [s["admissible"] for s in slots])
+    bad = [c for row in scored for c in row if not math.isfinite(c.logprob_mean)]
+    if bad:  # NaN/inf would poison the softmax over actions: a backend fault, not a choice
+        raise LLMOutputError(f"backend {ctx.llm.name!r} scored {bad[0].text!r} as "
+                             f"{bad[0].logprob_mean}; scores must be finite log-probabilities")
     return [{c.text: c.logprob_mean for c in row} for row in scored]
 
 
@@ -144,7 +149,8 @@ def _tried_here(slot: Slot) -> dict[str, int]:
 def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     """Choose one action per active slot: LLM score + step-memory prior + novelty bonus.
 
-    An LLM failure ends the affected episodes as errored instead of the whole run.
+    Any LLM failure (LLMError, a timeout, a backend bug) ends the affected episodes as
+    errored instead of the whole run; the fault is counted in the episode's ``llm_faults``.
     """
     ctx = runtime.context
     slots = [s for s in active(state["slots"]) if s["admissible"]]
@@ -152,7 +158,7 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
         return {"slots": state["slots"]}
     try:
         llm_scores = _llm_scores(ctx, slots)
-    except LLMError as exc:
+    except Exception as exc:  # any backend fault (timeouts too) is isolated to its episodes
         failed = [_fail(Slot(**{**s, "llm_faults": s["llm_faults"] + 1}), f"LLM failed: {exc}")
                   for s in slots]
         return {"slots": replace_slots(state["slots"], failed)}

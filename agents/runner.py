@@ -26,6 +26,7 @@ from memplay.agents.records import to_episode_result, to_trajectory
 from memplay.agents.run_files import RunFiles
 from memplay.agents.state import Slot, initial_state, new_slot
 from memplay.config import dump_config
+from memplay.memory.persistence import DirectoryLock
 
 __all__ = ["Planned", "RunResult", "run_episodes", "schedule"]
 
@@ -117,7 +118,18 @@ def run_episodes(
 
     >>> # see memplay.agents.agent.Agent.run for the one-call version
     """
-    files, cfg = RunFiles(run_dir), ctx.config
+    files = RunFiles(run_dir)
+    # One writer per run directory: a second run would append the same episodes again.
+    lock = DirectoryLock(files.root / "episodes")
+    try:
+        return _run_locked(ctx, files, graph, on_batch_end, progress)
+    finally:
+        lock.release()
+
+
+def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any,
+                on_batch_end: Callable[[], None] | None, progress: bool) -> RunResult:
+    cfg = ctx.config
     dump_config(cfg, files.config)
     graph = graph if graph is not None else build_agent_graph(cfg.variant)
     playbook = files.playbook.read_text(encoding="utf-8") if files.playbook.exists() else ""

@@ -33,6 +33,7 @@ import math
 import os
 import tarfile
 import tempfile
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,13 +41,13 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from memplay.errors import ArchiveError, ConfigError
+from memplay.errors import ArchiveError, ConfigError, MemplayError
 from memplay.memory.archive_merge import merge_into_store
 from memplay.memory.embedders import Embedder, embedder_by_name
 from memplay.memory.faiss_store import FaissMemoryStore
 from memplay.memory.item import MemoryItem, utc_now
 from memplay.memory.persistence import fsync_path
-from memplay.memory.step_memory import StepMemory
+from memplay.memory.step_memory import StepMemory, StepRow
 from memplay.memory.store import MemoryStore
 
 __all__ = ["ARCHIVE_FORMAT", "ARCHIVE_VERSION", "ArchiveLimits", "ImportReport",
@@ -108,18 +109,6 @@ class _ManifestShape(BaseModel):
     embedder: _EmbedderEntry
     files: dict[str, _FileEntry]
     counts: dict[str, int]
-
-
-class _StepAction(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    q: float
-    visits: int = Field(ge=0)
-
-
-class _StepRow(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    state: str
-    actions: dict[str, _StepAction]
 
 
 # ---------------------------------------------------------------------- export
@@ -235,7 +224,8 @@ def _load_manifest(path: Path, members: dict[str, bytes]) -> dict[str, Any]:
                            "object; it is not a memplay archive")
     if manifest.get("format") != ARCHIVE_FORMAT:
         raise ArchiveError(f"{path} has format {manifest.get('format')!r}, not {ARCHIVE_FORMAT!r}")
-    if manifest.get("format_version") != ARCHIVE_VERSION:
+    version = manifest.get("format_version")
+    if type(version) is not int or version != ARCHIVE_VERSION:  # True == 1 in Python
         raise ArchiveError(f"{path} has format_version {manifest.get('format_version')!r}; this "
                            f"memplay reads version {ARCHIVE_VERSION}: upgrade memplay")
     try:
@@ -312,7 +302,7 @@ def _parse_item(path: Path, line_no: int, line: str) -> MemoryItem:
 
 def _parse_step(path: Path, line_no: int, line: str) -> dict[str, Any]:
     try:
-        return _StepRow.model_validate_json(line).model_dump()
+        return StepRow.model_validate_json(line).model_dump()
     except ValueError as exc:
         raise ArchiveError(f"{path}: steps.jsonl line {line_no} is not a valid step row "
                            f"({exc})") from None
@@ -324,8 +314,9 @@ def _parse_vectors(path: Path, data: bytes | None, n: int, manifest: dict[str, A
     if data is None:
         raise ArchiveError(f"{path} has no vectors.npy; export it again")
     try:
-        vectors = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, EOFError, OSError, TypeError) as exc:
+        vectors = _load_npy(data)
+    except (ValueError, EOFError, OSError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+        # numpy parses the header with ast/tokenize, hence the unusual exception types.
         raise ArchiveError(f"{path}: vectors.npy is not a plain float array ({exc})") from None
     if not isinstance(vectors, np.ndarray) or vectors.shape != (n, dim) or \
             vectors.dtype != np.float32 or not np.isfinite(vectors).all():
@@ -338,6 +329,36 @@ def _parse_vectors(path: Path, data: bytes | None, n: int, manifest: dict[str, A
         raise ArchiveError(f"{path}: vectors.npy rows are not unit length (norms "
                            f"{norms.min():.3g}..{norms.max():.3g}); export it again")
     return vectors
+
+
+def _load_npy(data: bytes) -> np.ndarray:
+    """np.load, but the header's shape is checked against the bytes present *before* numpy
+    allocates the array: a forged header must not make us allocate terabytes."""
+    buf = io.BytesIO(data)
+    version = np.lib.format.read_magic(buf)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise ValueError(f"unsupported .npy version {version}")
+    shape, _, dtype = readers[version](buf)
+    needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if dtype.hasobject or needed > len(data) - buf.tell():
+        raise ValueError(f"header declares {shape} {dtype} but holds {len(data)} bytes")
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _archive_embedder(path: Path, manifest: dict[str, Any]) -> Embedder:
+    """Rebuild the archive's embedder by name, but never from a local path it names: the
+    archive is untrusted, and a path would make us load whatever model lies there."""
+    name = manifest["embedder"]["name"]
+    if name.startswith(("/", ".", "~")) or ".." in name or "\\" in name:
+        raise ArchiveError(f"{path} names its embedder by the local path {name!r}; pass "
+                           "embedder= (or a store) to import_archive to choose one yourself")
+    try:
+        return embedder_by_name(name)
+    except (MemplayError, OSError, ValueError) as exc:
+        raise ArchiveError(f"{path} needs embedder {name!r}, which cannot be loaded here "
+                           f"({exc}); pass embedder= or a store to import into") from None
 
 
 def import_archive(path: str | Path, store: MemoryStore | None = None, *,
@@ -360,7 +381,7 @@ def import_archive(path: str | Path, store: MemoryStore | None = None, *,
     """
     manifest, items, vectors, steps = read_archive(path, limits)
     if store is None:
-        store = FaissMemoryStore(embedder or embedder_by_name(manifest["embedder"]["name"]))
+        store = FaissMemoryStore(embedder or _archive_embedder(Path(path), manifest))
     same = (store.embedder.name, store.embedder.dim) == (
         manifest["embedder"]["name"], manifest["embedder"]["dim"])
     added, merged = merge_into_store(store, items, vectors if same else None)

@@ -14,13 +14,14 @@ delete never renumbers anything (``IndexIDMap2``/IVF ids, see :mod:`.faiss_index
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memplay.errors import ConfigError, MemoryStoreError
 from memplay.memory.embedders import (
@@ -29,14 +30,16 @@ from memplay.memory.embedders import (
     embedder_by_name,
     normalize_rows,
 )
-from memplay.memory.faiss_index import IndexConfig, VectorIndex
+from memplay.memory.faiss_index import IndexConfig, IndexKind, VectorIndex
 from memplay.memory.item import MemoryItem, utc_now
 from memplay.memory.persistence import (
     DirectoryLock,
+    EmbedderRecord,
     check_embedder,
     commit_directory,
     hold_lock,
     read_manifest,
+    validate_manifest,
 )
 from memplay.memory.store import Hit, ItemFilter, MemoryStore, Query
 
@@ -302,19 +305,17 @@ class FaissMemoryStore(MemoryStore):
         1.0
         """
         manifest = read_manifest(directory, kind=STORE_KIND)
-        name = manifest["embedder"]["name"]
-        emb = embedder if embedder is not None else embedder_by_name(name)
+        shape = validate_manifest(manifest, _StoreManifest, Path(directory) / "manifest.json")
+        emb = embedder if embedder is not None else embedder_by_name(shape.embedder.name)
         check_embedder(manifest, emb, directory)
-        config = IndexConfig.model_validate(manifest["index"]["config"])
         rows = _read_rows(Path(directory) / ITEMS_FILE)
-        store = cls(emb, config)
-        store.index = VectorIndex.read(Path(directory) / INDEX_FILE, manifest["index"]["kind"],
-                                       {key for key, _ in rows}, config)
+        store = cls(emb, shape.index.config)
+        store.index = _read_index(Path(directory) / INDEX_FILE, shape, {key for key, _ in rows})
         for key, item in rows:
             store._items[item.id] = item
             store._key_of[item.id] = key
             store._id_of[key] = item.id
-        store._next_key = int(manifest["next_key"])
+        store._next_key = shape.next_key
         return store
 
     def close(self) -> None:
@@ -338,14 +339,46 @@ def _repeats(ids: list[str]) -> list[str]:
     return repeated
 
 
+class _IndexRecord(BaseModel):
+    kind: IndexKind
+    config: IndexConfig
+
+
+class _StoreManifest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    embedder: EmbedderRecord
+    index: _IndexRecord
+    next_key: int = Field(ge=0)
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: int = Field(ge=0)
+    item: MemoryItem
+
+
+def _read_index(path: Path, shape: _StoreManifest, keys: set[int]) -> VectorIndex:
+    try:
+        index = VectorIndex.read(path, shape.index.kind, keys, shape.index.config)
+    except RuntimeError as exc:  # FAISS reports truncated or foreign files as RuntimeError
+        raise MemoryStoreError(f"{path} is not a readable FAISS index ({str(exc)[-120:]}); "
+                               "restore the directory from a backup or an archive") from None
+    if index.dim != shape.embedder.dim:
+        raise MemoryStoreError(f"{path} has vectors of dim {index.dim} but the manifest's "
+                               f"embedder has dim {shape.embedder.dim}; restore the directory")
+    return index
+
+
 def _read_rows(path: Path) -> list[tuple[int, MemoryItem]]:
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            try:
-                row = json.loads(line)
-                rows.append((int(row["key"]), MemoryItem.model_validate(row["item"])))
-            except (ValueError, KeyError, ValidationError) as exc:
-                raise MemoryStoreError(f"{path}:{line_no} is not a valid item row ({exc}); "
-                                       "restore the directory") from None
+    for line_no, line in enumerate(path.read_bytes().splitlines(), 1):
+        try:  # bytes in: bad UTF-8 is reported per line like any other bad row
+            row = _Row.model_validate_json(line)
+        except ValueError as exc:
+            raise MemoryStoreError(f"{path}:{line_no} is not a valid item row ({exc}); "
+                                   "restore the directory") from None
+        if not math.isfinite(row.item.q):
+            raise MemoryStoreError(f"{path}:{line_no} has q={row.item.q}; Q-values must be "
+                                   "finite: fix that line or restore the directory")
+        rows.append((row.key, row.item))
     return rows

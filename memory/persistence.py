@@ -34,7 +34,9 @@ import uuid
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memplay.errors import ArchiveError, EmbedderMismatch, StoreLockedError
 from memplay.memory.embedders import Embedder
@@ -43,6 +45,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_NAME",
     "DirectoryLock",
+    "EmbedderRecord",
     "check_embedder",
     "commit_directory",
     "fsync_path",
@@ -50,11 +53,56 @@ __all__ = [
     "read_manifest",
     "recover",
     "sha256_file",
+    "validate_manifest",
 ]
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 _OLD_SUFFIX = ".old"
+ShapeT = TypeVar("ShapeT", bound=BaseModel)
+
+
+class EmbedderRecord(BaseModel):
+    """The ``embedder`` entry of a manifest: name and dimension.
+
+    >>> EmbedderRecord(name="hash-3gram-8", dim=8).dim
+    8
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    name: str = Field(min_length=1, max_length=512)
+    dim: int = Field(ge=1, le=1 << 16)
+
+
+class _FileRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    sha256: str
+    bytes: int = Field(ge=0)
+
+
+class _ManifestBase(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    files: dict[str, _FileRecord] = Field(default_factory=dict)
+
+
+def validate_manifest(manifest: object, model: type[ShapeT], where: object) -> ShapeT:
+    """Check a loaded manifest against ``model``; ArchiveError naming the field otherwise.
+
+    Manifests may come from elsewhere (a copied run directory), so their shape is checked
+    before any field is used.
+
+    >>> validate_manifest({"name": "x", "dim": 0}, EmbedderRecord, "m.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    memplay.errors.ArchiveError: m.json is malformed: dim=0: Input should be greater than ...
+    """
+    try:
+        return model.model_validate(manifest)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(part) for part in err["loc"]) or "<root>"
+        raise ArchiveError(f"{where} is malformed: {field}={err.get('input')!r}: {err['msg']}; "
+                           "restore it from a backup or an exported archive") from None
 
 
 def sha256_file(path: Path) -> str:
@@ -178,12 +226,14 @@ def read_manifest(directory: str | Path, *, kind: str, verify: bool = True) -> d
         raise ArchiveError(f"{directory} has no {MANIFEST_NAME}; it is not a memplay {kind} "
                            "directory (save one first, or pass the right path)")
     try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArchiveError(f"{path} is not valid JSON ({exc}); restore the directory") from exc
+    validate_manifest(manifest, _ManifestBase, path)
     if manifest.get("kind") != kind:
         raise ArchiveError(f"{directory} holds kind {manifest.get('kind')!r}, expected {kind!r}")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:  # True == 1 in Python
         raise ArchiveError(f"{directory} has format_version {manifest.get('format_version')!r}; "
                            f"this memplay reads version {FORMAT_VERSION}: upgrade memplay")
     if verify:
@@ -209,6 +259,13 @@ def _recover_unless_writing(directory: Path) -> None:
 def _verify_files(directory: Path, files: dict[str, dict[str, Any]]) -> None:
     for name, meta in files.items():
         path = directory / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            # Only ever read, but a copied directory must not make us hash files elsewhere.
+            raise ArchiveError(f"{directory}/{MANIFEST_NAME} lists the unsafe path {name!r}; "
+                               "restore the directory from a backup or an exported archive")
+        if path.is_symlink():
+            raise ArchiveError(f"{path} is a symbolic link; a memory directory holds plain "
+                               "files only: replace the link with the file it points to")
         if not path.is_file() or path.stat().st_size != meta.get("bytes"):
             raise ArchiveError(f"{path} is missing or has the wrong size; the directory is "
                                "corrupt: restore it from a backup or an exported archive")

@@ -31,17 +31,27 @@ import faiss
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from memplay.errors import ConfigError
+from memplay.errors import ConfigError, MemoryStoreError
 from memplay.memory.embedders import CachingEmbedder, Embedder, embedder_by_name
-from memplay.memory.persistence import DirectoryLock, commit_directory, hold_lock, read_manifest
+from memplay.memory.persistence import (
+    DirectoryLock,
+    EmbedderRecord,
+    commit_directory,
+    hold_lock,
+    read_manifest,
+    validate_manifest,
+)
 from memplay.types import Trajectory
 
 __all__ = [
     "STEP_KIND",
     "ActionValue",
+    "StepAction",
     "StepMemory",
     "StepMemoryConfig",
+    "StepRow",
     "exploration_bonus",
+    "read_step_rows",
     "returns_from_trajectory",
 ]
 
@@ -367,13 +377,14 @@ class StepMemory:
         1.0
         """
         manifest = read_manifest(directory, kind=STEP_KIND)
-        saved = manifest["embedder"]
-        emb = embedder if embedder is not None else embedder_by_name(saved["name"])
-        mem = cls(emb, StepMemoryConfig.model_validate(manifest["config"]))
-        rows = [json.loads(line) for line in
-                (Path(directory) / "states.jsonl").read_text(encoding="utf-8").splitlines()]
-        same = emb.name == saved["name"] and emb.dim == saved["dim"]
-        vecs = np.load(Path(directory) / "vectors.npy", allow_pickle=False) if same else None
+        shape = validate_manifest(manifest, _StepManifest, Path(directory) / "manifest.json")
+        saved = shape.embedder
+        emb = embedder if embedder is not None else embedder_by_name(saved.name)
+        mem = cls(emb, shape.config)
+        rows = read_step_rows(Path(directory) / "states.jsonl")
+        same = emb.name == saved.name and emb.dim == saved.dim
+        vecs = _read_vectors(Path(directory) / "vectors.npy", len(rows), saved.dim) if same \
+            else None
         mem._restore(rows, vecs)
         return mem
 
@@ -397,3 +408,64 @@ class StepMemory:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+class StepAction(BaseModel):
+    """One action's value in a stored step row (finite Q, visit count).
+
+    >>> StepAction(q=0.5, visits=2).visits
+    2
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    q: float
+    visits: int = Field(ge=0)
+
+
+class StepRow(BaseModel):
+    """One stored state of a :class:`StepMemory` (a row of ``states.jsonl``).
+
+    >>> StepRow.model_validate({"state": "s", "actions": {"a": {"q": 1, "visits": 1}}}).state
+    's'
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    state: str
+    actions: dict[str, StepAction]
+
+
+class _StepManifest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    embedder: EmbedderRecord
+    config: StepMemoryConfig
+
+
+def read_step_rows(path: Path) -> list[dict[str, Any]]:
+    """Read and validate ``states.jsonl``; MemoryStoreError names the file and line.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "states.jsonl"
+    >>> _ = p.write_text('{"state": "s", "actions": {}}\\n')
+    >>> read_step_rows(p)
+    [{'state': 's', 'actions': {}}]
+    """
+    rows = []
+    for line_no, line in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            rows.append(StepRow.model_validate_json(line).model_dump())
+        except ValueError as exc:
+            raise MemoryStoreError(f"{path}:{line_no} is not a valid step row ({exc}); fix "
+                                   "that line or restore the directory") from None
+    return rows
+
+
+def _read_vectors(path: Path, n: int, dim: int) -> np.ndarray:
+    try:
+        vecs = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise MemoryStoreError(f"{path} is not a plain float array ({exc}); restore the "
+                               "directory") from None
+    if vecs.shape != (n, dim) or not np.isfinite(vecs).all():
+        raise MemoryStoreError(f"{path} has shape {vecs.shape}, expected ({n}, {dim}) finite "
+                               "values; restore the directory")
+    return np.asarray(vecs, dtype=np.float32)

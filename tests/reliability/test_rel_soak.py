@@ -1,0 +1,26 @@
+"""A short soak (the long one is bench/bench_soak.py): no fd leak, memory counts saturate."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_soak.py"
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("memplay_bench_soak", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_short_soak_stays_bounded(tmp_path: Path) -> None:
+    bench = _bench()
+    rows = bench.soak(total=192, chunk_epochs=2, seed=1, run_dir=tmp_path / "run")
+    assert [r["episodes"] for r in rows] == [32 * (i + 1) for i in range(6)]
+    assert rows[-1]["fds"] <= rows[0]["fds"], "file descriptors leak across resumed runs"
+    assert bench.bounded(rows) == {"rss": True, "fds": True, "items": True, "states": True}
+    assert len((tmp_path / "run" / "episodes.jsonl").read_text().splitlines()) == 192
