@@ -13,7 +13,7 @@ from memplay.cli import Command
 from memplay.commands.agent_options import add_agent_arguments, config_from_args
 from memplay.errors import ConfigError
 
-__all__ = ["EvalCommand", "RunCommand", "run_from_args"]
+__all__ = ["EvalCommand", "RunCommand", "resume_args", "run_from_args"]
 
 
 def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
@@ -24,6 +24,8 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
     from memplay.agents.components import make_env
     from memplay.agents.progress import print_summary
 
+    if getattr(args, "resume", None):
+        args = resume_args(args)
     config = config_from_args(args)
     if frozen and args.epochs is None and args.config is None:
         config = config.model_copy(update={"epochs": 1})  # one pass is an evaluation
@@ -47,6 +49,26 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
     return 0
 
 
+def resume_args(args: argparse.Namespace) -> argparse.Namespace:
+    """Point the options at an interrupted run: its directory and its saved config.
+
+    Episodes already in ``episodes.jsonl`` are skipped and the memory is reloaded, so the
+    run continues where it stopped. Options given beside ``--resume`` override the saved
+    config (``--epochs 20`` extends a finished run).
+    """
+    run_dir = Path(args.resume)
+    saved = run_dir / "config.yaml"
+    if not saved.is_file():
+        raise ConfigError(f"--resume {str(run_dir)!r} is not a memplay run directory (no "
+                          "config.yaml); pass the --run-dir of an earlier `memplay run`")
+    if args.run_dir is not None and Path(args.run_dir) != run_dir:
+        raise ConfigError(f"--resume {str(run_dir)!r} and --run-dir {args.run_dir!r} differ; "
+                          "pass only --resume")
+    if args.config is not None:
+        raise ConfigError("--resume reuses the run's own config.yaml; drop --config")
+    return argparse.Namespace(**{**vars(args), "run_dir": str(run_dir), "config": str(saved)})
+
+
 class RunCommand(Command):
     """Run an agent for some epochs over a task set, learning as it goes."""
 
@@ -54,6 +76,8 @@ class RunCommand(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_agent_arguments(parser)
+        parser.add_argument("--resume", metavar="RUN_DIR",
+                            help="continue an interrupted run in RUN_DIR with its saved config")
 
     def run(self, args: argparse.Namespace) -> int:
         return run_from_args(args, frozen=False)

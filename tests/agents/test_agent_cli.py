@@ -93,3 +93,22 @@ def test_eval_without_memory_is_one_line(tmp_path: Path, capsys: pytest.CaptureF
                                          ) -> None:
     assert main(["eval", *_fast(tmp_path / "r")]) == 2
     assert "--memory-dir" in _one_line_error(capsys)
+
+
+def test_resume_continues_a_run_with_its_saved_config(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["run", *_fast(run, "--epochs", "1")]) == 0
+    first = (run / "episodes.jsonl").read_text().splitlines()
+    # Only --resume and the new epoch count: env, LLM, embedder and tasks come from config.yaml.
+    assert main(["run", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    rows = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+    assert (run / "episodes.jsonl").read_text().splitlines()[:2] == first
+    assert sorted(r["episode"] for r in rows) == [0, 1, 2, 3]  # nothing run twice
+    assert json.loads((run / "metrics.json").read_text())["episodes"] == 4
+
+
+def test_resume_refuses_a_directory_that_is_not_a_run(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--resume", str(tmp_path)]) == 2
+    assert "is not a memplay run directory" in _one_line_error(capsys)
