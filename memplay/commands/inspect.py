@@ -62,14 +62,20 @@ class InspectCommand(Command):
         if not root.is_dir():
             raise ConfigError(f"{str(root)!r} is not a directory; pass a run directory")
         shown = self._metrics(root, console) + self._memory(root, args.top, console)
-        if (root / "playbook.md").is_file():
-            console.rule("playbook")
-            console.print((root / "playbook.md").read_text(encoding="utf-8"))
-            shown += 1
+        shown += self._playbooks(root, console)
         if not shown:
             raise ConfigError(f"{str(root)!r} has no metrics.json and no memory; "
                               "pass a directory written by `memplay run`")
         return 0
+
+    def _playbooks(self, root: Path, console: Any) -> int:
+        """Print the CEL rules and playbook documents (``<memory>/playbooks/<family>.md``)."""
+        pages = sorted({*root.glob("playbook.md"), *root.glob("playbooks/*.md"),
+                        *root.glob("memory/playbooks/*.md")})
+        for page in pages:
+            console.rule(f"rules and playbook: {page.stem}")
+            console.print(page.read_text(encoding="utf-8"), markup=False)
+        return len(pages)
 
     def _metrics(self, root: Path, console: Any) -> int:
         from memplay.agents.progress import print_summary

@@ -112,3 +112,22 @@ def test_resume_refuses_a_directory_that_is_not_a_run(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--resume", str(tmp_path)]) == 2
     assert "is not a memplay run directory" in _one_line_error(capsys)
+
+
+def test_inspect_shows_the_rules_and_playbook_a_run_wrote(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from memplay.agents import Agent
+    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.memory import HashEmbedder
+
+    llm = ScriptedLLM(responses=["- Falling into a hole H ends the episode.",
+                                 "- Move down twice, then right to reach the goal G."])
+    agent = Agent("FrozenLake-4x4-v0", variant="memrl+playbook", max_steps=6, llm=llm,
+                  embedder=HashEmbedder(64))
+    agent.run(epochs=1, tasks=[0], run_dir=tmp_path / "run", progress=False)
+    agent.close()
+    capsys.readouterr()
+    assert main(["inspect", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "rules and playbook: FrozenLake" in out
+    assert "Move down twice, then right to reach the goal G." in out
