@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from memplay.config import load_config
 
-__all__ = ["VARIANTS", "AgentConfig", "MemoryConfig", "PromptConfig", "Variant"]
+__all__ = ["VARIANTS", "AgentConfig", "MemoryConfig", "PromptConfig", "ReflectionConfig",
+           "TrainLoopConfig", "Variant"]
 
-Variant = Literal["none", "rag", "memrl", "memrl+playbook"]
-VARIANTS: tuple[str, ...] = ("none", "rag", "memrl", "memrl+playbook")
+Variant = Literal["none", "rag", "memrl", "memrl+playbook", "memrl+critique"]
+VARIANTS: tuple[str, ...] = ("none", "rag", "memrl", "memrl+playbook", "memrl+critique")
 
 
 class MemoryConfig(BaseModel):
@@ -80,6 +81,46 @@ class PromptConfig(BaseModel):
     )
 
 
+class ReflectionConfig(BaseModel):
+    """Self-written memory: CEL playbooks and Agent-R critique trees (variants
+    ``memrl+playbook`` and ``memrl+critique``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    playbook_tokens: int = Field(
+        default=96, ge=8,
+        description="Token cap of each rules/playbook rewrite (small models ramble past ~100).",
+    )
+    rewrite_every: int = Field(
+        default=4, ge=1,
+        description="Finished episodes between two playbook rewrites (one rewrite per batch "
+        "at most); larger values cost fewer LLM calls.",
+    )
+    critique_iterations: int = Field(
+        default=200, ge=1, description="MCTS iterations per critique tree (one tree per task)."
+    )
+    critique_chars: int = Field(
+        default=300, ge=20, description="Critique text shown in a prompt is cut to this size."
+    )
+
+
+class TrainLoopConfig(BaseModel):
+    """The optional weight-update loop: play, collect, train, reload, play again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["sft", "dpo"] = Field(
+        default="sft", description="Trainer run every ``train_every`` epochs."
+    )
+    max_steps: int = Field(default=30, ge=1, description="Optimiser steps per training round.")
+    learning_rate: float = Field(default=5e-5, gt=0.0, description="Optimiser learning rate.")
+    lora: bool = Field(default=True, description="Train LoRA adapters (merged on save).")
+    min_examples: int = Field(
+        default=1, ge=1,
+        description="Skip a round (and say so) when the run has fewer training examples.",
+    )
+
+
 class AgentConfig(BaseModel):
     """One agent run. Every field has a default, so ``AgentConfig()`` is the FrozenLake demo.
 
@@ -91,7 +132,9 @@ class AgentConfig(BaseModel):
 
     env_id: str = Field(default="FrozenLake-4x4-v0", description="Registered environment id.")
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="Passed to make().")
-    variant: Variant = Field(default="memrl", description="none | rag | memrl | memrl+playbook.")
+    variant: Variant = Field(
+        default="memrl", description="none | rag | memrl | memrl+playbook | memrl+critique."
+    )
     llm: Literal["transformers", "openai", "vllm", "scripted"] = Field(
         default="transformers", description="LLM backend; 'transformers' runs the embedded model."
     )
@@ -122,8 +165,14 @@ class AgentConfig(BaseModel):
     max_steps: int = Field(default=30, ge=1, description="Hard cap on steps per episode.")
     seed: int = Field(default=0, ge=0, description="Seed of the agent's own randomness.")
     frozen: bool = Field(default=False, description="Evaluate only: read memory, never write it.")
+    train_every: int = Field(
+        default=0, ge=0,
+        description="Fine-tune the model on the run's own data every K epochs (0 = never).",
+    )
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     prompt: PromptConfig = Field(default_factory=PromptConfig)
+    reflection: ReflectionConfig = Field(default_factory=ReflectionConfig)
+    train: TrainLoopConfig = Field(default_factory=TrainLoopConfig)
 
     @classmethod
     def from_source(cls, source: str | Path | Mapping[str, Any] | None) -> AgentConfig:
@@ -142,9 +191,15 @@ class AgentConfig(BaseModel):
     @property
     def uses_step_memory(self) -> bool:
         """True when the step-level memory prior and novelty bonus are active."""
-        return self.variant in ("memrl", "memrl+playbook") and self.memory.step_memory
+        return self.variant in ("memrl", "memrl+playbook", "memrl+critique") and \
+            self.memory.step_memory
 
     @property
     def uses_playbook(self) -> bool:
         """True for the CEL-style variant that rewrites a playbook after each episode."""
         return self.variant == "memrl+playbook"
+
+    @property
+    def uses_critique(self) -> bool:
+        """True for the Agent-R-style variant that searches critique trees per task."""
+        return self.variant == "memrl+critique"
