@@ -116,7 +116,9 @@ class Agent:
             frozen: bool = False, progress: bool = True, graph: Any = None) -> RunResult:
         """Run ``epochs`` passes over ``tasks`` (seeds); learn unless ``frozen``.
 
-        Results go to ``run_dir`` (default ``runs/<env>-<variant>-<time>``).
+        Results go to ``run_dir`` (default ``runs/<env>-<variant>-<time>``). With
+        ``config.train_every=K`` the weights are fine-tuned on the run's own data after every
+        K-th epoch (see :mod:`memplay.trainers.periodic`); memory is kept.
         """
         update: dict[str, Any] = {"frozen": frozen}
         if epochs is not None:
@@ -128,9 +130,24 @@ class Agent:
             f"{self.config.env_id}-{self.config.variant}-{time.strftime('%Y%m%d-%H%M%S')}")
         mem_dir = Path(memory_dir) if memory_dir is not None else root / "memory"
         RunFiles(root)  # an unwritable run dir fails now, before any model loads
+        trainer = None if frozen else self._epoch_trainer(root)  # fails before memory opens
         ctx = self.context(mem_dir)
         save = None if frozen or self.memory is None else self._saver(mem_dir)
-        return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress)
+        if trainer is not None:
+            # new weights make the running per-action score means stale: start them afresh
+            trainer.on_reload = ctx.llm_bias.clear
+            trainer.resume()
+        return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
+                            on_epoch_end=trainer.on_epoch_end if trainer else None)
+
+    def _epoch_trainer(self, root: Path) -> Any:
+        """The weight trainer of a run with ``train_every`` (None without). It raises
+        ConfigError for a backend that cannot reload weights."""
+        if self.config.train_every == 0:
+            return None
+        from memplay.trainers.periodic import EpochTrainer
+
+        return EpochTrainer(root, self.llm, self.config)
 
     def _saver(self, directory: Path) -> Any:
         memory = self.memory

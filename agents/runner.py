@@ -108,13 +108,17 @@ def run_episodes(
     *,
     graph: Any = None,
     on_batch_end: Callable[[], None] | None = None,
+    on_epoch_end: Callable[[int], Any] | None = None,
     progress: bool = True,
 ) -> RunResult:
     """Run every scheduled episode not yet in ``run_dir`` and return the run's metrics.
 
     ``ctx.envs`` must hold ``ctx.config.parallel_envs`` environments. ``on_batch_end`` runs
     after each batch's rows are on disk (the agent saves memory there, so a resumed run's
-    memory matches its episodes). Pass ``graph`` to run a custom graph.
+    memory matches its episodes). ``on_epoch_end(epoch)`` runs after the last batch of each
+    epoch (the agent trains weights there, see :mod:`memplay.trainers.periodic`); a run
+    resumed at an epoch boundary calls it once first for the epoch before, so work cut off
+    there is finished (the hook must be idempotent). Pass ``graph`` to run a custom graph.
 
     >>> # see memplay.agents.agent.Agent.run for the one-call version
     """
@@ -122,19 +126,38 @@ def run_episodes(
     # One writer per run directory: a second run would append the same episodes again.
     lock = DirectoryLock(files.root / "episodes")
     try:
-        return _run_locked(ctx, files, graph, on_batch_end, progress)
+        return _run_locked(ctx, files, graph, _Hooks(on_batch_end, on_epoch_end), progress)
     finally:
         lock.release()
 
 
-def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any,
-                on_batch_end: Callable[[], None] | None, progress: bool) -> RunResult:
+class _Hooks(NamedTuple):
+    batch_end: Callable[[], None] | None
+    epoch_end: Callable[[int], Any] | None
+
+
+def _epoch_ends(batch: Sequence[Planned], n_tasks: int) -> int | None:
+    """The epoch this batch completes, if its last episode is the epoch's last one."""
+    last = batch[-1]
+    return last.epoch if last.episode % n_tasks == n_tasks - 1 else None
+
+
+def _resume_boundary(hooks: _Hooks, pending: Sequence[Planned], n_tasks: int) -> None:
+    first = pending[0] if pending else None
+    if hooks.epoch_end is not None and first is not None and first.epoch > 0 \
+            and first.episode % n_tasks == 0:
+        hooks.epoch_end(first.epoch - 1)
+
+
+def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
+                progress: bool) -> RunResult:
     cfg = ctx.config
     dump_config(cfg, files.config)
     graph = graph if graph is not None else build_agent_graph(cfg.variant)
     playbook = files.playbook.read_text(encoding="utf-8") if files.playbook.exists() else ""
     done = files.done_episodes()
     pending = [p for p in schedule(cfg) if p.episode not in done]
+    _resume_boundary(hooks, pending, len(cfg.tasks))
     bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)
     try:
         for batch in _batches(pending, len(ctx.envs)):
@@ -145,10 +168,13 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any,
             playbook = final.get("playbook", playbook)
             if playbook:
                 files.playbook.write_text(playbook, encoding="utf-8")
-            if on_batch_end is not None:
-                on_batch_end()
+            if hooks.batch_end is not None:
+                hooks.batch_end()
             _recreate_crashed(ctx, slots)
             bar.advance([s["success"] for s in slots])
+            ended = _epoch_ends(batch, len(cfg.tasks))
+            if hooks.epoch_end is not None and ended is not None:
+                hooks.epoch_end(ended)
     finally:
         bar.close()
     return _finish(files, cfg, cfg.variant)

@@ -38,9 +38,14 @@ _LAZY: dict[str, str] = {
     "ModelVersion": "memplay.trainers.version",
     "read_version": "memplay.trainers.version",
     "record_success": "memplay.trainers.version",
+    "record_epoch_success": "memplay.trainers.version",
     "latest_version": "memplay.trainers.version",
     "answer_logprob": "memplay.trainers.logprobs",
     "train_round": "memplay.trainers.loop",
+    "collect_round_data": "memplay.trainers.loop",
+    "EpochTrainer": "memplay.trainers.periodic",
+    "RoundRecord": "memplay.trainers.periodic",
+    "read_rounds": "memplay.trainers.periodic",
 }
 
 __all__ = sorted(_LAZY)

@@ -24,7 +24,7 @@ from memplay.trainers.pairs import collect_pairs
 from memplay.trainers.sft_config import SFTConfig
 from memplay.trainers.version import ModelVersion, latest_version, next_version_dir
 
-__all__ = ["Reloadable", "train_round"]
+__all__ = ["Reloadable", "collect_round_data", "train_round"]
 
 log = logging.getLogger("memplay.trainers")
 
@@ -37,16 +37,26 @@ class Reloadable(Protocol):
         """Load the weights of ``model`` in place of the current ones."""
 
 
-def _collect(
-    run_dir: Path,
+def collect_round_data(
+    run_dir: str | Path,
     config: SFTConfig | DPOConfig,
-    files: Sequence[str | Path],
-    prompt_fn: PromptFn | None,
+    files: Sequence[str | Path] = (),
+    prompt_fn: PromptFn | None = None,
 ) -> list[Any]:
+    """The examples one round trains on: SFT records for SFTConfig, pairs for DPOConfig.
+
+    Raises :class:`TrainerError` (saying what to do) when the run has none.
+
+    >>> collect_round_data("/nonexistent", SFTConfig())
+    Traceback (most recent call last):
+    ...
+    memplay.errors.DataNotFound: /nonexistent/trajectories.jsonl not found; ...
+    """
+    run = Path(run_dir)
     if isinstance(config, DPOConfig):
-        return list(collect_pairs(run_dir, files, config.system_prompt,
+        return list(collect_pairs(run, files, config.system_prompt,
                                   config.max_pairs_per_task, prompt_fn=prompt_fn))
-    return list(collect_sft(run_dir, files, config.system_prompt, config.dedupe,
+    return list(collect_sft(run, files, config.system_prompt, config.dedupe,
                             prompt_fn=prompt_fn))
 
 
@@ -58,6 +68,7 @@ def train_round(
     data_files: Sequence[str | Path] = (),
     base_model: str | Path | None = None,
     prompt_fn: PromptFn | None = None,
+    data: Sequence[Any] | None = None,
 ) -> ModelVersion:
     """Train on a run directory's own data and save the result as ``<run_dir>/models/vN``.
 
@@ -70,6 +81,7 @@ def train_round(
             version, else the embedded model.
         prompt_fn: Build one example per step with the prompt the agent plays with (see
             :data:`memplay.trainers.data.PromptFn`); None trains on whole transcripts.
+        data: Examples already collected (:func:`collect_round_data`); None collects them.
 
     Returns the new version's record; the runner sets ``success_after`` later
     (:func:`memplay.trainers.version.record_success`).
@@ -79,10 +91,11 @@ def train_round(
                            "TransformersLLM, or llm=None and load models/vN yourself")
     run = Path(run_dir)
     config = config if config is not None else SFTConfig()
-    data = _collect(run, config, data_files, prompt_fn)  # fails fast, before loading a model
+    if data is None:  # collect first: no data fails fast, before any model loads
+        data = collect_round_data(run, config, data_files, prompt_fn)
     start = base_model or config.model_path or latest_version(run)
     trainer = _make_trainer(start, dataclasses.replace(config, output_dir=None))
-    result = trainer.train(data)
+    result = trainer.train(list(data))
     out = next_version_dir(run)
     version = trainer.save(out, version=int(out.name[1:]), run_dir=run.resolve())
     log.info("round v%s: %d examples, loss %s -> %s, saved to %s", version.version,

@@ -31,6 +31,7 @@ __all__ = [
     "list_versions",
     "next_version_dir",
     "read_version",
+    "record_epoch_success",
     "record_success",
 ]
 
@@ -67,6 +68,19 @@ class ModelVersion(BaseModel):
     created_at: str = Field(default_factory=_now, description="UTC time, ISO 8601.")
     success_after: float | None = Field(
         default=None, description="Success rate the agent reached with it (runner fills in)."
+    )
+    after_epoch: int | None = Field(
+        default=None, ge=0,
+        description="In a run with train_every: the (0-based) epoch after which it was trained.",
+    )
+    episodes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Episodes of the run when it was trained: total and successes.",
+    )
+    success_per_epoch: dict[int, float] = Field(
+        default_factory=dict,
+        description="Epoch -> success rate of the epochs played with it (runner fills in); "
+        "success_after is their mean.",
     )
 
     def save(self) -> Path:
@@ -106,6 +120,26 @@ def record_success(path: str | Path, success: float) -> ModelVersion:
     if not 0.0 <= success <= 1.0:
         raise TrainerError(f"success={success} is a rate and must be in [0, 1]")
     version = read_version(path).model_copy(update={"success_after": success})
+    version.save()
+    return version
+
+
+def record_epoch_success(path: str | Path, epoch: int, success: float) -> ModelVersion:
+    """Store the success rate of one epoch played with this version; ``success_after``
+    becomes the mean over every epoch recorded so far. Recording an epoch again replaces it.
+
+    >>> import tempfile
+    >>> v = ModelVersion(path=tempfile.mkdtemp(), method="sft", base_model="b"); _ = v.save()
+    >>> _ = record_epoch_success(v.path, 6, 0.5)
+    >>> record_epoch_success(v.path, 7, 1.0).success_after
+    0.75
+    """
+    if not 0.0 <= success <= 1.0:
+        raise TrainerError(f"success={success} is a rate and must be in [0, 1]")
+    version = read_version(path)
+    per_epoch = {**version.success_per_epoch, epoch: success}
+    mean = sum(per_epoch.values()) / len(per_epoch)
+    version = version.model_copy(update={"success_per_epoch": per_epoch, "success_after": mean})
     version.save()
     return version
 

@@ -23,6 +23,7 @@ _FIELDS = {
     "env": "env_id", "variant": "variant", "llm": "llm", "model": "model",
     "epochs": "epochs", "parallel": "parallel_envs", "seed": "seed", "max_steps": "max_steps",
     "temperature": "temperature", "action_method": "action_method",
+    "train_every": "train_every",
 }
 
 
@@ -43,6 +44,9 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="the agent's own random seed")
     parser.add_argument("--max-steps", type=int, help="step cap per episode")
     parser.add_argument("--temperature", type=float, help="action sampling temperature")
+    parser.add_argument("--train-every", type=int, metavar="K",
+                        help="fine-tune the model on the run's own data every K epochs "
+                        "(0 = never; settings in the config's train: section)")
     parser.add_argument("--embedder", choices=["default", "hash"], help="memory embedder")
     parser.add_argument("--run-dir", help="where results go (default runs/<env>-<variant>-<time>)")
     parser.add_argument("--memory-dir", help="memory to load/save (default <run-dir>/memory)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from memplay.cli import Command
 from memplay.commands.agent_options import add_agent_arguments, config_from_args
@@ -18,11 +19,8 @@ __all__ = ["EvalCommand", "RunCommand", "resume_args", "run_from_args"]
 
 def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
     """Validate the options, build the agent, run, print the summary and the PNG path."""
-    from rich.console import Console
-
     from memplay.agents.agent import Agent
     from memplay.agents.components import make_env
-    from memplay.agents.progress import print_summary
 
     if getattr(args, "resume", None):
         args = resume_args(args)
@@ -42,19 +40,33 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
                            progress=not args.no_progress)
     finally:
         agent.close()
+    _print_result(result, config, frozen)
+    return 0
+
+
+def _print_result(result: Any, config: Any, frozen: bool) -> None:
+    from rich.console import Console
+
+    from memplay.agents.progress import print_summary
+
     console = Console()
     print_summary({config.variant: result.metrics}, console)
+    if config.train_every and not frozen:
+        from memplay.trainers.periodic import describe_rounds
+
+        for line in describe_rounds(result.run_dir) or ["no round was due"]:
+            console.print(f"training: {line}", soft_wrap=True, markup=False)
     console.print(f"run dir: {result.run_dir}\nlearning curve: "
                   f"{result.run_dir / 'learning_curve.png'}", soft_wrap=True)
-    return 0
 
 
 def resume_args(args: argparse.Namespace) -> argparse.Namespace:
     """Point the options at an interrupted run: its directory and its saved config.
 
     Episodes already in ``episodes.jsonl`` are skipped and the memory is reloaded, so the
-    run continues where it stopped. Options given beside ``--resume`` override the saved
-    config (``--epochs 20`` extends a finished run).
+    run continues where it stopped; with ``train_every`` it plays with the run's latest
+    ``models/vN`` and rounds already recorded are not trained again. Options given beside
+    ``--resume`` override the saved config (``--epochs 20`` extends a finished run).
     """
     run_dir = Path(args.resume)
     saved = run_dir / "config.yaml"

@@ -1,0 +1,315 @@
+"""Fine-tuning inside a run: every ``train_every`` epochs, train on the run's own data.
+
+The runner calls :meth:`EpochTrainer.on_epoch_end` after each finished epoch. After every
+K-th epoch (never after the last one: nothing would play with the new weights) it collects
+the run's data (successful steps for SFT, success/failure pairs for DPO), trains one round
+with ``AgentConfig.train``, saves ``<run>/models/vN``, reloads the backend and lets the run
+go on with the same memory. Every round, trained or skipped (too few examples), is one row
+of ``<run>/models/rounds.jsonl``; each version's ``version.json`` gets the success rate of
+every epoch played with it.
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> due_after(AgentConfig(train_every=2, epochs=5), 1), due_after(AgentConfig(epochs=5), 1)
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from memplay.agents.config import AgentConfig, PromptConfig
+from memplay.errors import ConfigError, TrainerError
+from memplay.trainers.data import PromptFn
+from memplay.trainers.dpo_config import DPOConfig
+from memplay.trainers.loop import Reloadable, collect_round_data, train_round
+from memplay.trainers.sft_config import SFTConfig
+from memplay.trainers.version import (
+    ModelVersion,
+    latest_version,
+    list_versions,
+    read_version,
+    record_epoch_success,
+)
+
+__all__ = [
+    "ROUNDS_FILE",
+    "EpochTrainer",
+    "RoundRecord",
+    "agent_prompt_fn",
+    "check_trainable",
+    "describe_rounds",
+    "due_after",
+    "loop_train_config",
+    "read_rounds",
+]
+
+log = logging.getLogger("memplay.trainers")
+
+ROUNDS_FILE = "rounds.jsonl"  # in <run>/models/
+
+
+class RoundRecord(BaseModel):
+    """One training round of a run (a row of ``models/rounds.jsonl``).
+
+    >>> RoundRecord(after_epoch=5, status="skipped", reason="no successes").version is None
+    True
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_epoch: int = Field(ge=0, description="0-based epoch after which the round ran.")
+    status: Literal["trained", "skipped"]
+    version: int | None = Field(default=None, description="N of models/vN when trained.")
+    examples: int = Field(default=0, ge=0, description="Examples collected for the round.")
+    reason: str | None = Field(default=None, description="Why the round was skipped.")
+    first_loss: float | None = None
+    final_loss: float | None = None
+    seconds: float = Field(default=0.0, ge=0.0, description="Wall time of collect + train.")
+    created_at: str = Field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def due_after(config: AgentConfig, epoch: int) -> bool:
+    """True when a round is scheduled after 0-based ``epoch``: every ``train_every``-th
+    epoch, except the run's last one.
+
+    >>> [e for e in range(6) if due_after(AgentConfig(train_every=2, epochs=6), e)]
+    [1, 3]
+    """
+    k = config.train_every
+    return k > 0 and (epoch + 1) % k == 0 and epoch + 1 < config.epochs
+
+
+def check_trainable(config: AgentConfig, llm: Any) -> None:
+    """Raise ConfigError at the start of a run whose ``train_every`` cannot work.
+
+    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> check_trainable(AgentConfig(train_every=2, llm="scripted"), ScriptedLLM())
+    Traceback (most recent call last):
+    ...
+    memplay.errors.ConfigError: train_every=2 needs an LLM backend that can reload ...
+    """
+    if config.train_every == 0:
+        return
+    if not isinstance(llm, Reloadable):
+        raise ConfigError(
+            f"train_every={config.train_every} needs an LLM backend that can reload new "
+            f"weights, and llm={config.llm!r} ({type(llm).__name__}) cannot; use "
+            "llm='transformers' (the embedded model or a local model folder), or set "
+            "train_every=0 (--train-every 0) to learn with memory only")
+    model = config.model
+    if model is not None and not (Path(model) / "config.json").is_file():
+        raise ConfigError(
+            f"train_every={config.train_every} trains the weights of model={model!r}, which "
+            "is not a local transformers folder (no config.json); convert it with "
+            "save_pretrained and pass that folder, or set train_every=0")
+
+
+def loop_train_config(config: AgentConfig) -> SFTConfig | DPOConfig:
+    """The trainer config of a run's rounds, from ``config.train``.
+
+    ``epochs`` is set to ``max_steps`` so ``max_steps`` alone bounds a round (a small data
+    set would otherwise end the round after one short pass).
+
+    >>> cfg = loop_train_config(AgentConfig(train={"max_steps": 3, "lora": False}))
+    >>> type(cfg).__name__, cfg.max_steps, cfg.use_lora
+    ('SFTConfig', 3, False)
+    """
+    t = config.train
+    cls = DPOConfig if t.method == "dpo" else SFTConfig
+    threads = config.llm_kwargs.get("num_threads")
+    return cls(max_steps=t.max_steps, epochs=t.max_steps, learning_rate=t.learning_rate,
+               use_lora=t.lora, seed=config.seed, system_prompt=config.prompt.system,
+               num_threads=int(threads) if threads is not None else None)
+
+
+def agent_prompt_fn(prompt: PromptConfig) -> PromptFn:
+    """A ``prompt_fn`` that rebuilds the agent's play prompt for step i, without memories.
+
+    Training on the prompt the agent plays with (same system message, goal, recent moves,
+    observation and allowed actions) lets the tuned weights act on what play shows them;
+    memories are left out because trajectories do not record which ones were shown.
+
+    >>> from memplay.types import Step, Trajectory
+    >>> t = Trajectory(env_id="e", goal="reach G", steps=[
+    ...     Step(observation="S.", action="right", admissible_actions=["left", "right"])])
+    >>> agent_prompt_fn(PromptConfig())(t, 0)[1]["content"].splitlines()[0]
+    'Goal: reach G'
+    """
+    from memplay.agents.prompts import build_messages
+    from memplay.agents.state import new_slot
+
+    def prompt_fn(traj: Any, i: int) -> list[dict[str, str]]:
+        step = traj.steps[i]
+        slot = new_slot(0)
+        slot.update(goal=traj.goal, observation=step.observation,
+                    admissible=list(step.admissible_actions),
+                    steps=[{"action": s.action} for s in traj.steps[:i]])
+        return [dict(m) for m in build_messages(slot, "", prompt)]
+
+    return prompt_fn
+
+
+def read_rounds(run_dir: str | Path) -> list[RoundRecord]:
+    """Every round recorded in ``<run_dir>/models/rounds.jsonl`` (empty when none).
+
+    >>> read_rounds("/nonexistent")
+    []
+    """
+    path = Path(run_dir) / "models" / ROUNDS_FILE
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # a torn last line (killed mid-write) is dropped; the round is then redone on resume
+    rows = []
+    for line in lines:
+        try:
+            rows.append(RoundRecord.model_validate_json(line))
+        except ValueError:
+            continue
+    return rows
+
+
+def describe_rounds(run_dir: str | Path) -> list[str]:
+    """One human line per round of a run.
+
+    >>> describe_rounds("/nonexistent")
+    []
+    """
+    lines = []
+    for r in read_rounds(run_dir):
+        if r.status == "skipped":
+            lines.append(f"after epoch {r.after_epoch + 1}: skipped ({r.reason})")
+            continue
+        loss = f"loss {r.first_loss:.3f} -> {r.final_loss:.3f}" if r.first_loss is not None \
+            and r.final_loss is not None else "no loss recorded"
+        lines.append(f"after epoch {r.after_epoch + 1}: models/v{r.version}, {r.examples} "
+                     f"examples, {loss}, {r.seconds:.0f} s")
+    return lines
+
+
+class EpochTrainer:
+    """Runs the rounds of one run; see the module docstring.
+
+    Args:
+        run_dir: The run directory (data comes from its ``trajectories.jsonl``).
+        llm: The playing backend; must have ``reload(path)``.
+        config: The run's AgentConfig (``train_every``, ``epochs``, ``train``, ``model``).
+        on_reload: Called after new weights are loaded (the agent resets its per-action
+            score calibration there, which described the old weights).
+        data_files: Extra JSONL data for every round (revision records or pair files).
+
+    >>> trainer = EpochTrainer("runs/x", llm, AgentConfig(train_every=2))  # doctest: +SKIP
+    >>> trainer.on_epoch_end(1)  # doctest: +SKIP
+    RoundRecord(after_epoch=1, status='trained', version=1, ...)
+    """
+
+    def __init__(self, run_dir: str | Path, llm: Any, config: AgentConfig, *,
+                 on_reload: Callable[[], None] | None = None,
+                 data_files: Sequence[str | Path] = ()) -> None:
+        check_trainable(config, llm)
+        self.run_dir, self.llm, self.config = Path(run_dir), llm, config
+        self.on_reload, self.data_files = on_reload, list(data_files)
+        self.train_config = loop_train_config(config)
+        self.prompt_fn = agent_prompt_fn(config.prompt)
+
+    def resume(self) -> Path | None:
+        """Load the run's latest model version, if any (a resumed run plays with it)."""
+        latest = latest_version(self.run_dir)
+        if latest is not None:
+            log.info("resuming with the run's latest weights, %s", latest)
+            self._reload(latest)
+        return latest
+
+    def on_epoch_end(self, epoch: int) -> RoundRecord | None:
+        """Record ``epoch``'s success on the version that played it; train when a round is
+        due after it and not done yet (so a resumed run never trains a round twice)."""
+        self._record_success(epoch)
+        if not due_after(self.config, epoch) or self._done(epoch):
+            return None
+        return self._round(epoch)
+
+    def _done(self, epoch: int) -> bool:
+        if any(r.after_epoch == epoch for r in read_rounds(self.run_dir)):
+            return True
+        return any(read_version(p).after_epoch == epoch for p in list_versions(self.run_dir))
+
+    def _round(self, epoch: int) -> RoundRecord:
+        start = time.perf_counter()
+        try:
+            data = collect_round_data(self.run_dir, self.train_config, self.data_files,
+                                      self.prompt_fn)
+        except TrainerError as exc:  # no successes (or pairs) yet: play on with these weights
+            return self._skip(epoch, str(exc), 0, start)
+        need = self.config.train.min_examples
+        if len(data) < need:
+            return self._skip(epoch, f"{len(data)} examples, fewer than train.min_examples="
+                              f"{need}", len(data), start)
+        version = self._train(epoch, data)
+        record = RoundRecord(
+            after_epoch=epoch, status="trained", version=version.version, examples=len(data),
+            first_loss=version.losses[0] if version.losses else None,
+            final_loss=version.losses[-1] if version.losses else None,
+            seconds=time.perf_counter() - start)
+        self._append(record)
+        log.info("training round after epoch %d: models/v%s, loss %s -> %s", epoch + 1,
+                 version.version, record.first_loss, record.final_loss)
+        self._reload(Path(version.path))
+        return record
+
+    def _train(self, epoch: int, data: list[Any]) -> ModelVersion:
+        # rounds compound: start from the run's latest version, else the configured model
+        start = latest_version(self.run_dir) or self.config.model
+        version = train_round(self.run_dir, None, self.train_config, base_model=start,
+                              prompt_fn=self.prompt_fn, data=data)
+        trajectories = _episode_counts(self.run_dir)
+        version = version.model_copy(update={"after_epoch": epoch, "episodes": trajectories})
+        version.save()
+        return version
+
+    def _skip(self, epoch: int, reason: str, examples: int, start: float) -> RoundRecord:
+        record = RoundRecord(after_epoch=epoch, status="skipped", examples=examples,
+                             reason=reason, seconds=time.perf_counter() - start)
+        self._append(record)
+        log.warning("training round after epoch %d skipped: %s", epoch + 1, reason)
+        return record
+
+    def _append(self, record: RoundRecord) -> None:
+        path = self.run_dir / "models" / ROUNDS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(record.model_dump_json() + "\n")
+
+    def _reload(self, path: Path) -> None:
+        self.llm.reload(path)
+        if self.on_reload is not None:
+            self.on_reload()
+
+    def _record_success(self, epoch: int) -> None:
+        """Store the epoch's success rate on the version that played it (none: base model)."""
+        played = [p for p in list_versions(self.run_dir)
+                  if (v := read_version(p)).after_epoch is not None and v.after_epoch < epoch]
+        rate = _epoch_success(self.run_dir, epoch)
+        if played and rate is not None:
+            record_epoch_success(played[-1], epoch, rate)
+
+
+def _epoch_success(run_dir: Path, epoch: int) -> float | None:
+    from memplay.agents.run_files import RunFiles
+
+    rows = [r for r in RunFiles(run_dir).read_results() if r.epoch == epoch]
+    return sum(r.success for r in rows) / len(rows) if rows else None
+
+
+def _episode_counts(run_dir: Path) -> dict[str, int]:
+    from memplay.agents.run_files import RunFiles
+
+    rows = RunFiles(run_dir).read_results()
+    return {"total": len(rows), "successes": sum(r.success for r in rows)}
