@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import platform
 import statistics
@@ -24,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from _common import add_common_args, write_record
 
 
 def time_resets(env: Any, n: int, seed: int) -> list[float]:
@@ -153,13 +151,12 @@ def environment() -> dict[str, Any]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options; --quick shrinks everything."""
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer steps and resets")
     p.add_argument("--steps", type=int, default=20_000, help="steps per grid/two-player env")
     p.add_argument("--resets", type=int, default=1_000, help="resets per grid/two-player env")
     p.add_argument("--alfworld-steps", type=int, default=200)
     p.add_argument("--alfworld-resets", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=RESULTS / "bench_envs")
+    add_common_args(p)
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.resets = min(args.steps, 3_000), min(args.resets, 200)
@@ -186,12 +183,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     record = {"benchmark": "envs", "args": {k: str(v) for k, v in vars(args).items()},
               "seed": args.seed, "environment": environment(), "results": rows,
               "wall_s": time.perf_counter() - wall}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "_quick" if args.quick else ""
-    out = args.out.with_name(args.out.name + suffix)
-    out.with_suffix(".json").write_text(json.dumps(record, indent=2))
+    out = write_record(args.out, "bench_envs", args.quick, record)
     plot(rows, out.with_suffix(".png"))
-    print(f"wrote {out.with_suffix('.json')} and .png in {record['wall_s']:.0f} s")
+    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
     return record
 
 

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import add_common_args, write_record
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ALFWORLD_TAR = (Path(__file__).resolve().parents[2] / "shared" / "data" / "alfworld"
                 / "alfworld_json_2.1.1_train_valid_seen_valid_train.tar.gz")
-RESULTS = Path(__file__).resolve().parent / "results"
 K = 10
 
 
@@ -109,8 +109,28 @@ def bench_faiss(config: Any, corpus: np.ndarray, queries: np.ndarray,
     ids = [[int(h.item.id) for h in row] for row in hits]
     add_t, _ = time_calls(lambda i: store.add(
         [MemoryItem(id=f"extra-{i}", intent="x")], vectors=extra[i : i + 1]), len(extra))
+    # An episode's end updates the Q of the k2=3 memories it injected: time that call.
+    picks = np.random.default_rng(0).integers(len(corpus), size=(len(extra), 3))
+    update_t, _ = time_calls(lambda i: store.update_values(
+        {str(j): 0.5 for j in picks[i]}), len(extra))
     return {"fill_s": fill_s, "add": percentiles(add_t), "search": percentiles(search_t),
-            "ids": ids, "kind": store.index.kind}
+            "update_q3": percentiles(update_t), **disk_use(store), "ids": ids,
+            "kind": store.index.kind}
+
+
+def disk_use(store: Any) -> dict[str, float]:
+    """Save the store to a temporary folder; bytes on disk per item and the save time.
+
+    >>> # disk_use(FaissMemoryStore(...)) -> {"save_s": 0.01, "bytes_per_item": 1710.2}
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        store.save(tmp)
+        save_s = time.perf_counter() - start
+        size = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file())
+    return {"save_s": save_s, "bytes_per_item": size / max(len(store), 1)}
 
 
 def bench_langgraph(corpus: np.ndarray, queries: np.ndarray, n_queries: int) -> dict[str, Any]:
@@ -189,8 +209,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(title=f"memory: single-query search (k={K}) and single add, 384-d")
-    for col in ["size", "backend", "fill s", "add p50 ms", "add p99 ms", "search p50 ms",
-                "search p99 ms", "recall@10", "x InMemoryStore"]:
+    for col in ["size", "backend", "fill s", "add p50 ms", "add p99 ms", "update p50 ms",
+                "search p50 ms", "search p99 ms", "recall@10", "x InMemoryStore", "B/item"]:
         table.add_column(col, justify="right")
     for r in rows:
         add = r.get("add", {})
@@ -198,9 +218,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(f"{r['size']:,}", r["backend"], f"{r['fill_s']:.2f}",
                       f"{add.get('p50_ms', float('nan')):.3f}",
                       f"{add.get('p99_ms', float('nan')):.3f}",
+                      f"{r.get('update_q3', {}).get('p50_ms', float('nan')):.3f}",
                       f"{r['search']['p50_ms']:.3f}", f"{r['search']['p99_ms']:.3f}",
-                      f"{r['recall_at_10']:.3f}", f"{speed:.0f}x" if speed else "-")
-    Console(width=150).print(table)
+                      f"{r['recall_at_10']:.3f}", f"{speed:.0f}x" if speed else "-",
+                      f"{r['bytes_per_item']:.0f}" if "bytes_per_item" in r else "-")
+    Console(width=170).print(table)
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
@@ -240,16 +262,15 @@ def environment() -> dict[str, Any]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options; --quick shrinks everything."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="1e3 and 1e4 items only")
     p.add_argument("--sizes", type=int, nargs="+", help="store sizes (overrides the default)")
     p.add_argument("--queries", type=int, default=200, help="held-out query sentences")
     p.add_argument("--adds", type=int, default=100, help="single adds timed per store")
     p.add_argument("--base", type=int, default=4000, help="real sentences embedded")
     p.add_argument("--hnsw-max", type=int, default=100_000, help="largest size built as HNSW")
     p.add_argument("--langgraph-max", type=int, default=100_000, help="largest InMemoryStore")
-    p.add_argument("--langgraph-queries", type=int, default=30, help="InMemoryStore queries")
+    p.add_argument("--langgraph-queries", type=int, default=10, help="InMemoryStore queries")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=RESULTS / "bench_memory")
+    add_common_args(p)
     args = p.parse_args(argv)
     if args.quick:
         args.sizes = args.sizes or [1_000, 10_000]
@@ -280,10 +301,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
               "seed": args.seed, "environment": environment(), "sentences_available":
               len(sentences), "embed_sentences_per_s": embed_rate, "results": rows,
               "wall_s": time.perf_counter() - wall}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(record, indent=2))
-    plot(rows, args.out.with_suffix(".png"))
-    print(f"wrote {args.out.with_suffix('.json')} and .png in {record['wall_s']:.0f} s")
+    out = write_record(args.out, "bench_memory", args.quick, record)
+    plot(rows, out.with_suffix(".png"))
+    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
     return record
 
 

@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import add_common_args, write_record
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = 16
 
 
@@ -161,19 +162,19 @@ def summarize(rows: list[dict[str, float]]) -> dict[str, Any]:
 def write_results(name: str, rows: list[dict[str, float]], summary: dict[str, Any],
                   args: argparse.Namespace, wall: float) -> None:
     """JSON (machine, versions, seed, wall time, samples) and the PNG plot."""
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps({
+    out = write_record(args.out, name, args.quick, {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "processor": platform.processor()},
-        "versions": versions(), "seed": args.seed, "quick": args.quick,
-        "wall_seconds": round(wall, 1), "summary": summary, "samples": rows}, indent=2))
-    plot(rows, RESULTS / f"{name}.png")
+                    "processor": platform.processor(), "load_avg_1m": os.getloadavg()[0]},
+        "versions": versions(), "seed": args.seed,
+        "wall_seconds": round(wall, 1), "wall_s": round(wall, 1), "summary": summary,
+        "samples": rows})
+    plot(rows, out.with_suffix(".png"))
 
 
 def main() -> int:
     """Run the soak, print the table and summary, write results; exit 1 if unbounded."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 episodes instead of 5,000")
+    add_common_args(parser)  # --quick: 1,000 episodes instead of 5,000
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     total, chunk = (1000, 4) if args.quick else (5000, 16)
@@ -183,7 +184,7 @@ def main() -> int:
     print_table(rows)
     summary = summarize(rows)
     print(json.dumps(summary, indent=2))
-    write_results("bench_soak_quick" if args.quick else "bench_soak", rows, summary, args,
+    write_results("bench_soak", rows, summary, args,
                   time.perf_counter() - wall)
     return 0 if all(summary["bounded"].values()) else 1
 

@@ -1,0 +1,72 @@
+"""Shared plumbing of the benchmark scripts: ``--quick``/``--out`` options and the JSON record.
+
+Every script writes ``<out>/<name>.json`` (full mode) or ``<out>/<name>_quick.json`` (quick
+mode) plus a PNG of the same stem, so a CI smoke run never overwrites the numbers the README
+quotes, and tests can point ``--out`` at a temporary folder.
+
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); add_common_args(p)
+    >>> p.parse_args(["--quick", "--out", "/tmp/x"]).out
+    PosixPath('/tmp/x')
+    >>> result_path(Path("/tmp/x"), "bench_llm", quick=True)
+    PosixPath('/tmp/x/bench_llm_quick.json')
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PACKAGES = ("memplay", "numpy", "torch", "transformers", "faiss-cpu", "langgraph",
+            "sentence-transformers")
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """``--quick`` (CI smoke size) and ``--out DIR`` (default ``bench/results``)."""
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run (CI)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="folder for the JSON and PNG (default: bench/results)")
+
+
+def result_path(out: Path, name: str, quick: bool) -> Path:
+    """Where a run's JSON goes; the PNG is the same path with ``.png``."""
+    return Path(out) / f"{name}{'_quick' if quick else ''}.json"
+
+
+def machine() -> dict[str, Any]:
+    """Machine, load and package versions: the load average matters because the development
+    box is shared, so absolute speeds measured under load are pessimistic.
+
+    >>> sorted(machine())[:3]
+    ['cpu_count', 'load_avg', 'platform']
+    """
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:  # an optional package may be absent
+            versions[name] = None
+    return {"cpu_count": os.cpu_count(), "load_avg": list(os.getloadavg()),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "versions": versions}
+
+
+def write_record(out: Path, name: str, quick: bool, record: dict[str, Any]) -> Path:
+    """Write ``record`` (plus quick flag and machine, load average at the end) as JSON.
+
+    >>> import tempfile
+    >>> p = write_record(Path(tempfile.mkdtemp()), "demo", True, {"wall_s": 1.0})
+    >>> json.loads(p.read_text())["quick"]
+    True
+    """
+    path = result_path(out, name, quick)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    full = {"benchmark": name, "quick": quick, **record, "machine_at_end": machine()}
+    path.write_text(json.dumps(full, indent=2, default=str))
+    return path

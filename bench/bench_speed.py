@@ -1,0 +1,206 @@
+"""End-to-end speed: decisions/s and episodes/min of a learning agent, and where the time goes.
+
+The MemRL agent (task memory + step memory, MiniLM embeddings) plays FrozenLake-4x4-v0 with
+the embedded SmolLM2-135M choosing actions by scoring, with 1, 8 and 32 environments in
+lockstep. Timing proxies wrap the LLM, every environment, the task/step memories and the
+memory save, so the wall time splits into LLM, env, memory (of which embedding) and the rest
+(graph overhead: LangGraph, prompt building, run files). Nothing in memplay is patched: the
+proxies sit in the agent's context (``Agent.context``) before ``run_episodes`` runs.
+
+    python bench/bench_speed.py --quick    # 1 and 2 envs, one episode each (about a minute)
+    python bench/bench_speed.py            # 1, 8 and 32 envs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from _common import add_common_args, machine, write_record
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ENV_ID = "FrozenLake-4x4-v0"
+PARTS = ("llm", "env", "memory", "embedding")
+
+
+class Clock:
+    """Seconds and calls per named part, accumulated by :class:`Timed` proxies.
+
+    >>> c = Clock(); c.add("llm", 0.5); c.add("llm", 0.25); c.seconds["llm"], c.calls["llm"]
+    (0.75, 2)
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def add(self, part: str, seconds: float, method: str = "") -> None:
+        self.seconds[part] += seconds
+        self.calls[part] += 1
+        if method:  # e.g. "env.step": decisions are counted from env steps, not resets
+            self.calls[f"{part}.{method}"] += 1
+
+
+class Timed:
+    """Forward every attribute to ``inner``; calls of its methods are timed into ``part``.
+
+    Only method calls are timed (attribute reads pass through), so a proxy is transparent to
+    code that duck-types the object.
+
+    >>> c = Clock(); t = Timed([3, 1, 2], c, "env"); t.index(1), c.calls["env"]
+    (1, 1)
+    """
+
+    def __init__(self, inner: Any, clock: Clock, part: str) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_clock", clock)
+        object.__setattr__(self, "_part", part)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if not callable(value) or isinstance(value, type):
+            return value
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return value(*args, **kwargs)
+            finally:
+                self._clock.add(self._part, time.perf_counter() - start, name)
+        return timed
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+
+def run_once(envs: int, episodes: int, max_steps: int, llm: Any, embedder: Any,
+             root: Path) -> dict[str, Any]:
+    """One MemRL run with ``envs`` parallel environments; wall time split by part.
+
+    >>> # run_once(8, 16, 10, llm, embedder, Path("/tmp/speed"))["decisions_per_s"]
+    """
+    from memplay.agents import Agent
+    from memplay.agents.runner import run_episodes
+
+    clock = Clock()
+    agent = Agent(ENV_ID, variant="memrl", llm=Timed(llm, clock, "llm"),
+                  embedder=Timed(embedder, clock, "embedding"), parallel_envs=envs,
+                  tasks=list(range(episodes)), epochs=1, max_steps=max_steps, seed=0)
+    ctx = agent.context(root / "memory")
+    ctx.envs = [Timed(env, clock, "env") for env in ctx.envs]
+    ctx.task_memory = Timed(ctx.task_memory, clock, "memory")
+    ctx.step_memory = Timed(ctx.step_memory, clock, "memory")
+    memory = agent.memory
+
+    def save() -> None:
+        start = time.perf_counter()
+        memory.save(root / "memory")
+        clock.add("memory", time.perf_counter() - start)
+
+    start = time.perf_counter()
+    result = run_episodes(ctx, root / "run", on_batch_end=save, progress=False)
+    wall = time.perf_counter() - start
+    agent.close()
+    return summarize(envs, wall, clock, result.metrics)
+
+
+def summarize(envs: int, wall: float, clock: Clock, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Rates and the time split (embedding runs inside memory calls, so it is a sub-part).
+
+    >>> c = Clock(); c.add("env", 1.0, "step"); c.add("llm", 2.0)
+    >>> summarize(1, 4.0, c, {"episodes": 2})["share"]["overhead"]
+    0.25
+    """
+    decisions = clock.calls["env.step"]  # one env step per decision; resets not counted
+    parts = {p: round(clock.seconds[p], 3) for p in PARTS}
+    overhead = wall - parts["llm"] - parts["env"] - parts["memory"]
+    return {"envs": envs, "episodes": metrics["episodes"], "decisions": decisions,
+            "wall_s": round(wall, 2), "decisions_per_s": decisions / wall,
+            "episodes_per_min": 60 * metrics["episodes"] / wall,
+            "seconds": {**parts, "overhead": round(overhead, 3)},
+            "share": {k: round(v / wall, 3) for k, v in {**parts, "overhead": overhead}.items()},
+            "success_rate": metrics.get("success_rate")}
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    """Rich table: rates and the share of wall time per part."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"end to end, MemRL on {ENV_ID}, embedded SmolLM2-135M + MiniLM")
+    for col in ("envs", "episodes", "decisions", "wall s", "decisions/s", "episodes/min",
+                "LLM", "env", "memory", "(embed)", "overhead"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        share = r["share"]
+        table.add_row(str(r["envs"]), str(r["episodes"]), str(r["decisions"]),
+                      f"{r['wall_s']:.1f}", f"{r['decisions_per_s']:.2f}",
+                      f"{r['episodes_per_min']:.1f}",
+                      *(f"{share[p]:.0%}" for p in ("llm", "env", "memory", "embedding",
+                                                     "overhead")))
+    Console(width=140).print(table)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Stacked bars: seconds per decision by part, for each parallelism."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    labels = [str(r["envs"]) for r in rows]
+    bottom = [0.0] * len(rows)
+    for part in ("llm", "env", "memory", "overhead"):
+        ms = [1e3 * r["seconds"][part] / max(r["decisions"], 1) for r in rows]
+        ax.bar(labels, ms, bottom=bottom, label=part)
+        bottom = [b + m for b, m in zip(bottom, ms)]
+    ax.set(xlabel="parallel environments", ylabel="ms per decision",
+           title="where a decision's time goes (MemRL, FrozenLake 4x4)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run every parallelism, print the table, write JSON and PNG."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_common_args(parser)
+    parser.add_argument("--envs", type=int, nargs="+", help="parallelisms (default 1 8 32)")
+    parser.add_argument("--max-steps", type=int, help="step cap (default 6 quick, 10 full)")
+    args = parser.parse_args(argv)
+    sizes = args.envs or ([1, 2] if args.quick else [1, 8, 32])
+    args.max_steps = args.max_steps or (6 if args.quick else 10)
+    from memplay.agents.components import make_embedder, make_llm
+    from memplay.agents.config import AgentConfig
+
+    started, load = time.perf_counter(), os.getloadavg()
+    llm, embedder = make_llm(AgentConfig()), make_embedder(AgentConfig())
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            # every parallel env gets an episode (a full lockstep batch); at least 8 in full
+            episodes = max(n, 1 if args.quick else 8)
+            rows.append(run_once(n, episodes, args.max_steps, llm, embedder, Path(tmp) / str(n)))
+    report(rows)
+    record = {"env_id": ENV_ID, "variant": "memrl", "max_steps": args.max_steps, "seed": 0,
+              "load_avg_at_start": list(load), "machine": machine(), "results": rows,
+              "wall_s": round(time.perf_counter() - started, 1)}
+    out = write_record(args.out, "bench_speed", args.quick, record)
+    plot(rows, out.with_suffix(".png"))
+    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    return record
+
+
+if __name__ == "__main__":
+    main()
