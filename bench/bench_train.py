@@ -1,196 +1,211 @@
-"""Benchmark the parametric loop: memory only vs memory plus one SFT round, same seeds.
+"""Benchmark the parametric loop: memory only vs memory plus one training round, same seeds.
 
-Phase 1 (collect): a MemRL agent with the embedded SmolLM2-135M plays FrozenLake-4x4 for
-``--collect-epochs`` epochs over the task seeds. Then the run directory is copied twice:
+A MemRL agent with the embedded SmolLM2-135M plays FrozenLake-4x4-v0 (task seeds 0..3,
+12 steps, 4 envs in lockstep, agent seed 0, the demo's settings) for ``collect`` epochs.
+That run directory is copied into two arms, which resume it for ``eval`` more epochs on the
+same seeds:
 
-- ``memory``: the agent keeps playing ``--eval-epochs`` more epochs with the same weights;
-- ``memory+train``: ``train_round`` fine-tunes the model (LoRA, merged) on the run's own
-  successful steps, with the prompt the agent plays with, reloads the backend, and the agent
-  plays the same ``--eval-epochs`` epochs with the same memory and seeds.
+- ``memory``: ``train_every=0``, the base weights;
+- ``memory+train``: ``train_every=collect``, so the runner's own weight loop
+  (:mod:`memplay.trainers.periodic`) trains one LoRA SFT round on the run's successful steps
+  right at the copy point, reloads the backend and plays on with the same memory.
 
-Prints a table (success per eval epoch, wall time of each phase), writes
-bench/results/bench_train[_quick].json (machine, versions, seeds, times) and a .png plot.
-When the collect phase has no success there is nothing to train on; the JSON says so.
+Both arms start from identical files and resume identically (fresh agent RNG from the same
+seed), so the round is the only difference. Playing the shared epochs once instead of twice
+halves the time. Then each arm's final weights play one epoch with no memory (variant
+``none``): do the weights alone solve the tasks?
 
-    python bench/bench_train.py --quick        # 4 tasks, 3 + 2 epochs, max 15 steps
-    python bench/bench_train.py                # 8 tasks, 6 + 4 epochs, max 20 steps
+The JSON records the machine, versions, seeds, success per epoch, the round's loss curve and
+data counts, and the wall time of each phase (collect play, eval play, training round).
+
+    python bench/bench_train.py            # default map, 6 + 3 epochs: ~10 min on 2 cores
+    python bench/bench_train.py --quick    # CI smoke: a holeless map, 1 + 1 epochs, 2 steps
+
+``--quick`` uses a 4x4 map with no holes and the goal two moves away, so the single collect
+epoch has successes to train on; its numbers only show the pipeline runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from _common import add_common_args, machine, result_path, write_record
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-RESULTS = Path(__file__).resolve().parent / "results"
+NAME = "bench_train"
+EASY_MAP = ["SFFF", "FGFF", "FFFF", "FFFF"]
 
 
-def agent_prompt(system: str) -> Any:
-    """A ``prompt_fn`` rebuilding the agent's play prompt for step i (without memories)."""
-    from memplay.agents.config import PromptConfig
-    from memplay.agents.prompts import build_messages
-    from memplay.agents.state import new_slot
-
-    cfg = PromptConfig(system=system)
-
-    def prompt_fn(traj: Any, i: int) -> list[dict[str, str]]:
-        step = traj.steps[i]
-        slot = new_slot(0)
-        slot.update(goal=traj.goal, observation=step.observation,
-                    admissible=list(step.admissible_actions),
-                    steps=[{"action": s.action} for s in traj.steps[:i]])
-        return build_messages(slot, "", cfg)
-
-    return prompt_fn
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Agent and round settings of this mode (the JSON records them)."""
+    full = not args.quick
+    return {
+        "env_id": "FrozenLake-4x4-v0", "env_kwargs": {} if full else {"desc": EASY_MAP},
+        "tasks": [0, 1, 2, 3], "max_steps": 12, "parallel_envs": 4, "seed": args.seed,
+        "collect_epochs": args.collect_epochs or (6 if full else 1),
+        "eval_epochs": args.eval_epochs or (3 if full else 1),
+        "train": {"method": "sft", "max_steps": args.train_steps or (30 if full else 2),
+                  "learning_rate": args.lr, "lora": True, "min_examples": 1},
+    }
 
 
-def play(llm: Any, run_dir: Path, epochs: int, args: argparse.Namespace) -> tuple[Any, float]:
-    """Run (or resume) an agent in ``run_dir`` up to ``epochs``; returns (result, seconds)."""
+def play(llm: Any, embedder: Any, run_dir: Path, epochs: int, cfg: dict[str, Any],
+         **overrides: Any) -> tuple[Any, float]:
+    """Run (or resume) a MemRL agent in ``run_dir`` up to ``epochs``; (result, seconds)."""
     from memplay.agents import Agent
 
-    agent = Agent("FrozenLake-4x4-v0", variant="memrl", llm=llm, parallel_envs=args.tasks,
-                  max_steps=args.max_steps, seed=args.seed)
+    fields = {k: cfg[k] for k in ("env_kwargs", "max_steps", "parallel_envs", "seed")}
+    agent = Agent(cfg["env_id"], variant="memrl", llm=llm, embedder=embedder,
+                  **{**fields, **overrides})
     start = time.perf_counter()
     try:
-        result = agent.run(epochs=epochs, tasks=range(args.tasks), run_dir=run_dir,
-                           progress=False)
+        result = agent.run(epochs=epochs, tasks=cfg["tasks"], run_dir=run_dir, progress=False)
     finally:
         agent.close()
     return result, time.perf_counter() - start
 
 
-def train(llm: Any, run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """One SFT round on the run's own successes; returns its record (or why it was skipped)."""
-    from memplay.agents.config import PromptConfig
-    from memplay.errors import TrainerError
-    from memplay.trainers import SFTConfig, train_round
+def train_arm(llm: Any, embedder: Any, run_dir: Path, cfg: dict[str, Any]
+              ) -> dict[str, Any]:
+    """The ``memory+train`` arm: resume with one round due at the copy point."""
+    from memplay.trainers.periodic import read_rounds
+    from memplay.trainers.version import list_versions, read_version
 
-    config = SFTConfig(learning_rate=args.lr, epochs=args.train_epochs, batch_size=8,
-                       device="cpu", num_threads=args.threads, seed=args.seed)
+    total = cfg["collect_epochs"] + cfg["eval_epochs"]
+    result, seconds = play(llm, embedder, run_dir, total, cfg,
+                           train_every=cfg["collect_epochs"], train=cfg["train"])
+    rounds = read_rounds(run_dir)
+    train_s = sum(r.seconds for r in rounds)
+    versions = [read_version(p).model_dump(exclude={"config"}) for p in list_versions(run_dir)]
+    return {"success_per_epoch": result.success_per_epoch[cfg["collect_epochs"]:],
+            "play_seconds": seconds - train_s, "train_seconds": train_s,
+            "rounds": [r.model_dump() for r in rounds], "versions": versions,
+            "mean_steps": result.metrics["mean_steps"]}
+
+
+def weights_alone(llm: Any, embedder: Any, out: Path, cfg: dict[str, Any], name: str
+                  ) -> dict[str, Any]:
+    """One epoch with no memory at all (variant ``none``) on the weights ``llm`` holds."""
+    from memplay.agents import Agent
+
+    fields = {k: cfg[k] for k in ("env_kwargs", "max_steps", "parallel_envs", "seed")}
+    agent = Agent(cfg["env_id"], variant="none", llm=llm, embedder=embedder, **fields)
     start = time.perf_counter()
     try:
-        version = train_round(run_dir, llm, config,
-                              prompt_fn=agent_prompt(PromptConfig().system))
-    except TrainerError as exc:
-        return {"skipped": str(exc), "seconds": time.perf_counter() - start}
-    return {"version": version.model_dump(), "seconds": time.perf_counter() - start}
+        result = agent.run(epochs=1, tasks=cfg["tasks"], run_dir=out / f"alone-{name}",
+                           progress=False)
+    finally:
+        agent.close()
+    return {"success": result.success_per_epoch[0], "seconds": time.perf_counter() - start}
 
 
-def eval_success(result: Any, first_epoch: int) -> list[float | None]:
-    return result.success_per_epoch[first_epoch:]
-
-
-def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+def run(cfg: dict[str, Any], work: Path, threads: int) -> dict[str, Any]:
+    """Collect once, then the two arms and the no-memory check; returns the summary."""
     from memplay.agents.llm.transformers_backend import TransformersLLM
-    from memplay.trainers import record_success
+    from memplay.memory.embedders import default_embedder
 
-    llm = TransformersLLM(device="cpu")
-    base_source = llm.source
-    collected, collect_s = play(llm, out / "collect", args.collect_epochs, args)
-    total = args.collect_epochs + args.eval_epochs
+    llm, embedder = TransformersLLM(device="cpu", num_threads=threads), default_embedder()
+    base = llm.source
+    collect, collect_s = play(llm, embedder, work / "collect", cfg["collect_epochs"], cfg)
     for arm in ("memory", "memory+train"):
-        shutil.copytree(out / "collect", out / arm)
-    mem_result, mem_s = play(llm, out / "memory", total, args)
-    trained = train(llm, out / "memory+train", args)
-    if "skipped" in trained:
-        llm.reload(base_source)
-    train_result, train_play_s = play(llm, out / "memory+train", total, args)
-    train_success = eval_success(train_result, args.collect_epochs)
-    if "version" in trained and train_success and train_success[-1] is not None:
-        record_success(trained["version"]["path"], train_success[-1])
+        shutil.copytree(work / "collect", work / arm)
+    total = cfg["collect_epochs"] + cfg["eval_epochs"]
+    memory, memory_s = play(llm, embedder, work / "memory", total, cfg)
+    alone_base = weights_alone(llm, embedder, work, cfg, "base")
+    trained = train_arm(llm, embedder, work / "memory+train", cfg)
+    alone_trained = weights_alone(llm, embedder, work, cfg, "trained")
+    llm.reload(base)
     return {
-        "collect": {"success_per_epoch": collected.success_per_epoch, "seconds": collect_s},
-        "memory": {"success_per_epoch": eval_success(mem_result, args.collect_epochs),
-                   "seconds": mem_s},
-        "memory+train": {"success_per_epoch": train_success, "seconds": train_play_s,
-                         "train_seconds": trained["seconds"],
-                         "train": {k: v for k, v in trained.items() if k != "seconds"}},
+        "collect": {"success_per_epoch": collect.success_per_epoch, "seconds": collect_s},
+        "memory": {"success_per_epoch": memory.success_per_epoch[cfg["collect_epochs"]:],
+                   "play_seconds": memory_s, "mean_steps": memory.metrics["mean_steps"]},
+        "memory+train": trained,
+        "weights_alone": {"base": alone_base, "trained": alone_trained},
     }
 
 
-def machine() -> dict[str, Any]:
-    import torch
-    import transformers
-
-    import memplay
-
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "transformers": transformers.__version__, "memplay": memplay.__version__}
+def _rates(values: list[float | None]) -> str:
+    return ", ".join("-" if v is None else f"{v:.2f}" for v in values)
 
 
-def report(summary: dict[str, Any], args: argparse.Namespace, png: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def report(summary: dict[str, Any], cfg: dict[str, Any], png: Path) -> None:
+    """Print the table and save the plot."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="FrozenLake-4x4: memory only vs memory + one SFT round")
-    for col in ("arm", "success per eval epoch", "mean", "play s", "train s"):
+    for col in ("arm", "success per eval epoch", "no-memory success", "play s", "train s"):
         table.add_column(col)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for arm in ("memory", "memory+train"):
-        row = summary[arm]
-        rates = [r for r in row["success_per_epoch"] if r is not None]
-        mean = sum(rates) / len(rates) if rates else float("nan")
-        table.add_row(arm, ", ".join(f"{r:.2f}" for r in rates), f"{mean:.2f}",
-                      f"{row['seconds']:.0f}", f"{row.get('train_seconds', 0.0):.0f}")
-        ax.plot(range(args.collect_epochs, args.collect_epochs + len(rates)), rates, "o-",
-                label=arm)
-    Console().print(table)
-    Console().print(f"collect phase: {summary['collect']['seconds']:.0f} s, success per "
-                    f"epoch {summary['collect']['success_per_epoch']}")
-    ax.set_xlabel("epoch")
+    alone = summary["weights_alone"]
+    mem, trained = summary["memory"], summary["memory+train"]
+    table.add_row("memory", _rates(mem["success_per_epoch"]), f"{alone['base']['success']:.2f}",
+                  f"{mem['play_seconds']:.0f}", "-")
+    table.add_row("memory+train", _rates(trained["success_per_epoch"]),
+                  f"{alone['trained']['success']:.2f}", f"{trained['play_seconds']:.0f}",
+                  f"{trained['train_seconds']:.0f}")
+    console = Console()
+    console.print(table)
+    console.print(f"collect: {summary['collect']['seconds']:.0f} s, success per epoch "
+                  f"{_rates(summary['collect']['success_per_epoch'])}")
+    for r in trained["rounds"]:
+        console.print(f"round after epoch {r['after_epoch'] + 1}: {r['status']}, "
+                      f"{r['examples']} examples, loss {r['first_loss']} -> {r['final_loss']}"
+                      + (f" ({r['reason']})" if r["reason"] else ""))
+    plot(summary, cfg, png)
+
+
+def plot(summary: dict[str, Any], cfg: dict[str, Any], png: Path) -> None:
+    """Success per epoch of both arms, the shared collect epochs drawn once."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = cfg["collect_epochs"]
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    collect = summary["collect"]["success_per_epoch"]
+    ax.plot(range(1, n + 1), collect, "o-", color="grey", label="collect (shared)")
+    for arm, style in (("memory", "s-"), ("memory+train", "^--")):
+        rates = [collect[-1], *summary[arm]["success_per_epoch"]]
+        ax.plot(range(n, n + len(rates)), rates, style, label=arm)
+    ax.axvline(n + 0.5, color="k", lw=0.5, ls=":")
+    ax.set_xlabel("epoch (round after the dotted line)")
     ax.set_ylabel("success rate")
     ax.set_ylim(-0.05, 1.05)
-    ax.legend()
+    ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(png, dpi=120)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small run (CI-sized)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--train-epochs", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=None, help="run directories (default: tmp)")
-    args = parser.parse_args()
-    args.tasks, args.collect_epochs, args.eval_epochs, args.max_steps = (
-        (4, 3, 2, 15) if args.quick else (8, 6, 4, 20))
-    import tempfile
-
-    import torch
-
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    if args.out is not None and args.out.exists() and any(args.out.iterdir()):
-        parser.error(f"--out {args.out} is not empty; pass a new folder")
-    out = args.out or Path(tempfile.mkdtemp(prefix="bench_train-"))
-    start = time.perf_counter()
-    try:
-        summary = run(args, out)
-    finally:
-        if args.out is None:  # the run directories were only scratch space
-            shutil.rmtree(out, ignore_errors=True)
-    name = "bench_train_quick" if args.quick else "bench_train"
-    RESULTS.mkdir(exist_ok=True)
-    record = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
-              "seeds": {"agent": args.seed, "tasks": list(range(args.tasks))},
+def main(argv: list[str] | None = None) -> Path:
+    """Parse options, run, write the JSON and PNG; returns the JSON path."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_common_args(parser)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1 is fastest on a shared 2-core machine)")
+    parser.add_argument("--seed", type=int, default=0, help="agent seed")
+    parser.add_argument("--lr", type=float, default=5e-4, help="LoRA learning rate")
+    parser.add_argument("--train-steps", type=int, help="optimiser steps of the round")
+    parser.add_argument("--collect-epochs", type=int, help="epochs before the round")
+    parser.add_argument("--eval-epochs", type=int, help="epochs after the round")
+    args = parser.parse_args(argv)
+    cfg = settings(args)
+    start_machine, start = machine(), time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench_train-") as work:
+        summary = run(cfg, Path(work), args.threads)
+    record = {"settings": cfg, "seeds": {"agent": args.seed, "tasks": cfg["tasks"]},
+              "torch_threads": args.threads, "machine": start_machine,
               "wall_seconds": time.perf_counter() - start, **summary}
-    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2, default=str))
-    report(summary, args, RESULTS / f"{name}.png")
+    path = write_record(args.out, NAME, args.quick, record)
+    report(summary, cfg, result_path(args.out, NAME, args.quick).with_suffix(".png"))
+    return path
 
 
 if __name__ == "__main__":
