@@ -1,50 +1,95 @@
-"""Learning benchmark: MemRL (+ step memory) vs no memory on the embedded model, same seeds.
+"""Learning benchmark: success per epoch of every memory variant on the embedded model.
 
-Runs FrozenLake-4x4-v0 (non-slippery) and Sokoban-v0 (the easiest bundled levels) with the frozen
-SmolLM2-135M choosing actions by scoring; prints success per epoch per variant, and writes
-``bench/results/learning.json`` (machine, versions, seeds, settings, wall times, curves) and
-``bench/results/learning.png``.
+Variants: ``none``, ``rag``, ``memrl`` (MemRL + step memory), ``memrl+playbook`` (CEL rules and
+playbook), ``memrl+critique`` (Agent-R critique trees), any other name in
+``memplay.agents.config.VARIANTS``, and the pseudo-variant ``memrl+train`` (MemRL with one
+LoRA SFT round in the middle of the run, ``AgentConfig.train_every``). Environments: FrozenLake
+4x4 and 8x8 (non-slippery), the easiest bundled Sokoban levels, Minesweeper 5x5, TicTacToe and
+Kuhn Poker against a random scripted opponent, and a few ALFWorld eval_in_distribution games.
+The frozen SmolLM2-135M chooses actions by scoring; every variant plays the same task seeds.
 
-    python bench/bench_learning.py --quick     # a few minutes on 2 CPU cores
-    python bench/bench_learning.py             # more epochs and tasks
+Metrics per env and variant: success per epoch, last-epoch success, cumulative success (tasks
+solved at least once) and wall time; per env, the ceiling: what a scripted expert scores on
+the same tasks (see ``_ceilings.py``). Results of envs/variants not re-run are kept from the
+previous JSON of the same mode, so partial runs (``--envs``, ``--variants``) merge.
+
+    python bench/bench_learning.py --quick                      # CI smoke run (a few minutes)
+    python bench/bench_learning.py                              # the README's numbers
+    python bench/bench_learning.py --envs FrozenLake-4x4 --variants memrl none
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import platform
 import shutil
 import time
+from dataclasses import dataclass, field
 from importlib import resources
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
-VARIANTS = ("memrl", "none")
-# env id -> (max steps, quick (epochs, tasks), full (epochs, tasks))
-SUITES: dict[str, tuple[int, tuple[int, int], tuple[int, int]]] = {
-    "FrozenLake-4x4-v0": (12, (10, 4), (12, 8)),
-    "Sokoban-v0": (30, (5, 4), (8, 8)),
+from _ceilings import ceiling
+from _common import add_common_args, machine, result_path, write_record
+
+TRAIN = "memrl+train"  # pseudo-variant: memrl with AgentConfig.train_every (one round)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One environment's settings: step cap, (epochs, tasks) in quick and full mode."""
+
+    env_id: str
+    max_steps: int
+    quick: tuple[int, int]
+    full: tuple[int, int]
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    variants: tuple[str, ...] | None = None  # None: every variant
+    note: str = ""
+
+
+# Budget: the full suite must fit in about 30 of the 60 minutes all full benchmarks get on 2
+# cores, at roughly 5 decisions/s (4 envs, idle machine). Tasks and epochs are therefore small
+# (4-8 tasks, 3-5 epochs): the curves are indicative, one agent seed, not significant.
+SUITES: dict[str, Suite] = {
+    "FrozenLake-4x4": Suite("FrozenLake-4x4-v0", 12, (2, 1), (5, 4)),
+    "FrozenLake-8x8": Suite("FrozenLake-8x8-v0", 30, (1, 1), (4, 4)),
+    "Sokoban-easy": Suite("Sokoban-v0", 20, (1, 1), (4, 4),
+                          note="bundled levels whose shortest solution has 2-5 moves"),
+    "Minesweeper": Suite("Minesweeper-v0", 15, (1, 1), (4, 4), note="5x5, 4 mines"),
+    "TicTacToe-random": Suite("TicTacToe-v0", 5, (1, 1), (4, 8), {"opponent": "random"},
+                              note="agent plays X (first) against a random opponent"),
+    "KuhnPoker-random": Suite("KuhnPoker-v0", 3, (1, 2), (4, 16), {"opponent": "random"},
+                              note="agent is seat 0 against a random opponent; "
+                                   "success = hand won"),
+    "ALFWorld-eval": Suite("ALFWorld-v0", 15, (1, 1), (3, 2),
+                           {"split": "eval_in_distribution",
+                            "task_types": ["pick_and_place_simple"]},
+                           variants=("none", "rag", "memrl"),
+                           note="2 pick_and_place_simple games of eval_in_distribution, 15 "
+                                "steps: ALFWorld resets take seconds, so the subset is tiny"),
 }
+QUICK_ENVS = ("FrozenLake-4x4", "TicTacToe-random")
+QUICK_VARIANTS = ("none", "memrl")
+QUICK_MAX_STEPS = 6  # a smoke run only checks the plumbing
 # Sokoban levels played: bundled ones whose shortest solution has this many moves. The
 # 1-move corridor is left out (any policy solves it); longer levels need far more than a
 # quick run's episodes for a 135M model exploring from scratch.
 SOKOBAN_MOVES = (2, 5)
 
 
-def machine() -> dict[str, Any]:
-    """Where and with what the numbers were measured."""
-    import torch
+def all_variants() -> list[str]:
+    """Every variant in memplay's order, then the training pseudo-variant (run last: it is
+    the slowest and, with a shared model, the only one that changes weights).
 
-    return {
-        "platform": platform.platform(), "python": platform.python_version(),
-        "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "versions": {p: version(p) for p in ("memplay", "torch", "transformers", "faiss-cpu",
-                                             "langgraph", "sentence-transformers")},
-    }
+    >>> all_variants()[0], all_variants()[-1]
+    ('none', 'memrl+train')
+    """
+    from memplay.agents.config import VARIANTS
+
+    return [*VARIANTS, TRAIN]
 
 
 def easy_sokoban(out: Path, tasks: int) -> tuple[dict[str, Any], list[int], list[str]]:
@@ -88,104 +133,182 @@ def seeds_drawing(levels_file: Path, names: list[str]) -> list[int]:
     return seeds
 
 
-def run_env(env_id: str, epochs: int, tasks: int, max_steps: int, llm: Any, embedder: Any,
-            out: Path) -> dict[str, Any]:
-    """Both variants on one environment; returns metrics and wall time per variant."""
-    from memplay.agents import Agent, AgentConfig
+def task_setup(suite: Suite, tasks: int, out: Path) -> tuple[dict[str, Any], list[int],
+                                                              dict[str, Any]]:
+    """(env kwargs, task seeds, extra JSON fields) of one suite.
 
-    seeds, env_kwargs, extra = list(range(tasks)), dict[str, Any](), dict[str, Any]()
-    if env_id == "Sokoban-v0":
-        out.mkdir(parents=True, exist_ok=True)
-        env_kwargs, seeds, levels = easy_sokoban(out / "sokoban_easy_levels.json", tasks)
-        extra = {"levels": levels, "solution_moves": list(SOKOBAN_MOVES)}
-    base = AgentConfig(env_id=env_id, env_kwargs=env_kwargs, epochs=epochs, tasks=seeds,
-                       parallel_envs=tasks, max_steps=max_steps, seed=0)
-    rows = {}
-    for variant in VARIANTS:
-        agent = Agent(config=base.model_copy(update={"variant": variant}), llm=llm,
-                      embedder=embedder)
-        run_dir = out / env_id / variant
-        shutil.rmtree(run_dir, ignore_errors=True)  # a left-over run dir would be resumed
-        started = time.perf_counter()
+    >>> task_setup(SUITES["FrozenLake-4x4"], 2, Path("/tmp"))
+    ({}, [0, 1], {})
+    """
+    if suite.env_id != "Sokoban-v0":
+        return dict(suite.env_kwargs), list(range(tasks)), {}
+    out.mkdir(parents=True, exist_ok=True)
+    kwargs, seeds, levels = easy_sokoban(out / "sokoban_easy_levels.json", tasks)
+    return kwargs, seeds, {"levels": levels, "solution_moves": list(SOKOBAN_MOVES)}
+
+
+def train_every(epochs: int) -> int:
+    """K such that exactly one training round happens, about halfway through.
+
+    >>> [train_every(e) for e in (2, 4, 5)]
+    [1, 2, 3]
+    """
+    return max(1, math.ceil(epochs / 2))
+
+
+def run_variant(variant: str, base: Any, llm: Any, embedder: Any, run_dir: Path
+                ) -> dict[str, Any]:
+    """One variant's run from scratch; its metrics and wall time."""
+    from memplay.agents import Agent
+    from memplay.agents.components import make_llm
+
+    update: dict[str, Any] = {"variant": variant}
+    if variant == TRAIN:
+        # a fresh model: training reloads the backend's weights in place, and the shared
+        # model must stay the frozen one for every other variant
+        update = {"variant": "memrl", "train_every": train_every(base.epochs)}
+        llm = make_llm(base)
+    agent = Agent(config=base.model_copy(update=update), llm=llm, embedder=embedder)
+    shutil.rmtree(run_dir, ignore_errors=True)  # a left-over run dir would be resumed
+    started = time.perf_counter()
+    try:
         result = agent.run(run_dir=run_dir, progress=False)
+    finally:
         agent.close()
-        rows[variant] = {**result.metrics, "wall_s": round(time.perf_counter() - started, 1)}
-    return {"seeds": base.tasks, **extra, "epochs": epochs, "max_steps": max_steps,
+    row = {**result.metrics, "wall_s": round(time.perf_counter() - started, 1),
+           "load_avg_end": list(os.getloadavg())}
+    if variant == TRAIN:
+        row["train_every"] = update["train_every"]
+    return row
+
+
+def run_suite(name: str, variants: list[str], quick: bool, llm: Any, embedder: Any,
+              out: Path) -> dict[str, Any]:
+    """Every asked variant the suite allows, then the expert ceiling on the same tasks."""
+    from memplay.agents import AgentConfig
+
+    suite = SUITES[name]
+    epochs, tasks = suite.quick if quick else suite.full
+    max_steps = min(suite.max_steps, QUICK_MAX_STEPS) if quick else suite.max_steps
+    kwargs, seeds, extra = task_setup(suite, tasks, out)
+    base = AgentConfig(env_id=suite.env_id, env_kwargs=kwargs, epochs=epochs, tasks=seeds,
+                       parallel_envs=min(len(seeds), 8), max_steps=max_steps, seed=0)
+    rows = {}
+    for variant in variants:
+        if suite.variants is None or variant in suite.variants:
+            print(f"{name}: {variant} ({epochs} epochs x {len(seeds)} tasks)", flush=True)
+            rows[variant] = run_variant(variant, base, llm, embedder, out / name / variant)
+    two_player = suite.env_id.startswith(("TicTacToe", "KuhnPoker"))
+    ceil = ceiling(suite.env_id, kwargs, seeds, max_steps, 1000 if two_player else 0)
+    return {"env_id": suite.env_id, "env_kwargs": kwargs, "seeds": seeds, "epochs": epochs,
+            "max_steps": max_steps, "note": suite.note, **extra, "ceiling": ceil,
             "variants": rows}
 
 
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Results of a partial run on top of the previous ones, variant by variant.
+
+    >>> merge({"a": {"variants": {"x": 1, "y": 2}}}, {"a": {"variants": {"y": 3}}})
+    {'a': {'variants': {'x': 1, 'y': 3}}}
+    """
+    merged = {k: dict(v) for k, v in old.items()}
+    for env, res in new.items():
+        variants = {**merged.get(env, {}).get("variants", {}), **res["variants"]}
+        merged[env] = {**merged.get(env, {}), **res, "variants": variants}
+    return merged
+
+
 def report(results: dict[str, Any]) -> None:
-    """Rich table: success per epoch, last-epoch success and wall time per env and variant."""
+    """Rich table: per env and variant, success per epoch, last epoch, cumulative, ceiling."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="success per epoch (same seeds, frozen SmolLM2-135M)")
-    for col in ("env", "variant", "per epoch", "last epoch", "solved once", "wall s"):
+    for col in ("env", "variant", "per epoch", "last epoch", "solved once", "ceiling",
+                "wall s"):
         table.add_column(col)
-    for env_id, res in results.items():
+    for env, res in results.items():
         for variant, m in res["variants"].items():
             per = " ".join(f"{v:.2f}" for v in m["success_per_epoch"] if v is not None)
-            table.add_row(env_id, variant, per, f"{m['last_epoch_success']:.2f}",
-                          f"{m['cumulative_success'][-1]:.2f}", str(m["wall_s"]))
-    Console().print(table)
+            cum = [c for c in m["cumulative_success"] if c is not None]
+            table.add_row(env, variant, per, f"{m['last_epoch_success']:.2f}",
+                          f"{cum[-1]:.2f}" if cum else "-",
+                          f"{res['ceiling']['value']:.2f}", str(m["wall_s"]))
+    Console(width=150).print(table)
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    """One panel per environment, one line per variant."""
+    """One panel per environment, one line per variant, the expert ceiling dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.6), squeeze=False)
-    for ax, (env_id, res) in zip(axes[0], results.items()):
+    cols = min(len(results), 4)
+    rows = -(-len(results) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(results):]:
+        ax.axis("off")
+    for ax, (env, res) in zip(axes.flat, results.items()):
         for variant, m in res["variants"].items():
             ys = m["success_per_epoch"]
             ax.plot(range(1, len(ys) + 1), ys, marker="o", label=variant)
-        ax.set(title=env_id, xlabel="epoch", ylabel="success", ylim=(-0.05, 1.05))
-        ax.legend()
+        ax.axhline(res["ceiling"]["value"], color="grey", linestyle="--", label="ceiling")
+        ax.set(title=env, xlabel="epoch", ylabel="success", ylim=(-0.05, 1.05))
+        ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-def _previous_results(path: Path, quick: bool) -> dict[str, Any]:
-    """Results of envs measured by an earlier run in the same mode (quick or full)."""
-    if not path.is_file():
-        return {}
-    old = json.loads(path.read_text())
-    return dict(old.get("results", {})) if old.get("quick") == quick else {}
+def previous_results(path: Path) -> dict[str, Any]:
+    """Results in an earlier JSON of the same mode (the path encodes the mode)."""
+    return dict(json.loads(path.read_text()).get("results", {})) if path.is_file() else {}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer epochs/tasks (minutes)")
-    parser.add_argument("--envs", nargs="+", default=list(SUITES), choices=list(SUITES))
-    args = parser.parse_args()
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_common_args(parser)
+    parser.add_argument("--envs", nargs="+", choices=list(SUITES),
+                        help=f"default: all (quick: {' '.join(QUICK_ENVS)})")
+    parser.add_argument("--variants", nargs="+",
+                        help=f"default: all (quick: {' '.join(QUICK_VARIANTS)})")
+    args = parser.parse_args(argv)
+    args.envs = args.envs or list(QUICK_ENVS if args.quick else SUITES)
+    known = all_variants()
+    args.variants = args.variants or list(QUICK_VARIANTS if args.quick else known)
+    unknown = [v for v in args.variants if v not in known]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; use {known}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the asked envs and variants, merge with earlier results, write JSON and PNG."""
+    args = parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from memplay.agents.components import make_embedder, make_llm
     from memplay.agents.config import AgentConfig
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, load = time.perf_counter(), list(os.getloadavg())
     llm, embedder = make_llm(AgentConfig()), make_embedder(AgentConfig())
     results = {}
-    for env_id in args.envs:
-        max_steps, quick, full = SUITES[env_id]
-        epochs, tasks = quick if args.quick else full
-        results[env_id] = run_env(env_id, epochs, tasks, max_steps, llm, embedder,
-                                  RESULTS / "runs")
+    for name in args.envs:
+        env_start = time.perf_counter()
+        results[name] = run_suite(name, args.variants, args.quick, llm, embedder,
+                                  args.out / "runs" / "learning")
+        results[name]["last_run_wall_s"] = round(time.perf_counter() - env_start, 1)
     report(results)
-    wall = round(time.perf_counter() - started, 1)
-    for res in results.values():
-        res["wall_s"] = sum(m.get("wall_s", 0.0) for m in res["variants"].values())
-    # Re-running some envs (--envs X) keeps the other envs' results from the same mode.
-    results = {**_previous_results(RESULTS / "learning.json", args.quick), **results}
-    payload = {"quick": args.quick, "machine": machine(), "agent_seed": 0,
-               "last_run_wall_s": wall, "results": results}
-    (RESULTS / "learning.json").write_text(json.dumps(payload, indent=2))
-    plot(results, RESULTS / "learning.png")
-    print(f"wrote {RESULTS / 'learning.json'} and {RESULTS / 'learning.png'}")
+    path = result_path(args.out, "learning", args.quick)
+    merged = merge(previous_results(path), results)
+    record = {"machine": machine(), "load_avg_at_start": load, "agent_seed": 0,
+              "last_run": {"envs": args.envs, "variants": args.variants},
+              "wall_s": round(time.perf_counter() - started, 1), "results": merged}
+    out = write_record(args.out, "learning", args.quick, record)
+    plot(merged, out.with_suffix(".png"))
+    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    return record
 
 
 if __name__ == "__main__":
