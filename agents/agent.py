@@ -26,7 +26,13 @@ from memplay.agents.components import (
     open_memory,
 )
 from memplay.agents.config import AgentConfig
-from memplay.agents.context import AgentContext, Reflector, StateKey, default_state_key
+from memplay.agents.context import (
+    AgentContext,
+    Critic,
+    Reflector,
+    StateKey,
+    default_state_key,
+)
 from memplay.agents.llm.base import LLM
 from memplay.agents.reflection import playbook_reflector
 from memplay.agents.run_files import RunFiles
@@ -40,7 +46,9 @@ class Agent:
 
     Args:
         env_id: Registered environment id.
-        variant: ``none``, ``rag``, ``memrl`` or ``memrl+playbook``.
+        variant: ``none``, ``rag``, ``memrl``, ``memrl+playbook`` (CEL rules and playbook
+            rewritten by the LLM) or ``memrl+critique`` (Agent-R critique trees searched
+            for failed tasks; their winning paths teach step memory).
         llm: Any LLM-protocol backend; default from ``config.llm`` (embedded model).
         embedder: Memory embedder; default from ``config.memory.embedder`` (MiniLM).
         reflector: Playbook rewriter for the ``memrl+playbook`` variant.
@@ -99,17 +107,31 @@ class Agent:
             llm=self.llm, config=cfg,
             task_memory=memory.task_memory if memory else None,
             step_memory=memory.step_memory if memory else None,
-            reflector=self._reflector(cfg, memory_dir), env_factory=lambda: make_env(cfg),
+            reflector=self._reflector(cfg, memory_dir), critic=self._critic(cfg, memory_dir),
+            env_factory=lambda: make_env(cfg),
             state_key=self.state_key,
         )
 
     def _reflector(self, cfg: AgentConfig, memory_dir: Path) -> Reflector | None:
-        """The given reflector, or CEL playbooks (kept in ``<memory>/playbooks``)."""
+        """The given reflector, or CEL playbooks (kept in ``<memory>/playbooks``), rewritten
+        with at most ``reflection.playbook_tokens`` tokens every ``rewrite_every`` episodes."""
         if self.reflector is not None or not cfg.uses_playbook:
             return self.reflector
-        from memplay.memory.reflection.playbook import PlaybookManager
+        from memplay.agents.llm.base import SamplingParams
+        from memplay.memory.reflection.playbook import PlaybookConfig, PlaybookManager
 
-        return playbook_reflector(PlaybookManager(memory_dir / "playbooks"), self.llm)
+        settings = PlaybookConfig(
+            sampling=SamplingParams(max_new_tokens=cfg.reflection.playbook_tokens))
+        manager = PlaybookManager(memory_dir / "playbooks", settings)
+        return playbook_reflector(manager, self.llm, cfg.reflection.rewrite_every)
+
+    def _critic(self, cfg: AgentConfig, memory_dir: Path) -> Critic | None:
+        """Agent-R critique memory (kept in ``<memory>/critiques``) for ``memrl+critique``."""
+        if not cfg.uses_critique:
+            return None
+        from memplay.agents.critique import AgentCritic
+
+        return AgentCritic(memory_dir / "critiques", cfg, lambda: make_env(cfg), self.state_key)
 
     def run(self, epochs: int | None = None, tasks: Iterable[int] | None = None, *,
             run_dir: str | Path | None = None, memory_dir: str | Path | None = None,

@@ -25,6 +25,7 @@ from memplay.types import Trajectory
 
 __all__ = [
     "AgentContext",
+    "Critic",
     "Env",
     "Reflector",
     "RetrievedLike",
@@ -86,6 +87,19 @@ class StepMemoryLike(Protocol):
         ...
 
 
+class Critic(Protocol):
+    """Critique memory (Agent-R style), e.g. :class:`memplay.agents.critique.AgentCritic`."""
+
+    def after_batch(self, trajectories: Sequence[Trajectory],
+                    step_memory: StepMemoryLike | None = None) -> Any:
+        """Learn from the batch's failed episodes (search, splice, teach step memory)."""
+        ...
+
+    def prompt_text(self, goal: str, observation: str, seed: int | None = None) -> str:
+        """The lesson to show for this task and state ('' when none)."""
+        ...
+
+
 Reflector = Callable[[list[Trajectory], str], str]
 """``(finished trajectories, current playbook) -> new playbook`` (CEL-style rewrite)."""
 
@@ -129,6 +143,7 @@ class AgentContext:
         task_memory: MemRL retriever (None disables task-level memory).
         step_memory: Step-level memory (None disables the action prior and novelty bonus).
         reflector: Playbook rewriter, used by the ``reflect`` node when set.
+        critic: Critique memory, used by the ``critique`` and ``build_prompt`` nodes when set.
         env_factory: Builds a fresh environment to replace one that crashed.
         rng: The agent's own randomness (action sampling), seeded from ``config.seed``.
         state_key: Maps (env, observation, info) to the text step memory keys a state by.
@@ -142,6 +157,7 @@ class AgentContext:
     task_memory: TaskMemory | None = None
     step_memory: StepMemoryLike | None = None
     reflector: Reflector | None = None
+    critic: Critic | None = None
     env_factory: EnvFactory | None = None
     rng: random.Random = field(default_factory=random.Random)
     state_key: StateKey = default_state_key

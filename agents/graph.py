@@ -5,11 +5,12 @@ The graph is two pipelines of named nodes::
     step pipeline (loops until every episode in the batch is done):
         observe -> retrieve -> build_prompt -> act -> env_step
     end pipeline (once per batch):
-        reflect -> update_memory
+        reflect -> update_memory            (memrl+critique: reflect -> update_memory -> critique)
 
 Variants drop what they do not use: ``"none"`` has no ``retrieve`` and no
-``update_memory``. To replace a node pass ``nodes={"act": my_act}``; to insert one, add it
-to ``nodes`` and name it in ``step_pipeline`` (or ``end_pipeline``)::
+``update_memory``; only ``"memrl+critique"`` has ``critique``. To replace a node pass
+``nodes={"act": my_act}``; to insert one, add it to ``nodes`` and name it in
+``step_pipeline`` (or ``end_pipeline``)::
 
     >>> def log_prompt(state, runtime):
     ...     return {}
@@ -47,6 +48,7 @@ DEFAULT_NODES: dict[str, Node] = {
     "act": _nodes.act,
     "env_step": _nodes.env_step,
     "reflect": _nodes.reflect,
+    "critique": _nodes.critique,
     "update_memory": _nodes.update_memory,
 }
 
@@ -56,12 +58,17 @@ def default_pipelines(variant: str) -> tuple[list[str], list[str]]:
 
     >>> default_pipelines("none")
     (['observe', 'build_prompt', 'act', 'env_step'], ['reflect'])
+    >>> default_pipelines("memrl+critique")[1]
+    ['reflect', 'update_memory', 'critique']
     """
     if variant not in VARIANTS:
         raise ConfigError(f"variant={variant!r} is unknown; choose one of {', '.join(VARIANTS)}")
     if variant == "none":
         return ["observe", "build_prompt", "act", "env_step"], ["reflect"]
-    return ["observe", "retrieve", "build_prompt", "act", "env_step"], ["reflect", "update_memory"]
+    # critique runs last: its rollouts use step memory, which then knows this batch's moves.
+    end = ["reflect", "update_memory", "critique"] if variant == "memrl+critique" else \
+        ["reflect", "update_memory"]
+    return ["observe", "retrieve", "build_prompt", "act", "env_step"], end
 
 
 def _chain(graph: StateGraph, names: Sequence[str]) -> None:

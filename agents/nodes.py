@@ -38,6 +38,7 @@ __all__ = [
     "act",
     "all_done",
     "build_prompt",
+    "critique",
     "env_step",
     "observe",
     "reflect",
@@ -115,11 +116,19 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
 
 
 def build_prompt(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """Write each active slot's prompt (chat messages) from its goal, memories and state."""
-    cfg = runtime.context.config.prompt
-    slots = [Slot(**{**s, "prompt": build_messages(s, state["playbook"], cfg)})
+    """Write each active slot's prompt (chat messages) from its goal, memories and state,
+    plus the critic's lesson for the slot's task when the context has a critic."""
+    ctx = runtime.context
+    slots = [Slot(**{**s, "prompt": build_messages(s, state["playbook"], ctx.config.prompt,
+                                                   _lesson(ctx, s))})
              for s in active(state["slots"])]
     return {"slots": replace_slots(state["slots"], slots)}
+
+
+def _lesson(ctx: AgentContext, slot: Slot) -> str:
+    if ctx.critic is None:
+        return ""
+    return ctx.critic.prompt_text(slot["goal"], slot["observation"], slot["seed"])
 
 
 def _llm_scores(ctx: AgentContext, slots: list[Slot]) -> list[dict[str, float]]:
@@ -242,6 +251,24 @@ def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
         return {"slots": slots}
     finished = [to_trajectory(s, ctx.config.env_id) for s in slots if s["error"] is None]
     return {"slots": slots, "playbook": ctx.reflector(finished, state["playbook"])}
+
+
+def critique(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
+    """End of batch (``memrl+critique``): hand the failed episodes to the critic, which
+    searches critique trees, stores revisions and teaches step memory their winning paths.
+
+    Does nothing without a critic or in frozen runs. Errored episodes are skipped (their
+    path says nothing about the task).
+    """
+    ctx = runtime.context
+    if ctx.critic is None or ctx.config.frozen:
+        return {}
+    failed = [to_trajectory(s, ctx.config.env_id) for s in state["slots"]
+              if s["error"] is None and s["steps"] and not s["success"]]
+    if failed:
+        steps = ctx.step_memory if ctx.config.uses_step_memory else None
+        ctx.critic.after_batch(failed, steps)
+    return {}
 
 
 def update_memory(state: AgentState, runtime: Runtime[AgentContext]) -> Update:

@@ -101,20 +101,31 @@ def _recent_moves(steps: Sequence[Mapping[str, Any]], n: int) -> str:
     return "Your last moves: " + ", ".join(str(s["action"]) for s in steps[-n:])
 
 
-def build_messages(slot: Mapping[str, Any], playbook: str, cfg: PromptConfig) -> list[Message]:
+def build_messages(slot: Mapping[str, Any], playbook: str, cfg: PromptConfig,
+                   critique: str = "") -> list[Message]:
     """Assemble the chat prompt for one slot (see :mod:`memplay.agents.state`).
+
+    ``critique`` (a lesson from critique memory, already cut to size by its writer) is
+    quoted in a ``<critique>`` block and counts against ``max_context_chars`` like
+    memories do.
 
     >>> from memplay.agents.state import new_slot
     >>> s = new_slot(0); s.update(goal="reach G", observation="S.G", admissible=["left"])
     >>> build_messages(s, "", PromptConfig())[1]["content"].splitlines()[0]
     'Goal: reach G'
+    >>> build_messages(s, "", PromptConfig(), "'left' failed")[1]["content"].splitlines()[1:4]
+    ['<critique>', "'left' failed", '</critique>']
     """
     book = clip(quote_data(playbook), cfg.max_context_chars // 2)
     book_block = f"<playbook>\n{book}\n</playbook>" if playbook else ""
-    memories = format_memories(slot["retrieved"], cfg, cfg.max_context_chars - len(book))
+    lesson = clip(quote_data(critique), cfg.max_context_chars // 2)
+    lesson_block = f"<critique>\n{lesson}\n</critique>" if critique else ""
+    memories = format_memories(slot["retrieved"], cfg,
+                               cfg.max_context_chars - len(book) - len(lesson))
     parts = [
         f"Goal: {slot['goal']}",
         book_block,
+        lesson_block,
         memories,
         format_step_hint(slot["step_values"]),
         _recent_moves(slot["steps"], cfg.recent_steps),

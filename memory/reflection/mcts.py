@@ -173,6 +173,42 @@ class MCTS:
         tree.graph.graph["iterations"] = self.config.iterations
         return tree
 
+    def add_path(self, tree: CritiqueTree, actions: list[str]) -> int:
+        """Replay ``actions`` on the tree's task, add the nodes the tree lacks, back the
+        episode return up the path and return its last node.
+
+        This puts a path the search did not play (the agent's own failed episode) into
+        the tree, so its first bad step can be judged against the searched siblings.
+        Actions after the episode ended are ignored.
+
+        >>> class Coin:
+        ...     def reset(self, *, seed=None, options=None):
+        ...         return "toss", {"admissible_actions": ["heads", "tails"]}
+        ...     def step(self, action):
+        ...         return action, float(action == "heads"), True, False, {}
+        >>> search = MCTS(Coin(), MCTSConfig(iterations=1))
+        >>> tree = search.search(seed=0)
+        >>> tree.node(search.add_path(tree, ["tails"]))["action"]
+        'tails'
+        """
+        self._options = None
+        obs, info = self._reset(tree.seed)
+        cursor = _Cursor(ROOT, obs, info, done=bool(tree.node(ROOT)["terminal"]))
+        path = [ROOT]
+        for action in actions:
+            if cursor.done:
+                break
+            reward, terminated, done = self._step(cursor, action)
+            child = tree.child(cursor.node, action)
+            cursor.node = child if child is not None else tree.add_child(
+                cursor.node, action, obs=cursor.obs, reward=reward, terminal=done,
+                success=done and _success(reward, terminated, cursor.info),
+                admissible=list(cursor.info.get("admissible_actions") or []),
+            )
+            path.append(cursor.node)
+        tree.backup(path, cursor.ret)
+        return cursor.node
+
     def _reset(self, seed: int | None) -> tuple[str, dict[str, Any]]:
         try:
             return self.env.reset(seed=seed, options=self._options)

@@ -25,6 +25,7 @@ written atomically) plus ``<family>.md`` (the active texts, for people).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,12 @@ from memplay.errors import ArchiveError, ConfigError, LLMError
 from memplay.memory.reflection.budget import SizeBudget
 from memplay.memory.reflection.documents import Document, DocumentHistory, RollbackPolicy
 from memplay.memory.reflection.jsonio import read_json, write_json_atomic, write_text_atomic
-from memplay.memory.reflection.transcript import env_family, flatten_prompt, render_trajectory
+from memplay.memory.reflection.transcript import (
+    env_family,
+    flatten_prompt,
+    outcome_word,
+    render_trajectory,
+)
 from memplay.memory.reflection.validation import check_generation
 from memplay.types import Trajectory
 
@@ -244,11 +250,15 @@ class PlaybookManager:
     def _markdown(self, family: str) -> str:
         parts = [f"# {family}\n"]
         for name in DOCUMENT_NAMES:
-            doc = self.document(family, name)
+            history = self.history(family, name)
+            doc = history.current
             rate = "n/a" if doc.success_rate is None else f"{doc.success_rate:.2f}"
+            # Rejections explain an empty or stale document (small models often write noise).
+            why = ", ".join(f"{r} {n}" for r, n in sorted(history.rejections.items()))
             parts.append(
                 f"## {name} (version {doc.version}, success rate {rate} over "
-                f"{doc.episodes} episodes)\n\n{doc.text or '(empty)'}\n"
+                f"{doc.episodes} episodes)\n\n{doc.text or '(empty)'}\n\n"
+                f"Rewrites rejected: {why or 'none'}\n"
             )
         return "\n".join(parts)
 
@@ -272,17 +282,24 @@ class PlaybookManager:
         return rolled
 
     def rewrite(
-        self, trajectory: Trajectory, llm: LLM, family: str | None = None
+        self, trajectory: Trajectory | Sequence[Trajectory], llm: LLM, family: str | None = None
     ) -> list[RewriteOutcome]:
         """Ask ``llm`` to rewrite both documents of the family from ``trajectory``.
 
+        ``trajectory`` may be several episodes (e.g. a failure and a success): their
+        transcripts go into one prompt, sharing ``config.max_steps`` shown steps, so a
+        contrast costs one rewrite instead of two.
         Both prompts go out in one batched ``generate`` call. A document whose active version
         has played fewer than ``config.rewrite_after`` episodes is left alone (``"waiting"``),
         unless it is empty.
         An LLM failure is counted as ``"llm_error"`` and keeps both old documents.
         """
+        episodes = [trajectory] if isinstance(trajectory, Trajectory) else list(trajectory)
+        if not episodes:
+            raise ConfigError("rewrite needs at least one trajectory; got none")
+        trajectory = episodes[0]
         family = family or env_family(trajectory.env_id)
-        transcript = render_trajectory(trajectory, max_steps=self.config.max_steps)
+        transcript = self._transcript(episodes)
         names = [n for n in DOCUMENT_NAMES if self._due(family, n)]
         prompts = [self._prompt(family, name, transcript) for name in names]
         try:
@@ -290,7 +307,7 @@ class PlaybookManager:
         except LLMError:
             texts = []  # keep the old documents; counted below as llm_error
         outcomes = [self._waiting(family, n) for n in DOCUMENT_NAMES if n not in names]
-        anchors = _action_words(trajectory)
+        anchors = sorted({a for episode in episodes for a in _action_words(episode)})
         for index, (name, prompt) in enumerate(zip(names, prompts)):
             text = texts[index] if index < len(texts) else None
             # A strategy must say what to do, so it has to name an action; rules need not.
@@ -298,6 +315,15 @@ class PlaybookManager:
             outcomes.append(self._apply(family, name, text, flatten_prompt(prompt), need))
         self.save(family)
         return sorted(outcomes, key=lambda o: DOCUMENT_NAMES.index(o.name))
+
+    def _transcript(self, episodes: list[Trajectory]) -> str:
+        if len(episodes) == 1:
+            return render_trajectory(episodes[0], max_steps=self.config.max_steps)
+        share = max(self.config.max_steps // len(episodes), 1)
+        return "\n\n".join(
+            f"Episode {i} ({outcome_word(e)}):\n{render_trajectory(e, max_steps=share)}"
+            for i, e in enumerate(episodes, start=1)
+        )
 
     def after_episode(
         self,

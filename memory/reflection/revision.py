@@ -28,11 +28,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from memplay.agents.llm.base import LLM, SamplingParams
-from memplay.errors import LLMError
+from memplay.errors import ConfigError, LLMError
 from memplay.memory.reflection.budget import SizeBudget
 from memplay.memory.reflection.transcript import clip
 from memplay.memory.reflection.tree import CritiqueTree
@@ -65,6 +66,11 @@ class ValueJudge:
     ``relative=True`` (default) both thresholds are fractions of the best return the search
     found (the root's ``best``), so they work for any reward scale or discount.
 
+    ``compare="sibling"`` is for sparse rewards (large maps), where random rollouts win so
+    rarely that even a winning branch's mean return stays far below the best return: a node
+    is bad when no search pass through it ever won, a sibling's did, and the node's value
+    is at most ``bad_below`` times that sibling's (``good_above`` is unused).
+
     Returns the index of that node in ``path`` (the root is index 0), or ``None``.
 
     >>> ValueJudge(bad_below=0.5, good_above=0.5).bad_below
@@ -74,8 +80,15 @@ class ValueJudge:
     bad_below: float = 0.5
     good_above: float = 0.5
     relative: bool = True
+    compare: Literal["root", "sibling"] = "root"
+
+    def __post_init__(self) -> None:
+        if self.compare not in ("root", "sibling"):
+            raise ConfigError(f"compare={self.compare!r} must be 'root' or 'sibling'")
 
     def __call__(self, tree: CritiqueTree, path: list[int]) -> int | None:
+        if self.compare == "sibling":
+            return self._by_sibling(tree, path)
         best = tree.node(path[0])["best"]
         scale = best if self.relative and best is not None and best > 0 else 1.0
         winners = tree.leads_to_success()
@@ -83,6 +96,19 @@ class ValueJudge:
             if tree.node(node)["value"] >= self.bad_below * scale:
                 continue
             if good_sibling(tree, node, winners, min_value=self.good_above * scale) is not None:
+                return index
+        return None
+
+    def _by_sibling(self, tree: CritiqueTree, path: list[int]) -> int | None:
+        winners = tree.leads_to_success()
+        for index, node in enumerate(path[1:], start=1):
+            if node in winners:
+                continue
+            sibling = good_sibling(tree, node, winners)
+            if sibling is None:
+                continue
+            value, other = tree.node(node)["value"], tree.node(sibling)["value"]
+            if other > value and value <= self.bad_below * other:
                 return index
         return None
 

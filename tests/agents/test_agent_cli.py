@@ -123,7 +123,7 @@ def test_inspect_shows_the_rules_and_playbook_a_run_wrote(
     llm = ScriptedLLM(responses=["- Falling into a hole H ends the episode.",
                                  "- Move down twice, then right to reach the goal G."])
     agent = Agent("FrozenLake-4x4-v0", variant="memrl+playbook", max_steps=6, llm=llm,
-                  embedder=HashEmbedder(64))
+                  embedder=HashEmbedder(64), reflection={"rewrite_every": 1})
     agent.run(epochs=1, tasks=[0], run_dir=tmp_path / "run", progress=False)
     agent.close()
     capsys.readouterr()

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from memplay.agents import Agent
 from memplay.agents.llm.fake import ScriptedLLM, prompt_text
 from memplay.memory import HashEmbedder
 
 
-def _agent(variant: str, llm: ScriptedLLM) -> Agent:
+def _agent(variant: str, llm: ScriptedLLM, **overrides: Any) -> Agent:
     return Agent("FrozenLake-4x4-v0", variant=variant, llm=llm, embedder=HashEmbedder(64),
-                 max_steps=4, parallel_envs=2)
+                 max_steps=4, parallel_envs=2, **overrides)
 
 
 def test_playbook_variant_rewrites_and_injects_the_playbook(tmp_path: Path) -> None:
     llm = ScriptedLLM(responses=["- Holes end the game.", "- Go down before going right."])
-    agent = _agent("memrl+playbook", llm)
+    agent = _agent("memrl+playbook", llm, reflection={"rewrite_every": 2})
     agent.run(epochs=2, tasks=[0, 1], run_dir=tmp_path, progress=False)
     agent.close()
     assert "Go down before going right" in (tmp_path / "playbook.md").read_text()
