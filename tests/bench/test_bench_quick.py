@@ -1,0 +1,150 @@
+"""Every benchmark script in ``--quick`` mode, as a subprocess writing into a temporary folder.
+
+Each test checks the JSON the script wrote: the keys the README and bench/README.md quote, and
+the values that could be wrong (rates positive, success rates within [0, 1], time shares that
+add up). The quick modes are CI smoke runs: together they take a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+pytestmark = pytest.mark.slow
+
+
+def run_quick(script: str, out: Path, *extra: str, timeout: int = 900) -> dict[str, Any]:
+    """Run ``bench/<script> --quick --out <out>`` and return its ``*_quick.json``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, str(BENCH / script), "--quick", "--out", str(out),
+                           *extra], capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=BENCH.parent)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    written = sorted(out.glob("*_quick.json"))
+    assert len(written) == 1, written
+    assert written[0].with_suffix(".png").is_file()
+    record = json.loads(written[0].read_text())
+    assert record["quick"] is True
+    return record
+
+
+def is_rate(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def is_fraction(value: Any) -> bool:
+    return isinstance(value, (int, float)) and 0.0 <= value <= 1.0
+
+
+def test_bench_envs_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_envs.py", tmp_path)
+    envs = {r["env"] for r in record["results"]}
+    assert {"FrozenLake-4x4-v0", "Sokoban-v0", "TicTacToe-v0", "KuhnPoker-v0"} <= envs
+    for row in record["results"]:
+        assert is_rate(row["steps_per_s"]), row
+    assert is_rate(record["wall_s"])
+
+
+@pytest.mark.embedded
+def test_bench_memory_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_memory.py", tmp_path)
+    rows = record["results"]
+    assert {r["size"] for r in rows} == {1_000, 10_000}
+    for row in rows:
+        assert is_rate(row["search"]["p50_ms"]) and is_fraction(row["recall_at_10"]), row
+        if row["backend"].startswith("faiss"):
+            assert is_rate(row["add"]["p50_ms"]) and is_rate(row["update_q3"]["p50_ms"])
+            assert row["bytes_per_item"] > 384 * 4  # at least the float32 vector itself
+    assert is_rate(record["wall_s"])
+
+
+@pytest.mark.embedded
+def test_bench_llm_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_llm.py", tmp_path)
+    assert {(r["prefix"], r["envs"]) for r in record["decisions"]} == {
+        (p, n) for p in ("reuse", "no-reuse") for n in (1, 4)}
+    assert all(is_rate(r["decisions_per_s"]) for r in record["decisions"])
+    assert all(is_rate(v) for v in record["ratios"].values())
+    assert is_fraction(record["shared_prefix_fraction"])
+    assert is_rate(record["generation"][0]["tokens_per_s"])
+
+
+def test_bench_soak_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_soak.py", tmp_path)
+    assert all(record["summary"]["bounded"].values()), record["summary"]
+    assert record["summary"]["episodes"] >= 1000
+    assert is_rate(record["summary"]["median_ms_per_episode"])
+
+
+@pytest.mark.embedded
+def test_bench_speed_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_speed.py", tmp_path)
+    assert [r["envs"] for r in record["results"]] == [1, 2]
+    for row in record["results"]:
+        assert row["decisions"] > 0 and is_rate(row["decisions_per_s"]), row
+        assert is_rate(row["episodes_per_min"])
+        share = row["share"]
+        assert all(-0.01 <= share[p] <= 1.01 for p in share), share
+        total = share["llm"] + share["env"] + share["memory"] + share["overhead"]
+        assert total == pytest.approx(1.0, abs=0.01)
+        assert share["embedding"] <= share["memory"] + 0.01  # embedding runs inside memory
+
+
+def check_curve(metrics: dict[str, Any], epochs: int) -> None:
+    """Success values in [0, 1]; cumulative success never drops; last epoch consistent."""
+    per, cum = metrics["success_per_epoch"], metrics["cumulative_success"]
+    assert len(per) == len(cum) == epochs
+    assert all(is_fraction(v) for v in per + cum), metrics
+    assert all(a <= b for a, b in itertools.pairwise(cum))
+    assert metrics["last_epoch_success"] == per[-1]
+    assert is_rate(metrics["wall_s"])
+
+
+@pytest.mark.embedded
+def test_bench_learning_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_learning.py", tmp_path)
+    results = record["results"]
+    assert set(results) == {"FrozenLake-4x4", "TicTacToe-random"}
+    for res in results.values():
+        assert set(res["variants"]) == {"none", "memrl"}
+        assert is_fraction(res["ceiling"]["value"])
+        for metrics in res["variants"].values():
+            check_curve(metrics, res["epochs"])
+    assert results["FrozenLake-4x4"]["ceiling"]["value"] == 1.0  # BFS solves every task
+
+
+@pytest.mark.embedded
+def test_bench_learning_merges_partial_runs(tmp_path: Path) -> None:
+    run_quick("bench_learning.py", tmp_path, "--envs", "KuhnPoker-random", "--variants", "none")
+    record = run_quick("bench_learning.py", tmp_path, "--envs", "KuhnPoker-random",
+                       "--variants", "rag")
+    kuhn = record["results"]["KuhnPoker-random"]
+    assert set(kuhn["variants"]) == {"none", "rag"}  # the first run's variant is kept
+    assert 0.3 < kuhn["ceiling"]["expected_value"] < 0.7  # equilibrium vs random, 1000 hands
+
+
+@pytest.mark.embedded
+def test_bench_transfer_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_transfer.py", tmp_path)
+    assert set(record["held_out_seeds"]).isdisjoint(record["train_seeds"])
+    assert len(record["arms"]) == 3
+    for metrics in [record["learning"], *record["arms"].values()]:
+        check_curve(metrics, len(metrics["success_per_epoch"]))
+    assert record["ceiling"]["value"] == 1.0
+
+
+@pytest.mark.embedded
+@pytest.mark.skipif("_common" not in (BENCH / "bench_train.py").read_text(),
+                    reason="bench_train.py does not write its JSON into --out yet")
+def test_bench_train_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_train.py", tmp_path, timeout=1200)
+    assert is_rate(record.get("wall_s") or record.get("wall_seconds"))
