@@ -6,7 +6,9 @@ The archive holds flat, open-format members and nothing else:
   of every other member;
 * ``items.jsonl`` (one :class:`MemoryItem` per line) and ``vectors.npy`` (their intent vectors,
   float32, same order; read with ``allow_pickle=False``);
-* ``steps.jsonl`` (optional): the rows of a :class:`StepMemory`.
+* ``steps.jsonl`` (optional): the rows of a :class:`StepMemory`;
+* ``reflection.jsonl`` (optional): playbooks, critique trees and revisions of the memory
+  directory (see :mod:`memplay.memory.reflection.archive_files`).
 
 Import reads members into memory (nothing is extracted to disk) and refuses, with
 :class:`~memplay.errors.ArchiveError`, anything unexpected: links, directories, unknown or
@@ -34,7 +36,7 @@ import os
 import tarfile
 import tempfile
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -47,16 +49,18 @@ from memplay.memory.embedders import Embedder, embedder_by_name
 from memplay.memory.faiss_store import FaissMemoryStore
 from memplay.memory.item import MemoryItem, utc_now
 from memplay.memory.persistence import fsync_path
+from memplay.memory.reflection.archive_files import MEMBER as REFLECTION
+from memplay.memory.reflection.archive_files import check_entries, reflection_entries
 from memplay.memory.step_memory import StepMemory, StepRow
 from memplay.memory.store import MemoryStore
 
 __all__ = ["ARCHIVE_FORMAT", "ARCHIVE_VERSION", "ArchiveLimits", "ImportReport",
-           "export_archive", "import_archive", "read_archive"]
+           "export_archive", "import_archive", "read_archive", "read_reflection"]
 
 ARCHIVE_FORMAT = "memplay-memory-archive"
 ARCHIVE_VERSION = 1
 MANIFEST = "manifest.json"
-MEMBERS = frozenset({MANIFEST, "items.jsonl", "vectors.npy", "steps.jsonl"})
+MEMBERS = frozenset({MANIFEST, "items.jsonl", "vectors.npy", "steps.jsonl", "reflection.jsonl"})
 _SUFFIXES = (".tar.gz", ".tgz")
 
 
@@ -88,6 +92,7 @@ class ImportReport:
     merged: int
     reembedded: bool
     manifest: dict[str, Any]
+    reflection: list[dict[str, str]] = field(default_factory=list)
 
 
 class _FileEntry(BaseModel):
@@ -124,10 +129,12 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 
 def export_archive(store: MemoryStore, path: str | Path,
-                   step_memory: StepMemory | None = None) -> Path:
+                   step_memory: StepMemory | None = None,
+                   reflection_dir: str | Path | None = None) -> Path:
     """Write ``store`` (and optionally ``step_memory``) to a ``.tar.gz`` at ``path``, atomically.
 
-    Returns the archive path. See the module docstring for the members.
+    ``reflection_dir`` (a memory directory) adds its playbooks, critique trees and
+    revisions. Returns the archive path. See the module docstring for the members.
 
     >>> import tempfile, pathlib, tarfile
     >>> from memplay.memory import FaissMemoryStore, HashEmbedder
@@ -146,11 +153,16 @@ def export_archive(store: MemoryStore, path: str | Path,
     if step_memory is not None:
         members["steps.jsonl"] = "".join(json.dumps(r, ensure_ascii=False) + "\n"
                                          for r in step_memory.to_rows()).encode("utf-8")
+    entries = reflection_entries(reflection_dir) if reflection_dir is not None else []
+    if entries:
+        members[REFLECTION] = "".join(json.dumps(e, ensure_ascii=False) + "\n"
+                                      for e in entries).encode("utf-8")
     manifest = {
         "format": ARCHIVE_FORMAT, "format_version": ARCHIVE_VERSION,
         "created_at": utc_now().isoformat(),
         "embedder": {"name": store.embedder.name, "dim": store.embedder.dim},
-        "counts": {"items": len(items), "states": len(step_memory) if step_memory else 0},
+        "counts": {"items": len(items), "states": len(step_memory) if step_memory else 0,
+                   "reflection_files": len(entries)},
         "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                   for name, data in members.items()},
     }
@@ -287,6 +299,30 @@ def read_archive(path: str | Path, limits: ArchiveLimits | None = None
     return manifest, items, vectors, steps
 
 
+def read_reflection(path: str | Path, limits: ArchiveLimits | None = None
+                    ) -> list[dict[str, str]]:
+    """The checked reflection files (playbooks, critique trees, revisions) of an archive.
+
+    >>> import tempfile, pathlib
+    >>> from memplay.memory import FaissMemoryStore, HashEmbedder
+    >>> path = export_archive(FaissMemoryStore(HashEmbedder(8)),
+    ...                       pathlib.Path(tempfile.mkdtemp()) / "m.tar.gz")
+    >>> read_reflection(path)
+    []
+    """
+    path = Path(path)
+    members = _read_members(path, limits or ArchiveLimits())
+    _check_manifest(path, members)
+    entries = []
+    for n, line in enumerate(_lines(path, members, REFLECTION), 1):
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            raise ArchiveError(f"{path}: {REFLECTION} line {n} is not JSON; export it again"
+                               ) from None
+    return check_entries(entries)
+
+
 def _parse_item(path: Path, line_no: int, line: str) -> MemoryItem:
     try:
         item = MemoryItem.model_validate_json(line)
@@ -389,4 +425,5 @@ def import_archive(path: str | Path, store: MemoryStore | None = None, *,
         step_memory = StepMemory(store.embedder)
     if steps and step_memory is not None:
         step_memory.merge_rows(steps)
-    return ImportReport(store, step_memory, added, merged, not same, manifest)
+    return ImportReport(store, step_memory, added, merged, not same, manifest,
+                        read_reflection(path, limits))

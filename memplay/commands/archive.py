@@ -1,7 +1,9 @@
 """``memplay export`` / ``memplay import``: a memory directory <-> one portable archive.
 
-A memory directory is what runs write (``<run-dir>/memory``): ``store/`` (task memories)
-and ``steps/`` (step memory). Either the run dir or its memory dir may be given.
+A memory directory is what runs write (``<run-dir>/memory``): ``store/`` (task memories),
+``steps/`` (step memory) and, for the reflection variants, ``playbooks/`` and
+``critiques/`` (exported too, restored on import without overwriting). Either the run
+dir or its memory dir may be given.
 
     >>> from memplay.cli import main
     >>> main(["export", "runs/demo/memrl", "mem.tar.gz"])  # doctest: +SKIP
@@ -47,15 +49,17 @@ class ExportCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         from memplay.memory.archive import export_archive
         from memplay.memory.faiss_store import FaissMemoryStore
+        from memplay.memory.reflection.archive_files import reflection_entries
         from memplay.memory.step_memory import StepMemory
 
         mem = memory_dir_of(args.source)
         store = FaissMemoryStore.load(mem / "store")
         steps = StepMemory.load(mem / "steps", store.embedder) \
             if (mem / "steps").is_dir() else None
-        path = export_archive(store, args.archive, step_memory=steps)
-        print(f"exported {len(store)} memories and {len(steps) if steps else 0} states "
-              f"to {path}")
+        path = export_archive(store, args.archive, step_memory=steps, reflection_dir=mem)
+        files = len(reflection_entries(mem))
+        print(f"exported {len(store)} memories, {len(steps) if steps else 0} states and "
+              f"{files} playbook/critique files to {path}")
         return 0
 
 
@@ -75,6 +79,7 @@ class ImportCommand(Command):
         from memplay.memory.archive import import_archive
         from memplay.memory.embedders import HashEmbedder, default_embedder
         from memplay.memory.faiss_store import FaissMemoryStore
+        from memplay.memory.reflection.archive_files import restore_reflection
         from memplay.memory.step_memory import StepMemory
 
         dest = Path(args.dest)
@@ -92,7 +97,9 @@ class ImportCommand(Command):
         report.store.save(dest / "store")
         if report.step_memory is not None:
             report.step_memory.save(dest / "steps")
+        files = restore_reflection(report.reflection, dest)
         print(f"imported into {dest}: {report.added} added, {report.merged} merged"
-              + (" (re-embedded)" if report.reembedded else ""))
+              + (" (re-embedded)" if report.reembedded else "")
+              + (f", {files} playbook/critique files" if files else ""))
         report.store.close()
         return 0

@@ -1,4 +1,4 @@
-"""``memplay inspect``: a run's metrics, its top memories by Q, step memory and playbook.
+"""``memplay inspect``: a run's metrics, top memories by Q, step memory, playbooks, critiques.
 
     >>> from memplay.cli import main
     >>> main(["inspect", "runs/demo/memrl", "--top", "5"])  # doctest: +SKIP
@@ -49,7 +49,7 @@ def step_table(rows: list[dict[str, Any]], top: int) -> Any:
 class InspectCommand(Command):
     """Show what a run learned."""
 
-    help = "show a run's metrics, top memories by Q, step memory and playbook"
+    help = "show a run's metrics, top memories by Q, step memory, playbooks and critiques"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("path", help="run directory (or a memory directory)")
@@ -62,7 +62,7 @@ class InspectCommand(Command):
         if not root.is_dir():
             raise ConfigError(f"{str(root)!r} is not a directory; pass a run directory")
         shown = self._metrics(root, console) + self._memory(root, args.top, console)
-        shown += self._playbooks(root, console)
+        shown += self._playbooks(root, console) + self._critiques(root, args.top, console)
         if not shown:
             raise ConfigError(f"{str(root)!r} has no metrics.json and no memory; "
                               "pass a directory written by `memplay run`")
@@ -76,6 +76,21 @@ class InspectCommand(Command):
             console.rule(f"rules and playbook: {page.stem}")
             console.print(page.read_text(encoding="utf-8"), markup=False)
         return len(pages)
+
+    def _critiques(self, root: Path, top: int, console: Any) -> int:
+        """Count the Agent-R critique trees and revisions and print the newest lessons."""
+        from memplay.agents.critique import lesson_text
+        from memplay.memory.reflection.critique import CritiqueStore
+
+        folders = [f for f in (root / "memory" / "critiques", root / "critiques") if f.is_dir()]
+        if not folders:
+            return 0
+        store = CritiqueStore(folders[0])
+        console.rule(f"critiques: {len(store.tree_ids())} trees, {len(store.revisions)} "
+                     "revisions")
+        for revision in store.revisions[-top:]:
+            console.print(f"task {revision.seed}: {lesson_text(revision)}", markup=False)
+        return 1
 
     def _metrics(self, root: Path, console: Any) -> int:
         from memplay.agents.progress import print_summary

@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.critique import AgentCritic, first_bad_step
 from memplay.agents.graph import build_agent_graph, default_pipelines
 from memplay.agents.llm.fake import ScriptedLLM, prompt_text
+from memplay.cli import main
 from memplay.environments import make
 from memplay.memory import HashEmbedder
 from memplay.memory.reflection.mcts import MCTS, MCTSConfig
@@ -124,3 +127,23 @@ def test_first_bad_step_on_frozenlake_8x8_where_wins_are_sparse() -> None:
     assert ValueJudge()(tree, path) is None
     index = first_bad_step(tree, path)
     assert index is not None and tree.node(path[index])["value"] == 0.0
+
+
+def test_critiques_are_inspected_exported_and_imported(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agent = _walk_right()
+    agent.run(epochs=1, tasks=[0], run_dir=tmp_path / "run", progress=False)
+    agent.close()
+    capsys.readouterr()
+    assert main(["inspect", str(tmp_path / "run")]) == 0
+    assert "critiques: 1 trees, 1 revisions" in capsys.readouterr().out
+    archive = tmp_path / "mem.tar.gz"
+    assert main(["export", str(tmp_path / "run"), str(archive)]) == 0
+    assert "2 playbook/critique files" in capsys.readouterr().out
+    assert main(["import", str(archive), str(tmp_path / "copy")]) == 0
+    source, copy = tmp_path / "run" / "memory" / "critiques", tmp_path / "copy" / "critiques"
+    assert sorted(p.name for p in (copy / "trees").iterdir()) == \
+        sorted(p.name for p in (source / "trees").iterdir())
+    assert (copy / "revisions.jsonl").read_text() == (source / "revisions.jsonl").read_text()
+    assert main(["import", str(archive), str(tmp_path / "copy")]) == 0  # nothing doubled
+    assert len((copy / "revisions.jsonl").read_text().splitlines()) == 1
