@@ -261,9 +261,14 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def previous_results(path: Path) -> dict[str, Any]:
-    """Results in an earlier JSON of the same mode (the path encodes the mode)."""
-    return dict(json.loads(path.read_text()).get("results", {})) if path.is_file() else {}
+def previous_results(path: Path, quick: bool) -> dict[str, Any]:
+    """Results in an earlier JSON of the same mode; files of an older layout (no ceiling)
+    or the other mode are ignored."""
+    if not path.is_file():
+        return {}
+    old = json.loads(path.read_text())
+    results = old.get("results", {}) if old.get("quick") == quick else {}
+    return {k: v for k, v in results.items() if isinstance(v, dict) and "ceiling" in v}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -301,7 +306,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results[name]["last_run_wall_s"] = round(time.perf_counter() - env_start, 1)
     report(results)
     path = result_path(args.out, "learning", args.quick)
-    merged = merge(previous_results(path), results)
+    merged = merge(previous_results(path, args.quick), results)
     record = {"machine": machine(), "load_avg_at_start": load, "agent_seed": 0,
               "last_run": {"envs": args.envs, "variants": args.variants},
               "wall_s": round(time.perf_counter() - started, 1), "results": merged}
