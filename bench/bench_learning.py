@@ -197,7 +197,11 @@ def run_suite(name: str, variants: list[str], quick: bool, llm: Any, embedder: A
     for variant in variants:
         if suite.variants is None or variant in suite.variants:
             print(f"{name}: {variant} ({epochs} epochs x {len(seeds)} tasks)", flush=True)
-            rows[variant] = run_variant(variant, base, llm, embedder, out / name / variant)
+            try:
+                rows[variant] = run_variant(variant, base, llm, embedder, out / name / variant)
+            except Exception as exc:  # one broken variant must not lose the others' results
+                rows[variant] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+                print(f"{name}: {variant} failed: {rows[variant]['error']}", flush=True)
     two_player = suite.env_id.startswith(("TicTacToe", "KuhnPoker"))
     ceil = ceiling(suite.env_id, kwargs, seeds, max_steps, 1000 if two_player else 0)
     return {"env_id": suite.env_id, "env_kwargs": kwargs, "seeds": seeds, "epochs": epochs,
@@ -229,6 +233,9 @@ def report(results: dict[str, Any]) -> None:
         table.add_column(col)
     for env, res in results.items():
         for variant, m in res["variants"].items():
+            if "error" in m:
+                table.add_row(env, variant, m["error"][:60], "-", "-", "-", "-")
+                continue
             per = " ".join(f"{v:.2f}" for v in m["success_per_epoch"] if v is not None)
             cum = [c for c in m["cumulative_success"] if c is not None]
             table.add_row(env, variant, per, f"{m['last_epoch_success']:.2f}",
@@ -251,6 +258,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ax.axis("off")
     for ax, (env, res) in zip(axes.flat, results.items()):
         for variant, m in res["variants"].items():
+            if "error" in m:
+                continue
             ys = m["success_per_epoch"]
             ax.plot(range(1, len(ys) + 1), ys, marker="o", label=variant)
         ax.axhline(res["ceiling"]["value"], color="grey", linestyle="--", label="ceiling")
@@ -289,6 +298,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def save(args: argparse.Namespace, results: dict[str, Any], started: float,
+         load: list[float]) -> dict[str, Any]:
+    """Merge with the previous JSON of this mode and write JSON + PNG (after every env, so
+    an interrupted run keeps what it finished)."""
+    path = result_path(args.out, "learning", args.quick)
+    merged = merge(previous_results(path, args.quick), results)
+    record = {"machine": machine(), "load_avg_at_start": load, "agent_seed": 0,
+              "last_run": {"envs": args.envs, "variants": args.variants},
+              "wall_s": round(time.perf_counter() - started, 1), "results": merged}
+    out = write_record(args.out, "learning", args.quick, record)
+    plot(merged, out.with_suffix(".png"))
+    return record
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked envs and variants, merge with earlier results, write JSON and PNG."""
     args = parse_args(argv)
@@ -298,21 +321,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     started, load = time.perf_counter(), list(os.getloadavg())
     llm, embedder = make_llm(AgentConfig()), make_embedder(AgentConfig())
-    results = {}
+    results: dict[str, Any] = {}
     for name in args.envs:
         env_start = time.perf_counter()
         results[name] = run_suite(name, args.variants, args.quick, llm, embedder,
                                   args.out / "runs" / "learning")
         results[name]["last_run_wall_s"] = round(time.perf_counter() - env_start, 1)
+        record = save(args, results, started, load)
     report(results)
-    path = result_path(args.out, "learning", args.quick)
-    merged = merge(previous_results(path, args.quick), results)
-    record = {"machine": machine(), "load_avg_at_start": load, "agent_seed": 0,
-              "last_run": {"envs": args.envs, "variants": args.variants},
-              "wall_s": round(time.perf_counter() - started, 1), "results": merged}
-    out = write_record(args.out, "learning", args.quick, record)
-    plot(merged, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    print(f"wrote {result_path(args.out, 'learning', args.quick)} and .png in "
+          f"{record['wall_s']:.0f} s")
     return record
 
 
