@@ -27,6 +27,7 @@ from memplay.trainers.modeling import save_model
 from memplay.trainers.periodic import (
     EpochTrainer,
     check_trainable,
+    describe_rounds,
     due_after,
     loop_train_config,
     read_rounds,
@@ -136,6 +137,8 @@ def test_rounds_train_save_reload_and_record_success(tmp_path: Path) -> None:
     assert len(FakeTrainer.made[0].data) == 6  # the 6 steps of the safe path, deduplicated
     assert [(r.after_epoch, r.status, r.version) for r in read_rounds(tmp_path)] == [
         (0, "trained", 1), (1, "trained", 2)]
+    assert describe_rounds(tmp_path)[0].startswith(
+        "after epoch 1: models/v1, 6 examples, loss 2.000 -> 0.500, ")
 
 
 def test_no_success_skips_the_round_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -145,6 +148,7 @@ def test_no_success_skips_the_round_and_the_run_goes_on(tmp_path: Path) -> None:
     (skipped,) = read_rounds(tmp_path)
     assert skipped.status == "skipped" and "no successful trajectories" in str(skipped.reason)
     assert list_versions(tmp_path) == [] and llm.loaded == [] and FakeTrainer.made == []
+    assert describe_rounds(tmp_path) == [f"after epoch 1: skipped ({skipped.reason})"]
 
 
 def test_too_few_examples_skip_the_round(tmp_path: Path) -> None:
