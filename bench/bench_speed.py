@@ -189,8 +189,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            # every parallel env gets an episode (a full lockstep batch); at least 8 in full
-            episodes = max(n, 1 if args.quick else 8)
+            # every parallel env gets an episode (a full lockstep batch); at least 4 in full
+            episodes = max(n, 1 if args.quick else 4)
             rows.append(run_once(n, episodes, args.max_steps, llm, embedder, Path(tmp) / str(n)))
     report(rows)
     record = {"env_id": ENV_ID, "variant": "memrl", "max_steps": args.max_steps, "seed": 0,
