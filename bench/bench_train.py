@@ -13,12 +13,13 @@ same seeds:
 Both arms start from identical files and resume identically (fresh agent RNG from the same
 seed), so the round is the only difference. Playing the shared epochs once instead of twice
 halves the time. Then each arm's final weights play one epoch with no memory (variant
-``none``): do the weights alone solve the tasks?
+``none``): do the weights alone solve the tasks? And how often do they rank the action of a
+collected successful step first (:func:`step_accuracy`)?
 
 The JSON records the machine, versions, seeds, success per epoch, the round's loss curve and
 data counts, and the wall time of each phase (collect play, eval play, training round).
 
-    python bench/bench_train.py            # default map, 6 + 3 epochs: ~10 min on 2 cores
+    python bench/bench_train.py            # default map, 6 + 3 epochs, 20 steps: ~10 min
     python bench/bench_train.py --quick    # CI smoke: a holeless map, 1 + 1 epochs, 2 steps
 
 ``--quick`` uses a 4x4 map with no holes and the goal two moves away, so the single collect
@@ -51,7 +52,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "tasks": [0, 1, 2, 3], "max_steps": 12, "parallel_envs": 4, "seed": args.seed,
         "collect_epochs": args.collect_epochs or (6 if full else 1),
         "eval_epochs": args.eval_epochs or (3 if full else 1),
-        "train": {"method": "sft", "max_steps": args.train_steps or (30 if full else 2),
+        "train": {"method": "sft", "max_steps": args.train_steps or (20 if full else 2),
                   "learning_rate": args.lr, "lora": True, "min_examples": 1},
     }
 
@@ -106,6 +107,31 @@ def weights_alone(llm: Any, embedder: Any, out: Path, cfg: dict[str, Any], name:
     return {"success": result.success_per_epoch[0], "seconds": time.perf_counter() - start}
 
 
+def step_accuracy(llm: Any, run_dir: Path) -> dict[str, Any]:
+    """How often the weights alone rank a successful step's action first among the allowed
+    ones (greedy, mean log-prob as the agent scores, prompt without memories): the round's
+    own examples, so this is in-sample; it shows whether the round taught what it saw."""
+    from memplay.agents.config import PromptConfig
+    from memplay.trainers.data import load_trajectories
+    from memplay.trainers.periodic import agent_prompt_fn
+
+    prompt_fn = agent_prompt_fn(PromptConfig())
+    # prompt -> (messages, allowed actions, actions some success took from it)
+    seen: dict[str, tuple[list[dict[str, str]], list[str], set[str]]] = {}
+    for traj in load_trajectories(run_dir):
+        for i, step in enumerate(traj.steps if traj.success else []):
+            prompt = prompt_fn(traj, i)
+            entry = seen.setdefault(str(prompt), (prompt, list(step.admissible_actions), set()))
+            entry[2].add(step.action)
+    if not seen:
+        return {"steps": 0, "accuracy": None}
+    prompts, choices, answers = zip(*seen.values())
+    scored = llm.score(list(prompts), [list(c) for c in choices])
+    right = sum(max(row, key=lambda c: c.logprob_mean).text in good
+                for row, good in zip(scored, answers))
+    return {"steps": len(seen), "accuracy": right / len(seen)}
+
+
 def run(cfg: dict[str, Any], work: Path, threads: int) -> dict[str, Any]:
     """Collect once, then the two arms and the no-memory check; returns the summary."""
     from memplay.agents.llm.transformers_backend import TransformersLLM
@@ -119,8 +145,10 @@ def run(cfg: dict[str, Any], work: Path, threads: int) -> dict[str, Any]:
     total = cfg["collect_epochs"] + cfg["eval_epochs"]
     memory, memory_s = play(llm, embedder, work / "memory", total, cfg)
     alone_base = weights_alone(llm, embedder, work, cfg, "base")
+    alone_base["step_accuracy"] = step_accuracy(llm, work / "collect")
     trained = train_arm(llm, embedder, work / "memory+train", cfg)
     alone_trained = weights_alone(llm, embedder, work, cfg, "trained")
+    alone_trained["step_accuracy"] = step_accuracy(llm, work / "collect")
     llm.reload(base)
     return {
         "collect": {"success_per_epoch": collect.success_per_epoch, "seconds": collect_s},
@@ -135,21 +163,27 @@ def _rates(values: list[float | None]) -> str:
     return ", ".join("-" if v is None else f"{v:.2f}" for v in values)
 
 
+def _accuracy(alone: dict[str, Any]) -> str:
+    acc = alone["step_accuracy"]
+    return "-" if acc["accuracy"] is None else f"{acc['accuracy']:.2f} of {acc['steps']}"
+
+
 def report(summary: dict[str, Any], cfg: dict[str, Any], png: Path) -> None:
     """Print the table and save the plot."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="FrozenLake-4x4: memory only vs memory + one SFT round")
-    for col in ("arm", "success per eval epoch", "no-memory success", "play s", "train s"):
+    for col in ("arm", "success per eval epoch", "no-memory success",
+                "step accuracy (no memory)", "play s", "train s"):
         table.add_column(col)
     alone = summary["weights_alone"]
     mem, trained = summary["memory"], summary["memory+train"]
     table.add_row("memory", _rates(mem["success_per_epoch"]), f"{alone['base']['success']:.2f}",
-                  f"{mem['play_seconds']:.0f}", "-")
+                  _accuracy(alone["base"]), f"{mem['play_seconds']:.0f}", "-")
     table.add_row("memory+train", _rates(trained["success_per_epoch"]),
-                  f"{alone['trained']['success']:.2f}", f"{trained['play_seconds']:.0f}",
-                  f"{trained['train_seconds']:.0f}")
+                  f"{alone['trained']['success']:.2f}", _accuracy(alone["trained"]),
+                  f"{trained['play_seconds']:.0f}", f"{trained['train_seconds']:.0f}")
     console = Console()
     console.print(table)
     console.print(f"collect: {summary['collect']['seconds']:.0f} s, success per epoch "
