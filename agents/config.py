@@ -113,7 +113,10 @@ class TrainLoopConfig(BaseModel):
         default="sft", description="Trainer run every ``train_every`` epochs."
     )
     max_steps: int = Field(default=30, ge=1, description="Optimiser steps per training round.")
-    learning_rate: float = Field(default=5e-5, gt=0.0, description="Optimiser learning rate.")
+    learning_rate: float = Field(
+        default=2e-4, gt=0.0,
+        description="Optimiser learning rate (2e-4 suits LoRA; use ~1e-5 with lora=False).",
+    )
     lora: bool = Field(default=True, description="Train LoRA adapters (merged on save).")
     min_examples: int = Field(
         default=1, ge=1,
