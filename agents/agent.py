@@ -120,8 +120,10 @@ class Agent:
         from memplay.agents.llm.base import SamplingParams
         from memplay.memory.reflection.playbook import PlaybookConfig, PlaybookManager
 
+        # 6 shown steps: board dumps cost about a token per character, and reading the prompt
+        # (~500 tokens instead of ~870 with 12 steps) dominates a rewrite on a CPU.
         settings = PlaybookConfig(
-            sampling=SamplingParams(max_new_tokens=cfg.reflection.playbook_tokens))
+            sampling=SamplingParams(max_new_tokens=cfg.reflection.playbook_tokens), max_steps=6)
         manager = PlaybookManager(memory_dir / "playbooks", settings)
         return playbook_reflector(manager, self.llm, cfg.reflection.rewrite_every)
 
