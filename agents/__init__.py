@@ -17,6 +17,7 @@ _LAZY: dict[str, str] = {
     "Agent": "memplay.agents.agent:Agent",
     "AgentConfig": "memplay.agents.config:AgentConfig",
     "AgentContext": "memplay.agents.context:AgentContext",
+    "AgentCritic": "memplay.agents.critique:AgentCritic",
     "AgentState": "memplay.agents.state:AgentState",
     "RunResult": "memplay.agents.runner:RunResult",
     "agent_state_graph": "memplay.agents.graph:agent_state_graph",
