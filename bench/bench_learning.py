@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from _ceilings import ceiling
-from _common import add_common_args, machine, result_path, write_record
+from _common import add_common_args, add_threads_arg, llm_config, machine, result_path, write_record
 
 TRAIN = "memrl+train"  # pseudo-variant: memrl with AgentConfig.train_every (one round)
 
@@ -284,6 +284,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add_common_args(parser)
+    add_threads_arg(parser)
     parser.add_argument("--envs", nargs="+", choices=list(SUITES),
                         help=f"default: all (quick: {' '.join(QUICK_ENVS)})")
     parser.add_argument("--variants", nargs="+",
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from memplay.agents.config import AgentConfig
 
     started, load = time.perf_counter(), list(os.getloadavg())
-    llm, embedder = make_llm(AgentConfig()), make_embedder(AgentConfig())
+    llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
     results: dict[str, Any] = {}
     for name in args.envs:
         env_start = time.perf_counter()

@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, machine, write_record
+from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run every parallelism, print the table, write JSON and PNG."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add_common_args(parser)
+    add_threads_arg(parser)
     parser.add_argument("--envs", type=int, nargs="+", help="parallelisms (default 1 8 32)")
     parser.add_argument("--max-steps", type=int, help="step cap (default 6 quick, 10 full)")
     args = parser.parse_args(argv)
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from memplay.agents.config import AgentConfig
 
     started, load = time.perf_counter(), os.getloadavg()
-    llm, embedder = make_llm(AgentConfig()), make_embedder(AgentConfig())
+    llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from _ceilings import ceiling
-from _common import add_common_args, machine, write_record
+from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -111,12 +111,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the transfer benchmark, print the table, write JSON and PNG."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add_common_args(parser)
+    add_threads_arg(parser)
     args = parser.parse_args(argv)
     from memplay.agents.components import make_embedder, make_llm
     from memplay.agents.config import AgentConfig
 
     started, load = time.perf_counter(), list(os.getloadavg())
-    llm, embedder = make_llm(AgentConfig()), make_embedder(AgentConfig())
+    llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
     res = run(SIZES["quick" if args.quick else "full"], llm, embedder,
               args.out / "runs" / ("transfer_quick" if args.quick else "transfer"))
     report(res)
