@@ -214,9 +214,12 @@ class AgentCritic:
             _Horizon(env, cfg.max_steps),
             MCTSConfig(iterations=cfg.reflection.critique_iterations, max_depth=cfg.max_steps,
                        rollout_depth=cfg.max_steps, seed=rollout_seed), policy=policy)
-        tree = search.search(seed=seed)
+        try:
+            tree = search.search(seed=seed)
+            leaf = search.add_path(tree, trajectory.actions)
+        finally:
+            getattr(env, "close", lambda: None)()
         tree.graph.graph["env_id"] = cfg.env_id  # the env may be a wrapper without a spec
-        leaf = search.add_path(tree, trajectory.actions)
         self.store.save_tree(tree)
         self._trees[seed], self._failures[seed] = self._n(seed) + 1, 0
         revision = build_revision(tree, leaf, first_bad_step)
