@@ -6,6 +6,10 @@
   failures and voted insights, both exported as memory items.
 - :class:`MCTS`, :class:`CritiqueTree`, :class:`CritiqueStore` (Agent-R): search trees over
   actions, revision trajectories spliced at the first bad step, training data export.
+- :mod:`~memplay.memory.reflection.archive_files`: these files inside memory archives.
+
+The agents use them through ``memplay.agents.reflection`` (variant ``memrl+playbook``) and
+``memplay.agents.critique`` (variant ``memrl+critique``).
 
     >>> from memplay.memory.reflection import PlaybookManager
     >>> PlaybookManager().render_for_prompt("FrozenLake")
