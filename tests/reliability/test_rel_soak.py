@@ -6,10 +6,14 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_soak.py"
 
 
-def _bench() -> ModuleType:
+def _bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    # bench scripts import their shared helpers (bench/_common.py) as top-level modules
+    monkeypatch.syspath_prepend(str(BENCH.parent))
     spec = importlib.util.spec_from_file_location("memplay_bench_soak", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -17,8 +21,8 @@ def _bench() -> ModuleType:
     return module
 
 
-def test_short_soak_stays_bounded(tmp_path: Path) -> None:
-    bench = _bench()
+def test_short_soak_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = _bench(monkeypatch)
     rows = bench.soak(total=192, chunk_epochs=2, seed=1, run_dir=tmp_path / "run")
     assert [r["episodes"] for r in rows] == [32 * (i + 1) for i in range(6)]
     assert rows[-1]["fds"] <= rows[0]["fds"], "file descriptors leak across resumed runs"
