@@ -54,7 +54,7 @@ class Suite:
 # cores, at roughly 5 decisions/s (4 envs, idle machine). Tasks and epochs are therefore small
 # (4-8 tasks, 3-5 epochs): the curves are indicative, one agent seed, not significant.
 SUITES: dict[str, Suite] = {
-    "FrozenLake-4x4": Suite("FrozenLake-4x4-v0", 12, (2, 1), (5, 4)),
+    "FrozenLake-4x4": Suite("FrozenLake-4x4-v0", 12, (2, 1), (10, 4)),
     "FrozenLake-8x8": Suite("FrozenLake-8x8-v0", 30, (1, 1), (4, 4)),
     "Sokoban-easy": Suite("Sokoban-v0", 20, (1, 1), (4, 4),
                           note="bundled levels whose shortest solution has 2-5 moves"),
