@@ -41,14 +41,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from memplay.errors import ArchiveError, ConfigError, MemplayError
 from memplay.memory.archive_merge import merge_into_store
 from memplay.memory.embedders import Embedder, embedder_by_name
 from memplay.memory.faiss_store import FaissMemoryStore
 from memplay.memory.item import MemoryItem, utc_now
-from memplay.memory.persistence import fsync_path
+from memplay.memory.persistence import EmbedderRecord, FileRecord, fsync_path
 from memplay.memory.reflection.archive_files import MEMBER as REFLECTION
 from memplay.memory.reflection.archive_files import check_entries, reflection_entries
 from memplay.memory.step_memory import StepMemory, StepRow
@@ -95,24 +95,12 @@ class ImportReport:
     reflection: list[dict[str, str]] = field(default_factory=list)
 
 
-class _FileEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    sha256: str
-    bytes: int = Field(ge=0)
-
-
-class _EmbedderEntry(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
-    name: str = Field(min_length=1, max_length=512)
-    dim: int = Field(ge=1, le=1 << 16)
-
-
 class _ManifestShape(BaseModel):
     # An archive comes from elsewhere: every field the reader uses is type-checked first,
     # so a hand-edited manifest yields ArchiveError instead of a KeyError/TypeError later.
     model_config = ConfigDict(extra="allow", strict=True)
-    embedder: _EmbedderEntry
-    files: dict[str, _FileEntry]
+    embedder: EmbedderRecord
+    files: dict[str, FileRecord]
     counts: dict[str, int]
 
 

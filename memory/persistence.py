@@ -46,6 +46,7 @@ __all__ = [
     "MANIFEST_NAME",
     "DirectoryLock",
     "EmbedderRecord",
+    "FileRecord",
     "check_embedder",
     "commit_directory",
     "fsync_path",
@@ -74,7 +75,13 @@ class EmbedderRecord(BaseModel):
     dim: int = Field(ge=1, le=1 << 16)
 
 
-class _FileRecord(BaseModel):
+class FileRecord(BaseModel):
+    """One file of a saved store or archive: its sha256 and size (checked on load).
+
+    >>> FileRecord(sha256="0" * 64, bytes=3).bytes
+    3
+    """
+
     model_config = ConfigDict(extra="forbid", strict=True)
     sha256: str
     bytes: int = Field(ge=0)
@@ -82,7 +89,7 @@ class _FileRecord(BaseModel):
 
 class _ManifestBase(BaseModel):
     model_config = ConfigDict(extra="allow")
-    files: dict[str, _FileRecord] = Field(default_factory=dict)
+    files: dict[str, FileRecord] = Field(default_factory=dict)
 
 
 def validate_manifest(manifest: object, model: type[ShapeT], where: object) -> ShapeT:
