@@ -2,18 +2,29 @@
 # Every benchmark in full mode, one after another (never in parallel: they time CPU work),
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
 # Usage: bash bench/run_full.sh [script ...]   (default: all, in the order below)
+# THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
+# on a shared, loaded one use THREADS=1 (see bench/README.md). The tables do not depend on it.
 set -u
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
+export ALFWORLD_DATA="${ALFWORLD_DATA:-$PWD/.cache/alfworld}"  # where `make` unpacks it
+threads="${THREADS:-2}"
 mkdir -p bench/results/runs  # logs (ignored by git)
 scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
-    scripts=(bench_envs bench_soak bench_speed bench_transfer bench_llm bench_memory
-             bench_learning bench_train)
+    scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_transfer
+             bench_train bench_learning)
 fi
 for name in "${scripts[@]}"; do
+    name="${name%.py}"
+    extra=()
+    case "$name" in  # the scripts that run the embedded model take --threads
+        bench_speed|bench_llm|bench_transfer|bench_train) extra=(--threads "$threads");;
+        bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
+    esac
     start=$(date +%s)
-    python "bench/${name%.py}.py" > "bench/results/runs/${name%.py}.log" 2>&1
+    python "bench/$name.py" "${extra[@]}" > "bench/results/runs/$name.log" 2>&1
     rc=$?
-    echo "${name%.py}: rc=$rc, $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "$name: rc=$rc, $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
+echo "README tables: python bench/tables.py --write README.md"

@@ -1,18 +1,27 @@
 """Markdown tables for the README from the full-mode JSON files in ``bench/results/``.
 
-    python bench/tables.py                  # every table whose JSON exists
+The README keeps each table between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``
+markers, so its numbers are always the JSON's: ``--write`` regenerates the blocks after a full
+run, ``--check`` fails when one differs (``tests/bench/test_readme_tables.py`` runs it).
+
+    python bench/tables.py                  # print every table whose JSON exists
     python bench/tables.py learning speed   # some of them
+    python bench/tables.py --write README.md
+    python bench/tables.py --check README.md
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+BLOCK = re.compile(r"(<!-- bench:(?P<name>[a-z]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)",
+                   re.DOTALL)
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -85,26 +94,116 @@ def memory(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def envs(d: dict[str, Any]) -> list[str]:
+    """Steps/s and reset time per registered env, random admissible actions."""
+    out = ["| env | steps/s | reset p50 ms |", "|---|---|---|"]
+    for r in d["results"]:
+        out.append(f"| {r['env']} | {r['steps_per_s']:,.0f} | {fmt(r['reset_p50_ms'])} |")
+    return out
+
+
+def soak(d: dict[str, Any]) -> list[str]:
+    """RSS, open files and memory items at the first and last sample."""
+    first, last = d["samples"][0], d["samples"][-1]
+    out = ["| episodes | RSS MiB | open files | memory items | ms per episode (median) |",
+           "|---|---|---|---|---|"]
+    for row in (first, last):
+        out.append(f"| {row['episodes']:,} | {row['rss_mib']:.0f} | {row['fds']} | "
+                   f"{row['items']} | {fmt(d['summary']['median_ms_per_episode'], 1)} |")
+    return out
+
+
+def train(d: dict[str, Any]) -> list[str]:
+    """The two arms of the weight-update benchmark."""
+    out = ["| arm | success after the split | weights alone: success, step accuracy | "
+           "play s | train s |", "|---|---|---|---|---|"]
+    for arm, key in (("memory", "base"), ("memory + one round", "trained")):
+        m, alone = d["memory" if key == "base" else "memory+train"], d["weights_alone"][key]
+        acc = alone["step_accuracy"]
+        out.append(f"| {arm} | {', '.join(fmt(v) for v in m['success_per_epoch'])} | "
+                   f"{fmt(alone['success'])}, {fmt(acc['accuracy'])} of {acc['steps']} | "
+                   f"{m['play_seconds']:.0f} | {fmt(m.get('train_seconds'), 0)} |")
+    return out
+
+
+def wall_seconds(d: dict[str, Any]) -> float:
+    """A record's wall time (the scripts name it ``wall_s`` or ``wall_seconds``)."""
+    return float(d.get("wall_s", d.get("wall_seconds", 0.0)))
+
+
+def times(records: dict[str, dict[str, Any]]) -> list[str]:
+    """Wall time, torch threads and load of every full run, and their total."""
+    out = ["| benchmark | wall | torch threads | load at end |", "|---|---|---|---|"]
+    for file, d in records.items():
+        end = d.get("machine_at_end", {})
+        load = end.get("load_avg")
+        out.append(f"| {file} | {wall_seconds(d) / 60:.1f} min | "
+                   f"{end.get('torch_threads', '-')} | {fmt(load[0] if load else None, 1)} |")
+    total = sum(wall_seconds(d) for d in records.values())
+    out.append(f"| **total** | **{total / 60:.1f} min** | | |")
+    return out
+
+
 TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "learning": ("learning.json", learning), "transfer": ("bench_transfer.json", transfer),
     "speed": ("bench_speed.json", speed), "llm": ("bench_llm.json", llm),
-    "memory": ("bench_memory.json", memory),
+    "memory": ("bench_memory.json", memory), "envs": ("bench_envs.json", envs),
+    "soak": ("bench_soak.json", soak), "train": ("bench_train.json", train),
 }
 
 
-def main(names: list[str]) -> None:
-    """Print each asked table (all by default) with its file's wall time and load."""
-    for name in names or list(TABLES):
-        file, make = TABLES[name]
-        path = RESULTS / file
-        if not path.is_file():
-            print(f"## {name}: {file} missing\n")
+def table(name: str, results: Path = RESULTS) -> str:
+    """One table as Markdown (``times``: every full run's wall time and the total).
+
+    >>> table("times").splitlines()[0]
+    '| benchmark | wall | torch threads | load at end |'
+    """
+    if name == "times":
+        files = [file for file, _ in TABLES.values() if (results / file).is_file()]
+        return "\n".join(times({f: json.loads((results / f).read_text()) for f in files}))
+    if name not in TABLES:
+        raise KeyError(f"unknown table {name!r}; use one of {['times', *TABLES]}")
+    file, make = TABLES[name]
+    return "\n".join(make(json.loads((results / file).read_text())))
+
+
+def fill(text: str, results: Path = RESULTS) -> str:
+    """``text`` with every ``<!-- bench:NAME -->`` block replaced by the fresh table.
+
+    >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))
+    Traceback (most recent call last):
+    KeyError: "unknown table 'x'; use one of ['times', 'learning', 'transfer', 'speed', 'llm', \
+'memory', 'envs', 'soak', 'train']"
+    """
+    return BLOCK.sub(lambda m: f"{m.group(1)}{table(m.group('name'), results)}\n{m.group(4)}",
+                     text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print tables, or ``--write``/``--check`` the README's blocks; 1 when a check fails."""
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("names", nargs="*",
+                   help=f"tables to print (default all): times {' '.join(TABLES)}")
+    p.add_argument("--write", type=Path, metavar="README", help="regenerate its blocks")
+    p.add_argument("--check", type=Path, metavar="README", help="fail if a block is stale")
+    args = p.parse_args(argv)
+    for path, write in ((args.write, True), (args.check, False)):
+        if path is None:
             continue
-        d = json.loads(path.read_text())
-        load = d.get("machine_at_end", {}).get("load_avg")
-        print(f"## {name} ({file}, wall {d.get('wall_s', 0):.0f} s, load at end {load})\n")
-        print("\n".join(make(d)) + "\n")
+        old = path.read_text(encoding="utf-8")
+        new = fill(old)
+        if write:
+            path.write_text(new, encoding="utf-8")
+        elif new != old:
+            stale = [m.group("name") for m, n in zip(BLOCK.finditer(old), BLOCK.finditer(new))
+                     if m.group(0) != n.group(0)]
+            print(f"{path}: stale tables {stale}; run python bench/tables.py --write {path}")
+            return 1
+        return 0
+    for name in args.names or ["times", *TABLES]:
+        print(f"## {name}\n\n{table(name)}\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    raise SystemExit(main())

@@ -50,6 +50,8 @@ class MinesweeperEnv(TextEnv):
 
     Args:
         rows, cols: Board size (2..30). mines: Number of mines (1 .. rows*cols - 1).
+        flags: Offer ``flag``/``unflag`` actions (default). Winning never needs a flag, so
+            ``flags=False`` (reveal only) halves the admissible actions an agent must score.
 
         >>> env = MinesweeperEnv(rows=3, cols=3, mines=1)
         >>> _ = env.reset(seed=1)
@@ -57,24 +59,28 @@ class MinesweeperEnv(TextEnv):
         ['flag 0 0', 'flag 0 1']
     """
 
-    def __init__(self, rows: int = 5, cols: int = 5, mines: int = 4) -> None:
+    def __init__(self, rows: int = 5, cols: int = 5, mines: int = 4, flags: bool = True
+                 ) -> None:
         super().__init__()
+        if not isinstance(flags, bool):
+            raise ConfigError(f"Minesweeper flags={flags!r} must be True or False "
+                              "(False: reveal actions only)")
         for label, value in (("rows", rows), ("cols", cols)):
             if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= 30:
                 raise ConfigError(f"Minesweeper {label}={value!r} must be an int in [2, 30]")
         if isinstance(mines, bool) or not isinstance(mines, int) or not 1 <= mines < rows * cols:
             raise ConfigError(f"Minesweeper mines={mines!r} must be an int in "
                               f"[1, {rows * cols - 1}] for a {rows}x{cols} board")
-        self.rows, self.cols, self.num_mines = rows, cols, mines
+        self.rows, self.cols, self.num_mines, self.flags = rows, cols, mines, flags
         self.mines: frozenset[Cell] = frozenset()
         self.revealed: set[Cell] = set()
         self.flagged: set[Cell] = set()
         self._exploded: Cell | None = None
 
     def action_vocabulary(self) -> list[str]:
-        """reveal, flag and unflag for every cell."""
-        return [f"{verb} {r} {c}" for verb in ("reveal", "flag", "unflag")
-                for r, c in self._cells()]
+        """reveal (and, with flags, flag and unflag) for every cell."""
+        verbs = ("reveal", "flag", "unflag") if self.flags else ("reveal",)
+        return [f"{verb} {r} {c}" for verb in verbs for r, c in self._cells()]
 
     def _cells(self) -> list[Cell]:
         return [(r, c) for r in range(self.rows) for c in range(self.cols)]
@@ -170,14 +176,17 @@ class MinesweeperEnv(TextEnv):
                           f"{len(self.flagged)}. Safe cells still hidden: {hidden_safe}."])
 
     def _goal(self) -> str:
-        return (f"Reveal every cell without a mine on the {self.rows}x{self.cols} board "
-                f"({self.num_mines} mines). Use 'reveal ROW COL' to open a cell and "
-                "'flag ROW COL' / 'unflag ROW COL' to mark a suspected mine.")
+        goal = (f"Reveal every cell without a mine on the {self.rows}x{self.cols} board "
+                f"({self.num_mines} mines). Use 'reveal ROW COL' to open a cell")
+        return goal + (" and 'flag ROW COL' / 'unflag ROW COL' to mark a suspected mine."
+                       if self.flags else ".")
 
     def _admissible(self) -> list[str]:
         hidden = [cell for cell in self._cells() if cell not in self.revealed]
-        return ([f"reveal {r} {c}" for r, c in hidden if (r, c) not in self.flagged]
-                + [f"flag {r} {c}" for r, c in hidden if (r, c) not in self.flagged]
+        reveal = [f"reveal {r} {c}" for r, c in hidden if (r, c) not in self.flagged]
+        if not self.flags:
+            return reveal
+        return (reveal + [f"flag {r} {c}" for r, c in hidden if (r, c) not in self.flagged]
                 + [f"unflag {r} {c}" for r, c in sorted(self.flagged)])
 
     def _extra_info(self) -> dict[str, Any]:

@@ -130,6 +130,10 @@ def test_bench_learning_merges_partial_runs(tmp_path: Path) -> None:
     kuhn = record["results"]["KuhnPoker-random"]
     assert set(kuhn["variants"]) == {"none", "rag"}  # the first run's variant is kept
     assert 0.3 < kuhn["ceiling"]["expected_value"] < 0.7  # equilibrium vs random, 1000 hands
+    assert "memrl+playbook" in kuhn["not_run"] and "memrl" not in kuhn["not_run"]
+    fresh = run_quick("bench_learning.py", tmp_path, "--envs", "KuhnPoker-random",
+                      "--variants", "memrl", "--fresh")
+    assert set(fresh["results"]["KuhnPoker-random"]["variants"]) == {"memrl"}  # no merge
 
 
 @pytest.mark.embedded

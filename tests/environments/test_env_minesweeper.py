@@ -98,3 +98,24 @@ def test_crowded_board_still_has_a_safe_first_click() -> None:
     env.reset(seed=0)
     _, reward, terminated, _, info = env.step("reveal 1 1")
     assert terminated and info["success"] and reward == 1.0  # the only safe cell
+
+
+def test_reveal_only_board_offers_no_flags_and_still_wins() -> None:
+    env = make("Minesweeper-v0", flags=False)
+    _, info = env.reset(seed=7)
+    assert info["admissible_actions"] and all(
+        a.startswith("reveal ") for a in info["admissible_actions"])
+    assert len(info["admissible_actions"]) == 25 and "flag" not in env.unwrapped._goal()
+    obs, _, _, _, info = env.step("flag 1 1")  # not offered, so not accepted either
+    assert obs.startswith("Nothing happens") and info["flags"] == 0
+    inner, terminated = env.unwrapped, False
+    env.step("reveal 2 2")
+    while not terminated:
+        cell = next(c for c in inner._cells() if c not in inner.mines and c not in inner.revealed)
+        _, reward, terminated, _, info = env.step(f"reveal {cell[0]} {cell[1]}")
+    assert info["success"] and reward == 1.0
+
+
+def test_flags_setting_must_be_a_bool() -> None:
+    with pytest.raises(ConfigError, match="flags='no'"):
+        MinesweeperEnv(flags="no")  # type: ignore[arg-type]
