@@ -9,8 +9,7 @@ Names load lazily so ``import memplay.agents`` stays cheap::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from memplay._lazy import lazy_exports
 
 # name -> "module:attribute"; resolved on first access (PEP 562).
 _LAZY: dict[str, str] = {
@@ -29,16 +28,4 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'memplay.agents' has no attribute {name!r}")
-    module_name, attr = target.split(":")
-    value = getattr(importlib.import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("memplay.agents", _LAZY, globals(), __all__)

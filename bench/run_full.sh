@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
 export ALFWORLD_DATA="${ALFWORLD_DATA:-$PWD/.cache/alfworld}"  # where `make` unpacks it
 threads="${THREADS:-2}"
+py="${PYTHON:-.venv/bin/python}"  # the environment `make test` / `make demo` creates
+[ -x "$py" ] || py=python
 mkdir -p bench/results/runs  # logs (ignored by git)
 scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
@@ -23,7 +25,7 @@ for name in "${scripts[@]}"; do
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
     esac
     start=$(date +%s)
-    python "bench/$name.py" "${extra[@]}" > "bench/results/runs/$name.log" 2>&1
+    "$py" "bench/$name.py" "${extra[@]}" > "bench/results/runs/$name.log" 2>&1
     rc=$?
     echo "$name: rc=$rc, $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done

@@ -6,8 +6,8 @@ run, ``--check`` fails when one differs (``tests/bench/test_readme_tables.py`` r
 
     python bench/tables.py                  # print every table whose JSON exists
     python bench/tables.py learning speed   # some of them
-    python bench/tables.py --write README.md
-    python bench/tables.py --check README.md
+    python bench/tables.py --write README.md bench/README.md
+    python bench/tables.py --check README.md bench/README.md
 """
 
 from __future__ import annotations
@@ -105,11 +105,11 @@ def envs(d: dict[str, Any]) -> list[str]:
 def soak(d: dict[str, Any]) -> list[str]:
     """RSS, open files and memory items at the first and last sample."""
     first, last = d["samples"][0], d["samples"][-1]
-    out = ["| episodes | RSS MiB | open files | memory items | ms per episode (median) |",
+    out = ["| after episodes | RSS MiB | open files | task memories | step-memory states |",
            "|---|---|---|---|---|"]
     for row in (first, last):
         out.append(f"| {row['episodes']:,} | {row['rss_mib']:.0f} | {row['fds']} | "
-                   f"{row['items']} | {fmt(d['summary']['median_ms_per_episode'], 1)} |")
+                   f"{row['items']} | {row['states']} |")
     return out
 
 
@@ -133,12 +133,13 @@ def wall_seconds(d: dict[str, Any]) -> float:
 
 def times(records: dict[str, dict[str, Any]]) -> list[str]:
     """Wall time, torch threads and load of every full run, and their total."""
-    out = ["| benchmark | wall | torch threads | load at end |", "|---|---|---|---|"]
+    out = ["| benchmark | wall time | torch threads | load at end |", "|---|---|---|---|"]
     for file, d in records.items():
         end = d.get("machine_at_end", {})
         load = end.get("load_avg")
-        out.append(f"| {file} | {wall_seconds(d) / 60:.1f} min | "
-                   f"{end.get('torch_threads', '-')} | {fmt(load[0] if load else None, 1)} |")
+        script = "bench_learning" if file == "learning.json" else file.removesuffix(".json")
+        out.append(f"| `{script}.py` | {wall_seconds(d) / 60:.1f} min | "
+                   f"{end.get('torch_threads') or '-'} | {fmt(load[0] if load else None, 1)} |")
     total = sum(wall_seconds(d) for d in records.values())
     out.append(f"| **total** | **{total / 60:.1f} min** | | |")
     return out
@@ -156,7 +157,7 @@ def table(name: str, results: Path = RESULTS) -> str:
     """One table as Markdown (``times``: every full run's wall time and the total).
 
     >>> table("times").splitlines()[0]
-    '| benchmark | wall | torch threads | load at end |'
+    '| benchmark | wall time | torch threads | load at end |'
     """
     if name == "times":
         files = [file for file, _ in TABLES.values() if (results / file).is_file()]
@@ -180,29 +181,34 @@ def fill(text: str, results: Path = RESULTS) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print tables, or ``--write``/``--check`` the README's blocks; 1 when a check fails."""
+    """Print tables, or ``--write``/``--check`` README blocks; 1 when a check fails."""
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("names", nargs="*",
                    help=f"tables to print (default all): times {' '.join(TABLES)}")
-    p.add_argument("--write", type=Path, metavar="README", help="regenerate its blocks")
-    p.add_argument("--check", type=Path, metavar="README", help="fail if a block is stale")
+    p.add_argument("--write", type=Path, nargs="+", metavar="README",
+                   help="regenerate their blocks")
+    p.add_argument("--check", type=Path, nargs="+", metavar="README",
+                   help="exit 1 if a block is stale")
     args = p.parse_args(argv)
-    for path, write in ((args.write, True), (args.check, False)):
-        if path is None:
-            continue
-        old = path.read_text(encoding="utf-8")
-        new = fill(old)
-        if write:
-            path.write_text(new, encoding="utf-8")
-        elif new != old:
-            stale = [m.group("name") for m, n in zip(BLOCK.finditer(old), BLOCK.finditer(new))
-                     if m.group(0) != n.group(0)]
-            print(f"{path}: stale tables {stale}; run python bench/tables.py --write {path}")
-            return 1
-        return 0
+    if args.write or args.check:
+        for path in args.write or []:
+            path.write_text(fill(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return max((check(path) for path in args.check or []), default=0)
     for name in args.names or ["times", *TABLES]:
         print(f"## {name}\n\n{table(name)}\n")
     return 0
+
+
+def check(path: Path) -> int:
+    """0 when every block of ``path`` matches the JSON, else 1 (naming the stale blocks)."""
+    old = path.read_text(encoding="utf-8")
+    new = fill(old)
+    if new == old:
+        return 0
+    stale = [m.group("name") for m, n in zip(BLOCK.finditer(old), BLOCK.finditer(new))
+             if m.group(0) != n.group(0)]
+    print(f"{path}: stale tables {stale}; run python bench/tables.py --write {path}")
+    return 1
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ The heavy parts (torch, transformers, FAISS) load lazily, so ``import memplay`` 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from memplay._lazy import lazy_exports
 from memplay._version import __version__
 from memplay.errors import (
     ConfigError,
@@ -45,16 +43,4 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'memplay' has no attribute {name!r}")
-    module_name, attr = target.split(":")
-    value = getattr(importlib.import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("memplay", _LAZY, globals(), __all__)

@@ -12,53 +12,41 @@ version the backend reloads. torch and transformers load only when a trainer is 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from memplay._lazy import lazy_exports
 
-# name -> module; resolved on first access (PEP 562) so importing the package stays light.
+# name -> "module:attribute"; resolved on first access (PEP 562): the package imports light.
 _LAZY: dict[str, str] = {
-    "ChatRecord": "memplay.trainers.records",
-    "PreferencePair": "memplay.trainers.records",
-    "read_jsonl": "memplay.trainers.records",
-    "write_jsonl": "memplay.trainers.records",
-    "to_dataset": "memplay.trainers.records",
-    "load_trajectories": "memplay.trainers.data",
-    "sft_records": "memplay.trainers.data",
-    "step_prompt": "memplay.trainers.data",
-    "collect_sft": "memplay.trainers.data",
-    "preference_pairs": "memplay.trainers.pairs",
-    "collect_pairs": "memplay.trainers.pairs",
-    "TrainConfig": "memplay.trainers.base_config",
-    "describe_fields": "memplay.trainers.base_config",
-    "SFTConfig": "memplay.trainers.sft_config",
-    "DPOConfig": "memplay.trainers.dpo_config",
-    "SFTTrainer": "memplay.trainers.sft_trainer",
-    "DPOTrainer": "memplay.trainers.dpo_trainer",
-    "TrainResult": "memplay.trainers.result",
-    "ModelVersion": "memplay.trainers.version",
-    "read_version": "memplay.trainers.version",
-    "record_success": "memplay.trainers.version",
-    "record_epoch_success": "memplay.trainers.version",
-    "latest_version": "memplay.trainers.version",
-    "answer_logprob": "memplay.trainers.logprobs",
-    "train_round": "memplay.trainers.loop",
-    "collect_round_data": "memplay.trainers.loop",
-    "EpochTrainer": "memplay.trainers.periodic",
-    "RoundRecord": "memplay.trainers.periodic",
-    "read_rounds": "memplay.trainers.periodic",
+    "ChatRecord": "memplay.trainers.records:ChatRecord",
+    "PreferencePair": "memplay.trainers.records:PreferencePair",
+    "read_jsonl": "memplay.trainers.records:read_jsonl",
+    "write_jsonl": "memplay.trainers.records:write_jsonl",
+    "to_dataset": "memplay.trainers.records:to_dataset",
+    "load_trajectories": "memplay.trainers.data:load_trajectories",
+    "sft_records": "memplay.trainers.data:sft_records",
+    "step_prompt": "memplay.trainers.data:step_prompt",
+    "collect_sft": "memplay.trainers.data:collect_sft",
+    "preference_pairs": "memplay.trainers.pairs:preference_pairs",
+    "collect_pairs": "memplay.trainers.pairs:collect_pairs",
+    "TrainConfig": "memplay.trainers.base_config:TrainConfig",
+    "describe_fields": "memplay.trainers.base_config:describe_fields",
+    "SFTConfig": "memplay.trainers.sft_config:SFTConfig",
+    "DPOConfig": "memplay.trainers.dpo_config:DPOConfig",
+    "SFTTrainer": "memplay.trainers.sft_trainer:SFTTrainer",
+    "DPOTrainer": "memplay.trainers.dpo_trainer:DPOTrainer",
+    "TrainResult": "memplay.trainers.result:TrainResult",
+    "ModelVersion": "memplay.trainers.version:ModelVersion",
+    "read_version": "memplay.trainers.version:read_version",
+    "record_success": "memplay.trainers.version:record_success",
+    "record_epoch_success": "memplay.trainers.version:record_epoch_success",
+    "latest_version": "memplay.trainers.version:latest_version",
+    "answer_logprob": "memplay.trainers.logprobs:answer_logprob",
+    "train_round": "memplay.trainers.loop:train_round",
+    "collect_round_data": "memplay.trainers.loop:collect_round_data",
+    "EpochTrainer": "memplay.trainers.periodic:EpochTrainer",
+    "RoundRecord": "memplay.trainers.periodic:RoundRecord",
+    "read_rounds": "memplay.trainers.periodic:read_rounds",
 }
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'memplay.trainers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports("memplay.trainers", _LAZY, globals(), __all__)
