@@ -14,7 +14,7 @@ from memplay.cli import Command
 from memplay.commands.agent_options import add_agent_arguments, config_from_args
 from memplay.errors import ConfigError
 
-__all__ = ["EvalCommand", "RunCommand", "resume_args", "run_from_args"]
+__all__ = ["EvalCommand", "RunCommand", "eval_model", "resume_args", "run_from_args"]
 
 
 def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
@@ -34,6 +34,10 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
     if frozen and not (Path(args.memory_dir) / "store").is_dir():
         raise ConfigError(f"--memory-dir {args.memory_dir!r} holds no memory (no store/ "
                           "inside); pass a run's <run-dir>/memory")
+    if frozen:
+        config, note = eval_model(config, args.memory_dir)
+        if note:
+            print(note)
     agent = Agent(config=config)
     try:
         result = agent.run(run_dir=args.run_dir, memory_dir=args.memory_dir, frozen=frozen,
@@ -42,6 +46,28 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
         agent.close()
     _print_result(result, config, frozen)
     return 0
+
+
+def eval_model(config: Any, memory_dir: str | Path) -> tuple[Any, str]:
+    """The config ``eval`` plays with: when the memory belongs to a run that trained its
+    weights (``<run>/models/vN``, ``train_every``) and no model was chosen, the run's latest
+    version, so memory and weights are evaluated together as the run left them. Returns the
+    config and a line saying which model was picked ('' when unchanged).
+
+    >>> from memplay.agents import AgentConfig
+    >>> eval_model(AgentConfig(), "/no/such/run/memory")[1]
+    ''
+    """
+    from memplay.trainers.version import latest_version
+
+    if config.llm != "transformers" or config.model is not None:
+        return config, ""  # the user chose a model, or the backend cannot load a version
+    latest = latest_version(Path(memory_dir).parent)
+    if latest is None:
+        return config, ""
+    note = (f"model: {latest} (the latest trained version of the run that owns this memory; "
+            "pass --model to evaluate another)")
+    return config.model_copy(update={"model": str(latest)}), note
 
 
 def _print_result(result: Any, config: Any, frozen: bool) -> None:
@@ -98,7 +124,8 @@ class RunCommand(Command):
 class EvalCommand(Command):
     """Evaluate a learned memory without changing it."""
 
-    help = "evaluate an agent with frozen memory (nothing is written to memory)"
+    help = ("evaluate an agent with frozen memory (nothing is written to memory); a run that "
+            "trained its weights is played with its latest models/vN unless --model is given")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_agent_arguments(parser)

@@ -131,3 +131,50 @@ def test_inspect_shows_the_rules_and_playbook_a_run_wrote(
     out = capsys.readouterr().out
     assert "rules and playbook: FrozenLake" in out
     assert "Move down twice, then right to reach the goal G." in out
+
+
+def _trained_run(tmp_path: Path, versions: int = 1) -> Path:
+    """A run folder with a memory and ``versions`` complete model versions (plus a partial)."""
+    run = tmp_path / "trained"
+    (run / "memory" / "store").mkdir(parents=True)
+    for n in range(1, versions + 1):
+        (run / "models" / f"v{n}").mkdir(parents=True)
+        (run / "models" / f"v{n}" / "version.json").write_text("{}")
+    (run / "models" / f"v{versions + 1}").mkdir()  # cut off mid-save: no version.json
+    return run
+
+
+def test_eval_model_picks_the_runs_latest_complete_version(tmp_path: Path) -> None:
+    from memplay.agents import AgentConfig
+    from memplay.commands.run import eval_model
+
+    run = _trained_run(tmp_path, versions=2)
+    config, note = eval_model(AgentConfig(), run / "memory")
+    assert config.model == str(run / "models" / "v2") and "--model" in note
+    chosen = AgentConfig(model="/my/model")
+    assert eval_model(chosen, run / "memory") == (chosen, "")  # the user's choice wins
+    scripted = AgentConfig(llm="scripted")
+    assert eval_model(scripted, run / "memory") == (scripted, "")  # cannot load weights
+    untrained = tmp_path / "plain" / "memory"
+    assert eval_model(AgentConfig(), untrained)[0].model is None
+
+
+def test_eval_command_plays_with_the_trained_version(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import memplay.agents.agent
+    from memplay.errors import ConfigError
+
+    class StopAgent:  # stands in for Agent: shows the config eval built, loads nothing
+        def __init__(self, config: object) -> None:
+            raise ConfigError(f"stop: model={config.model}")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(memplay.agents.agent, "Agent", StopAgent)
+    run = _trained_run(tmp_path)
+    args = ["--env", "FrozenLake-4x4-v0", "--memory-dir", str(run / "memory"),
+            "--run-dir", str(tmp_path / "eval"), "--no-progress"]
+    assert main(["eval", *args]) == 2
+    out, err = capsys.readouterr()
+    assert f"model={run / 'models' / 'v1'}" in err and "latest trained version" in out
+    assert main(["eval", *args, "--model", "/base"]) == 2
+    assert "model=/base" in capsys.readouterr().err
