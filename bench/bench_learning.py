@@ -258,12 +258,14 @@ def report(results: dict[str, Any]) -> None:
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    """One panel per environment, one line per variant, the expert ceiling dashed."""
+    """One panel per environment, one line per variant (same colour and marker in every
+    panel, nudged sideways so identical curves stay visible), the expert ceiling dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    order = all_variants()
     cols = min(len(results), 4)
     rows = -(-len(results) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
@@ -273,10 +275,14 @@ def plot(results: dict[str, Any], path: Path) -> None:
         for variant, m in res["variants"].items():
             if "error" in m:
                 continue
+            k = order.index(variant) if variant in order else len(order)
             ys = m["success_per_epoch"]
-            ax.plot(range(1, len(ys) + 1), ys, marker="o", label=variant)
+            xs = [x + 0.05 * (k - 2.5) for x in range(1, len(ys) + 1)]
+            ax.plot(xs, ys, marker="os^Dvx*"[k % 7], color=f"C{k}", label=variant,
+                    markersize=5, alpha=0.85)
         ax.axhline(res["ceiling"]["value"], color="grey", linestyle="--", label="ceiling")
-        ax.set(title=env, xlabel="epoch", ylabel="success", ylim=(-0.05, 1.05))
+        ax.set(title=env, xlabel="epoch", ylabel="success", ylim=(-0.05, 1.05),
+               xticks=range(1, res["epochs"] + 1))
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -300,6 +306,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_threads_arg(parser)
     parser.add_argument("--envs", nargs="+", choices=list(SUITES),
                         help=f"default: all (quick: {' '.join(QUICK_ENVS)})")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="redraw the PNG from the existing JSON of this mode, run nothing")
     parser.add_argument("--fresh", action="store_true",
                         help="replace the previous JSON of this mode instead of merging into it")
     parser.add_argument("--variants", nargs="+",
@@ -331,6 +339,12 @@ def save(args: argparse.Namespace, results: dict[str, Any], started: float,
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked envs and variants, merge with earlier results, write JSON and PNG."""
     args = parse_args(argv)
+    if args.plot_only:
+        path = result_path(args.out, "learning", args.quick)
+        record = json.loads(path.read_text())
+        plot(record["results"], path.with_suffix(".png"))
+        print(f"redrew {path.with_suffix('.png')}")
+        return record
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from memplay.agents.components import make_embedder, make_llm
     from memplay.agents.config import AgentConfig

@@ -134,6 +134,10 @@ def test_bench_learning_merges_partial_runs(tmp_path: Path) -> None:
     fresh = run_quick("bench_learning.py", tmp_path, "--envs", "KuhnPoker-random",
                       "--variants", "memrl", "--fresh")
     assert set(fresh["results"]["KuhnPoker-random"]["variants"]) == {"memrl"}  # no merge
+    png = tmp_path / "learning_quick.png"
+    png.unlink()
+    assert run_quick("bench_learning.py", tmp_path, "--plot-only") == fresh  # JSON untouched
+    assert png.stat().st_size > 0  # redrawn from the JSON alone
 
 
 @pytest.mark.embedded
