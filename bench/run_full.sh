@@ -3,7 +3,7 @@
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
 # Usage: bash bench/run_full.sh [script ...]   (default: all, in the order below)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
-# on a shared, loaded one use THREADS=1 (see bench/README.md). The tables do not depend on it.
+# on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
 set -u
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
@@ -29,4 +29,4 @@ for name in "${scripts[@]}"; do
     rc=$?
     echo "$name: rc=$rc, $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
-echo "README tables: python bench/tables.py --write README.md"
+echo "README tables: python bench/tables.py --write README.md bench/README.md"

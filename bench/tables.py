@@ -117,8 +117,9 @@ def train(d: dict[str, Any]) -> list[str]:
     """The two arms of the weight-update benchmark."""
     out = ["| arm | success after the split | weights alone: success, step accuracy | "
            "play s | train s |", "|---|---|---|---|---|"]
-    for arm, key in (("memory", "base"), ("memory + one round", "trained")):
-        m, alone = d["memory" if key == "base" else "memory+train"], d["weights_alone"][key]
+    for arm, record, weights in (("memory", "memory", "base"),
+                                 ("memory + one round", "memory+train", "trained")):
+        m, alone = d[record], d["weights_alone"][weights]
         acc = alone["step_accuracy"]
         out.append(f"| {arm} | {', '.join(fmt(v) for v in m['success_per_epoch'])} | "
                    f"{fmt(alone['success'])}, {fmt(acc['accuracy'])} of {acc['steps']} | "
