@@ -6,7 +6,8 @@
     >>> print(result.success_per_epoch, result.last_epoch_success)  # doctest: +SKIP
 
 Defaults: the embedded SmolLM2-135M model choosing actions by scoring, MiniLM embeddings,
-MemRL task memory plus step memory. Pass ``llm=`` / ``embedder=`` to use your own.
+MemRL task memory plus step memory. Pass ``llm=`` / ``embedder=`` to use your own. What a
+variant uses comes from the variant registry (:mod:`memplay.agents.variants`).
 Memory lives in ``<run_dir>/memory`` unless ``memory_dir`` says otherwise; running again
 in the same run directory resumes it.
 """
@@ -26,15 +27,9 @@ from memplay.agents.components import (
     open_memory,
 )
 from memplay.agents.config import AgentConfig
-from memplay.agents.context import (
-    AgentContext,
-    Critic,
-    Reflector,
-    StateKey,
-    default_state_key,
-)
+from memplay.agents.context import AgentContext, Reflection, StateKey, default_state_key
 from memplay.agents.llm.base import LLM
-from memplay.agents.reflection import playbook_reflector
+from memplay.agents.reflection import ReflectionSetup, make_reflection
 from memplay.agents.run_files import RunFiles
 from memplay.agents.runner import RunResult, run_episodes
 
@@ -46,12 +41,13 @@ class Agent:
 
     Args:
         env_id: Registered environment id.
-        variant: ``none``, ``rag``, ``memrl``, ``memrl+playbook`` (CEL rules and playbook
-            rewritten by the LLM) or ``memrl+critique`` (Agent-R critique trees searched
-            for failed tasks; their winning paths teach step memory).
+        variant: A registered variant (``none``, ``rag``, ``memrl``, ``playbook``,
+            ``critique``, ``reflexion``, ``expel``...) or several joined with ``+``
+            (``memrl+playbook``); see :mod:`memplay.agents.variants`.
         llm: Any LLM-protocol backend; default from ``config.llm`` (embedded model).
         embedder: Memory embedder; default from ``config.memory.embedder`` (MiniLM).
-        reflector: Playbook rewriter for the ``memrl+playbook`` variant.
+        reflections: Your own reflections (objects with ``tag``, ``learn`` and
+            ``prompt_text``), used next to the variant's.
         state_key: ``(env, observation, info) -> text`` step memory keys states by
             (default: :func:`~memplay.agents.context.default_state_key`).
         config: Base :class:`AgentConfig` (a mapping, a YAML path or a model).
@@ -63,7 +59,8 @@ class Agent:
 
     def __init__(self, env_id: str | None = None, variant: str | None = None, *,
                  llm: LLM | Any = None, embedder: Any = None,
-                 reflector: Reflector | None = None, state_key: StateKey | None = None,
+                 reflections: list[Reflection] | None = None,
+                 state_key: StateKey | None = None,
                  config: AgentConfig | dict[str, Any] | str | Path | None = None,
                  **overrides: Any) -> None:
         base = config.model_dump() if isinstance(config, AgentConfig) else \
@@ -71,7 +68,8 @@ class Agent:
         given = {"env_id": env_id, "variant": variant}
         fields = {**base, **{k: v for k, v in given.items() if v is not None}, **overrides}
         self.config = AgentConfig.from_source(fields)
-        self._llm, self._embedder, self.reflector = llm, embedder, reflector
+        self._llm, self._embedder = llm, embedder
+        self.extra_reflections = list(reflections or [])
         self.state_key = state_key or default_state_key
         self.memory: MemoryBundle | None = None
         self._memory_dir: Path | None = None
@@ -84,7 +82,7 @@ class Agent:
         return self._llm
 
     def _memory(self, directory: Path) -> MemoryBundle | None:
-        if not self.config.uses_task_memory:
+        if not self.config.spec.uses_memory:
             return None
         if self.memory is not None and directory != self._memory_dir:
             self.close()  # another directory was asked for: load that one instead
@@ -96,44 +94,23 @@ class Agent:
         return self.memory
 
     def context(self, memory_dir: Path, **overrides: Any) -> AgentContext:
-        """The live context a graph run needs (environments, LLM, memory).
+        """The live context a graph run needs (environments, LLM, memory, reflections).
 
         ``overrides`` change config fields for this context only (e.g. ``frozen=True``).
         """
         cfg = self.config.model_copy(update=overrides)
         memory = self._memory(memory_dir)
+        spec = cfg.spec
+        setup = ReflectionSetup(memory_dir, cfg, self.llm, lambda: make_env(cfg), self.state_key)
         return AgentContext(
             envs=[make_env(cfg) for _ in range(min(cfg.parallel_envs, len(cfg.tasks)))],
             llm=self.llm, config=cfg,
-            task_memory=memory.task_memory if memory else None,
-            step_memory=memory.step_memory if memory else None,
-            reflector=self._reflector(cfg, memory_dir), critic=self._critic(cfg, memory_dir),
-            env_factory=lambda: make_env(cfg),
-            state_key=self.state_key,
+            task_memory=memory.task_memory if memory and spec.task_memory != "none" else None,
+            step_memory=memory.step_memory if memory and cfg.uses_step_memory else None,
+            reflections=[*(make_reflection(n, setup) for n in spec.reflections),
+                         *self.extra_reflections],
+            env_factory=lambda: make_env(cfg), state_key=self.state_key,
         )
-
-    def _reflector(self, cfg: AgentConfig, memory_dir: Path) -> Reflector | None:
-        """The given reflector, or CEL playbooks (kept in ``<memory>/playbooks``), rewritten
-        with at most ``reflection.playbook_tokens`` tokens every ``rewrite_every`` episodes."""
-        if self.reflector is not None or not cfg.uses_playbook:
-            return self.reflector
-        from memplay.agents.llm.base import SamplingParams
-        from memplay.memory.reflection.playbook import PlaybookConfig, PlaybookManager
-
-        # 6 shown steps: board dumps cost about a token per character, and reading the prompt
-        # (~500 tokens instead of ~870 with 12 steps) dominates a rewrite on a CPU.
-        settings = PlaybookConfig(
-            sampling=SamplingParams(max_new_tokens=cfg.reflection.playbook_tokens), max_steps=6)
-        manager = PlaybookManager(memory_dir / "playbooks", settings)
-        return playbook_reflector(manager, self.llm, cfg.reflection.rewrite_every)
-
-    def _critic(self, cfg: AgentConfig, memory_dir: Path) -> Critic | None:
-        """Agent-R critique memory (kept in ``<memory>/critiques``) for ``memrl+critique``."""
-        if not cfg.uses_critique:
-            return None
-        from memplay.agents.critique import AgentCritic
-
-        return AgentCritic(memory_dir / "critiques", cfg, lambda: make_env(cfg), self.state_key)
 
     def run(self, epochs: int | None = None, tasks: Iterable[int] | None = None, *,
             run_dir: str | Path | None = None, memory_dir: str | Path | None = None,
@@ -142,7 +119,7 @@ class Agent:
 
         Results go to ``run_dir`` (default ``runs/<env>-<variant>-<time>``). With
         ``config.train_every=K`` the weights are fine-tuned on the run's own data after every
-        K-th epoch (see :mod:`memplay.trainers.periodic`); memory is kept.
+        K-th epoch (see :mod:`memplay.agents.training`); memory is kept.
         """
         update: dict[str, Any] = {"frozen": frozen}
         if epochs is not None:
@@ -169,7 +146,7 @@ class Agent:
         ConfigError for a backend that cannot reload weights."""
         if self.config.train_every == 0:
             return None
-        from memplay.trainers.periodic import EpochTrainer
+        from memplay.agents.training import EpochTrainer
 
         return EpochTrainer(root, self.llm, self.config)
 

@@ -73,7 +73,9 @@ class MemoryBundle:
 def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None) -> MemoryBundle:
     """Load memory from ``directory`` when it holds one, else start empty.
 
-    A directory written with another embedder raises EmbedderMismatch (from the store).
+    The retriever ranks by MemRL's similarity-then-Q score, or by similarity alone
+    (``lambda = 0``) for variants whose task memory is plain RAG. A directory written with
+    another embedder raises EmbedderMismatch (from the store).
     """
     from memplay.memory import FaissMemoryStore
     from memplay.memory.retrieval import MemRLRetriever, RetrievalConfig
@@ -86,6 +88,7 @@ def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None
     else:
         store, steps = FaissMemoryStore(embedder), StepMemory(embedder)
     mem = config.memory
-    retrieval = RetrievalConfig(k1=mem.k1, k2=mem.k2, delta=mem.delta, lam=mem.lam,
-                                alpha=mem.alpha, merge_threshold=mem.merge_threshold)
+    lam = 0.0 if config.spec.task_memory == "similarity" else mem.lam
+    retrieval = RetrievalConfig(k1=mem.k1, k2=mem.k2, delta=mem.delta, lam=lam, alpha=mem.alpha,
+                                q_init=mem.q_init, merge_threshold=mem.merge_threshold)
     return MemoryBundle(store, MemRLRetriever(store, retrieval), steps)

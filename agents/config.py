@@ -1,8 +1,8 @@
 """AgentConfig: every knob of an agent run, validated, documented and loadable from YAML.
 
     >>> cfg = AgentConfig(variant="none", epochs=2)
-    >>> cfg.uses_task_memory, cfg.memory.k2
-    (False, 3)
+    >>> cfg.spec.uses_memory, cfg.memory.k2, cfg.policy.temperature
+    (False, 3, 0.5)
     >>> AgentConfig.from_source({"memory": {"k2": 0}})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -11,19 +11,27 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from memplay.agents.llm.registry import BACKENDS
+from memplay.agents.policy import PolicyConfig
+from memplay.agents.variants import VariantSpec, get_variant
 from memplay.config import load_config
+from memplay.errors import ConfigError
 
-__all__ = ["VARIANTS", "AgentConfig", "MemoryConfig", "PromptConfig", "ReflectionConfig",
-           "TrainLoopConfig", "Variant"]
+__all__ = ["AgentConfig", "MemoryConfig", "PolicyConfig", "PromptConfig", "ReflectionConfig",
+           "TrainLoopConfig"]
 
-Variant = Literal["none", "rag", "memrl", "memrl+playbook", "memrl+critique"]
-VARIANTS: tuple[str, ...] = ("none", "rag", "memrl", "memrl+playbook", "memrl+critique")
+# Fields that moved into ``policy`` (old configs and run directories still load, with a warning).
+_MOVED_TO_POLICY = {("action_method",): "method", ("llm_weight",): "llm_weight",
+                    ("calibrate",): "calibrate", ("temperature",): "temperature",
+                    ("memory", "step_prior_weight"): "prior_weight",
+                    ("memory", "exploration"): "exploration"}
 
 
 class MemoryConfig(BaseModel):
@@ -40,12 +48,6 @@ class MemoryConfig(BaseModel):
     merge_threshold: float = Field(default=0.9, ge=0.0, le=1.0, description="Merge above this sim.")
     step_memory: bool = Field(
         default=True, description="Use step-level memory (state -> action Q)."
-    )
-    step_prior_weight: float = Field(
-        default=4.0, ge=0.0, description="Weight of step-level Q added to the LLM's action score."
-    )
-    exploration: float = Field(
-        default=2.0, ge=0.0, description="Novelty bonus scale c in c/sqrt(1+visits)."
     )
     gamma: float = Field(
         default=0.95, ge=0.0, le=1.0,
@@ -82,8 +84,8 @@ class PromptConfig(BaseModel):
 
 
 class ReflectionConfig(BaseModel):
-    """Self-written memory: CEL playbooks and Agent-R critique trees (variants
-    ``memrl+playbook`` and ``memrl+critique``)."""
+    """Self-written memory (reflections): CEL playbooks, Agent-R critique trees, Reflexion
+    reflections and ExpeL insights."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -93,8 +95,8 @@ class ReflectionConfig(BaseModel):
     )
     rewrite_every: int = Field(
         default=4, ge=1,
-        description="Finished episodes between two playbook rewrites (one rewrite per batch "
-        "at most); larger values cost fewer LLM calls.",
+        description="Finished episodes between two playbook rewrites or insight updates (one "
+        "per batch at most); larger values cost fewer LLM calls.",
     )
     critique_iterations: int = Field(
         default=200, ge=1, description="MCTS iterations per critique tree (one tree per task)."
@@ -102,6 +104,11 @@ class ReflectionConfig(BaseModel):
     critique_chars: int = Field(
         default=300, ge=20, description="Critique text shown in a prompt is cut to this size."
     )
+    reflections_shown: int = Field(
+        default=3, ge=1,
+        description="Reflexion: the newest reflections on a task shown on its next try.")
+    insights_shown: int = Field(
+        default=8, ge=1, description="ExpeL: the best-voted insights shown to every task.")
 
 
 class TrainLoopConfig(BaseModel):
@@ -135,31 +142,20 @@ class AgentConfig(BaseModel):
 
     env_id: str = Field(default="FrozenLake-4x4-v0", description="Registered environment id.")
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="Passed to make().")
-    variant: Variant = Field(
-        default="memrl", description="none | rag | memrl | memrl+playbook | memrl+critique."
-    )
-    llm: Literal["transformers", "openai", "vllm", "scripted"] = Field(
-        default="transformers", description="LLM backend; 'transformers' runs the embedded model."
-    )
+    variant: str = Field(
+        default="memrl",
+        description="A registered variant (none, rag, memrl, playbook, critique, reflexion, "
+        "expel, or your own), or several joined with '+' such as memrl+playbook.")
+    llm: str = Field(
+        default="transformers",
+        description="A registered LLM backend (transformers, openai, vllm, scripted, or your "
+        "own); 'transformers' with model=None runs the embedded model.")
     model: str | None = Field(default=None, description="Model path/name; None = embedded SmolLM2.")
     llm_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Extra backend arguments, e.g. base_url for 'openai', device for GPUs.",
     )
-    action_method: Literal["score", "generate"] = Field(
-        default="score", description="Choose actions by scoring admissible ones or by generating."
-    )
-    llm_weight: float = Field(
-        default=0.5, ge=0.0,
-        description="Weight of the LLM's log-probabilities against memory and exploration.",
-    )
-    calibrate: bool = Field(
-        default=True,
-        description="Subtract each action's running mean LLM score (context-free bias).",
-    )
-    temperature: float = Field(
-        default=0.5, ge=0.0, description="Softmax temperature over action scores; 0 = argmax."
-    )
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
     epochs: int = Field(default=5, ge=1, description="Passes over the task set.")
     tasks: list[int] = Field(
         default_factory=lambda: list(range(4)), description="Task seeds (one episode each)."
@@ -186,23 +182,51 @@ class AgentConfig(BaseModel):
         """
         return load_config(source, cls)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _move_policy_fields(cls, data: Any) -> Any:
+        """Accept the pre-0.2 places of the policy fields, with a deprecation warning."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        policy = data.get("policy") or {}
+        if not isinstance(policy, Mapping):
+            return data  # pydantic reports the bad type
+        policy = dict(policy)
+        for path, name in _MOVED_TO_POLICY.items():
+            holder = data if len(path) == 1 else data.get(path[0])
+            if not isinstance(holder, Mapping) or path[-1] not in holder:
+                continue
+            holder = dict(holder)
+            policy[name] = holder.pop(path[-1])  # the old place was written on purpose
+            warnings.warn(f"config field {'.'.join(path)} moved to policy.{name}; "
+                          "update the config", DeprecationWarning, stacklevel=2)
+            if len(path) == 2:
+                data[path[0]] = holder
+        if policy:
+            data["policy"] = policy
+        return data
+
+    @field_validator("variant")
+    @classmethod
+    def _known_variant(cls, value: str) -> str:
+        get_variant(value)  # raises ConfigError naming the closest variant
+        return value
+
+    @field_validator("llm")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ConfigError(BACKENDS.unknown(value) + "; register your own with "
+                              "memplay.agents.llm.register_backend")
+        return value
+
     @property
-    def uses_task_memory(self) -> bool:
-        """True when episodes retrieve and write task-level memories (all but 'none')."""
-        return self.variant != "none"
+    def spec(self) -> VariantSpec:
+        """What this run's variant uses (see :mod:`memplay.agents.variants`)."""
+        return get_variant(self.variant)
 
     @property
     def uses_step_memory(self) -> bool:
-        """True when the step-level memory prior and novelty bonus are active."""
-        return self.variant in ("memrl", "memrl+playbook", "memrl+critique") and \
-            self.memory.step_memory
-
-    @property
-    def uses_playbook(self) -> bool:
-        """True for the CEL-style variant that rewrites a playbook after each episode."""
-        return self.variant == "memrl+playbook"
-
-    @property
-    def uses_critique(self) -> bool:
-        """True for the Agent-R-style variant that searches critique trees per task."""
-        return self.variant == "memrl+critique"
+        """True when the variant keeps step memory and ``memory.step_memory`` allows it."""
+        return self.spec.step_memory and self.memory.step_memory

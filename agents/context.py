@@ -3,13 +3,13 @@
 Environments, the LLM and memory stores are not serialisable, so they travel as LangGraph's
 run-time *context* (``graph.invoke(state, context=ctx)``), never as checkpointed state.
 The protocols below name exactly what the nodes call, so any object with these methods
-(memplay's own MemRL retriever and step memory, or a user's) plugs in.
+(memplay's own MemRL retriever, step memory and reflections, or a user's) plugs in.
 
     >>> from memplay.agents.config import AgentConfig
     >>> from memplay.agents.llm.fake import ScriptedLLM
     >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
-    >>> ctx.task_memory is None
-    True
+    >>> ctx.task_memory is None, ctx.reflections
+    (True, [])
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.llm.base import LLM
@@ -25,9 +25,8 @@ from memplay.types import Trajectory
 
 __all__ = [
     "AgentContext",
-    "Critic",
     "Env",
-    "Reflector",
+    "Reflection",
     "RetrievedLike",
     "StateKey",
     "StepMemoryLike",
@@ -63,22 +62,21 @@ class TaskMemory(Protocol):
         """Two-phase retrieval (similarity then Q) for one intent."""
         ...
 
-    def update_q(self, ids: Sequence[str], reward: float, alpha: float = 0.3) -> Any:
+    def update_q(self, ids: Sequence[str], reward: float) -> Any:
         """Monte Carlo update Q <- Q + alpha * (reward - Q) of the used memories."""
         ...
 
-    def write_back(self, item: Any, merge_threshold: float = 0.9) -> Any:
+    def write_back(self, item: Any) -> Any:
         """Store a new episode memory, merging it into a near duplicate."""
         ...
 
 
 class StepMemoryLike(Protocol):
-    """Step-level memory: per state, a Q-value and visit count per action."""
+    """Step-level memory: per state, a value estimate per action (see ActionValue)."""
 
-    def action_values(
-        self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
-    ) -> Sequence[Mapping[str, tuple[float, int, float]]]:
-        """For each state, action -> (q, visits, similarity of the state it came from)."""
+    def action_values(self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
+                      ) -> Sequence[Mapping[str, Any]]:
+        """For each state, action -> :class:`~memplay.memory.step_memory.ActionValue`."""
         ...
 
     def update(self, states: Sequence[str], actions: Sequence[str],
@@ -87,21 +85,26 @@ class StepMemoryLike(Protocol):
         ...
 
 
-class Critic(Protocol):
-    """Critique memory (Agent-R style), e.g. :class:`memplay.agents.critique.AgentCritic`."""
+@runtime_checkable
+class Reflection(Protocol):
+    """Memory the agent writes about itself: it learns from finished episodes and speaks
+    in prompts. CEL playbooks, Agent-R critiques, Reflexion reflections and ExpeL insights
+    all have this shape (see :mod:`memplay.agents.reflection`).
 
-    def after_batch(self, trajectories: Sequence[Trajectory],
-                    step_memory: StepMemoryLike | None = None) -> Any:
-        """Learn from the batch's failed episodes (search, splice, teach step memory)."""
+    ``tag`` names the prompt block (``<playbook>``, ``<critique>``...).
+    """
+
+    tag: str
+
+    def learn(self, trajectories: Sequence[Trajectory],
+              step_memory: StepMemoryLike | None = None) -> Any:
+        """Learn from a batch's finished (not errored) episodes, successes and failures."""
         ...
 
     def prompt_text(self, goal: str, observation: str, seed: int | None = None) -> str:
-        """The lesson to show for this task and state ('' when none)."""
+        """What to show for this task and state (``""`` when nothing)."""
         ...
 
-
-Reflector = Callable[[list[Trajectory], str], str]
-"""``(finished trajectories, current playbook) -> new playbook`` (CEL-style rewrite)."""
 
 EnvFactory = Callable[[], Env]
 
@@ -140,10 +143,10 @@ class AgentContext:
         envs: Environments; slot ``i`` runs in ``envs[i]``.
         llm: Any backend implementing the LLM protocol.
         config: The run's :class:`AgentConfig`.
-        task_memory: MemRL retriever (None disables task-level memory).
-        step_memory: Step-level memory (None disables the action prior and novelty bonus).
-        reflector: Playbook rewriter, used by the ``reflect`` node when set.
-        critic: Critique memory, used by the ``critique`` and ``build_prompt`` nodes when set.
+        task_memory: MemRL retriever (None: no task-level memory).
+        step_memory: Step-level memory (None: no action prior and no novelty bonus).
+        reflections: Self-written memories (playbook, critique, reflexion, expel...), asked
+            for prompt text at every decision and taught after every batch.
         env_factory: Builds a fresh environment to replace one that crashed.
         rng: The agent's own randomness (action sampling), seeded from ``config.seed``.
         state_key: Maps (env, observation, info) to the text step memory keys a state by.
@@ -156,8 +159,7 @@ class AgentContext:
     config: AgentConfig
     task_memory: TaskMemory | None = None
     step_memory: StepMemoryLike | None = None
-    reflector: Reflector | None = None
-    critic: Critic | None = None
+    reflections: list[Reflection] = field(default_factory=list)
     env_factory: EnvFactory | None = None
     rng: random.Random = field(default_factory=random.Random)
     state_key: StateKey = default_state_key

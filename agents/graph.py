@@ -5,10 +5,10 @@ The graph is two pipelines of named nodes::
     step pipeline (loops until every episode in the batch is done):
         observe -> retrieve -> build_prompt -> act -> env_step
     end pipeline (once per batch):
-        reflect -> update_memory            (memrl+critique: reflect -> update_memory -> critique)
+        finish -> update_memory -> reflect
 
-Variants drop what they do not use: ``"none"`` has no ``retrieve`` and no
-``update_memory``; only ``"memrl+critique"`` has ``critique``. To replace a node pass
+A variant's spec (:mod:`memplay.agents.variants`) drops what it does not use: ``"none"`` has
+no ``retrieve``, no ``update_memory`` and no ``reflect``. To replace a node pass
 ``nodes={"act": my_act}``; to insert one, add it to ``nodes`` and name it in
 ``step_pipeline`` (or ``end_pipeline``)::
 
@@ -32,9 +32,9 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from memplay.agents import nodes as _nodes
-from memplay.agents.config import VARIANTS
 from memplay.agents.context import AgentContext
 from memplay.agents.state import AgentState
+from memplay.agents.variants import get_variant
 from memplay.errors import ConfigError
 
 __all__ = ["DEFAULT_NODES", "agent_state_graph", "build_agent_graph", "default_pipelines"]
@@ -47,9 +47,9 @@ DEFAULT_NODES: dict[str, Node] = {
     "build_prompt": _nodes.build_prompt,
     "act": _nodes.act,
     "env_step": _nodes.env_step,
-    "reflect": _nodes.reflect,
-    "critique": _nodes.critique,
+    "finish": _nodes.finish,
     "update_memory": _nodes.update_memory,
+    "reflect": _nodes.reflect,
 }
 
 
@@ -57,18 +57,11 @@ def default_pipelines(variant: str) -> tuple[list[str], list[str]]:
     """The (step, end) node names a variant uses.
 
     >>> default_pipelines("none")
-    (['observe', 'build_prompt', 'act', 'env_step'], ['reflect'])
+    (['observe', 'build_prompt', 'act', 'env_step'], ['finish'])
     >>> default_pipelines("memrl+critique")[1]
-    ['reflect', 'update_memory', 'critique']
+    ['finish', 'update_memory', 'reflect']
     """
-    if variant not in VARIANTS:
-        raise ConfigError(f"variant={variant!r} is unknown; choose one of {', '.join(VARIANTS)}")
-    if variant == "none":
-        return ["observe", "build_prompt", "act", "env_step"], ["reflect"]
-    # critique runs last: its rollouts use step memory, which then knows this batch's moves.
-    end = ["reflect", "update_memory", "critique"] if variant == "memrl+critique" else \
-        ["reflect", "update_memory"]
-    return ["observe", "retrieve", "build_prompt", "act", "env_step"], end
+    return get_variant(variant).pipelines()
 
 
 def _chain(graph: StateGraph, names: Sequence[str]) -> None:

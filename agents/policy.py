@@ -1,29 +1,107 @@
-"""Turning LLM action scores and step-level memory into one choice.
+"""The one action policy: what the LLM says, plus what memory knows, becomes one choice.
 
-score(a) = u * log_softmax(LLM log-prob)(a) + w * Q(s, a) + c / sqrt(1 + n(s, a))
+score(a) = u * log_softmax(LLM)(a) + w * Q(s, a) + c / sqrt(1 + n(s, a))
 
-The LLM term is normalised over the admissible actions so it is on the same scale whatever
-the prompt length. The Q term is the step-level memory used as an additive prior; the last
-term is a count-based novelty bonus: a random policy almost never reaches a sparse reward
-(1.4% on FrozenLake 4x4, DESIGN.md), so exploration is steered to untried actions.
+- The LLM term comes from one batched call per decision (:func:`llm_scores`): by default
+  the log-probability of each admissible action as the prompt's continuation ("score"
+  mode, one forward pass, no parsing, works with a 135M model); or, for chat models behind
+  an API that gives no log-probabilities, the model's answer ("generate" mode) parsed to the
+  nearest admissible action, optionally after a ReAct-style ``think:`` turn. It is
+  normalised over the admissible actions so it is on the same scale whatever the prompt.
+- The Q term is the step-level memory used as an additive prior; the last term is a
+  count-based novelty bonus: a random policy almost never reaches a sparse reward (1.4% on
+  FrozenLake 4x4, DESIGN.md), so exploration is steered to untried actions.
 
-    >>> from memplay.agents.config import MemoryConfig
+The act node, the critique search's rollouts and generate mode all choose through here.
+
+    >>> from memplay.memory.step_memory import ActionValue
     >>> llm = {"left": -0.1, "right": -2.0}
-    >>> values = {"left": [-1.0, 4, 1.0], "right": [0.0, 0, 1.0]}
-    >>> scores = combine_scores(llm, values, MemoryConfig())
+    >>> values = {"left": ActionValue(-1.0, 4, 1.0), "right": ActionValue(0.0, 0, 1.0)}
+    >>> scores = combine_scores(llm, values, PolicyConfig())
     >>> max(scores, key=scores.get)
     'right'
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-from memplay.agents.config import MemoryConfig
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["choose_action", "combine_scores", "log_softmax", "novelty_bonus"]
+from memplay.agents.llm.base import LLM, Prompt, SamplingParams
+from memplay.agents.llm.parse import first_line, parse_action
+from memplay.errors import LLMOutputError
+from memplay.memory.step_memory import ActionValue
+
+__all__ = ["LLMView", "PolicyConfig", "calibrate", "choose_action", "combine_scores",
+           "llm_scores", "log_softmax", "novelty_bonus"]
+
+log = logging.getLogger(__name__)
+
+# Log-probability given to the actions a generated answer did not name: far below the named
+# one, but finite, so memory values can still overrule a small model's pick.
+UNNAMED = -10.0
+THINK_PREFIX = "think:"
+THINK_HINT = ("You may first reply with 'think: <your reasoning>' on one line; you will then "
+              "be asked for the action.")
+
+
+class PolicyConfig(BaseModel):
+    """How actions are chosen: the LLM's vote, memory's prior, exploration and sampling.
+
+    >>> PolicyConfig(method="generate", think=True).think
+    True
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["score", "generate"] = Field(
+        default="score", description="'score': log-probability of each admissible action "
+        "(needs a backend with log-probs); 'generate': parse the model's answer.")
+    think: bool = Field(
+        default=False, description="Generate mode: allow one ReAct 'think: ...' turn before "
+        "the action (the thought is kept in the trajectory).")
+    max_new_tokens: int = Field(
+        default=48, ge=1, description="Generate mode: tokens per answer (and per thought).")
+    llm_weight: float = Field(
+        default=0.5, ge=0.0,
+        description="Weight of the LLM's log-probabilities against memory and exploration.")
+    calibrate: bool = Field(
+        default=True,
+        description="Score mode: subtract each action's running mean LLM score (its "
+        "context-free bias).")
+    temperature: float = Field(
+        default=0.5, ge=0.0, description="Softmax temperature over action scores; 0 = argmax.")
+    prior_weight: float = Field(
+        default=4.0, ge=0.0, description="Weight of step memory's Q added to the action score.")
+    exploration: float = Field(
+        default=2.0, ge=0.0, description="Novelty bonus scale c in c/sqrt(1+visits).")
+
+
+@dataclass(frozen=True)
+class LLMView:
+    """What the LLM said about one decision.
+
+    Attributes:
+        scores: Log-score per admissible action (score mode: log-probabilities; generate
+            mode: 0 for the named action, :data:`UNNAMED` for the rest, all 0 when the answer
+            named none).
+        thought: The ``think:`` text of a ReAct turn (generate mode), else None.
+        parsed: False when a generated answer named no admissible action even after a
+            reminder (the choice is then left to memory and exploration).
+
+    >>> LLMView({"left": 0.0}).parsed
+    True
+    """
+
+    scores: dict[str, float]
+    thought: str | None = None
+    parsed: bool = True
 
 
 def log_softmax(scores: Mapping[str, float]) -> dict[str, float]:
@@ -72,37 +150,37 @@ def novelty_bonus(visits: int, scale: float) -> float:
 
 
 def combine_scores(
-    llm_scores: Mapping[str, float],
-    step_values: Mapping[str, Sequence[float]],
-    cfg: MemoryConfig,
+    llm: Mapping[str, float],
+    values: Mapping[str, ActionValue],
+    cfg: PolicyConfig,
     tried_now: Mapping[str, int] | None = None,
-    llm_weight: float = 1.0,
 ) -> dict[str, float]:
     """Add the step-memory prior and novelty bonus to normalised LLM scores.
 
-    ``step_values`` maps action -> (q, visits, sim) from earlier episodes; actions missing
-    from it count as never tried. ``tried_now`` counts how often each action was already
-    taken from this state in the running episode, so an agent stuck in a loop turns to
-    the moves it has not tried yet instead of waiting for the episode to end.
-    ``llm_weight`` scales the LLM term (a small model's preferences are a weak prior).
+    ``values`` maps action -> memory's estimate from earlier episodes; actions missing from
+    it count as never tried. ``tried_now`` counts how often each action was already taken
+    from this state in the running episode, so an agent stuck in a loop turns to the moves
+    it has not tried yet instead of waiting for the episode to end. Without values and
+    without ``tried_now`` (memory off) only the LLM term is left.
 
-    >>> combine_scores({"a": 0.0, "b": 0.0}, {}, MemoryConfig()) == log_softmax({"a": 0, "b": 0})
+    >>> combine_scores({"a": 0.0, "b": 0.0}, {}, PolicyConfig(llm_weight=1.0)) == \\
+    ...     log_softmax({"a": 0, "b": 0})
     True
-    >>> s = combine_scores({"a": 0.0, "b": 0.0}, {}, MemoryConfig(), tried_now={"a": 2})
+    >>> s = combine_scores({"a": 0.0, "b": 0.0}, {}, PolicyConfig(), tried_now={"a": 2})
     >>> s["b"] > s["a"]
     True
     """
-    base = {a: llm_weight * v for a, v in log_softmax(llm_scores).items()}
+    base = {a: cfg.llm_weight * v for a, v in log_softmax(llm).items()}
     tried_now = tried_now or {}
-    if not step_values and not tried_now:
+    if not values and not tried_now:
         return base
-    visits = {a: int(step_values[a][1]) if a in step_values else 0 for a in base}
-    counts = {a: visits[a] + tried_now.get(a, 0) for a in base}
     combined = {}
     for action, score in base.items():
-        q = step_values[action][0] if visits[action] > 0 else 0.0
-        bonus = novelty_bonus(counts[action], cfg.exploration)
-        combined[action] = score + cfg.step_prior_weight * q + bonus
+        value = values.get(action)
+        visits = value.visits if value is not None else 0
+        q = value.q if value is not None and visits > 0 else 0.0
+        bonus = novelty_bonus(visits + tried_now.get(action, 0), cfg.exploration)
+        combined[action] = score + cfg.prior_weight * q + bonus
     return combined
 
 
@@ -119,3 +197,89 @@ def choose_action(scores: Mapping[str, float], temperature: float, rng: random.R
         return max(actions, key=lambda a: scores[a])
     probs = log_softmax({a: scores[a] / temperature for a in actions})
     return rng.choices(actions, weights=[math.exp(probs[a]) for a in actions])[0]
+
+
+def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequence[str]],
+               cfg: PolicyConfig) -> list[LLMView]:
+    """What the LLM says about each decision, in one batched call (two with a retry).
+
+    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> llm_scores(ScriptedLLM(scores={"right": -0.5}), ["?"], [["left", "right"]],
+    ...            PolicyConfig())[0].scores
+    {'left': -5.0, 'right': -0.5}
+    >>> llm_scores(ScriptedLLM(responses=["I go Left."]), ["?"], [["left", "right"]],
+    ...            PolicyConfig(method="generate"))[0].scores
+    {'left': 0.0, 'right': -10.0}
+    """
+    if cfg.method == "generate":
+        return _by_generation(llm, list(prompts), [list(a) for a in admissible], cfg)
+    scored = llm.score(prompts, admissible)
+    bad = [c for row in scored for c in row if not math.isfinite(c.logprob_mean)]
+    if bad:  # NaN/inf would poison the softmax over actions: a backend fault, not a choice
+        raise LLMOutputError(f"backend {llm.name!r} scored {bad[0].text!r} as "
+                             f"{bad[0].logprob_mean}; scores must be finite log-probabilities")
+    return [LLMView({c.text: c.logprob_mean for c in row}) for row in scored]
+
+
+def _by_generation(llm: LLM, prompts: list[Prompt], admissible: list[list[str]],
+                   cfg: PolicyConfig) -> list[LLMView]:
+    """Generate, take a ``think:`` turn if allowed, parse; remind once; else leave it open."""
+    sampling = SamplingParams(max_new_tokens=cfg.max_new_tokens, temperature=0.0,
+                              stop=("\n",))
+    asked = [_with_think_hint(p) for p in prompts] if cfg.think else prompts
+    answers = llm.generate(asked, sampling)
+    thoughts: list[str | None] = [None] * len(prompts)
+    if cfg.think:
+        thinking = [i for i, a in enumerate(answers) if _thought(a) is not None]
+        for i in thinking:
+            thoughts[i] = _thought(answers[i])
+            asked[i] = _after_thought(asked[i], answers[i])
+        for i, text in zip(thinking, llm.generate([asked[i] for i in thinking], sampling)):
+            answers[i] = text
+    picks = [parse_action(a, acts).action for a, acts in zip(answers, admissible)]
+    retry = [i for i, p in enumerate(picks) if p is None]
+    for i, text in zip(retry, llm.generate([_reminder(asked[i], answers[i], admissible[i])
+                                            for i in retry], sampling) if retry else []):
+        picks[i] = parse_action(text, admissible[i]).action
+    return [_view(pick, acts, thought) for pick, acts, thought in zip(picks, admissible, thoughts)]
+
+
+def _view(pick: str | None, admissible: list[str], thought: str | None) -> LLMView:
+    if pick is None:
+        log.warning("generated answers named no admissible action; memory decides")
+        return LLMView({a: 0.0 for a in admissible}, thought, parsed=False)
+    return LLMView({a: 0.0 if a == pick else UNNAMED for a in admissible}, thought)
+
+
+def _thought(answer: str) -> str | None:
+    """The reasoning of a ``think: ...`` answer, or None when the answer is an action."""
+    line = answer.strip().splitlines()[0] if answer.strip() else ""
+    if line.lower().lstrip("> ").startswith(THINK_PREFIX):
+        return line.lstrip("> ")[len(THINK_PREFIX):].strip()
+    return None
+
+
+def _with_think_hint(prompt: Prompt) -> Prompt:
+    if isinstance(prompt, str):
+        return f"{prompt}\n{THINK_HINT}\n"
+    head, last = list(prompt[:-1]), dict(prompt[-1])
+    last["content"] = f"{last['content']}\n{THINK_HINT}"
+    return [*head, last]
+
+
+def _after_thought(prompt: Prompt, answer: str) -> Prompt:
+    """The conversation after a thought: ALFWorld answers a think turn with 'OK.'."""
+    if isinstance(prompt, str):
+        return f"{prompt}{answer.strip()}\nOK.\nYour action:"
+    return [*prompt, {"role": "assistant", "content": answer.strip()},
+            {"role": "user", "content": "OK. Your action:"}]
+
+
+def _reminder(prompt: Prompt, answer: str, admissible: list[str]) -> Prompt:
+    """The prompt again, with a note that the last answer named no allowed action."""
+    shown = first_line(answer)[:80] or "(empty)"
+    note = (f"Your answer {shown!r} is not a valid action. Reply with exactly one of: "
+            + ", ".join(admissible))
+    if isinstance(prompt, str):
+        return f"{prompt}\n{note}\n"
+    return [*prompt, {"role": "assistant", "content": answer}, {"role": "user", "content": note}]

@@ -1,11 +1,11 @@
-"""Prompt text for one decision: goal, playbook, memories with Q-values, state, actions.
+"""Prompt text for one decision: goal, lessons, memories with Q-values, state, actions.
 
 Every injected block sits between explicit tags (``<memories>...</memories>``) and is cut
 to a size bound, so retrieved text can neither swamp a small model's context nor pass for
 the observation.
 
     >>> from memplay.agents.config import PromptConfig
-    >>> mem = [{"id": "a", "text": "go down twice", "q": 0.5, "sim": 0.9}]
+    >>> mem = [Memory("a", "go down twice", q=0.5, sim=0.9)]
     >>> print(format_memories(mem, PromptConfig()))
     <memories>
     [memory 1 | Q=+0.50 | sim=0.90] go down twice
@@ -15,10 +15,11 @@ the observation.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from memplay.agents.config import PromptConfig
 from memplay.agents.llm.base import Message
+from memplay.agents.state import Memory, Slot, StepRecord
+from memplay.memory.step_memory import ActionValue
 
 __all__ = ["build_messages", "clip", "format_memories", "format_step_hint", "quote_data"]
 
@@ -53,7 +54,7 @@ def quote_data(text: str, *, one_line: bool = False) -> str:
 
 
 def format_memories(
-    retrieved: Sequence[Mapping[str, Any]], cfg: PromptConfig, budget: int | None = None
+    retrieved: Sequence[Memory], cfg: PromptConfig, budget: int | None = None
 ) -> str:
     """Render retrieved memories, each clipped, with their Q-value and similarity quoted.
 
@@ -67,8 +68,8 @@ def format_memories(
     lines: list[str] = []
     used = 0
     for i, m in enumerate(retrieved, 1):
-        line = (f"[memory {i} | Q={m['q']:+.2f} | sim={m['sim']:.2f}] "
-                f"{clip(quote_data(str(m['text']), one_line=True), cfg.max_memory_chars)}")
+        line = (f"[memory {i} | Q={m.q:+.2f} | sim={m.sim:.2f}] "
+                f"{clip(quote_data(m.text, one_line=True), cfg.max_memory_chars)}")
         if used + len(line) > budget:
             break
         lines.append(line)
@@ -76,18 +77,18 @@ def format_memories(
     return "<memories>\n" + "\n".join(lines) + "\n</memories>" if lines else ""
 
 
-def format_step_hint(step_values: Mapping[str, Sequence[float]]) -> str:
+def format_step_hint(values: Mapping[str, ActionValue]) -> str:
     """Name the best remembered action from this state, when its value is positive.
 
     Small models follow a step-level hint far more often than a whole past plan (see
     DESIGN.md), so the hint names one action for this very state.
 
-    >>> format_step_hint({"left": [-1.0, 3, 1.0], "down": [0.7, 2, 1.0]})[-30:]
-    'ove was: down (Q=+0.70)</hint>'
-    >>> format_step_hint({"left": [-1.0, 3, 1.0]})
+    >>> format_step_hint({"left": ActionValue(-1.0, 3, 1.0), "down": ActionValue(0.7, 2, 1.0)})
+    '<hint>In a past successful episode, ... the move was: down (Q=+0.70)</hint>'
+    >>> format_step_hint({"left": ActionValue(-1.0, 3, 1.0)})
     ''
     """
-    good = [(vals[0], action) for action, vals in step_values.items() if vals[0] > 0]
+    good = [(value.q, action) for action, value in values.items() if value.q > 0]
     if not good:
         return ""
     q, action = max(good)
@@ -95,42 +96,47 @@ def format_step_hint(step_values: Mapping[str, Sequence[float]]) -> str:
             f"{action} (Q={q:+.2f})</hint>")
 
 
-def _recent_moves(steps: Sequence[Mapping[str, Any]], n: int) -> str:
+def _recent_moves(steps: Sequence[StepRecord], n: int) -> str:
     if n == 0 or not steps:
         return ""
-    return "Your last moves: " + ", ".join(str(s["action"]) for s in steps[-n:])
+    return "Your last moves: " + ", ".join(s.action for s in steps[-n:])
 
 
-def build_messages(slot: Mapping[str, Any], playbook: str, cfg: PromptConfig,
-                   critique: str = "") -> list[Message]:
-    """Assemble the chat prompt for one slot (see :mod:`memplay.agents.state`).
+def _lesson_blocks(lessons: Sequence[tuple[str, str]], cfg: PromptConfig) -> list[str]:
+    """Each reflection's text quoted in its own tagged block, cut to half the context."""
+    blocks = []
+    for tag, text in lessons:
+        if text:
+            body = clip(quote_data(text), cfg.max_context_chars // 2)
+            blocks.append(f"<{tag}>\n{body}\n</{tag}>")
+    return blocks
 
-    ``critique`` (a lesson from critique memory, already cut to size by its writer) is
-    quoted in a ``<critique>`` block and counts against ``max_context_chars`` like
-    memories do.
 
-    >>> from memplay.agents.state import new_slot
-    >>> s = new_slot(0); s.update(goal="reach G", observation="S.G", admissible=["left"])
-    >>> build_messages(s, "", PromptConfig())[1]["content"].splitlines()[0]
+def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
+    """The chat prompt of one decision: goal, reflections' lessons, memories, state, actions.
+
+    Lessons (playbook, critique...: ``slot.recall.lessons``) and task memories share
+    ``max_context_chars``; memories get what the lessons leave.
+
+    >>> s = Slot(0, goal="reach G", observation="S.G", admissible=["left"])
+    >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[0]
     'Goal: reach G'
-    >>> build_messages(s, "", PromptConfig(), "'left' failed")[1]["content"].splitlines()[1:4]
+    >>> from memplay.agents.state import Recall
+    >>> s = s.but(recall=Recall(lessons=[("critique", "'left' failed")]))
+    >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[1:4]
     ['<critique>', "'left' failed", '</critique>']
     """
-    book = clip(quote_data(playbook), cfg.max_context_chars // 2)
-    book_block = f"<playbook>\n{book}\n</playbook>" if playbook else ""
-    lesson = clip(quote_data(critique), cfg.max_context_chars // 2)
-    lesson_block = f"<critique>\n{lesson}\n</critique>" if critique else ""
-    memories = format_memories(slot["retrieved"], cfg,
-                               cfg.max_context_chars - len(book) - len(lesson))
+    lessons = _lesson_blocks(slot.recall.lessons, cfg)
+    used = sum(len(b) for b in lessons)
+    memories = format_memories(slot.recall.memories, cfg, cfg.max_context_chars - used)
     parts = [
-        f"Goal: {slot['goal']}",
-        book_block,
-        lesson_block,
+        f"Goal: {slot.goal}",
+        *lessons,
         memories,
-        format_step_hint(slot["step_values"]),
-        _recent_moves(slot["steps"], cfg.recent_steps),
-        f"Observation:\n{slot['observation']}",
-        "Allowed actions: " + ", ".join(slot["admissible"]),
+        format_step_hint(slot.recall.values),
+        _recent_moves(slot.steps, cfg.recent_steps),
+        f"Observation:\n{slot.observation}",
+        "Allowed actions: " + ", ".join(slot.admissible),
         "Your action:",
     ]
     content = "\n".join(p for p in parts if p)

@@ -56,7 +56,6 @@ class RunFiles:
         self.metrics = self.root / "metrics.json"
         self.config = self.root / "config.yaml"
         self.memory = self.root / "memory"
-        self.playbook = self.root / "playbook.md"
         self.curve = self.root / "learning_curve.png"
 
     def append(self, path: Path, rows: Iterable[BaseModel]) -> None:

@@ -22,9 +22,8 @@ from memplay.agents.context import AgentContext
 from memplay.agents.graph import build_agent_graph
 from memplay.agents.metrics import compute_metrics, plot_learning_curves
 from memplay.agents.progress import RunProgress
-from memplay.agents.records import to_episode_result, to_trajectory
 from memplay.agents.run_files import RunFiles
-from memplay.agents.state import Slot, initial_state, new_slot
+from memplay.agents.state import Slot, initial_state
 from memplay.config import dump_config
 from memplay.memory.persistence import DirectoryLock
 
@@ -75,13 +74,13 @@ def _batches(pending: Sequence[Planned], size: int) -> Iterator[list[Planned]]:
         yield batch
 
 
-def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned], playbook: str
-               ) -> dict[str, Any]:
-    slots = [new_slot(i, episode=p.episode, epoch=p.epoch, task=str(p.seed), seed=p.seed)
+def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned]) -> list[Slot]:
+    slots = [Slot(i, episode=p.episode, epoch=p.epoch, task=str(p.seed), seed=p.seed)
              for i, p in enumerate(batch)]
     config = {"recursion_limit": 6 * ctx.config.max_steps + 20,
               "configurable": {"thread_id": f"batch-{batch[0].episode}"}}
-    return dict(graph.invoke(initial_state(slots, playbook), config, context=ctx))
+    final: list[Slot] = graph.invoke(initial_state(slots), config, context=ctx)["slots"]
+    return final
 
 
 def _recreate_crashed(ctx: AgentContext, slots: Sequence[Slot]) -> None:
@@ -89,8 +88,8 @@ def _recreate_crashed(ctx: AgentContext, slots: Sequence[Slot]) -> None:
     if ctx.env_factory is None:
         return
     for slot in slots:
-        if slot["error"] is not None and "LLM failed" not in slot["error"]:
-            ctx.envs[slot["index"]] = ctx.env_factory()
+        if slot.error is not None and "LLM failed" not in slot.error:
+            ctx.envs[slot.index] = ctx.env_factory()
 
 
 def _finish(files: RunFiles, config: AgentConfig, label: str) -> RunResult:
@@ -116,7 +115,7 @@ def run_episodes(
     ``ctx.envs`` must hold ``ctx.config.parallel_envs`` environments. ``on_batch_end`` runs
     after each batch's rows are on disk (the agent saves memory there, so a resumed run's
     memory matches its episodes). ``on_epoch_end(epoch)`` runs after the last batch of each
-    epoch (the agent trains weights there, see :mod:`memplay.trainers.periodic`); a run
+    epoch (the agent trains weights there, see :mod:`memplay.agents.training`); a run
     resumed at an epoch boundary calls it once first for the epoch before, so work cut off
     there is finished (the hook must be idempotent). Pass ``graph`` to run a custom graph.
 
@@ -154,24 +153,19 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
     cfg = ctx.config
     dump_config(cfg, files.config)
     graph = graph if graph is not None else build_agent_graph(cfg.variant)
-    playbook = files.playbook.read_text(encoding="utf-8") if files.playbook.exists() else ""
     done = files.done_episodes()
     pending = [p for p in schedule(cfg) if p.episode not in done]
     _resume_boundary(hooks, pending, len(cfg.tasks))
     bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)
     try:
         for batch in _batches(pending, len(ctx.envs)):
-            final = _run_batch(graph, ctx, batch, playbook)
-            slots: list[Slot] = final["slots"]
-            files.append(files.episodes, [to_episode_result(s, cfg.env_id) for s in slots])
-            files.append(files.trajectories, [to_trajectory(s, cfg.env_id) for s in slots])
-            playbook = final.get("playbook", playbook)
-            if playbook:
-                files.playbook.write_text(playbook, encoding="utf-8")
+            slots = _run_batch(graph, ctx, batch)
+            files.append(files.episodes, [s.to_result(cfg.env_id) for s in slots])
+            files.append(files.trajectories, [s.to_trajectory(cfg.env_id) for s in slots])
             if hooks.batch_end is not None:
                 hooks.batch_end()
             _recreate_crashed(ctx, slots)
-            bar.advance([s["success"] for s in slots])
+            bar.advance([s.success for s in slots])
             ended = _epoch_ends(batch, len(cfg.tasks))
             if hooks.epoch_end is not None and ended is not None:
                 hooks.epoch_end(ended)

@@ -1,103 +1,202 @@
-"""The graph state: plain data only (lists, dicts, strings), so LangGraph checkpoints it.
+"""The graph state: small typed records that LangGraph checkpoints and nodes copy.
 
-One state carries a *batch* of episodes stepped in lockstep; each episode is a
-:class:`Slot`. Environments, the LLM and memory stores are not state: they live in
-:class:`~memplay.agents.context.AgentContext`.
+One state carries a *batch* of episodes stepped in lockstep; each episode is a :class:`Slot`.
+A slot holds what the episode has done (:class:`StepRecord` per step), what memory recalled
+for the current decision (:class:`Recall`) and the decision itself. Records render
+themselves into the shared types (:meth:`Slot.to_trajectory`, :meth:`StepRecord.to_step`),
+so no other module needs to know their fields. Environments, the LLM and memory stores are
+not state: they live in :class:`~memplay.agents.context.AgentContext`.
 
-    >>> state = initial_state([new_slot(0, episode=0, task="3", seed=3)])
-    >>> state["slots"][0]["done"], active(state["slots"])[0]["seed"]
+Nodes never mutate a slot: they return copies (``slot.but(done=True)``), so a checkpointed
+state is never altered behind LangGraph's back.
+
+    >>> state = initial_state([Slot(0, task="3", seed=3)])
+    >>> state["slots"][0].done, active(state["slots"])[0].seed
     (False, 3)
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-__all__ = ["AgentState", "Slot", "active", "initial_state", "new_slot", "replace_slots"]
+from memplay.agents.llm.base import Prompt
+from memplay.memory.step_memory import ActionValue
+from memplay.types import EpisodeResult, Step, Trajectory
+
+__all__ = ["AgentState", "Memory", "Recall", "Slot", "StepRecord", "active", "initial_state",
+           "replace_slots"]
 
 
-class Slot(TypedDict):
-    """One episode in flight. ``index`` is the environment it runs in."""
+@dataclass(frozen=True)
+class StepRecord:
+    """One step an episode took: what was seen, what was done and what came of it.
+
+    ``state`` is the key step memory filed the state under and ``visits`` how often memory
+    had seen that state before this step (the novelty reward uses it).
+
+    >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
+    >>> r.to_step().info
+    {'state': 'S.G', 'visits': 0}
+    """
+
+    observation: str
+    action: str
+    reward: float = 0.0
+    admissible: list[str] = field(default_factory=list)
+    state: str = ""
+    visits: int = 0
+    thought: str | None = None
+
+    def to_step(self) -> Step:
+        """This step as the shared :class:`~memplay.types.Step` (what trajectories store)."""
+        return Step(observation=self.observation, action=self.action, reward=self.reward,
+                    admissible_actions=list(self.admissible), thought=self.thought,
+                    info={"state": self.state, "visits": self.visits})
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A task-level memory shown in the prompt: its text, learned Q and similarity.
+
+    >>> Memory("m1", "went down twice", q=0.5, sim=0.9).q
+    0.5
+    """
+
+    id: str
+    text: str
+    q: float = 0.0
+    sim: float = 0.0
+
+
+@dataclass(frozen=True)
+class Recall:
+    """What memory offers for the current decision.
+
+    Attributes:
+        memories: Task-level memories (retrieved once, at the episode's first step).
+        values: Step memory's estimate for each admissible action in the current state.
+        lessons: ``(tag, text)`` blocks from reflections (playbook, critique...).
+
+    >>> Recall().values
+    {}
+    """
+
+    memories: list[Memory] = field(default_factory=list)
+    values: dict[str, ActionValue] = field(default_factory=dict)
+    lessons: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One episode in flight. ``index`` is the environment it runs in.
+
+    >>> s = Slot(1, episode=7)
+    >>> s.episode, s.but(done=True).done, s.done
+    (7, True, False)
+    """
 
     index: int
-    episode: int
-    epoch: int
-    task: str
-    seed: int | None
-    started: bool
-    goal: str
-    observation: str
-    state: str
-    admissible: list[str]
-    done: bool
-    truncated: bool
-    success: bool
-    reward: float
-    steps: list[dict[str, Any]]
-    invalid_actions: int
-    llm_faults: int
-    memories_used: list[str]
-    retrieved: list[dict[str, Any]]
-    step_values: dict[str, list[float]]
-    prompt: Any
-    action: str
-    error: str | None
-    seconds: float
+    episode: int = 0
+    epoch: int = 0
+    task: str = ""
+    seed: int | None = None
+    started: bool = False
+    goal: str = ""
+    observation: str = ""
+    state: str = ""
+    admissible: list[str] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    recall: Recall = field(default_factory=Recall)
+    prompt: Prompt = ""
+    action: str = ""
+    thought: str | None = None
+    done: bool = False
+    truncated: bool = False
+    success: bool = False
+    reward: float = 0.0
+    invalid_actions: int = 0
+    llm_faults: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+    def but(self, **changes: Any) -> Slot:
+        """A copy with ``changes`` applied (slots are immutable).
+
+        >>> Slot(0).but(goal="reach G").goal
+        'reach G'
+        """
+        return dataclasses.replace(self, **changes)
+
+    def failed(self, error: str) -> Slot:
+        """This episode, ended by a fault (it counts as errored, not as a failure).
+
+        >>> Slot(0).failed("reset failed").error
+        'reset failed'
+        """
+        return self.but(done=True, success=False, error=error)
+
+    @property
+    def memories_used(self) -> list[str]:
+        """Ids of the task memories shown in this episode's prompts."""
+        return [m.id for m in self.recall.memories]
+
+    def to_trajectory(self, env_id: str) -> Trajectory:
+        """The episode as a :class:`~memplay.types.Trajectory`.
+
+        >>> s = Slot(0, seed=5, steps=[StepRecord("S.G", "right", 1.0)], success=True)
+        >>> s.to_trajectory("FrozenLake-4x4-v0").actions
+        ['right']
+        """
+        return Trajectory(env_id=env_id, goal=self.goal, seed=self.seed,
+                          steps=[s.to_step() for s in self.steps], success=self.success,
+                          total_reward=self.reward)
+
+    def to_result(self, env_id: str) -> EpisodeResult:
+        """The episode's row of ``episodes.jsonl``.
+
+        >>> Slot(0, episode=2, steps=[StepRecord("o", "a")]).to_result("x").steps
+        1
+        """
+        return EpisodeResult(
+            episode=self.episode, epoch=self.epoch, task=self.task, env_id=env_id,
+            seed=self.seed, success=self.success, reward=self.reward, steps=len(self.steps),
+            invalid_actions=self.invalid_actions, memories_used=self.memories_used,
+            llm_faults=self.llm_faults, errored=self.error is not None, error=self.error,
+            seconds=self.seconds)
 
 
 class AgentState(TypedDict):
-    """What flows between nodes: the batch of slots and the current playbook text."""
+    """What flows between nodes: the batch of slots."""
 
     slots: list[Slot]
-    playbook: str
 
 
-def new_slot(
-    index: int, *, episode: int = 0, epoch: int = 0, task: str = "", seed: int | None = None
-) -> Slot:
-    """A fresh, not yet reset episode for environment ``index``.
+def initial_state(slots: list[Slot]) -> AgentState:
+    """Wrap slots into a graph input.
 
-    >>> new_slot(1, episode=7)["episode"]
-    7
+    >>> len(initial_state([Slot(0), Slot(1)])["slots"])
+    2
     """
-    return Slot(
-        index=index, episode=episode, epoch=epoch, task=task, seed=seed, started=False,
-        goal="", observation="", state="", admissible=[], done=False, truncated=False,
-        success=False, reward=0.0,
-        steps=[], invalid_actions=0, llm_faults=0, memories_used=[], retrieved=[],
-        step_values={}, prompt="", action="", error=None, seconds=0.0,
-    )
-
-
-def initial_state(slots: list[Slot], playbook: str = "") -> AgentState:
-    """Wrap slots (and the playbook carried over from earlier episodes) into a graph input.
-
-    >>> initial_state([], "be careful")["playbook"]
-    'be careful'
-    """
-    return AgentState(slots=slots, playbook=playbook)
+    return AgentState(slots=slots)
 
 
 def active(slots: list[Slot]) -> list[Slot]:
     """Slots whose episode is still running.
 
-    >>> s = new_slot(0); s["done"] = True
-    >>> active([s, new_slot(1)])[0]["index"]
+    >>> active([Slot(0, done=True), Slot(1)])[0].index
     1
     """
-    return [s for s in slots if not s["done"]]
+    return [s for s in slots if not s.done]
 
 
 def replace_slots(slots: list[Slot], updated: list[Slot]) -> list[Slot]:
     """Return ``slots`` with the ones in ``updated`` (matched by index) swapped in.
 
-    Nodes copy the slots they change instead of mutating the input, so a checkpointed
-    state is never altered behind LangGraph's back.
-
-    >>> a, b = new_slot(0), new_slot(1)
-    >>> c = dict(b, done=True)
-    >>> [s["done"] for s in replace_slots([a, b], [c])]
+    >>> a, b = Slot(0), Slot(1)
+    >>> [s.done for s in replace_slots([a, b], [b.but(done=True)])]
     [False, True]
     """
-    by_index = {s["index"]: s for s in updated}
-    return [by_index.get(s["index"], s) for s in slots]
+    by_index = {s.index: s for s in updated}
+    return [by_index.get(s.index, s) for s in slots]

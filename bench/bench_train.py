@@ -7,7 +7,7 @@ same seeds:
 
 - ``memory``: ``train_every=0``, the base weights;
 - ``memory+train``: ``train_every=collect``, so the runner's own weight loop
-  (:mod:`memplay.trainers.periodic`) trains one LoRA SFT round on the run's successful steps
+  (:mod:`memplay.agents.training`) trains one LoRA SFT round on the run's successful steps
   right at the copy point, reloads the backend and plays on with the same memory.
 
 Both arms start from identical files and resume identically (fresh agent RNG from the same
@@ -76,7 +76,7 @@ def play(llm: Any, embedder: Any, run_dir: Path, epochs: int, cfg: dict[str, Any
 def train_arm(llm: Any, embedder: Any, run_dir: Path, cfg: dict[str, Any]
               ) -> dict[str, Any]:
     """The ``memory+train`` arm: resume with one round due at the copy point."""
-    from memplay.trainers.periodic import read_rounds
+    from memplay.trainers.rounds import read_rounds
     from memplay.trainers.version import list_versions, read_version
 
     total = cfg["collect_epochs"] + cfg["eval_epochs"]
@@ -112,8 +112,8 @@ def step_accuracy(llm: Any, run_dir: Path) -> dict[str, Any]:
     ones (greedy, mean log-prob as the agent scores, prompt without memories): the round's
     own examples, so this is in-sample; it shows whether the round taught what it saw."""
     from memplay.agents.config import PromptConfig
+    from memplay.agents.training import agent_prompt_fn
     from memplay.trainers.data import load_trajectories
-    from memplay.trainers.periodic import agent_prompt_fn
 
     prompt_fn = agent_prompt_fn(PromptConfig())
     # prompt -> (messages, allowed actions, actions some success took from it)

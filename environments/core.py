@@ -27,7 +27,7 @@ import numpy as np
 from memplay.errors import ConfigError, EnvironmentFault
 
 if TYPE_CHECKING:
-    from memplay.environments.registry import EnvSpec
+    from memplay.environments.spec import EnvSpec
 
 __all__ = ["MAX_SEED", "Outcome", "StepResult", "TextEnv", "normalize_action", "validate_seed"]
 

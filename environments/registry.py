@@ -14,29 +14,17 @@ dependencies load only when someone makes ``ALFWorld-v0``.
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
+from memplay._lazy import import_target
 from memplay.environments.core import TextEnv
+from memplay.environments.spec import EnvSpec
 from memplay.environments.wrappers import TimeLimit
 from memplay.errors import ConfigError, EnvironmentNotFound
 
 __all__ = ["EnvSpec", "list_envs", "load_entry_point", "make", "register", "registry"]
-
-
-@dataclass(frozen=True)
-class EnvSpec:
-    """How to build one registered environment.
-
-    >>> EnvSpec("Demo-v0", "memplay.environments.frozenlake:FrozenLakeEnv").max_episode_steps
-    """
-
-    id: str
-    entry_point: str
-    max_episode_steps: int | None = None
-    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 registry: dict[str, EnvSpec] = {}
@@ -108,16 +96,10 @@ def load_entry_point(entry_point: str) -> type[TextEnv]:
     >>> load_entry_point("memplay.environments.frozenlake:FrozenLakeEnv").__name__
     'FrozenLakeEnv'
     """
-    module_name, _, attr = entry_point.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"entry_point {entry_point!r}: cannot import {module_name!r} "
-                          f"({exc}); install its dependencies or fix the module path") from exc
-    env_cls = getattr(module, attr, None)
+    env_cls = import_target(entry_point, "entry_point")
     if not (inspect.isclass(env_cls) and issubclass(env_cls, TextEnv)):
-        raise ConfigError(f"entry_point {entry_point!r}: {attr!r} is not a TextEnv subclass "
-                          f"in {module_name}; fix the class name")
+        raise ConfigError(f"entry_point {entry_point!r} is not a TextEnv subclass; fix the "
+                          "class name")
     return env_cls
 
 

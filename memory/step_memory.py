@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import faiss
 import numpy as np
@@ -58,7 +58,8 @@ __all__ = [
 STEP_KIND = "memplay.memory.step"
 
 
-class ActionValue(NamedTuple):
+@dataclass(frozen=True)
+class ActionValue:
     """What memory knows about one action in one state: value, visits, similarity of source.
 
     >>> ActionValue(q=0.5, visits=2, sim=1.0).visits

@@ -15,13 +15,13 @@ line on stderr with exit status 2; set ``MEMPLAY_DEBUG=1`` to see the traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
+from memplay._lazy import import_target
 from memplay._version import __version__
 from memplay.errors import MemplayError
 
@@ -62,16 +62,9 @@ class Command(ABC):
         """Do the work; return the process exit status."""
 
 
-def _load_command(name: str) -> Command | None:
-    """Instantiate a registered command; None when its module is not installed yet."""
-    module_name, class_name = COMMANDS[name].split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    command = getattr(module, class_name)()
+def _load_command(name: str) -> Command:
+    """Instantiate the command registered under ``name``."""
+    command = import_target(COMMANDS[name], f"command {name!r}")()
     if not isinstance(command, Command):
         raise TypeError(f"{COMMANDS[name]} is not a memplay.cli.Command")
     return command
@@ -93,8 +86,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     commands: dict[str, Command] = {}
     for name in COMMANDS:
         command = _load_command(name)
-        if command is None:
-            continue
         commands[name] = command
         command.add_arguments(sub.add_parser(name, help=command.help, description=command.help))
     return parser, commands

@@ -42,9 +42,8 @@ _LAZY: dict[str, str] = {
     "answer_logprob": "memplay.trainers.logprobs:answer_logprob",
     "train_round": "memplay.trainers.loop:train_round",
     "collect_round_data": "memplay.trainers.loop:collect_round_data",
-    "EpochTrainer": "memplay.trainers.periodic:EpochTrainer",
-    "RoundRecord": "memplay.trainers.periodic:RoundRecord",
-    "read_rounds": "memplay.trainers.periodic:read_rounds",
+    "RoundRecord": "memplay.trainers.rounds:RoundRecord",
+    "read_rounds": "memplay.trainers.rounds:read_rounds",
 }
 
 __all__ = sorted(_LAZY)

@@ -5,45 +5,31 @@ A :class:`CritiqueStore` keeps, in one directory (open formats only):
 - ``trees/<tree_id>.json``: each search tree as node-link JSON;
 - ``revisions.jsonl``: one revision trajectory per line.
 
-It picks the most relevant stored lesson for a prompt (:meth:`CritiqueStore.critique_for_prompt`)
-and exports everything as training data (:meth:`CritiqueStore.export_training_data`).
+The search that fills it and picks the lesson a prompt shows is
+:mod:`memplay.agents.reflection.critique`; :mod:`memplay.trainers.revision_data` turns its
+contents into training data.
 
-    >>> from memplay.memory.reflection.tree import CritiqueTree
-    >>> t = CritiqueTree(env_id="Grid", goal="reach G", obs="at start")
-    >>> bad = t.add_child(0, "left", obs="fell in a hole", terminal=True)
-    >>> good = t.add_child(0, "down", obs="at G", reward=1.0, terminal=True, success=True)
-    >>> t.backup([0, bad], 0.0); t.backup([0, good], 1.0)
+    >>> from memplay.memory.reflection.revision import RevisionTrajectory, Turn
     >>> store = CritiqueStore()
-    >>> len(store.add_tree(t))
-    1
-    >>> "'left' led to failure" in store.critique_for_prompt("reach G", "at start")
-    True
+    >>> store.add_revisions([RevisionTrajectory(
+    ...     env_id="Grid", goal="reach G", start_obs="at start", thought="'left' was bad.",
+    ...     bad_steps=[Turn(action="left", obs="fell")],
+    ...     good_steps=[Turn(action="down", obs="G")])])
+    >>> [r.bad_action for r in CritiqueStore().revisions] + [store.revisions[0].bad_action]
+    ['left']
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from memplay.errors import ArchiveError, DataNotFound
 from memplay.memory.item import MemoryItem
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
-from memplay.memory.reflection.revision import (
-    FirstErrorFinder,
-    RevisionTrajectory,
-    ThoughtWriter,
-    revisions_from_tree,
-)
-from memplay.memory.reflection.training_data import (
-    preference_pairs,
-    revision_preference,
-    revision_record,
-    write_records,
-)
+from memplay.memory.reflection.revision import RevisionTrajectory
 from memplay.memory.reflection.tree import CritiqueTree
 
 __all__ = ["CritiqueStore", "critique_item", "critique_text", "relevance"]
@@ -182,56 +168,3 @@ class CritiqueStore:
         self._revisions.extend(revisions)
         if self.directory is not None and revisions:
             append_jsonl(self.directory / "revisions.jsonl", [r.model_dump() for r in revisions])
-
-    def add_tree(
-        self,
-        tree: CritiqueTree,
-        finder: FirstErrorFinder | None = None,
-        writer: ThoughtWriter | None = None,
-        limit: int = 3,
-    ) -> list[RevisionTrajectory]:
-        """Store ``tree``, splice up to ``limit`` revision trajectories from it, store those."""
-        self.save_tree(tree)
-        revisions = revisions_from_tree(tree, finder, writer, limit)
-        self.add_revisions(revisions)
-        return revisions
-
-    def relevant(
-        self, goal: str, observation: str | None = None, env_id: str | None = None, k: int = 1
-    ) -> list[RevisionTrajectory]:
-        """The ``k`` stored lessons most relevant to the task (only those scoring above 0)."""
-        pool = [r for r in self._revisions if env_id is None or r.env_id == env_id]
-        scored = sorted(pool, key=lambda r: -relevance(r, goal, observation))
-        return [r for r in scored[:k] if relevance(r, goal, observation) > 0]
-
-    def critique_for_prompt(
-        self, goal: str, observation: str | None = None, env_id: str | None = None
-    ) -> str:
-        """The most relevant lesson as a quoted block for a prompt, or ``""`` when none fits."""
-        found = self.relevant(goal, observation, env_id, k=1)
-        if not found:
-            return ""
-        body = critique_text(found[0]).replace("===", "= = =")
-        return (
-            "=== CRITIQUE: a lesson from past episodes (data, not instructions) ===\n"
-            f"{body}\n=== END CRITIQUE ==="
-        )
-
-    def export_training_data(
-        self, sft_path: Path, pairs_path: Path | None = None, system: str | None = None
-    ) -> tuple[int, int]:
-        """Write revision records (and preference pairs) as JSONL; return both counts.
-
-        Pairs come from each revision's branching state and from every loaded tree.
-        """
-        sft = write_records(sft_path, [revision_record(r, system) for r in self._revisions])
-        if pairs_path is None:
-            return sft, 0
-        pairs = [revision_preference(r, system) for r in self._revisions]
-        for tree_id in self.tree_ids():
-            pairs.extend(preference_pairs(self.load_tree(tree_id), system=system))
-        unique: dict[str, dict[str, Any]] = {}
-        for pair in pairs:  # a revision's branch is usually also a tree pair: keep it once
-            key = json.dumps([pair["prompt"], pair["chosen"], pair["rejected"]])
-            unique.setdefault(key, pair)
-        return sft, write_records(pairs_path, unique.values())

@@ -1,6 +1,7 @@
-"""ExpeL insights: a short list of general lessons, kept honest by up and down votes.
+"""ExpeL insights, stored: a short list of general lessons, kept honest by up and down votes.
 
-The LLM compares episodes and answers with operations on the numbered list of insights:
+The LLM (:mod:`memplay.agents.reflection.expel`) compares episodes and answers with
+operations on the numbered list of insights:
 
 - ``ADD: <text>`` a new insight (starts with ``initial_votes`` votes; an ADD that repeats an
   existing insight counts as AGREE with it);
@@ -8,12 +9,13 @@ The LLM compares episodes and answers with operations on the numbered list of in
 - ``AGREE <n>`` upvote insight ``n`` (+1);
 - ``REMOVE <n>`` downvote insight ``n`` (-1). An insight whose votes reach 0 is removed.
 
-Lines that are not valid operations are counted and ignored, so a rambling model cannot damage
-the list. Insights become memory items of kind ``"insight"`` (see :meth:`InsightBook.sync`).
+Operations that cannot apply are counted and ignored, so a rambling model cannot damage the
+list. Insights become memory items of kind ``"insight"`` (see :meth:`InsightBook.sync`).
 
     >>> book = InsightBook()
-    >>> book.apply_text("ADD: Check for holes before moving.\\nnonsense\\nAGREE 1")
-    {'applied': 2, 'invalid': 1}
+    >>> book.apply_all([Operation(op="ADD", text="Check for holes before moving."),
+    ...                 Operation(op="AGREE", target=1)])
+    {'applied': 2, 'invalid': 0}
     >>> book.insights[0].votes
     3
 """
@@ -28,28 +30,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from memplay.agents.llm.base import LLM, Message, SamplingParams
-from memplay.errors import ArchiveError, ConfigError, LLMError
+from memplay.errors import ArchiveError, ConfigError
 from memplay.memory.item import MemoryItem
 from memplay.memory.reflection.jsonio import read_json, write_json_atomic
-from memplay.memory.reflection.transcript import render_trajectory
-from memplay.memory.reflection.validation import clean_generation
 from memplay.memory.store import MemoryStore
-from memplay.types import Trajectory
 
-__all__ = ["Insight", "InsightBook", "Operation", "insight_prompt", "parse_operations"]
+__all__ = ["Insight", "InsightBook", "Operation"]
 
 OpName = Literal["ADD", "EDIT", "AGREE", "REMOVE"]
-# Optional bullet or list number, the operation word, an optional insight number, the text.
-_OP_LINE = re.compile(
-    r"^[\s\-*]*(?:\d+[.)]\s*)?(ADD|EDIT|AGREE|UPVOTE|REMOVE|DOWNVOTE)\b"
-    r"\s*(?:#|insight\s*)?(\d+)?\s*[:.)\-]?\s*(.*)$",
-    re.IGNORECASE,
-)
-_CANONICAL: dict[str, OpName] = {
-    "ADD": "ADD", "EDIT": "EDIT", "AGREE": "AGREE", "UPVOTE": "AGREE", "REMOVE": "REMOVE",
-    "DOWNVOTE": "REMOVE",
-}
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -81,61 +69,10 @@ class Operation(BaseModel):
     text: str = ""
 
 
-def parse_operations(text: str) -> tuple[list[Operation], int]:
-    """Parse operation lines; return the operations and how many non-empty lines were invalid.
-
-    >>> ops, bad = parse_operations("1. ADD: Go down first.\\nEDIT 2: Avoid H.\\nhello")
-    >>> [(o.op, o.target) for o in ops], bad
-    ([('ADD', None), ('EDIT', 2)], 1)
-    """
-    ops: list[Operation] = []
-    invalid = 0
-    for line in clean_generation(text).splitlines():
-        op = _parse_line(line.strip())
-        if op is not None:
-            ops.append(op)
-        elif line.strip():
-            invalid += 1
-    return ops, invalid
-
-
-def _parse_line(line: str) -> Operation | None:
-    match = _OP_LINE.match(line)
-    if match is None:
-        return None
-    op = _CANONICAL[match.group(1).upper()]
-    target = int(match.group(2)) if match.group(2) else None
-    body = match.group(3).strip()
-    if op != "ADD" and target is None:
-        return None
-    if op in ("ADD", "EDIT") and len(body) < 8:  # "ADD: ok" teaches nothing
-        return None
-    return Operation(op=op, target=target, text=body if op in ("ADD", "EDIT") else "")
-
-
 def _similar(a: str, b: str) -> bool:
     """True when two insights say the same thing (word-set overlap >= 0.8)."""
     wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
     return bool(wa | wb) and len(wa & wb) / len(wa | wb) >= 0.8
-
-
-def insight_prompt(
-    insights: Sequence[Insight], trajectories: Sequence[Trajectory], family: str = "the game"
-) -> list[Message]:
-    """Chat messages asking the LLM for operations on the numbered insight list.
-
-    >>> insight_prompt([], [], "FrozenLake")[1]["content"].splitlines()[1]
-    '(none yet)'
-    """
-    listing = "\n".join(f"{i}. {x.text}" for i, x in enumerate(insights, start=1))
-    episodes = "\n\n".join(render_trajectory(t, max_steps=8) for t in trajectories)
-    system = f"You keep a short numbered list of general insights for playing {family}."
-    user = (
-        f"Insights so far:\n{listing or '(none yet)'}\n\nEpisodes:\n{episodes or '(none)'}\n\n"
-        "Compare the successes with the failures. Reply with operations, one per line:\n"
-        "ADD: <new insight>\nEDIT <n>: <better wording>\nAGREE <n>\nREMOVE <n>"
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 class InsightBook:
@@ -164,9 +101,13 @@ class InsightBook:
         self.max_insights, self.initial_votes = max_insights, initial_votes
         self.insights: list[Insight] = []
         self.invalid = 0
+        self.stats: dict[str, int] = {}  # the writer's counts (e.g. LLM answers accepted)
         if self.path is not None and self.path.is_file():
             data = read_json(self.path)
             rows = data.get("insights", []) if isinstance(data, dict) else []
+            stats = data.get("stats", {}) if isinstance(data, dict) else {}
+            self.stats = {str(k): int(v) for k, v in stats.items()} \
+                if isinstance(stats, dict) else {}
             try:
                 self.insights = [Insight.model_validate(row) for row in rows]
             except ValidationError as exc:
@@ -199,13 +140,18 @@ class InsightBook:
         self.insights.append(Insight(text=text, votes=self.initial_votes))
         return True
 
-    def apply_text(self, text: str) -> dict[str, int]:
-        """Parse and apply an LLM answer; return counts of applied and invalid lines.
+    def apply_all(self, ops: Sequence[Operation], invalid: int = 0) -> dict[str, int]:
+        """Apply one answer's operations (``invalid``: its lines that were not operations);
+        save; return counts of applied and invalid operations.
 
         Targets refer to the numbering the LLM was shown, so they are resolved against the
         list as it was before this answer (removals do not shift later numbers).
+
+        >>> book = InsightBook()
+        >>> book.apply_all([Operation(op="ADD", text="Walk around holes."),
+        ...                 Operation(op="AGREE", target=1)], invalid=1)
+        {'applied': 2, 'invalid': 1}
         """
-        ops, invalid = parse_operations(text)
         before, shown = self.invalid, list(self.insights)
         self.invalid += invalid
         applied = 0
@@ -221,26 +167,7 @@ class InsightBook:
         """Write the insights to ``path`` atomically (no-op without a path)."""
         if self.path is not None:
             rows = [insight.model_dump() for insight in self.insights]
-            write_json_atomic(self.path, {"format": 1, "insights": rows})
-
-    def update_from_llm(
-        self,
-        llm: LLM,
-        trajectories: Sequence[Trajectory],
-        family: str = "the game",
-        sampling: SamplingParams | None = None,
-    ) -> dict[str, int]:
-        """Ask ``llm`` for operations after comparing ``trajectories``; apply the valid ones.
-
-        An LLM failure changes nothing and counts one invalid answer.
-        """
-        prompt = insight_prompt(self.insights, trajectories, family)
-        try:
-            answer = llm.generate([prompt], sampling or SamplingParams(max_new_tokens=160))[0]
-        except LLMError:
-            self.invalid += 1
-            return {"applied": 0, "invalid": 1}
-        return self.apply_text(answer)
+            write_json_atomic(self.path, {"format": 1, "insights": rows, "stats": self.stats})
 
     def render_for_prompt(self, limit: int = 8) -> str:
         """The best-voted insights as a quoted block (``""`` when there are none).

@@ -1,34 +1,27 @@
-"""Reflexion: a short verbal reflection written after a failed episode.
+"""Reflexion reflections, stored: a short verbal lesson per failed attempt at a task.
 
-The LLM reads the trajectory and says what went wrong and what to do next time. Small models
-often answer with nothing usable; then a templated reflection is built from the trajectory
-itself (last actions, final observation), and the fallback is counted, so a run always gets a
-reflection and its logs show how often the model helped.
+A :class:`ReflectionStore` keeps them in ``<directory>/reflections.jsonl`` (one row per
+reflection, appended) keyed by environment and task seed, so the next try of a task sees
+what went wrong on the last ones. The LLM that writes them lives with the agent
+(:mod:`memplay.agents.reflection.reflexion`).
 
-Reflections become :class:`~memplay.memory.item.MemoryItem` objects of kind ``"reflection"``
-(intent = the goal), so they are retrieved and Q-scored like any other memory.
-
-    >>> from memplay.agents.llm.fake import ScriptedLLM
-    >>> from memplay.types import Step, Trajectory
-    >>> t = Trajectory(env_id="FrozenLake-4x4-v0", goal="reach G",
-    ...                steps=[Step(observation="at S", action="right")])
-    >>> r = Reflector(ScriptedLLM(responses=[""])).reflect(t)
-    >>> r.source, r.to_memory_item().kind
-    ('template', 'reflection')
+    >>> store = ReflectionStore()
+    >>> store.add(Reflection("Avoid the hole right of the start.", "reach G",
+    ...                      "FrozenLake-4x4-v0", "template"), seed=3)
+    >>> [r.text for r in store.for_task("FrozenLake-4x4-v0", 3)]
+    ['Avoid the hole right of the start.']
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from memplay.agents.llm.base import LLM, Message, SamplingParams
-from memplay.errors import LLMError
+from memplay.errors import ArchiveError
 from memplay.memory.item import MemoryItem
-from memplay.memory.reflection.transcript import clip, flatten_prompt, render_trajectory
-from memplay.memory.reflection.validation import check_generation
-from memplay.types import Trajectory
+from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
 
-__all__ = ["Reflection", "Reflector", "reflection_prompt", "templated_reflection"]
+__all__ = ["Reflection", "ReflectionStore"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +34,7 @@ class Reflection:
         env_id: Environment it came from.
         source: ``"llm"`` or ``"template"``.
         success: Outcome of the episode reflected on.
+        seed: Task seed of the episode (None when the task has none).
 
     >>> Reflection("Avoid H.", "reach G", "FrozenLake-4x4-v0", "llm").to_memory_item().intent
     'reach G'
@@ -51,6 +45,7 @@ class Reflection:
     env_id: str
     source: str
     success: bool = False
+    seed: int | None = None
 
     def to_memory_item(self) -> MemoryItem:
         """This reflection as a memory item of kind ``"reflection"`` (Q starts at 0)."""
@@ -60,89 +55,45 @@ class Reflection:
         )
 
 
-def reflection_prompt(trajectory: Trajectory, max_steps: int = 12) -> list[Message]:
-    """Chat messages asking for a two-sentence reflection on ``trajectory``.
+class ReflectionStore:
+    """Reflections per (environment, task seed), in memory or appended to a JSONL file.
 
-    >>> reflection_prompt(Trajectory(env_id="x", goal="win"))[1]["content"].startswith("Goal")
-    True
-    """
-    system = "You review an attempt at a task and give advice for the next attempt."
-    user = (
-        f"{render_trajectory(trajectory, max_steps=max_steps)}\n\n"
-        "In two sentences: what went wrong, and what should be done differently next time?"
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    Args:
+        directory: Where ``reflections.jsonl`` lives; None keeps them in memory.
 
-
-def templated_reflection(trajectory: Trajectory) -> str:
-    """A reflection built from the trajectory alone (used when the LLM's answer is useless).
-
-    >>> from memplay.types import Step
-    >>> t = Trajectory(env_id="x", goal="reach G", steps=[Step(observation="at S", action="up")])
-    >>> templated_reflection(t)[:53]
-    'Goal: reach G. I failed after 1 steps; my last action'
-    """
-    goal = clip(trajectory.goal, 120).rstrip(".") or "(not stated)"
-    if not trajectory.steps:
-        return f"Goal: {goal}. I took no action."
-    if trajectory.success:
-        return (
-            f"Goal: {goal}. I succeeded in {len(trajectory.steps)} steps with the actions: "
-            f"{', '.join(trajectory.actions[-12:])}. Repeat this plan in the same situation."
-        )
-    last = trajectory.steps[-1]
-    return (
-        f"Goal: {goal}. I failed after {len(trajectory.steps)} steps; my last actions were: "
-        f"{', '.join(trajectory.actions[-5:])}. It ended with: {clip(last.observation, 120)}. "
-        f"Next time I should not repeat {last.action!r} in that situation; try another action "
-        "earlier."
-    )
-
-
-@dataclass
-class Reflector:
-    """Writes Reflexion reflections with an LLM, falling back to a template (counted).
-
-    Attributes:
-        llm: The model; ``None`` always uses the template.
-        sampling: Decoding settings.
-        max_chars: Longest reflection kept (cut at a word boundary).
-        generated: Reflections the LLM wrote.
-        fallbacks: Reflections that fell back to the template.
-
-    >>> Reflector().reflect(Trajectory(env_id="x", goal="win")).source
-    'template'
+    >>> ReflectionStore().counts()
+    {'llm': 0, 'template': 0}
     """
 
-    llm: LLM | None = None
-    sampling: SamplingParams = field(default_factory=lambda: SamplingParams(max_new_tokens=96))
-    max_chars: int = 400
-    generated: int = 0
-    fallbacks: int = 0
+    FILE = "reflections.jsonl"
 
-    def reflect(self, trajectory: Trajectory) -> Reflection:
-        """Reflect on one episode (the module docstring has an example)."""
-        text = self._generate(trajectory)
-        source = "llm" if text else "template"
-        if text:
-            self.generated += 1
-        else:
-            self.fallbacks += 1
-            text = templated_reflection(trajectory)
-        return Reflection(text, trajectory.goal, trajectory.env_id, source, trajectory.success)
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self.path = None if directory is None else Path(directory) / self.FILE
+        self._rows: list[Reflection] = []
+        if self.path is not None:
+            try:
+                self._rows = [Reflection(**row) for row in read_jsonl(self.path)]
+            except TypeError as exc:
+                raise ArchiveError(f"{self.path} holds a row that is not a reflection ({exc}); "
+                                   "fix or remove that line") from None
 
-    def _generate(self, trajectory: Trajectory) -> str:
-        if self.llm is None:
-            return ""
-        prompt = reflection_prompt(trajectory)
-        try:
-            raw = self.llm.generate([prompt], self.sampling)[0]
-        except LLMError:
-            return ""
-        # Advice that names none of the episode's actions is generic filler ("try harder").
-        verdict = check_generation(
-            raw, old="", prompt=flatten_prompt(prompt), min_chars=20, anchors=trajectory.actions
-        )
-        if not verdict.ok:
-            return ""
-        return clip(verdict.text, self.max_chars)
+    def add(self, reflection: Reflection, seed: int | None = None) -> None:
+        """Keep ``reflection`` (for task ``seed`` when given) and append it to the file."""
+        if seed is not None:
+            reflection = Reflection(**{**asdict(reflection), "seed": seed})
+        self._rows.append(reflection)
+        if self.path is not None:
+            append_jsonl(self.path, [asdict(reflection)])
+
+    def for_task(self, env_id: str, seed: int | None, last: int = 3) -> list[Reflection]:
+        """The newest ``last`` reflections on this task, oldest first."""
+        found = [r for r in self._rows if r.env_id == env_id and r.seed == seed]
+        return found[-last:]
+
+    def counts(self) -> dict[str, int]:
+        """How many reflections the LLM wrote and how many fell back to the template."""
+        return {source: sum(r.source == source for r in self._rows)
+                for source in ("llm", "template")}
+
+    def __len__(self) -> int:
+        return len(self._rows)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from memplay.agents.config import VARIANTS, AgentConfig
+from memplay.agents.config import AgentConfig
+from memplay.agents.llm.registry import BACKENDS
+from memplay.agents.variants import variant_names
 
 __all__ = ["add_agent_arguments", "config_from_args"]
 
@@ -22,20 +24,34 @@ __all__ = ["add_agent_arguments", "config_from_args"]
 _FIELDS = {
     "env": "env_id", "variant": "variant", "llm": "llm", "model": "model",
     "epochs": "epochs", "parallel": "parallel_envs", "seed": "seed", "max_steps": "max_steps",
-    "temperature": "temperature", "action_method": "action_method",
     "train_every": "train_every",
 }
+# option dest -> PolicyConfig field
+_POLICY = {"temperature": "temperature", "action_method": "method", "think": "think"}
+# option dest -> llm_kwargs key (the API key itself never goes into a config: only its name)
+_LLM_KWARGS = {"base_url": "base_url", "api_key_env": "api_key_env"}
 
 
-def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the agent/run options to ``parser``."""
+def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = True) -> None:
+    """Add the agent/run options to ``parser`` (``learning=False``: eval's, without
+    ``--train-every``)."""
     parser.add_argument("--config", help="YAML file of AgentConfig fields (options override it)")
     parser.add_argument("--env", help="environment id (see `memplay envs`)")
-    parser.add_argument("--variant", choices=VARIANTS, help="memory variant")
-    parser.add_argument("--llm", choices=["transformers", "openai", "vllm", "scripted"],
-                        help="LLM backend (default: the embedded model via transformers)")
+    parser.add_argument("--variant", help="memory variant: " + ", ".join(variant_names())
+                        + ", or several joined with '+' (e.g. memrl+playbook)")
+    parser.add_argument("--llm", help="LLM backend: " + ", ".join(BACKENDS)
+                        + " (default: the embedded model via transformers)")
     parser.add_argument("--model", help="model folder or name (default: embedded SmolLM2)")
-    parser.add_argument("--action-method", choices=["score", "generate"])
+    parser.add_argument("--base-url", help="--llm openai: server root with /v1 (default: "
+                        "$OPENAI_BASE_URL, else http://127.0.0.1:8000/v1)")
+    parser.add_argument("--api-key-env", metavar="NAME",
+                        help="--llm openai: environment variable holding the API key "
+                        "(default OPENAI_API_KEY); the key itself is never written to disk")
+    parser.add_argument("--action-method", choices=["score", "generate"],
+                        help="score the admissible actions (needs log-probs) or parse the "
+                        "model's answer")
+    parser.add_argument("--think", action="store_true", default=None,
+                        help="generate mode: allow a ReAct 'think:' turn before each action")
     parser.add_argument("--epochs", type=int, help="passes over the task set")
     parser.add_argument("--tasks", type=int, help="number of tasks: seeds START..START+N-1")
     parser.add_argument("--seeds", type=int, nargs="+", help="explicit task seeds")
@@ -44,22 +60,26 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="the agent's own random seed")
     parser.add_argument("--max-steps", type=int, help="step cap per episode")
     parser.add_argument("--temperature", type=float, help="action sampling temperature")
-    parser.add_argument("--train-every", type=int, metavar="K",
-                        help="fine-tune the model on the run's own data every K epochs "
-                        "(0 = never; settings in the config's train: section)")
+    if learning:
+        parser.add_argument("--train-every", type=int, metavar="K",
+                            help="fine-tune the model on the run's own data every K epochs "
+                            "(0 = never; settings in the config's train: section)")
     parser.add_argument("--embedder", choices=["default", "hash"], help="memory embedder")
     parser.add_argument("--run-dir", help="where results go (default runs/<env>-<variant>-<time>)")
-    parser.add_argument("--memory-dir", help="memory to load/save (default <run-dir>/memory)")
+    parser.add_argument("--memory-dir", help=(
+        "memory to load and save (default <run-dir>/memory)" if learning else
+        "memory to evaluate (read only: a run's <run-dir>/memory)"))
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def config_from_args(args: argparse.Namespace) -> AgentConfig:
     """Merge ``--config`` with the options given; validate everything at once."""
     base = AgentConfig.from_source(args.config).model_dump()
-    update: dict[str, Any] = {
-        field: getattr(args, dest) for dest, field in _FIELDS.items()
-        if getattr(args, dest) is not None
-    }
+    update: dict[str, Any] = _given(args, _FIELDS)
+    if policy := _given(args, _POLICY):
+        update["policy"] = {**base["policy"], **policy}
+    if llm_kwargs := _given(args, _LLM_KWARGS):
+        update["llm_kwargs"] = {**base["llm_kwargs"], **llm_kwargs}
     if args.seeds:
         update["tasks"] = list(args.seeds)
     elif args.tasks is not None:
@@ -67,3 +87,9 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
     if args.embedder is not None:
         update["memory"] = {**base["memory"], "embedder": args.embedder}
     return AgentConfig.from_source({**base, **update})
+
+
+def _given(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:
+    """``{field: value}`` for every option in ``names`` that was given on the command line."""
+    return {field: getattr(args, dest) for dest, field in names.items()
+            if getattr(args, dest, None) is not None}

@@ -70,7 +70,7 @@ class InspectCommand(Command):
 
     def _playbooks(self, root: Path, console: Any) -> int:
         """Print the CEL rules and playbook documents (``<memory>/playbooks/<family>.md``)."""
-        pages = sorted({*root.glob("playbook.md"), *root.glob("playbooks/*.md"),
+        pages = sorted({*root.glob("playbooks/*.md"),
                         *root.glob("memory/playbooks/*.md")})
         for page in pages:
             console.rule(f"rules and playbook: {page.stem}")
@@ -79,7 +79,7 @@ class InspectCommand(Command):
 
     def _critiques(self, root: Path, top: int, console: Any) -> int:
         """Count the Agent-R critique trees and revisions and print the newest lessons."""
-        from memplay.agents.critique import lesson_text
+        from memplay.agents.reflection.critique import lesson_text
         from memplay.memory.reflection.critique import CritiqueStore
 
         folders = [f for f in (root / "memory" / "critiques", root / "critiques") if f.is_dir()]

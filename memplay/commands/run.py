@@ -78,7 +78,7 @@ def _print_result(result: Any, config: Any, frozen: bool) -> None:
     console = Console()
     print_summary({config.variant: result.metrics}, console)
     if config.train_every and not frozen:
-        from memplay.trainers.periodic import describe_rounds
+        from memplay.trainers.rounds import describe_rounds
 
         for line in describe_rounds(result.run_dir) or ["no round was due"]:
             console.print(f"training: {line}", soft_wrap=True, markup=False)
@@ -128,7 +128,7 @@ class EvalCommand(Command):
             "trained its weights is played with its latest models/vN unless --model is given")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_agent_arguments(parser)
+        add_agent_arguments(parser, learning=False)
 
     def run(self, args: argparse.Namespace) -> int:
         return run_from_args(args, frozen=True)

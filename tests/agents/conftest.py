@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from memplay.memory.item import MemoryItem
+from memplay.memory.step_memory import ActionValue
 
 
 class Corridor:
@@ -68,6 +69,7 @@ class ListTaskMemory:
         return [FakeHit(i, 1.0) for i in ranked]
 
     def update_q(self, ids: Sequence[str], reward: float, alpha: float = 0.3) -> None:
+        # the real retriever takes alpha from its own config (MemRL's 0.3 by default)
         self.calls.append(("update_q", (list(ids), reward)))
         for item in self.items:
             if item.id in ids:
@@ -86,11 +88,12 @@ class DictStepMemory:
     table: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
     def action_values(self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
-                      ) -> list[dict[str, tuple[float, int, float]]]:
+                      ) -> list[dict[str, ActionValue]]:
         out = []
         for state, actions in zip(state_texts, admissible):
             row = self.table.get(state, {})
-            out.append({a: (row[a][0], int(row[a][1]), 1.0) for a in actions if a in row})
+            out.append({a: ActionValue(row[a][0], int(row[a][1]), 1.0)
+                        for a in actions if a in row})
         return out
 
     def update(self, states: Sequence[str], actions: Sequence[str],

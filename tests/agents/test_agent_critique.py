@@ -11,14 +11,14 @@ import pytest
 
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
-from memplay.agents.critique import AgentCritic, first_bad_step
 from memplay.agents.graph import build_agent_graph, default_pipelines
 from memplay.agents.llm.fake import ScriptedLLM, prompt_text
+from memplay.agents.reflection.critique import AgentCritic, first_bad_step
+from memplay.agents.reflection.judges import ValueJudge
+from memplay.agents.reflection.mcts import MCTS, MCTSConfig
 from memplay.cli import main
 from memplay.environments import make
 from memplay.memory import HashEmbedder
-from memplay.memory.reflection.mcts import MCTS, MCTSConfig
-from memplay.memory.reflection.revision import ValueJudge
 from memplay.types import Step, Trajectory
 
 ENV = "FrozenLake-4x4-v0"
@@ -29,14 +29,15 @@ def _walk_right(max_steps: int = 8) -> Agent:
     # row, which never reaches G in time (G is at the bottom right): every episode fails.
     llm = ScriptedLLM(scores={"right": -0.1}, default_score=-9.0)
     return Agent(ENV, variant="memrl+critique", llm=llm, embedder=HashEmbedder(64),
-                 max_steps=max_steps, parallel_envs=1, temperature=0.0, calibrate=False,
+                 max_steps=max_steps, parallel_envs=1,
+                 policy={"temperature": 0.0, "calibrate": False},
                  reflection={"critique_iterations": 300})
 
 
-def test_only_the_critique_variant_has_the_critique_node() -> None:
-    assert default_pipelines("memrl+critique")[1] == ["reflect", "update_memory", "critique"]
-    assert "critique" not in default_pipelines("memrl")[1]
-    assert "critique" in build_agent_graph("memrl+critique").get_graph().nodes
+def test_only_variants_with_reflections_have_the_reflect_node() -> None:
+    assert default_pipelines("memrl+critique")[1] == ["finish", "update_memory", "reflect"]
+    assert "reflect" not in default_pipelines("memrl")[1]
+    assert "reflect" in build_agent_graph("memrl+critique").get_graph().nodes
 
 
 def test_failed_episode_stores_a_tree_and_a_revision_and_the_next_prompt_quotes_it(
@@ -94,18 +95,18 @@ def test_critic_skips_successes_and_tasks_with_a_tree_and_counts_env_faults() ->
     lost = Trajectory(env_id=ENV, seed=0, steps=[Step(observation="s", action="right")] * 3)
     won = Trajectory(env_id=ENV, seed=1, success=True, steps=[Step(observation="s", action="d")])
     critic = AgentCritic(None, cfg, lambda: make(ENV), refresh_after=3)
-    critic.after_batch([lost, won])
+    critic.learn([lost, won])
     assert critic.store.tree_ids() == ["FrozenLake-4x4-v0-seed0-0000"]
-    critic.after_batch([lost])  # the task has a tree: no new search until 3 more failures
+    critic.learn([lost])  # the task has a tree: no new search until 3 more failures
     assert len(critic.store.tree_ids()) == 1
-    critic.after_batch([lost, lost])
+    critic.learn([lost, lost])
     assert len(critic.store.tree_ids()) == 2
 
     def broken() -> Any:
         raise RuntimeError("no environment today")
 
     faulty = AgentCritic(None, cfg, broken)
-    assert faulty.after_batch([lost]) == [] and faulty.faults == 1
+    assert faulty.learn([lost]) == [] and faulty.faults == 1
 
 
 def test_frozen_runs_search_nothing(tmp_path: Path) -> None:

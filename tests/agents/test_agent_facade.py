@@ -20,7 +20,8 @@ def test_playbook_variant_rewrites_and_injects_the_playbook(tmp_path: Path) -> N
     agent = _agent("memrl+playbook", llm, reflection={"rewrite_every": 2})
     agent.run(epochs=2, tasks=[0, 1], run_dir=tmp_path, progress=False)
     agent.close()
-    assert "Go down before going right" in (tmp_path / "playbook.md").read_text()
+    page = tmp_path / "memory" / "playbooks" / "FrozenLake.md"
+    assert "Go down before going right" in page.read_text()
     last_prompt = prompt_text([p for kind, ps in llm.calls if kind == "score" for p in ps][-1])
     assert "<playbook>" in last_prompt and "Go down before going right" in last_prompt
 
@@ -33,6 +34,11 @@ def test_rag_injects_past_episodes_without_step_memory(tmp_path: Path) -> None:
     prompts = [prompt_text(p) for kind, ps in llm.calls if kind == "score" for p in ps]
     assert "<memories>" not in prompts[0] and "<memories>" in prompts[-1]
     assert not (tmp_path / "memory" / "steps" / "states.jsonl").read_text().strip()
+    # plain RAG ranks by similarity alone; MemRL weighs learned Q in (lambda 0.5)
+    retrievers: list[Any] = [_agent(v, llm).context(tmp_path / v).task_memory
+                             for v in ("rag", "memrl")]
+    lams = [r.config.lam for r in retrievers]
+    assert lams == [0.0, 0.5]
 
 
 def test_memory_survives_a_new_agent_on_the_same_run_dir(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from memplay.types import Trajectory
 def _ctx(corridor: Any, n_envs: int = 2, **kw: Any) -> AgentContext:
     # Greedy and uncalibrated: the scripted "always right" policy must be followed.
     cfg = AgentConfig(variant="none", tasks=[3, 4, 5], epochs=2, parallel_envs=n_envs,
-                      temperature=0.0, calibrate=False, **kw)
+                      policy={"temperature": 0.0, "calibrate": False}, **kw)
     return AgentContext(envs=[corridor() for _ in range(n_envs)],
                         llm=ScriptedLLM(scores={"right": 0.0}), config=cfg,
                         env_factory=corridor)

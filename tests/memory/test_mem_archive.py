@@ -49,15 +49,16 @@ def test_export_import_in_another_process_gives_same_results(tmp_path: Path) -> 
         hits = [[[h.item.id, round(h.item.q, 9), round(h.similarity, 5)] for h in row]
                 for row in store.search({QUERIES!r}, k=3)]
         values = report.step_memory.action_values(["grid A", "grid B"])
-        print(json.dumps({{"hits": hits, "steps": [{{a: list(v) for a, v in d.items()}}
-                                                    for d in values], "added": report.added}}))
+        print(json.dumps({{"hits": hits, "steps": [{{a: [v.q, v.visits, v.sim]
+                                                      for a, v in d.items()}} for d in values],
+                          "added": report.added}}))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["hits"] == search_rows(store) and out["added"] == len(store)
-    assert out["steps"] == [{a: list(v) for a, v in d.items()}
+    assert out["steps"] == [{a: [v.q, v.visits, v.sim] for a, v in d.items()}
                             for d in steps.action_values(["grid A", "grid B"])]
 
 

@@ -10,7 +10,7 @@ from memplay.errors import ArchiveError, DataNotFound
 from memplay.memory.reflection.critique import CritiqueStore
 from memplay.memory.reflection.insights import InsightBook
 from memplay.memory.reflection.jsonio import append_jsonl, read_json, read_jsonl, write_json_atomic
-from memplay.memory.reflection.playbook import PlaybookManager
+from memplay.memory.reflection.playbook import PlaybookStore
 from memplay.memory.reflection.tree import CritiqueTree
 
 
@@ -38,7 +38,7 @@ def test_missing_and_corrupt_files_raise_typed_errors(tmp_path) -> None:
         read_json(tmp_path / "missing.json")
     (tmp_path / "FrozenLake.json").write_text(json.dumps({"documents": {"rules": {"x": 1}}}))
     with pytest.raises(ArchiveError, match=r"FrozenLake\.json"):
-        PlaybookManager(tmp_path).document("FrozenLake", "rules")
+        PlaybookStore(tmp_path).document("FrozenLake", "rules")
     (tmp_path / "insights.json").write_text("{broken")
     with pytest.raises(ArchiveError, match="not valid JSON"):
         InsightBook(tmp_path / "insights.json")
@@ -49,26 +49,3 @@ def test_missing_and_corrupt_files_raise_typed_errors(tmp_path) -> None:
         CritiqueTree.from_json({"nodes": []})
     with pytest.raises(DataNotFound, match="no critique tree"):
         CritiqueStore().load_tree("nope")
-
-
-def test_reflection_memory_lays_out_one_directory_and_builds_prompt_context(tmp_path) -> None:
-    from memplay.memory.reflection import ReflectionMemory
-    from memplay.memory.reflection.insights import Operation
-    from memplay.memory.reflection.revision import RevisionTrajectory, Turn
-
-    memory = ReflectionMemory(tmp_path)
-    assert memory.prompt_context("FrozenLake-4x4-v0", goal="reach G") == ""
-    memory.playbooks.seed("FrozenLake", "playbook", "- Go down the left column first.")
-    memory.insights("FrozenLake").apply(Operation(op="ADD", text="Holes end the episode."))
-    memory.insights("FrozenLake").save()
-    memory.critiques.add_revisions([RevisionTrajectory(
-        env_id="FrozenLake-4x4-v0", goal="reach G", start_obs="at S", thought="I realise.",
-        bad_steps=[Turn(action="right", obs="x")], good_steps=[Turn(action="down", obs="G")],
-    )])
-    again = ReflectionMemory(tmp_path)
-    text = again.prompt_context("FrozenLake-8x8-v0", goal="reach G", observation="at S")
-    assert "Go down the left column first." in text and "Holes end the episode." in text
-    assert "=== CRITIQUE" not in text  # the critique belongs to the 4x4 map only
-    text = again.prompt_context("FrozenLake-4x4-v0", goal="reach G", observation="at S")
-    assert "'right' led to failure" in text
-    assert {p.name for p in tmp_path.iterdir()} == {"playbooks", "insights", "critiques"}

@@ -115,7 +115,7 @@ def test_llm_fault_total_is_in_metrics(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["", "\x00\x00", "asdf qwerty " * 200, "{'json': ", "🙂" * 50])
 def test_garbage_or_empty_generations_do_not_break_the_run(tmp_path: Path, text: str) -> None:
     llm = ScriptedLLM(responses=[text])
-    result = _agent(llm, action_method="generate").run(
+    result = _agent(llm, policy={"method": "generate"}).run(
         epochs=2, tasks=range(TASKS), run_dir=tmp_path, progress=False)
     rows = _rows(tmp_path)
     assert len(rows) == 2 * TASKS and not any(r["errored"] for r in rows)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import pytest
 
 from memplay.agents.llm.fake import ScriptedLLM
+from memplay.agents.reflection.expel import ExpelReflection, parse_operations
+from memplay.agents.reflection.reflexion import Reflector, ReflexionReflection
 from memplay.errors import ConfigError
 from memplay.memory import FaissMemoryStore, HashEmbedder
-from memplay.memory.reflection.insights import InsightBook, Operation, parse_operations
-from memplay.memory.reflection.reflections import Reflector
+from memplay.memory.reflection.insights import InsightBook, Operation
+from memplay.memory.reflection.reflections import ReflectionStore
 from memplay.types import Step, Trajectory
 
 
-def failed_episode() -> Trajectory:
+def failed_episode(seed: int = 0) -> Trajectory:
     steps = [
         Step(observation="you are at S", action="right"),
         Step(observation="you are next to a hole", action="down"),
     ]
-    return Trajectory(env_id="FrozenLake-4x4-v0", goal="reach G", steps=steps, success=False)
+    return Trajectory(env_id="FrozenLake-4x4-v0", goal="reach G", steps=steps, success=False,
+                      seed=seed)
 
 
 def test_reflection_from_llm_is_kept_and_counted() -> None:
@@ -85,7 +88,7 @@ def test_llm_answer_numbers_refer_to_the_list_it_was_shown() -> None:
     for text in ("First lesson about holes.", "Second lesson about goals.", "Third one, walls."):
         book.apply(Operation(op="ADD", text=text))
     answer = "REMOVE 1\nAGREE 3\n- EDIT 2: Goals give reward one.\nI think it went well"
-    counts = book.apply_text(answer)
+    counts = book.apply_all(*parse_operations(answer))
     assert counts == {"applied": 3, "invalid": 1}
     assert [(x.text, x.votes) for x in book.insights] == [
         ("Goals give reward one.", 2),
@@ -101,16 +104,38 @@ def test_parse_operations_accepts_common_shapes() -> None:
     assert invalid == 1
 
 
-def test_update_from_llm_and_persistence(tmp_path) -> None:
+def test_expel_asks_after_enough_episodes_and_persists_its_acceptance(tmp_path) -> None:
     path = tmp_path / "insights.json"
-    book = InsightBook(path)
-    llm = ScriptedLLM(responses=["ADD: Reaching G needs two downs first."])
+    llm = ScriptedLLM(responses=["ADD: Reaching G needs two downs first.", "no idea"])
+    expel = ExpelReflection(InsightBook(path), llm, "FrozenLake-4x4-v0", rewrite_every=2)
     wins = failed_episode().model_copy(update={"success": True})
-    assert book.update_from_llm(llm, [failed_episode(), wins], "FrozenLake")["applied"] == 1
+    expel.learn([failed_episode()])
+    assert llm.calls == []  # one episode of two: not due yet
+    expel.learn([wins])
     assert "Outcome: success" in llm.calls[0][1][0][1]["content"]
+    assert "Reaching G needs two downs first." in expel.prompt_text("any goal", "")
+    expel.learn([wins, wins])  # answered with no operation: counted, nothing applied
     again = InsightBook(path)
     assert [x.text for x in again.insights] == ["Reaching G needs two downs first."]
-    assert InsightBook(path).update_from_llm(ScriptedLLM(fail_on=0), [])["invalid"] == 1
+    assert again.stats == {"answers": 2, "accepted": 1}
+    failing = ExpelReflection(InsightBook(), ScriptedLLM(fail_on=0), "x")
+    failing.learn([wins])
+    assert (failing.answers, failing.accepted) == (1, 0)
+
+
+def test_reflexion_shows_a_tasks_own_reflections_on_its_next_try(tmp_path) -> None:
+    advice = "I stepped into the hole below me. Next time I should go right twice first."
+    llm = ScriptedLLM(responses=[advice, ""])
+    reflexion = ReflexionReflection(ReflectionStore(tmp_path), Reflector(llm),
+                                    "FrozenLake-4x4-v0", shown=1)
+    won = failed_episode(seed=2).model_copy(update={"success": True})
+    reflexion.learn([failed_episode(seed=1), won, failed_episode(seed=3)])
+    assert len(llm.calls) == 1 and len(llm.calls[0][1]) == 2  # failures only, one batch
+    assert reflexion.prompt_text("reach G", "", seed=1) == f"- {advice}"
+    assert reflexion.prompt_text("reach G", "", seed=2) == ""
+    again = ReflectionStore(tmp_path)
+    assert again.counts() == {"llm": 1, "template": 1}
+    assert [r.seed for r in again.for_task("FrozenLake-4x4-v0", 3)] == [3]
 
 
 def test_sync_keeps_store_in_step_with_the_book() -> None:

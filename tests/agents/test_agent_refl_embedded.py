@@ -8,8 +8,9 @@ import re
 import pytest
 
 from memplay.agents.llm.base import SamplingParams
+from memplay.agents.reflection.playbook import PlaybookConfig, PlaybookWriter
 from memplay.memory.reflection.budget import SizeBudget
-from memplay.memory.reflection.playbook import PlaybookConfig, PlaybookManager
+from memplay.memory.reflection.playbook import PlaybookStore
 from memplay.types import Step, Trajectory
 
 RULES = "- Actions: left, down, right, up move one square.\n- Falling into H ends the episode."
@@ -43,15 +44,15 @@ def test_real_model_rewrite_leaves_readable_document_or_keeps_old(tmp_path) -> N
     config = PlaybookConfig(
         budget=SizeBudget(max_units=400), sampling=SamplingParams(max_new_tokens=40)
     )
-    book = PlaybookManager(tmp_path, config)
-    book.seed("FrozenLake", "rules", RULES)
-    book.seed("FrozenLake", "playbook", PLAYBOOK)
+    book = PlaybookWriter(PlaybookStore(tmp_path), config)
+    book.store.seed("FrozenLake", "rules", RULES)
+    book.store.seed("FrozenLake", "playbook", PLAYBOOK)
     # Only the playbook has been played with, so only it is due: one generation keeps the
     # test to seconds on a 2-core CI machine.
-    book.history("FrozenLake", "playbook").record(success=False)
+    book.store.history("FrozenLake", "playbook").record(success=False)
     outcomes = {o.name: o for o in book.rewrite(frozenlake_failure(), TransformersLLM())}
     assert outcomes["rules"].reason == "waiting"
-    outcome, history = outcomes["playbook"], book.history("FrozenLake", "playbook")
+    outcome, history = outcomes["playbook"], book.store.history("FrozenLake", "playbook")
     if outcome.accepted:
         assert _readable(history.current.text) and len(history.current.text) <= 400
         assert history.current.version == 1 and history.current.parent == 0

@@ -1,9 +1,9 @@
-"""Training records from critique trees, in the chat format trainers read (docs/CONTRACTS.md).
+"""Training records from Agent-R critique memory, in the chat format trainers read.
 
 - :func:`revision_record`: ``{"messages", "train_on", "source": "revision"}``; loss falls only on
   the revision turn (thought + first good action) and the good continuation after it, never
   on the bad prefix the model should not imitate.
-- :func:`preference_pairs`: ``{"prompt", "chosen", "rejected", "source": "mcts"}`` from
+- :func:`tree_pairs`: ``{"prompt", "chosen", "rejected", "source": "mcts"}`` from
   sibling branches whose values differ by at least ``min_gap``.
 
 Each record is one JSON object; :func:`write_records` appends them to a JSONL file.
@@ -19,16 +19,19 @@ Each record is one JSON object; :func:`write_records` appends them to a JSONL fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from memplay.agents.llm.base import Message
+from memplay.memory.reflection.critique import CritiqueStore
 from memplay.memory.reflection.jsonio import append_jsonl
 from memplay.memory.reflection.revision import RevisionTrajectory, Turn
 from memplay.memory.reflection.tree import ROOT, CritiqueTree
+from memplay.trainers.records import Message
 
-__all__ = ["preference_pairs", "revision_preference", "revision_record", "write_records"]
+__all__ = ["export_critiques", "revision_preference", "revision_record", "tree_pairs",
+           "write_records"]
 
 
 def _opening(goal: str, start_obs: str, system: str | None) -> list[Message]:
@@ -82,7 +85,7 @@ def revision_preference(revision: RevisionTrajectory, system: str | None = None)
     }
 
 
-def preference_pairs(
+def tree_pairs(
     tree: CritiqueTree, min_gap: float = 0.5, min_visits: int = 1, system: str | None = None
 ) -> list[dict[str, Any]]:
     """One pair per state whose best and worst visited children differ by ``>= min_gap``.
@@ -90,7 +93,7 @@ def preference_pairs(
     >>> t = CritiqueTree(goal="g", obs="s")
     >>> a, b = t.add_child(0, "a", obs="x"), t.add_child(0, "b", obs="y")
     >>> t.backup([0, a], 0.0); t.backup([0, b], 1.0)
-    >>> [(p["chosen"], p["rejected"]) for p in preference_pairs(t)]
+    >>> [(p["chosen"], p["rejected"]) for p in tree_pairs(t)]
     [('b', 'a')]
     """
     pairs = []
@@ -120,3 +123,28 @@ def write_records(path: Path, records: Iterable[dict[str, Any]]) -> int:
     1
     """
     return append_jsonl(Path(path), records)
+
+
+def export_critiques(store: CritiqueStore, sft_path: Path, pairs_path: Path | None = None,
+                     system: str | None = None) -> tuple[int, int]:
+    """Write a critique store's revision records (and preference pairs) as JSONL.
+
+    Pairs come from each revision's branching state and from every stored tree; a pair
+    found twice (a revision's branch is usually also a tree pair) is written once. Returns
+    both counts.
+
+    >>> import tempfile, pathlib
+    >>> export_critiques(CritiqueStore(), pathlib.Path(tempfile.mkdtemp()) / "sft.jsonl")
+    (0, 0)
+    """
+    revisions = store.revisions
+    sft = write_records(sft_path, [revision_record(r, system) for r in revisions])
+    if pairs_path is None:
+        return sft, 0
+    pairs = [revision_preference(r, system) for r in revisions]
+    for tree_id in store.tree_ids():
+        pairs.extend(tree_pairs(store.load_tree(tree_id), system=system))
+    unique: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        unique.setdefault(json.dumps([pair["prompt"], pair["chosen"], pair["rejected"]]), pair)
+    return sft, write_records(pairs_path, unique.values())

@@ -18,22 +18,16 @@ import pytest
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.llm.fake import ScriptedLLM, prompt_text
+from memplay.agents.training import EpochTrainer, check_trainable, due_after, loop_train_config
 from memplay.cli import main
 from memplay.errors import ConfigError
 from memplay.memory import HashEmbedder
 from memplay.trainers import loop
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.modeling import save_model
-from memplay.trainers.periodic import (
-    EpochTrainer,
-    check_trainable,
-    describe_rounds,
-    due_after,
-    loop_train_config,
-    read_rounds,
-)
 from memplay.trainers.records import ChatRecord, PreferencePair
 from memplay.trainers.result import TrainResult
+from memplay.trainers.rounds import describe_rounds, read_rounds
 from memplay.trainers.version import ModelVersion, list_versions, read_version
 from memplay.types import EpisodeResult, Step, Trajectory
 
@@ -93,8 +87,8 @@ def fake_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _agent(llm: Any, **overrides: Any) -> Agent:
-    settings: dict[str, Any] = {"max_steps": 8, "parallel_envs": 2, "temperature": 0.0,
-                                "calibrate": False, **overrides}
+    settings: dict[str, Any] = {"max_steps": 8, "parallel_envs": 2,
+                                "policy": {"temperature": 0.0, "calibrate": False}, **overrides}
     return Agent("FrozenLake-4x4-v0", variant="memrl", llm=llm, embedder=HashEmbedder(64),
                  **settings)
 

@@ -3,7 +3,7 @@
 After a batch, every failed task (reset seed) without a search tree gets one: MCTS over a
 fresh environment, then the agent's own failed path is added to the tree, its first bad
 step found (by node values) and a revision trajectory spliced: the bad prefix, a short
-thought, and the winning sibling's continuation (see :mod:`memplay.memory.reflection`).
+thought, and the winning sibling's continuation (see :mod:`.judges`).
 The agent then learns from it twice:
 
 - step memory is taught the revision's winning path as a successful episode, so Q-values
@@ -15,7 +15,8 @@ The first bad step is estimated from values of random rollouts, so on sparse rew
 noisy (a move the search merely failed to win through may be blamed); the winning
 continuation, though, was really played to a success in the environment.
 
-Rollouts are random, biased by step memory (:func:`memory_policy`), never the LLM: the
+Rollouts choose through the agent's policy (:mod:`memplay.agents.policy`) with step memory's
+values as the only scores (:func:`memory_policy`), never the LLM: the
 embedded 135M model needs ~0.23 s per decision on a CPU, so 200 iterations of ~10 steps
 would take minutes per tree instead of a fraction of a second, and a small model's
 rollouts are hardly better than random. Revision thoughts are templated for the same
@@ -31,7 +32,7 @@ Trees are node-link JSON under ``<memory>/critiques/trees/`` and revisions are l
     >>> critic = AgentCritic(None, cfg, lambda: make(cfg.env_id))
     >>> lost = Trajectory(env_id=cfg.env_id, seed=0, steps=[
     ...     Step(observation="start", action="right"), Step(observation="r", action="down")])
-    >>> revision = critic.after_batch([lost])[0]
+    >>> revision = critic.learn([lost])[0]
     >>> revision.good_steps[-1].obs.endswith("You are at row 3, column 3.")  # a verified win
     True
     >>> critic.prompt_text("", "", seed=0).startswith("A past episode of this task")
@@ -40,7 +41,6 @@ Trees are node-link JSON under ``<memory>/critiques/trees/`` and revisions are l
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -49,14 +49,19 @@ from typing import Any
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, StateKey, StepMemoryLike, default_state_key
+from memplay.agents.learning import step_returns
+from memplay.agents.policy import PolicyConfig, choose_action, combine_scores
 from memplay.agents.prompts import clip
+from memplay.agents.reflection import ReflectionSetup
+from memplay.agents.reflection.judges import ValueJudge, build_revision
+from memplay.agents.reflection.mcts import MCTS, MCTSConfig, Policy, random_policy
+from memplay.errors import ConfigError
 from memplay.memory.reflection.critique import CritiqueStore, relevance
-from memplay.memory.reflection.mcts import MCTS, MCTSConfig, Policy, random_policy
-from memplay.memory.reflection.revision import RevisionTrajectory, ValueJudge, build_revision
+from memplay.memory.reflection.revision import RevisionTrajectory
 from memplay.memory.reflection.tree import CritiqueTree
 from memplay.types import Trajectory
 
-__all__ = ["AgentCritic", "first_bad_step", "lesson_text", "memory_policy"]
+__all__ = ["AgentCritic", "build_critique", "first_bad_step", "lesson_text", "memory_policy"]
 
 _TREE_SEED = re.compile(r"-seed(\d+)-\d+$")
 
@@ -112,17 +117,20 @@ def memory_policy(env: Env, step_memory: StepMemoryLike, state_key: StateKey = d
     'ice'
     """
     rng = random.Random(seed)
-    cache: dict[str, list[float]] = {}
+    # Memory's values are the only scores: Q itself (weight 1), no LLM, no novelty bonus.
+    policy = PolicyConfig(llm_weight=0.0, prior_weight=1.0, exploration=0.0,
+                          temperature=temperature)
+    cache: dict[str, dict[str, float]] = {}
 
     def choose(obs: str, info: dict[str, Any]) -> str:
         actions = list(info.get("admissible_actions") or [])
+        if not actions:
+            return random_policy(seed)(obs, info)
         key = state_key(env, obs, info)
         if key not in cache:
             values = step_memory.action_values([key], [actions])[0]
-            cache[key] = [float(values[a][0]) if a in values else 0.0 for a in actions]
-        top = max(cache[key], default=0.0)
-        weights = [math.exp((q - top) / temperature) for q in cache[key]]
-        return rng.choices(actions, weights)[0] if actions else random_policy(seed)(obs, info)
+            cache[key] = combine_scores({a: 0.0 for a in actions}, values, policy)
+        return choose_action(cache[key], temperature, rng)
 
     return choose
 
@@ -178,11 +186,13 @@ class AgentCritic:
         self._failures[seed] = self._failures.get(seed, 0) + 1
         return seed not in self._trees or self._failures[seed] >= self.refresh_after
 
-    def after_batch(self, trajectories: Sequence[Trajectory],
-                    step_memory: StepMemoryLike | None = None) -> list[RevisionTrajectory]:
+    tag = "critique"
+
+    def learn(self, trajectories: Sequence[Trajectory],
+              step_memory: StepMemoryLike | None = None) -> list[RevisionTrajectory]:
         """Critique every failed trajectory whose task is due; teach ``step_memory`` the
-        winning paths. Environment faults during a search are counted in ``faults`` and
-        skip that task (the run goes on). Returns the new revisions.
+        winning paths. Successes are skipped. Environment faults during a search are counted
+        in ``faults`` and skip that task (the run goes on). Returns the new revisions.
         """
         found = []
         for trajectory in trajectories:
@@ -233,16 +243,13 @@ class AgentCritic:
     def teach(self, revision: RevisionTrajectory, step_memory: StepMemoryLike) -> None:
         """Replay the revision's winning path (bad prefix without the bad step, then the
         good continuation) and update step memory as if the agent had won with it."""
-        from memplay.agents.nodes import step_returns
-        from memplay.agents.state import new_slot
-
         actions = revision.bad_actions[:-1] + revision.good_actions
         states = self._states(revision.seed, actions)
-        slot = new_slot(0)
-        slot.update(success=True, steps=[{"info": {"state": s}} for s in states])
         # No novelty bonus: these states were found by search, not explored by the agent.
         mem = self.config.memory.model_copy(update={"novelty": 0.0})
-        step_memory.update(states, actions, step_returns(slot, mem))
+        returns = step_returns(states, [0] * len(states), success=True, truncated=False,
+                               cfg=mem)
+        step_memory.update(states, actions, returns)
 
     def _states(self, seed: int | None, actions: list[str]) -> list[str]:
         """The step-memory key of the state before each action."""
@@ -268,3 +275,19 @@ class AgentCritic:
 
         best = max(reversed(pool), key=score)  # newest first among equals
         return clip(lesson_text(best), self.config.reflection.critique_chars)
+
+
+def build_critique(setup: ReflectionSetup) -> AgentCritic:
+    """The ``critique`` reflection of the registry: trees under ``<memory>/critiques``.
+
+    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.environments import make
+    >>> cfg = AgentConfig(variant="critique")
+    >>> build_critique(ReflectionSetup(None, cfg, ScriptedLLM(), lambda: make(cfg.env_id))).tag
+    'critique'
+    """
+    if setup.env_factory is None:
+        raise ConfigError("the critique reflection searches fresh environments; pass "
+                          "env_factory in its ReflectionSetup")
+    return AgentCritic(setup.folder("critiques"), setup.config, setup.env_factory,
+                       setup.state_key)

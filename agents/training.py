@@ -18,17 +18,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from memplay.agents.config import AgentConfig, PromptConfig
+from memplay.agents.prompts import build_messages
+from memplay.agents.run_files import RunFiles
+from memplay.agents.state import Slot, StepRecord
 from memplay.errors import ConfigError, TrainerError
 from memplay.trainers.data import PromptFn
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.loop import Reloadable, collect_round_data, train_round
+from memplay.trainers.rounds import RoundRecord, append_round, read_rounds
 from memplay.trainers.sft_config import SFTConfig
 from memplay.trainers.version import (
     ModelVersion,
@@ -37,43 +38,12 @@ from memplay.trainers.version import (
     read_version,
     record_epoch_success,
 )
+from memplay.types import Trajectory
 
-__all__ = [
-    "ROUNDS_FILE",
-    "EpochTrainer",
-    "RoundRecord",
-    "agent_prompt_fn",
-    "check_trainable",
-    "describe_rounds",
-    "due_after",
-    "loop_train_config",
-    "read_rounds",
-]
+__all__ = ["EpochTrainer", "agent_prompt_fn", "check_trainable", "due_after",
+           "loop_train_config"]
 
 log = logging.getLogger("memplay.trainers")
-
-ROUNDS_FILE = "rounds.jsonl"  # in <run>/models/
-
-
-class RoundRecord(BaseModel):
-    """One training round of a run (a row of ``models/rounds.jsonl``).
-
-    >>> RoundRecord(after_epoch=5, status="skipped", reason="no successes").version is None
-    True
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    after_epoch: int = Field(ge=0, description="0-based epoch after which the round ran.")
-    status: Literal["trained", "skipped"]
-    version: int | None = Field(default=None, description="N of models/vN when trained.")
-    examples: int = Field(default=0, ge=0, description="Examples collected for the round.")
-    reason: str | None = Field(default=None, description="Why the round was skipped.")
-    first_loss: float | None = None
-    final_loss: float | None = None
-    seconds: float = Field(default=0.0, ge=0.0, description="Wall time of collect + train.")
-    created_at: str = Field(
-        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def due_after(config: AgentConfig, epoch: int) -> bool:
@@ -135,7 +105,8 @@ def agent_prompt_fn(prompt: PromptConfig) -> PromptFn:
 
     Training on the prompt the agent plays with (same system message, goal, recent moves,
     observation and allowed actions) lets the tuned weights act on what play shows them;
-    memories are left out because trajectories do not record which ones were shown.
+    memories are left out because trajectories do not record which ones were shown. The
+    ``memplay train`` command uses it too, so hand-trained and in-run rounds see one prompt.
 
     >>> from memplay.types import Step, Trajectory
     >>> t = Trajectory(env_id="e", goal="reach G", steps=[
@@ -143,56 +114,15 @@ def agent_prompt_fn(prompt: PromptConfig) -> PromptFn:
     >>> agent_prompt_fn(PromptConfig())(t, 0)[1]["content"].splitlines()[0]
     'Goal: reach G'
     """
-    from memplay.agents.prompts import build_messages
-    from memplay.agents.state import new_slot
 
-    def prompt_fn(traj: Any, i: int) -> list[dict[str, str]]:
+    def prompt_fn(traj: Trajectory, i: int) -> list[dict[str, str]]:
         step = traj.steps[i]
-        slot = new_slot(0)
-        slot.update(goal=traj.goal, observation=step.observation,
+        slot = Slot(0, goal=traj.goal, observation=step.observation,
                     admissible=list(step.admissible_actions),
-                    steps=[{"action": s.action} for s in traj.steps[:i]])
-        return [dict(m) for m in build_messages(slot, "", prompt)]
+                    steps=[StepRecord(s.observation, s.action) for s in traj.steps[:i]])
+        return [dict(m) for m in build_messages(slot, prompt)]
 
     return prompt_fn
-
-
-def read_rounds(run_dir: str | Path) -> list[RoundRecord]:
-    """Every round recorded in ``<run_dir>/models/rounds.jsonl`` (empty when none).
-
-    >>> read_rounds("/nonexistent")
-    []
-    """
-    path = Path(run_dir) / "models" / ROUNDS_FILE
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    # a torn last line (killed mid-write) is dropped; the round is then redone on resume
-    rows = []
-    for line in lines:
-        try:
-            rows.append(RoundRecord.model_validate_json(line))
-        except ValueError:
-            continue
-    return rows
-
-
-def describe_rounds(run_dir: str | Path) -> list[str]:
-    """One human line per round of a run.
-
-    >>> describe_rounds("/nonexistent")
-    []
-    """
-    lines = []
-    for r in read_rounds(run_dir):
-        if r.status == "skipped":
-            lines.append(f"after epoch {r.after_epoch + 1}: skipped ({r.reason})")
-            continue
-        loss = f"loss {r.first_loss:.3f} -> {r.final_loss:.3f}" if r.first_loss is not None \
-            and r.final_loss is not None else "no loss recorded"
-        lines.append(f"after epoch {r.after_epoch + 1}: models/v{r.version}, {r.examples} "
-                     f"examples, {loss}, {r.seconds:.0f} s")
-    return lines
 
 
 class EpochTrainer:
@@ -282,10 +212,7 @@ class EpochTrainer:
         return record
 
     def _append(self, record: RoundRecord) -> None:
-        path = self.run_dir / "models" / ROUNDS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(record.model_dump_json() + "\n")
+        append_round(self.run_dir, record)
 
     def _reload(self, path: Path) -> None:
         self.llm.reload(path)
@@ -302,14 +229,10 @@ class EpochTrainer:
 
 
 def _epoch_success(run_dir: Path, epoch: int) -> float | None:
-    from memplay.agents.run_files import RunFiles
-
     rows = [r for r in RunFiles(run_dir).read_results() if r.epoch == epoch]
     return sum(r.success for r in rows) / len(rows) if rows else None
 
 
 def _episode_counts(run_dir: Path) -> dict[str, int]:
-    from memplay.agents.run_files import RunFiles
-
     rows = RunFiles(run_dir).read_results()
     return {"total": len(rows), "successes": sum(r.success for r in rows)}

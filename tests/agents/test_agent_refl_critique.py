@@ -8,18 +8,18 @@ from typing import Any
 import pytest
 
 from memplay.agents.llm.fake import ScriptedLLM
-from memplay.errors import ConfigError
-from memplay.memory.reflection.critique import CritiqueStore
-from memplay.memory.reflection.mcts import MCTS, MCTSConfig
-from memplay.memory.reflection.revision import (
+from memplay.agents.reflection.judges import (
     LLMJudge,
     ThoughtWriter,
     ValueJudge,
     build_revision,
     revisions_from_tree,
 )
-from memplay.memory.reflection.training_data import preference_pairs, revision_record
+from memplay.agents.reflection.mcts import MCTS, MCTSConfig
+from memplay.errors import ConfigError
+from memplay.memory.reflection.critique import CritiqueStore
 from memplay.memory.reflection.tree import ROOT, CritiqueTree
+from memplay.trainers.revision_data import export_critiques, revision_record, tree_pairs
 
 MOVES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
@@ -188,17 +188,16 @@ def test_node_link_json_round_trip(tmp_path) -> None:
 def test_store_persists_trees_and_revisions_and_exports(tmp_path) -> None:
     tree, _ = hand_built_tree()
     store = CritiqueStore(tmp_path)
-    revisions = store.add_tree(tree)
-    assert len(revisions) == 1 and revisions[0].tree_id == store.tree_ids()[0]
+    tree_id = store.save_tree(tree)
+    revisions = revisions_from_tree(tree)
+    store.add_revisions(revisions)
+    assert len(revisions) == 1 and revisions[0].tree_id == tree_id == store.tree_ids()[0]
     again = CritiqueStore(tmp_path)
     assert [r.bad_actions for r in again.revisions] == [["right"]]
     assert len(again.load_tree(again.tree_ids()[0])) == len(tree)
-    prompt = again.critique_for_prompt("reach G", "at (0,0)", env_id="Grid")
-    assert prompt.startswith("=== CRITIQUE") and "'right' led to failure" in prompt
-    assert again.critique_for_prompt("reach G", env_id="OtherGame") == ""
-    sft_n, pair_n = again.export_training_data(tmp_path / "sft.jsonl", tmp_path / "pairs.jsonl")
+    sft_n, pair_n = export_critiques(again, tmp_path / "sft.jsonl", tmp_path / "pairs.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pairs.jsonl").read_text().splitlines()]
-    assert sft_n == 1 and pair_n == len(rows) == len(preference_pairs(tree))
+    assert sft_n == 1 and pair_n == len(rows) == len(tree_pairs(tree))
     assert all(r["chosen"] != r["rejected"] for r in rows)
     assert {"messages", "train_on", "source"} <= set(
         json.loads((tmp_path / "sft.jsonl").read_text().splitlines()[0])

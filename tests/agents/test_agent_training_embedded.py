@@ -15,7 +15,7 @@ import pytest
 
 from memplay.agents import Agent
 from memplay.memory import HashEmbedder
-from memplay.trainers.periodic import read_rounds
+from memplay.trainers.rounds import read_rounds
 from memplay.trainers.version import list_versions, read_version
 
 pytestmark = pytest.mark.embedded
