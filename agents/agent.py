@@ -131,7 +131,8 @@ class Agent:
             f"{self.config.env_id}-{self.config.variant}-{time.strftime('%Y%m%d-%H%M%S')}")
         mem_dir = Path(memory_dir) if memory_dir is not None else root / "memory"
         RunFiles(root)  # an unwritable run dir fails now, before any model loads
-        trainer = None if frozen else self._epoch_trainer(root)  # fails before memory opens
+        # the trainer fails (a backend that cannot reload) before memory opens
+        trainer = None if frozen else self._epoch_trainer(root, mem_dir)
         ctx = self.context(mem_dir)
         save = None if frozen or self.memory is None else self._saver(mem_dir)
         if trainer is not None:
@@ -141,14 +142,16 @@ class Agent:
         return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
                             on_epoch_end=trainer.on_epoch_end if trainer else None)
 
-    def _epoch_trainer(self, root: Path) -> Any:
-        """The weight trainer of a run with ``train_every`` (None without). It raises
-        ConfigError for a backend that cannot reload weights."""
+    def _epoch_trainer(self, root: Path, memory_dir: Path) -> Any:
+        """The weight trainer of a run with ``train_every`` (None without). Rounds also train
+        on the critique memory's revisions when it has some. It raises ConfigError for a
+        backend that cannot reload weights."""
         if self.config.train_every == 0:
             return None
         from memplay.agents.training import EpochTrainer
 
-        return EpochTrainer(root, self.llm, self.config)
+        revisions = memory_dir / "critiques" / "revisions.jsonl"
+        return EpochTrainer(root, self.llm, self.config, data_files=[revisions])
 
     def _saver(self, directory: Path) -> Any:
         memory = self.memory

@@ -34,7 +34,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from memplay.agents.llm.base import LLM, Prompt, SamplingParams
-from memplay.agents.llm.parse import first_line, parse_action
+from memplay.agents.llm.parse import parse_action
 from memplay.errors import LLMOutputError
 from memplay.memory.step_memory import ActionValue
 
@@ -277,7 +277,8 @@ def _after_thought(prompt: Prompt, answer: str) -> Prompt:
 
 def _reminder(prompt: Prompt, answer: str, admissible: list[str]) -> Prompt:
     """The prompt again, with a note that the last answer named no allowed action."""
-    shown = first_line(answer)[:80] or "(empty)"
+    lines = answer.strip().splitlines()
+    shown = lines[0][:80] if lines else "(empty)"
     note = (f"Your answer {shown!r} is not a valid action. Reply with exactly one of: "
             + ", ".join(admissible))
     if isinstance(prompt, str):

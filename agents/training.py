@@ -134,7 +134,8 @@ class EpochTrainer:
         config: The run's AgentConfig (``train_every``, ``epochs``, ``train``, ``model``).
         on_reload: Called after new weights are loaded (the agent resets its per-action
             score calibration there, which described the old weights).
-        data_files: Extra JSONL data for every round (revision records or pair files).
+        data_files: Extra JSONL data for every round (chat records, pairs, or Agent-R
+            revision trajectories); files that do not exist yet are skipped.
 
     >>> trainer = EpochTrainer("runs/x", llm, AgentConfig(train_every=2))  # doctest: +SKIP
     >>> trainer.on_epoch_end(1)  # doctest: +SKIP
@@ -174,7 +175,8 @@ class EpochTrainer:
     def _round(self, epoch: int) -> RoundRecord:
         start = time.perf_counter()
         try:
-            data = collect_round_data(self.run_dir, self.train_config, self.data_files,
+            files = [f for f in self.data_files if Path(f).is_file()]
+            data = collect_round_data(self.run_dir, self.train_config, files,
                                       self.prompt_fn)
         except TrainerError as exc:  # no successes (or pairs) yet: play on with these weights
             return self._skip(epoch, str(exc), 0, start)

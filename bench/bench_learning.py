@@ -1,9 +1,11 @@
 """Learning benchmark: success per epoch of every memory variant on the embedded model.
 
 Variants: ``none``, ``rag``, ``memrl`` (MemRL + step memory), ``memrl+playbook`` (CEL rules and
-playbook), ``memrl+critique`` (Agent-R critique trees), any other name in
-``memplay.agents.config.VARIANTS``, and the pseudo-variant ``memrl+train`` (MemRL with one
-LoRA SFT round in the middle of the run, ``AgentConfig.train_every``). Environments: FrozenLake
+playbook), ``memrl+critique`` (Agent-R critique trees), ``reflexion`` (a reflection per failed
+task, shown on its next try), ``expel`` (voted insights plus similar past episodes), any other
+registered variant or ``+`` combination (``memplay.agents.variants``), and the pseudo-variant
+``memrl+train`` (MemRL with one LoRA SFT round in the middle of the run,
+``AgentConfig.train_every``). Environments: FrozenLake
 4x4 and 8x8 (non-slippery), the easiest bundled Sokoban levels, Minesweeper 5x5, TicTacToe and
 Kuhn Poker against a random scripted opponent, and a few ALFWorld eval_in_distribution games.
 The frozen SmolLM2-135M chooses actions by scoring; every variant plays the same task seeds.
@@ -34,7 +36,11 @@ from typing import Any
 from _ceilings import ceiling
 from _common import add_common_args, add_threads_arg, llm_config, machine, result_path, write_record
 
+from memplay.agents.variants import get_variant
+from memplay.errors import ConfigError
+
 TRAIN = "memrl+train"  # pseudo-variant: memrl with AgentConfig.train_every (one round)
+VARIANTS = ("none", "rag", "memrl", "memrl+playbook", "memrl+critique", "reflexion", "expel")
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,8 @@ SUITES: dict[str, Suite] = {
     "FrozenLake-4x4": Suite("FrozenLake-4x4-v0", 12, (2, 1), (8, 4)),
     "FrozenLake-8x8": Suite("FrozenLake-8x8-v0", 30, (1, 1), (4, 4),
                             variants=("none", "memrl", "memrl+critique")),
-    "Sokoban-easy": Suite("Sokoban-v0", 20, (1, 1), (4, 4), variants=(*BASELINES,
-                                                                       "memrl+critique"),
+    "Sokoban-easy": Suite("Sokoban-v0", 20, (1, 1), (4, 4),
+                          variants=(*BASELINES, "memrl+critique", "reflexion", "expel"),
                           note="bundled levels whose shortest solution has 2-5 moves"),
     "Minesweeper": Suite("Minesweeper-v0", 15, (1, 1), (4, 4), {"flags": False},
                          variants=BASELINES,
@@ -91,14 +97,12 @@ SOKOBAN_MOVES = (2, 5)
 
 
 def all_variants() -> list[str]:
-    """Every variant in memplay's order, then the training pseudo-variant (run last: it is
+    """The benchmark's variants in order, then the training pseudo-variant (run last: it is
     the slowest and, with a shared model, the only one that changes weights).
 
     >>> all_variants()[0], all_variants()[-1]
     ('none', 'memrl+train')
     """
-    from memplay.agents.config import VARIANTS
-
     return [*VARIANTS, TRAIN]
 
 
@@ -194,8 +198,9 @@ def run_variant(variant: str, base: Any, llm: Any, embedder: Any, run_dir: Path
 
 
 def run_suite(name: str, variants: list[str], quick: bool, llm: Any, embedder: Any,
-              out: Path) -> dict[str, Any]:
-    """Every asked variant the suite allows, then the expert ceiling on the same tasks."""
+              out: Path, explicit: bool = False) -> dict[str, Any]:
+    """Every asked variant the suite runs by default (every one named when ``explicit``),
+    then the expert ceiling on the same tasks; a variant left out says so."""
     from memplay.agents import AgentConfig
 
     suite = SUITES[name]
@@ -206,13 +211,16 @@ def run_suite(name: str, variants: list[str], quick: bool, llm: Any, embedder: A
                        parallel_envs=min(len(seeds), 8), max_steps=max_steps, seed=0)
     rows = {}
     for variant in variants:
-        if suite.variants is None or variant in suite.variants:
-            print(f"{name}: {variant} ({epochs} epochs x {len(seeds)} tasks)", flush=True)
-            try:
-                rows[variant] = run_variant(variant, base, llm, embedder, out / name / variant)
-            except Exception as exc:  # one broken variant must not lose the others' results
-                rows[variant] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-                print(f"{name}: {variant} failed: {rows[variant]['error']}", flush=True)
+        if not explicit and suite.variants is not None and variant not in suite.variants:
+            print(f"{name}: {variant} skipped: not in this env's default set (name it with "
+                  "--variants to run it)", flush=True)
+            continue
+        print(f"{name}: {variant} ({epochs} epochs x {len(seeds)} tasks)", flush=True)
+        try:
+            rows[variant] = run_variant(variant, base, llm, embedder, out / name / variant)
+        except Exception as exc:  # one broken variant must not lose the others' results
+            rows[variant] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+            print(f"{name}: {variant} failed: {rows[variant]['error']}", flush=True)
     two_player = suite.env_id.startswith(("TicTacToe", "KuhnPoker"))
     ceil = ceiling(suite.env_id, kwargs, seeds, max_steps, 1000 if two_player else 0)
     skipped = [v for v in all_variants() if suite.variants is not None
@@ -314,11 +322,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"default: all (quick: {' '.join(QUICK_VARIANTS)})")
     args = parser.parse_args(argv)
     args.envs = args.envs or list(QUICK_ENVS if args.quick else SUITES)
-    known = all_variants()
-    args.variants = args.variants or list(QUICK_VARIANTS if args.quick else known)
-    unknown = [v for v in args.variants if v not in known]
-    if unknown:
-        parser.error(f"unknown variants {unknown}; use {known}")
+    args.explicit_variants = args.variants is not None
+    args.variants = args.variants or list(QUICK_VARIANTS if args.quick else all_variants())
+    for variant in args.variants:
+        if variant != TRAIN:
+            try:
+                get_variant(variant)
+            except ConfigError as exc:
+                parser.error(f"{exc}; or {TRAIN}")
     return args
 
 
@@ -355,7 +366,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for name in args.envs:
         env_start = time.perf_counter()
         results[name] = run_suite(name, args.variants, args.quick, llm, embedder,
-                                  args.out / "runs" / "learning")
+                                  args.out / "runs" / "learning", args.explicit_variants)
         results[name]["last_run_wall_s"] = round(time.perf_counter() - env_start, 1)
         record = save(args, results, started, load)
     report(results)

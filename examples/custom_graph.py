@@ -1,8 +1,9 @@
 """Build your own agent graph: insert a node, replace one, and run it on FrozenLake.
 
 The graph is plain LangGraph: a step loop (observe -> retrieve -> build_prompt -> act ->
-env_step) and an end pipeline (reflect -> update_memory). Here we add a node that prints
-each prompt's size and swap `act` for one that avoids repeating the last move.
+env_step) and an end pipeline (finish -> update_memory -> reflect). Each episode is a typed
+record (memplay.agents.state.Slot) that nodes copy with `slot.but(...)`. Here we add a node
+that prints each prompt's size and swap `act` for one that avoids repeating the last move.
 
     python examples/custom_graph.py
 """
@@ -17,19 +18,20 @@ from memplay.agents import nodes as stock
 
 def log_sizes(state: dict[str, Any], runtime: Any) -> dict[str, Any]:
     """A read-only node: report prompt sizes, change nothing."""
-    sizes = [len(str(s["prompt"])) for s in state["slots"] if not s["done"]]
+    sizes = [len(str(s.prompt)) for s in state["slots"] if not s.done]
     print(f"prompt chars: {sizes}")
     return {}
 
 
 def act_no_repeat(state: dict[str, Any], runtime: Any) -> dict[str, Any]:
     """Run the stock `act`, then undo a choice that repeats the previous move."""
-    update = stock.act(state, runtime)
-    for slot in update["slots"]:
-        if slot["steps"] and slot["action"] == slot["steps"][-1]["action"]:
-            others = [a for a in slot["admissible"] if a != slot["action"]]
-            slot["action"] = others[0] if others else slot["action"]
-    return update
+    slots = []
+    for slot in stock.act(state, runtime)["slots"]:
+        if not slot.done and slot.steps and slot.action == slot.steps[-1].action:
+            others = [a for a in slot.admissible if a != slot.action]
+            slot = slot.but(action=others[0] if others else slot.action)
+        slots.append(slot)
+    return {"slots": slots}
 
 
 def main() -> None:

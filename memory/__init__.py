@@ -21,13 +21,7 @@ from memplay.memory.faiss_index import IndexConfig, VectorIndex
 from memplay.memory.faiss_store import FaissMemoryStore
 from memplay.memory.item import MemoryItem, MemoryKind
 from memplay.memory.retrieval import MemRLRetriever, RetrievalConfig, Retrieved, WriteBack
-from memplay.memory.step_memory import (
-    ActionValue,
-    StepMemory,
-    StepMemoryConfig,
-    exploration_bonus,
-    returns_from_trajectory,
-)
+from memplay.memory.step_memory import ActionValue, StepMemory, StepMemoryConfig
 from memplay.memory.store import Hit, MemoryStore
 
 __all__ = [
@@ -51,8 +45,6 @@ __all__ = [
     "VectorIndex",
     "WriteBack",
     "default_embedder",
-    "exploration_bonus",
     "export_archive",
     "import_archive",
-    "returns_from_trajectory",
 ]

@@ -48,7 +48,7 @@ from memplay.memory.archive_merge import merge_into_store
 from memplay.memory.embedders import Embedder, embedder_by_name
 from memplay.memory.faiss_store import FaissMemoryStore
 from memplay.memory.item import MemoryItem, utc_now
-from memplay.memory.persistence import EmbedderRecord, FileRecord, fsync_path
+from memplay.memory.persistence import EmbedderRecord, FileRecord, check_format, fsync_path
 from memplay.memory.reflection.archive_files import MEMBER as REFLECTION
 from memplay.memory.reflection.archive_files import check_entries, reflection_entries
 from memplay.memory.step_memory import StepMemory, StepRow
@@ -222,12 +222,7 @@ def _load_manifest(path: Path, members: dict[str, bytes]) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise ArchiveError(f"{path}: {MANIFEST} holds a {type(manifest).__name__}, not an "
                            "object; it is not a memplay archive")
-    if manifest.get("format") != ARCHIVE_FORMAT:
-        raise ArchiveError(f"{path} has format {manifest.get('format')!r}, not {ARCHIVE_FORMAT!r}")
-    version = manifest.get("format_version")
-    if type(version) is not int or version != ARCHIVE_VERSION:  # True == 1 in Python
-        raise ArchiveError(f"{path} has format_version {manifest.get('format_version')!r}; this "
-                           f"memplay reads version {ARCHIVE_VERSION}: upgrade memplay")
+    check_format(manifest, path, key="format", value=ARCHIVE_FORMAT, version=ARCHIVE_VERSION)
     try:
         _ManifestShape.model_validate(manifest)
     except ValidationError as exc:

@@ -33,11 +33,10 @@ from memplay.memory.embedders import (
 from memplay.memory.faiss_index import IndexConfig, IndexKind, VectorIndex
 from memplay.memory.item import MemoryItem, utc_now
 from memplay.memory.persistence import (
-    DirectoryLock,
     EmbedderRecord,
+    WriterLock,
     check_embedder,
     commit_directory,
-    hold_lock,
     read_manifest,
     validate_manifest,
 )
@@ -50,7 +49,7 @@ ITEMS_FILE = "items.jsonl"
 INDEX_FILE = "index.faiss"
 
 
-class FaissMemoryStore(MemoryStore):
+class FaissMemoryStore(WriterLock, MemoryStore):
     """Episodic memory on FAISS (exact by default; HNSW/IVF via ``index``; GPU when present).
 
     >>> from memplay.memory import HashEmbedder
@@ -67,7 +66,6 @@ class FaissMemoryStore(MemoryStore):
         self._key_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
         self._next_key = 0
-        self._lock: DirectoryLock | None = None
         self._mutex = threading.RLock()  # LangGraph may call from worker threads
 
     # ------------------------------------------------------------------ writes
@@ -271,7 +269,7 @@ class FaissMemoryStore(MemoryStore):
         True
         """
         with self._mutex:
-            self._lock = hold_lock(self._lock, directory)
+            self.take_lock(directory)
             manifest = {
                 "kind": STORE_KIND,
                 "embedder": {"name": self.embedder.name, "dim": self.embedder.dim},
@@ -317,16 +315,6 @@ class FaissMemoryStore(MemoryStore):
             store._id_of[key] = item.id
         store._next_key = shape.next_key
         return store
-
-    def close(self) -> None:
-        """Release the directory write lock taken by :meth:`save` (safe to call twice).
-
-        >>> from memplay.memory import HashEmbedder
-        >>> FaissMemoryStore(HashEmbedder(16)).close()
-        """
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
 
 
 def _repeats(ids: list[str]) -> list[str]:

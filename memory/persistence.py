@@ -47,10 +47,11 @@ __all__ = [
     "DirectoryLock",
     "EmbedderRecord",
     "FileRecord",
+    "WriterLock",
     "check_embedder",
+    "check_format",
     "commit_directory",
     "fsync_path",
-    "hold_lock",
     "read_manifest",
     "recover",
     "sha256_file",
@@ -207,6 +208,24 @@ def commit_directory(directory: str | Path, write_files: Callable[[Path], object
     return directory
 
 
+def check_format(manifest: dict[str, Any], where: object, *, key: str, value: str,
+                 version: int) -> None:
+    """ArchiveError unless ``manifest[key] == value`` and its format_version is ``version``.
+
+    >>> check_format({"kind": "a", "format_version": 2}, "m.json", key="kind", value="a",
+    ...              version=1)
+    Traceback (most recent call last):
+    ...
+    memplay.errors.ArchiveError: m.json has format_version 2; this memplay reads version 1: ...
+    """
+    if manifest.get(key) != value:
+        raise ArchiveError(f"{where} holds {key} {manifest.get(key)!r}, expected {value!r}")
+    found = manifest.get("format_version")
+    if type(found) is not int or found != version:  # True == 1 in Python
+        raise ArchiveError(f"{where} has format_version {found!r}; this memplay reads version "
+                           f"{version}: upgrade memplay")
+
+
 def read_manifest(directory: str | Path, *, kind: str, verify: bool = True) -> dict[str, Any]:
     """Load and validate ``manifest.json`` of a directory written by :func:`commit_directory`.
 
@@ -237,12 +256,7 @@ def read_manifest(directory: str | Path, *, kind: str, verify: bool = True) -> d
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArchiveError(f"{path} is not valid JSON ({exc}); restore the directory") from exc
     validate_manifest(manifest, _ManifestBase, path)
-    if manifest.get("kind") != kind:
-        raise ArchiveError(f"{directory} holds kind {manifest.get('kind')!r}, expected {kind!r}")
-    version = manifest.get("format_version")
-    if type(version) is not int or version != FORMAT_VERSION:  # True == 1 in Python
-        raise ArchiveError(f"{directory} has format_version {manifest.get('format_version')!r}; "
-                           f"this memplay reads version {FORMAT_VERSION}: upgrade memplay")
+    check_format(manifest, directory, key="kind", value=kind, version=FORMAT_VERSION)
     if verify:
         _verify_files(directory, manifest.get("files", {}))
     return dict(manifest)
@@ -348,18 +362,27 @@ def _close_quietly(fd: int) -> None:
         os.close(fd)
 
 
-def hold_lock(lock: DirectoryLock | None, directory: str | Path) -> DirectoryLock:
-    """Return ``lock`` if it already covers ``directory``; else release it and lock ``directory``.
+class WriterLock:
+    """Mixin of the stores: the directory's one-writer lock, taken by the first save of a
+    directory (:meth:`take_lock`) and held until :meth:`close`.
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "memory"
-    >>> lock = hold_lock(None, target)
-    >>> hold_lock(lock, target) is lock
-    True
+    >>> store = WriterLock(); store.take_lock(target); store.close(); store.close()
     """
-    path = Path(directory).absolute()
-    if lock is not None and lock.directory == path:
-        return lock
-    if lock is not None:
-        lock.release()
-    return DirectoryLock(path)
+
+    _lock: DirectoryLock | None = None
+
+    def take_lock(self, directory: str | Path) -> None:
+        """Hold ``directory``'s lock (a lock on another directory is released first)."""
+        path = Path(directory).absolute()
+        if self._lock is not None and self._lock.directory == path:
+            return
+        self.close()
+        self._lock = DirectoryLock(path)
+
+    def close(self) -> None:
+        """Release the directory write lock taken by ``save`` (safe to call twice)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -5,23 +5,20 @@ same position the move was: right") most of the time, and the values can also dr
 choice directly as an additive prior. :class:`StepMemory` keeps, for every state text seen,
 the Monte Carlo return estimate ``q`` and the visit count of each action taken there. Lookups
 use the exact state when it is stored (it dominates); otherwise they average the stored
-states whose embedding similarity passes ``threshold``. Visit counts feed a UCB-style bonus so
-exploration goes to untried actions instead of being left to chance.
+states whose embedding similarity passes ``threshold``. The agent's policy
+(:mod:`memplay.agents.policy`) adds the values to the LLM's scores and turns the visit
+counts into a novelty bonus, so exploration goes to untried actions.
 
     >>> from memplay.memory import HashEmbedder
     >>> mem = StepMemory(HashEmbedder(64))
     >>> mem.update(["at A"], ["right"], [1.0])
     >>> mem.action_values(["at A"], [["left", "right"]])[0]["right"]
     ActionValue(q=1.0, visits=1, sim=1.0)
-    >>> p = mem.prior("at A", ["left", "right"], c=0.0)
-    >>> p["right"] > p["left"]
-    True
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,19 +26,17 @@ from typing import Any
 
 import faiss
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from memplay.errors import ConfigError, MemoryStoreError
 from memplay.memory.embedders import CachingEmbedder, Embedder, embedder_by_name
 from memplay.memory.persistence import (
-    DirectoryLock,
     EmbedderRecord,
+    WriterLock,
     commit_directory,
-    hold_lock,
     read_manifest,
     validate_manifest,
 )
-from memplay.types import Trajectory
 
 __all__ = [
     "STEP_KIND",
@@ -50,9 +45,7 @@ __all__ = [
     "StepMemory",
     "StepMemoryConfig",
     "StepRow",
-    "exploration_bonus",
     "read_step_rows",
-    "returns_from_trajectory",
 ]
 
 STEP_KIND = "memplay.memory.step"
@@ -88,45 +81,12 @@ class StepMemoryConfig(BaseModel):
     q_init: float = Field(default=0.0, description="Value of an action never tried.")
     alpha: float | None = Field(default=None, gt=0.0, le=1.0,
                                 description="Step size; None = running mean (1/visits).")
-    c: float = Field(default=0.5, ge=0.0, description="Exploration constant of prior().")
 
-
-def exploration_bonus(visits: int, c: float = 0.5, total: int | None = None) -> float:
-    """UCB-style novelty bonus: large for rarely tried actions, shrinking with visits.
-
-    With ``total`` (visits of all actions in the state) it is ``c*sqrt(ln(total+1)/(visits+1))``
-    (UCB1); without, the count-based ``c/sqrt(visits+1)``.
-
-    >>> exploration_bonus(0, c=1.0) > exploration_bonus(3, c=1.0)
-    True
-    >>> round(exploration_bonus(0, c=1.0, total=3), 3)
-    1.177
-    """
-    if visits < 0 or c < 0:
-        raise ConfigError(f"exploration_bonus needs visits >= 0 and c >= 0, got {visits}, {c}")
-    if total is None:
-        return c / math.sqrt(visits + 1)
-    return c * math.sqrt(math.log(max(total, visits) + 1) / (visits + 1))
-
-
-def returns_from_trajectory(trajectory: Trajectory, gamma: float = 0.95,
-                            final_reward: float | None = None) -> list[float]:
-    """Discounted return of every step; ``final_reward`` overrides the last step's reward.
-
-    >>> from memplay.types import Step, Trajectory
-    >>> t = Trajectory(env_id="x", steps=[Step(observation="a", action="r"),
-    ...                                   Step(observation="b", action="r", reward=1.0)])
-    >>> returns_from_trajectory(t, gamma=0.5)
-    [0.5, 1.0]
-    """
-    rewards = [s.reward for s in trajectory.steps]
-    if final_reward is not None and rewards:
-        rewards[-1] = final_reward
-    out, running = [], 0.0
-    for reward in reversed(rewards):
-        running = reward + gamma * running
-        out.append(running)
-    return out[::-1]
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired_fields(cls, data: Any) -> Any:
+        # "c" (the exploration constant of the retired prior()) is in older manifests.
+        return {k: v for k, v in data.items() if k != "c"} if isinstance(data, dict) else data
 
 
 @dataclass
@@ -135,7 +95,7 @@ class _Stats:
     visits: int
 
 
-class StepMemory:
+class StepMemory(WriterLock):
     """State -> action values with nearest-state lookup; see the module docstring.
 
     >>> from memplay.memory import HashEmbedder
@@ -154,7 +114,6 @@ class StepMemory:
         self._states: list[str] = []
         self._row: dict[str, int] = {}
         self._table: list[dict[str, _Stats]] = []
-        self._lock: DirectoryLock | None = None
 
     def __len__(self) -> int:
         return len(self._states)
@@ -194,24 +153,6 @@ class StepMemory:
             stats.visits += 1
             rate = step if step is not None else 1.0 / stats.visits
             stats.q += rate * (float(ret) - stats.q)
-
-    def update_trajectory(self, trajectory: Trajectory, gamma: float = 0.95,
-                          final_reward: float | None = None) -> list[float]:
-        """Update every (observation, action) of ``trajectory`` with its discounted return.
-
-        ``final_reward`` replaces the last reward (e.g. -1 for falling into a hole, which
-        FrozenLake scores 0). Returns the returns used.
-
-        >>> from memplay.memory import HashEmbedder
-        >>> from memplay.types import Step, Trajectory
-        >>> t = Trajectory(env_id="x", steps=[Step(observation="s0", action="right")])
-        >>> StepMemory(HashEmbedder(16)).update_trajectory(t, final_reward=-1.0)
-        [-1.0]
-        """
-        returns = returns_from_trajectory(trajectory, gamma, final_reward)
-        steps = trajectory.steps
-        self.update([s.observation for s in steps], [s.action for s in steps], returns)
-        return returns
 
     # ------------------------------------------------------------------ lookup
     def action_values(self, states: Sequence[str],
@@ -268,35 +209,6 @@ class StepMemory:
                 acc[3] = max(acc[3], sim)
         return {a: ActionValue(acc[0] / acc[1], int(acc[2]), acc[3]) for a, acc in sums.items()}
 
-    def prior(self, state: str, admissible: Sequence[str], *, q_weight: float = 1.0,
-              c: float | None = None) -> dict[str, float]:
-        """Additive bonus per action for action selection: ``q_weight*q + UCB bonus``.
-
-        >>> from memplay.memory import HashEmbedder
-        >>> mem = StepMemory(HashEmbedder(16))
-        >>> mem.update(["s"], ["a"], [0.0])
-        >>> p = mem.prior("s", ["a", "b"], q_weight=0.0)  # pure novelty: b is untried
-        >>> p["b"] > p["a"]
-        True
-        """
-        return self.priors([state], [admissible], q_weight=q_weight, c=c)[0]
-
-    def priors(self, states: Sequence[str], admissible: Sequence[Sequence[str]], *,
-               q_weight: float = 1.0, c: float | None = None) -> list[dict[str, float]]:
-        """Batched :meth:`prior`.
-
-        >>> from memplay.memory import HashEmbedder
-        >>> StepMemory(HashEmbedder(16)).priors(["a", "b"], [["x"], ["y"]], c=0.0)
-        [{'x': 0.0}, {'y': 0.0}]
-        """
-        const = self.config.c if c is None else c
-        out = []
-        for values in self.action_values(states, admissible):
-            total = sum(v.visits for v in values.values())
-            out.append({a: q_weight * v.q + exploration_bonus(v.visits, const, total)
-                        for a, v in values.items()})
-        return out
-
     # ------------------------------------------------------------------ rows (export/merge)
     def to_rows(self) -> list[dict[str, Any]]:
         """All states as plain JSON rows ``{"state", "actions": {a: {"q", "visits"}}}``.
@@ -348,7 +260,7 @@ class StepMemory:
         ['manifest.json', 'states.jsonl', 'vectors.npy']
         >>> mem.close()
         """
-        self._lock = hold_lock(self._lock, directory)
+        self.take_lock(directory)
         manifest = {
             "kind": STEP_KIND,
             "embedder": {"name": self.embedder.name, "dim": self.embedder.dim},
@@ -399,16 +311,6 @@ class StepMemory:
             self._states.append(str(row["state"]))
             self._table.append({a: _Stats(float(v["q"]), int(v["visits"]))
                                 for a, v in row["actions"].items()})
-
-    def close(self) -> None:
-        """Release the directory write lock taken by :meth:`save` (safe to call twice).
-
-        >>> from memplay.memory import HashEmbedder
-        >>> StepMemory(HashEmbedder(16)).close()
-        """
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
 
 
 class StepAction(BaseModel):

@@ -1,8 +1,8 @@
 """Command-line options for ``memplay train``, generated from the config dataclasses.
 
 Every config field becomes ``--field-name`` with its documented help, so the CLI never
-drifts from :class:`SFTConfig` / :class:`DPOConfig`. ``memplay/commands/train.py`` only has
-to call :func:`add_train_arguments` and :func:`run_train`::
+drifts from :class:`SFTConfig` / :class:`DPOConfig`. ``memplay/commands/train.py`` calls
+:func:`add_train_arguments` and :func:`config_from_args`::
 
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
@@ -23,7 +23,7 @@ from memplay.trainers.base_config import describe_fields
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.sft_config import SFTConfig
 
-__all__ = ["add_train_arguments", "config_from_args", "run_train"]
+__all__ = ["add_train_arguments", "config_from_args"]
 
 _CONFIGS: dict[str, type[SFTConfig] | type[DPOConfig]] = {"sft": SFTConfig, "dpo": DPOConfig}
 # field annotations are strings (postponed evaluation); these are all the configs use
@@ -45,9 +45,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=sorted(_CONFIGS), default="sft",
                         help="sft: successes (+ revisions); dpo: success/failure pairs")
     parser.add_argument("--data", type=Path, nargs="*", default=[],
-                        help="extra JSONL files: revision records (sft) or pairs (dpo)")
+                        help="extra JSONL files: chat records (sft), pairs (dpo), or Agent-R "
+                        "revisions such as <memory>/critiques/revisions.jsonl (both)")
     parser.add_argument("--prompt", choices=("steps", "transcript"), default="steps",
-                        help="steps: one example per step in the play prompt's shape; "
+                        help="steps: one example per step, with the prompt the agent played "
+                             "with (its system message, goal, moves, observation, actions); "
                              "transcript: whole episodes as chats")
     helps = {**describe_fields(SFTConfig), **describe_fields(DPOConfig)}
     for name, spec in _fields().items():
@@ -72,24 +74,3 @@ def config_from_args(args: argparse.Namespace) -> SFTConfig | DPOConfig:
     if "lora_target_modules" in given:
         given["lora_target_modules"] = tuple(given["lora_target_modules"])
     return cls(**given)
-
-
-def run_train(args: argparse.Namespace) -> int:
-    """Run one training round from parsed options and print where the version went."""
-    from memplay.trainers.data import step_prompt
-    from memplay.trainers.loop import train_round
-
-    config = config_from_args(args)
-    prompt_fn = None
-    if args.prompt == "steps":
-        system = config.system_prompt
-
-        def prompt_fn(traj: Any, i: int) -> list[dict[str, str]]:
-            return step_prompt(traj, i, system=system)
-
-    version = train_round(args.run_dir, None, config, data_files=args.data,
-                          prompt_fn=prompt_fn)
-    loss = f"{version.losses[0]:.3f} -> {version.losses[-1]:.3f}" if version.losses else "-"
-    print(f"model version v{version.version}: {version.examples} examples, {version.steps} "
-          f"steps, loss {loss}, {version.seconds:.0f} s -> {version.path}")
-    return 0

@@ -23,49 +23,25 @@ from pydantic import ValidationError
 
 from memplay.config import format_validation_error
 from memplay.errors import DataNotFound, TrainerError
-from memplay.trainers.records import ChatRecord, Message, read_jsonl
+from memplay.memory.reflection.revision import RevisionTrajectory
+from memplay.trainers.records import ChatRecord, Message, RecordT, parse_row, read_rows
+from memplay.trainers.revision_data import revision_preference, revision_record
 from memplay.types import Trajectory
 
 __all__ = [
     "TRAJECTORIES_FILE",
     "PromptFn",
+    "collect_examples",
     "collect_sft",
     "load_trajectories",
+    "read_training_file",
     "sft_records",
-    "step_prompt",
 ]
 
 TRAJECTORIES_FILE = "trajectories.jsonl"
 
 #: ``prompt_fn(trajectory, i)`` -> the chat messages the agent saw before acting at step i.
 PromptFn = Callable[[Trajectory, int], list[Message]]
-
-
-def step_prompt(
-    traj: Trajectory, i: int, system: str | None = None, recent: int = 3
-) -> list[Message]:
-    """A one-turn prompt for step ``i`` shaped like the agent's play prompt (no memories).
-
-    Training on the prompt the agent plays with, rather than on whole transcripts, lets the
-    tuned weights act on what the agent really shows them.
-
-    >>> from memplay.types import Step, Trajectory
-    >>> t = Trajectory(env_id="e", goal="reach G", steps=[
-    ...     Step(observation="S.", action="right", admissible_actions=["left", "right"])])
-    >>> step_prompt(t, 0)[0]["content"].splitlines()[0]
-    'Goal: reach G'
-    """
-    step = traj.steps[i]
-    moves = traj.actions[max(0, i - recent) : i] if recent else []
-    parts = [
-        f"Goal: {traj.goal}",
-        "Your last moves: " + ", ".join(moves) if moves else "",
-        f"Observation:\n{step.observation}",
-        "Allowed actions: " + ", ".join(step.admissible_actions) if step.admissible_actions else "",
-        "Your action:",
-    ]
-    user = {"role": "user", "content": "\n".join(p for p in parts if p)}
-    return [{"role": "system", "content": system}, user] if system else [user]
 
 
 def load_trajectories(run_dir: str | Path) -> list[Trajectory]:
@@ -142,6 +118,53 @@ def sft_records(
     return records
 
 
+def read_training_file(path: str | Path, kind: type[RecordT]) -> list[RecordT]:
+    """Records of ``kind`` from a JSONL file, where a line may also be an Agent-R revision
+    trajectory (a row of ``<memory>/critiques/revisions.jsonl``): it becomes its chat record
+    (loss on the revision turn and the good continuation) or, for pairs, its preference pair
+    at the branching state. Bad lines raise TrainerError naming ``file:line``.
+
+    >>> import tempfile, pathlib
+    >>> from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "revisions.jsonl"
+    >>> r = RevisionTrajectory(goal="g", start_obs="s", thought="t",
+    ...                        bad_steps=[Turn(action="a", obs="x")],
+    ...                        good_steps=[Turn(action="b", obs="won")])
+    >>> _ = path.write_text(r.model_dump_json() + "\\n")
+    >>> read_training_file(path, ChatRecord)[0].source
+    'revision'
+    """
+    convert = revision_record if kind is ChatRecord else revision_preference
+    records: list[RecordT] = []
+    for number, row in read_rows(path):
+        if isinstance(row, dict) and "bad_steps" in row:  # a stored revision trajectory
+            revision = parse_row(row, RevisionTrajectory, f"{path}:{number}")
+            row = convert(revision)
+        records.append(parse_row(row, kind, f"{path}:{number}"))
+    return records
+
+
+def collect_examples(run_dir: str | Path, files: Sequence[str | Path], kind: type[RecordT],
+                     mine: Callable[[list[Trajectory]], list[RecordT]],
+                     nothing: Callable[[list[Trajectory]], str]) -> list[RecordT]:
+    """A run's examples: mined from its trajectories, plus those in ``files``
+    (:func:`read_training_file`). Raises TrainerError with ``nothing(trajectories)`` when
+    there are none.
+
+    >>> collect_examples("/nonexistent", [], ChatRecord, list, str)
+    Traceback (most recent call last):
+    ...
+    memplay.errors.DataNotFound: /nonexistent/trajectories.jsonl not found; ...
+    """
+    trajectories = load_trajectories(run_dir)
+    records = mine(trajectories)
+    for path in files:
+        records.extend(read_training_file(path, kind))
+    if not records:
+        raise TrainerError(nothing(trajectories))
+    return records
+
+
 def collect_sft(
     run_dir: str | Path,
     revision_files: Sequence[str | Path] = (),
@@ -149,7 +172,8 @@ def collect_sft(
     dedupe: bool = True,
     prompt_fn: PromptFn | None = None,
 ) -> list[ChatRecord]:
-    """All SFT records of a run: its successful trajectories plus the given revision files.
+    """All SFT records of a run: its successful trajectories plus the given files (chat
+    records, or revision trajectories such as ``<memory>/critiques/revisions.jsonl``).
 
     Raises :class:`TrainerError` when nothing is left to train on, saying what to do.
 
@@ -158,16 +182,13 @@ def collect_sft(
     ...
     memplay.errors.DataNotFound: /nonexistent/trajectories.jsonl not found; ...
     """
-    trajectories = load_trajectories(run_dir)
-    records = sft_records(trajectories, system=system, dedupe=dedupe, prompt_fn=prompt_fn)
-    for path in revision_files:
-        records.extend(read_jsonl(path, ChatRecord))
-    if not records:
+    def nothing(trajectories: list[Trajectory]) -> str:
         wins = sum(t.success for t in trajectories)
-        raise TrainerError(
-            f"no successful trajectories in {run_dir} ({len(trajectories)} episodes, {wins} "
-            f"successes) and {len(revision_files)} revision files; run more episodes (or an "
-            "easier task set) until some succeed, or add revision records exported from the "
-            "critique trees (train_round(data_files=...), memplay train --data FILE)"
-        )
-    return records
+        return (f"no successful trajectories in {run_dir} ({len(trajectories)} episodes, {wins} "
+                f"successes) and {len(revision_files)} revision files; run more episodes (or an "
+                "easier task set) until some succeed, or add the critique memory's revisions "
+                "(memplay train --data <memory>/critiques/revisions.jsonl)")
+
+    return collect_examples(
+        run_dir, revision_files, ChatRecord,
+        lambda ts: sft_records(ts, system=system, dedupe=dedupe, prompt_fn=prompt_fn), nothing)

@@ -21,9 +21,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from memplay.errors import TrainerError
-from memplay.trainers.data import PromptFn, load_trajectories
-from memplay.trainers.records import PreferencePair, read_jsonl
+from memplay.trainers.data import PromptFn, collect_examples
+from memplay.trainers.records import PreferencePair
 from memplay.types import Trajectory
 
 __all__ = ["collect_pairs", "diverging_pair", "preference_pairs"]
@@ -102,24 +101,22 @@ def collect_pairs(
     max_pairs_per_task: int = 8,
     prompt_fn: PromptFn | None = None,
 ) -> list[PreferencePair]:
-    """All preference pairs of a run: mined from its trajectories plus the given pair files.
+    """All preference pairs of a run: mined from its trajectories plus the given files (pair
+    records, or revision trajectories such as ``<memory>/critiques/revisions.jsonl``).
 
     >>> collect_pairs("/nonexistent")
     Traceback (most recent call last):
     ...
     memplay.errors.DataNotFound: /nonexistent/trajectories.jsonl not found; ...
     """
-    trajectories = load_trajectories(run_dir)
-    pairs = preference_pairs(trajectories, system, max_pairs_per_task, prompt_fn)
-    for path in pair_files:
-        pairs.extend(read_jsonl(path, PreferencePair))
-    if not pairs:
+    def nothing(trajectories: list[Trajectory]) -> str:
         wins = sum(t.success for t in trajectories)
-        raise TrainerError(
-            f"no preference pairs in {run_dir}: pairs need a success and a failure on the same "
-            f"task (env, goal, seed) that share a prefix ({len(trajectories)} episodes, {wins} "
-            "successes); replay each task more than once (several epochs over the same seeds), "
-            "or add pair files exported from the critique trees (train_round(data_files=...), "
-            "memplay train --method dpo --data FILE)"
-        )
-    return pairs
+        return (f"no preference pairs in {run_dir}: pairs need a success and a failure on the "
+                f"same task (env, goal, seed) that share a prefix ({len(trajectories)} "
+                f"episodes, {wins} successes); replay each task more than once (several epochs "
+                "over the same seeds), or add the critique memory's revisions (memplay train "
+                "--method dpo --data <memory>/critiques/revisions.jsonl)")
+
+    return collect_examples(
+        run_dir, pair_files, PreferencePair,
+        lambda ts: preference_pairs(ts, system, max_pairs_per_task, prompt_fn), nothing)

@@ -17,7 +17,7 @@ format of ``memplay.memory.reflection`` (see docs/CONTRACTS.md):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +30,9 @@ __all__ = [
     "ChatRecord",
     "PreferencePair",
     "as_records",
+    "parse_row",
     "read_jsonl",
+    "read_rows",
     "to_dataset",
     "write_jsonl",
 ]
@@ -111,6 +113,45 @@ class PreferencePair(BaseModel):
 RecordT = TypeVar("RecordT", ChatRecord, PreferencePair)
 
 
+def read_rows(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed JSON)`` of each non-empty line; bad JSON raises TrainerError
+    naming ``file:line``.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "r.jsonl")
+    >>> _ = open(p, "w").write('{"a": 1}\\n\\n[2]\\n')
+    >>> list(read_rows(p))
+    [(1, {'a': 1}), (3, [2])]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFound(f"training data file {str(path)!r} does not exist; check the path")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TrainerError(f"{path}:{number} is not valid JSON ({exc.msg}); fix or remove "
+                               "the line") from None
+
+
+def parse_row(row: Any, kind: type[RecordT], where: str) -> RecordT:
+    """Validate one parsed row as ``kind``; TrainerError naming ``where`` otherwise.
+
+    >>> parse_row({"chosen": "a"}, PreferencePair, "x.jsonl:3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    memplay.errors.TrainerError: x.jsonl:3 is not a valid PreferencePair: prompt: required ...
+    """
+    try:
+        return kind.model_validate(row)
+    except ValidationError as exc:
+        raise TrainerError(
+            f"{where} is not a valid {kind.__name__}: {format_validation_error(exc)}"
+        ) from None
+
+
 def read_jsonl(path: str | Path, kind: type[RecordT]) -> list[RecordT]:
     """Read records of one kind from a JSONL file; bad lines raise with their line number.
 
@@ -122,27 +163,7 @@ def read_jsonl(path: str | Path, kind: type[RecordT]) -> list[RecordT]:
     >>> read_jsonl(p, PreferencePair)[0].rejected
     'b'
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFound(f"training data file {str(path)!r} does not exist; check the path")
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            records.append(_parse_line(line, kind, f"{path}:{number}"))
-    return records
-
-
-def _parse_line(line: str, kind: type[RecordT], where: str) -> RecordT:
-    try:
-        return kind.model_validate(json.loads(line))
-    except json.JSONDecodeError as exc:
-        raise TrainerError(
-            f"{where} is not valid JSON ({exc.msg}); fix or remove the line"
-        ) from None
-    except ValidationError as exc:
-        raise TrainerError(
-            f"{where} is not a valid {kind.__name__}: {format_validation_error(exc)}"
-        ) from None
+    return [parse_row(row, kind, f"{path}:{number}") for number, row in read_rows(path)]
 
 
 def write_jsonl(records: Iterable[BaseModel], path: str | Path) -> int:

@@ -63,10 +63,7 @@ def revision_record(revision: RevisionTrajectory, system: str | None = None) -> 
         messages.append({"role": "assistant", "content": turn.action})
         train_on.append(len(messages) - 1)
         previous = turn
-    return {
-        "messages": messages, "train_on": train_on, "source": "revision",
-        "env_id": revision.env_id, "seed": revision.seed,
-    }
+    return {"messages": messages, "train_on": train_on, "source": "revision"}
 
 
 def revision_preference(revision: RevisionTrajectory, system: str | None = None) -> dict[str, Any]:

@@ -1,11 +1,12 @@
-"""Reflection memory inside a memory archive: playbooks, critique trees and revisions.
+"""Reflection memory inside a memory archive: playbooks, critiques, reflections, insights.
 
 A run keeps them as files under its memory directory (``playbooks/<family>.json``,
-``critiques/trees/<id>.json``, ``critiques/revisions.jsonl``). The archive carries them
-as one JSONL member, ``reflection.jsonl``, one ``{"path", "text"}`` object per file. On
-import every entry is checked (a known, safe path; text that parses as what the path says)
-before anything is written, and nothing that exists is overwritten: revisions are
-appended when new, other files are written only when missing.
+``critiques/trees/<id>.json``, ``critiques/revisions.jsonl``,
+``reflexion/reflections.jsonl``, ``insights/<family>.json``). The archive carries them as
+one JSONL member, ``reflection.jsonl``, one ``{"path", "text"}`` object per file. On import
+every entry is checked (a known, safe path; text that parses as what the path says) before
+anything is written, and nothing that exists is overwritten: JSONL rows are appended when
+new, other files are written only when missing.
 
     >>> import tempfile, pathlib
     >>> from memplay.memory.reflection.tree import CritiqueTree
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,9 @@ from pydantic import ValidationError
 
 from memplay.errors import ArchiveError
 from memplay.memory.reflection.documents import DocumentHistory
+from memplay.memory.reflection.insights import Insight
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl, write_text_atomic
+from memplay.memory.reflection.reflections import Reflection
 from memplay.memory.reflection.revision import RevisionTrajectory
 from memplay.memory.reflection.tree import CritiqueTree
 
@@ -37,12 +42,46 @@ __all__ = ["MEMBER", "check_entries", "reflection_entries", "restore_reflection"
 
 MEMBER = "reflection.jsonl"
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}"
-_PATTERNS = {
-    "playbook": re.compile(rf"^playbooks/{_NAME}\.json$"),
-    "tree": re.compile(rf"^critiques/trees/{_NAME}\.json$"),
-    "revisions": re.compile(r"^critiques/revisions\.jsonl$"),
+
+
+def _jsonl_rows(check: Callable[[str], Any]) -> Callable[[str], None]:
+    def every_line(text: str) -> None:
+        for line in text.splitlines():
+            if line.strip():
+                check(line)
+    return every_line
+
+
+def _playbook(text: str) -> None:
+    for history in json.loads(text)["documents"].values():
+        DocumentHistory.model_validate(history)
+
+
+def _insights(text: str) -> None:
+    for row in json.loads(text)["insights"]:
+        Insight.model_validate(row)
+
+
+@dataclass(frozen=True)
+class _FileKind:
+    pattern: re.Pattern[str]
+    check: Callable[[str], Any]  # raises when the text is not what the path says
+    appended: bool = False  # JSONL whose new rows are appended on import
+
+
+_KINDS = {
+    "playbook": _FileKind(re.compile(rf"^playbooks/{_NAME}\.json$"), _playbook),
+    "tree": _FileKind(re.compile(rf"^critiques/trees/{_NAME}\.json$"),
+                      lambda text: CritiqueTree.from_json(json.loads(text))),
+    "revisions": _FileKind(re.compile(r"^critiques/revisions\.jsonl$"),
+                           _jsonl_rows(RevisionTrajectory.model_validate_json), appended=True),
+    "reflections": _FileKind(re.compile(r"^reflexion/reflections\.jsonl$"),
+                             _jsonl_rows(lambda line: Reflection(**json.loads(line))),
+                             appended=True),
+    "insights": _FileKind(re.compile(rf"^insights/{_NAME}\.json$"), _insights),
 }
-_REVISIONS = "critiques/revisions.jsonl"
+_GLOBS = ("playbooks/*.json", "critiques/trees/*.json", "critiques/revisions.jsonl",
+          "reflexion/reflections.jsonl", "insights/*.json")
 
 
 def reflection_entries(memory_dir: str | Path) -> list[dict[str, str]]:
@@ -53,34 +92,24 @@ def reflection_entries(memory_dir: str | Path) -> list[dict[str, str]]:
     []
     """
     root = Path(memory_dir)
-    files = [*root.glob("playbooks/*.json"), *root.glob("critiques/trees/*.json"),
-             *root.glob(_REVISIONS)]
+    files = [path for pattern in _GLOBS for path in root.glob(pattern)]
     entries = [{"path": p.relative_to(root).as_posix(), "text": p.read_text(encoding="utf-8")}
                for p in files if p.is_file()]
     return sorted(entries, key=lambda e: e["path"])
 
 
-def _kind(path: str) -> str:
-    for kind, pattern in _PATTERNS.items():
-        if pattern.match(path) and ".." not in path:
+def _kind(path: str) -> _FileKind:
+    for kind in _KINDS.values():
+        if kind.pattern.match(path) and ".." not in path:
             return kind
-    raise ArchiveError(f"reflection file {path!r} is not a playbook, critique tree or "
-                       "revisions file; refusing the archive: export it again")
+    raise ArchiveError(f"reflection file {path!r} is not a playbook, critique tree, revisions, "
+                       "reflections or insights file; refusing the archive: export it again")
 
 
-def _check_text(kind: str, path: str, text: str) -> None:
+def _check_text(kind: _FileKind, path: str, text: str) -> None:
     """Parse ``text`` as what ``path`` says it is (raises ArchiveError when it is not)."""
     try:
-        if kind == "revisions":
-            for line in text.splitlines():
-                if line.strip():
-                    RevisionTrajectory.model_validate_json(line)
-        elif kind == "tree":
-            CritiqueTree.from_json(json.loads(text))
-        else:
-            documents = json.loads(text)["documents"]
-            for history in documents.values():
-                DocumentHistory.model_validate(history)
+        kind.check(text)
     except (ValueError, KeyError, TypeError, ValidationError, ArchiveError) as exc:
         raise ArchiveError(f"reflection file {path!r} in the archive is invalid ({exc}); "
                            "export it again") from None
@@ -107,11 +136,11 @@ def check_entries(entries: list[Any]) -> list[dict[str, str]]:
 
 def restore_reflection(entries: list[dict[str, str]], memory_dir: str | Path) -> int:
     """Write checked entries under ``memory_dir`` without overwriting; return files written
-    (revisions count once when any new one was appended)."""
+    (a JSONL file counts once when any new row was appended)."""
     root, written = Path(memory_dir), 0
     for entry in entries:
         target = root / entry["path"]
-        if entry["path"] == _REVISIONS:
+        if _kind(entry["path"]).appended:
             known = {json.dumps(r, sort_keys=True) for r in read_jsonl(target)}
             new = [r for r in (json.loads(x) for x in entry["text"].splitlines() if x.strip())
                    if json.dumps(r, sort_keys=True) not in known]

@@ -90,6 +90,10 @@ class ReflectionStore:
         found = [r for r in self._rows if r.env_id == env_id and r.seed == seed]
         return found[-last:]
 
+    def newest(self, n: int) -> list[Reflection]:
+        """The ``n`` newest reflections of every task, oldest first."""
+        return self._rows[-n:] if n > 0 else []
+
     def counts(self) -> dict[str, int]:
         """How many reflections the LLM wrote and how many fell back to the template."""
         return {source: sum(r.source == source for r in self._rows)

@@ -29,12 +29,14 @@ def memory_dir_of(path: str | Path) -> Path:
     ...
     memplay.errors.ConfigError: ... holds no memory ...
     """
+    from memplay.memory.reflection.archive_files import reflection_entries
+
     root = Path(path)
     for candidate in (root / "memory", root):
-        if (candidate / "store").is_dir():
+        if (candidate / "store").is_dir() or reflection_entries(candidate):
             return candidate
-    raise ConfigError(f"{str(root)!r} holds no memory (no store/ or memory/store/ inside); "
-                      "pass a run directory or its memory/ folder")
+    raise ConfigError(f"{str(root)!r} holds no memory (no store/, reflections or critiques "
+                      "in it or in memory/); pass a run directory or its memory/ folder")
 
 
 class ExportCommand(Command):
@@ -52,14 +54,20 @@ class ExportCommand(Command):
         from memplay.memory.reflection.archive_files import reflection_entries
         from memplay.memory.step_memory import StepMemory
 
+        from memplay.agents.components import HASH_DIM
+        from memplay.memory.embedders import HashEmbedder
+
         mem = memory_dir_of(args.source)
-        store = FaissMemoryStore.load(mem / "store")
+        # a variant with reflections only (e.g. reflexion) keeps no store: export an empty one
+        store = FaissMemoryStore.load(mem / "store") if (mem / "store").is_dir() \
+            else FaissMemoryStore(HashEmbedder(HASH_DIM))
         steps = StepMemory.load(mem / "steps", store.embedder) \
             if (mem / "steps").is_dir() else None
         path = export_archive(store, args.archive, step_memory=steps, reflection_dir=mem)
         files = len(reflection_entries(mem))
         print(f"exported {len(store)} memories, {len(steps) if steps else 0} states and "
-              f"{files} playbook/critique files to {path}")
+              f"{files} reflection files (playbooks, critiques, reflections, insights) to "
+              f"{path}")
         return 0
 
 
@@ -100,6 +108,6 @@ class ImportCommand(Command):
         files = restore_reflection(report.reflection, dest)
         print(f"imported into {dest}: {report.added} added, {report.merged} merged"
               + (" (re-embedded)" if report.reembedded else "")
-              + (f", {files} playbook/critique files" if files else ""))
+              + (f", {files} reflection files" if files else ""))
         report.store.close()
         return 0

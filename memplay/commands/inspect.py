@@ -49,7 +49,8 @@ def step_table(rows: list[dict[str, Any]], top: int) -> Any:
 class InspectCommand(Command):
     """Show what a run learned."""
 
-    help = "show a run's metrics, top memories by Q, step memory, playbooks and critiques"
+    help = ("show a run's metrics, top memories by Q, step memory, playbooks, critiques, "
+            "reflections and insights")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("path", help="run directory (or a memory directory)")
@@ -63,6 +64,7 @@ class InspectCommand(Command):
             raise ConfigError(f"{str(root)!r} is not a directory; pass a run directory")
         shown = self._metrics(root, console) + self._memory(root, args.top, console)
         shown += self._playbooks(root, console) + self._critiques(root, args.top, console)
+        shown += self._reflections(root, args.top, console) + self._insights(root, console)
         if not shown:
             raise ConfigError(f"{str(root)!r} has no metrics.json and no memory; "
                               "pass a directory written by `memplay run`")
@@ -92,6 +94,36 @@ class InspectCommand(Command):
             console.print(f"task {revision.seed}: {lesson_text(revision)}", markup=False)
         return 1
 
+    def _reflections(self, root: Path, top: int, console: Any) -> int:
+        """Reflexion's reflections: how many the LLM wrote (the rest are templates), newest."""
+        from memplay.memory.reflection.reflections import ReflectionStore
+
+        folders = [f for f in (root / "memory" / "reflexion", root / "reflexion") if f.is_dir()]
+        if not folders:
+            return 0
+        store = ReflectionStore(folders[0])
+        counts = store.counts()
+        console.rule(f"reflexion: {len(store)} reflections ({counts['llm']} written by the LLM, "
+                     f"{counts['template']} from the template)")
+        for reflection in store.newest(top):
+            console.print(f"task {reflection.seed} [{reflection.source}]: {reflection.text}",
+                          markup=False)
+        return 1
+
+    def _insights(self, root: Path, console: Any) -> int:
+        """ExpeL's insights per game family, with votes and the LLM answers accepted."""
+        from memplay.memory.reflection.insights import InsightBook
+
+        pages = sorted({*root.glob("insights/*.json"), *root.glob("memory/insights/*.json")})
+        for page in pages:
+            book = InsightBook(page)
+            answers, accepted = book.stats.get("answers", 0), book.stats.get("accepted", 0)
+            console.rule(f"insights: {page.stem} ({len(book.insights)} insights; {accepted} of "
+                         f"{answers} LLM answers had a valid operation)")
+            for insight in sorted(book.insights, key=lambda x: -x.votes):
+                console.print(f"[{insight.votes} votes] {insight.text}", markup=False)
+        return len(pages)
+
     def _metrics(self, root: Path, console: Any) -> int:
         from memplay.agents.progress import print_summary
 
@@ -110,6 +142,8 @@ class InspectCommand(Command):
             mem = memory_dir_of(root)
         except ConfigError:
             return 0
+        if not (mem / "store").is_dir():
+            return 0  # reflections only: shown by their own sections
         store = FaissMemoryStore.load(mem / "store")
         console.print(memory_table(list(store.items()), top))
         if (mem / "steps").is_dir():

@@ -178,3 +178,26 @@ def test_eval_command_plays_with_the_trained_version(
     assert f"model={run / 'models' / 'v1'}" in err and "latest trained version" in out
     assert main(["eval", *args, "--model", "/base"]) == 2
     assert "model=/base" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("variant", "folder", "heading"), [
+    ("reflexion", "reflexion", "reflexion: "), ("expel", "insights", "insights: FrozenLake")])
+def test_reflexion_and_expel_variants_run_inspect_and_travel_in_archives(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], variant: str, folder: str,
+        heading: str) -> None:
+    run = tmp_path / "run"
+    assert main(["run", *_fast(run, "--epochs", "2", "--variant", variant)]) == 0
+    assert any((run / "memory" / folder).iterdir())  # the reflection wrote its files
+    capsys.readouterr()
+    assert main(["inspect", str(run)]) == 0
+    assert heading in capsys.readouterr().out
+    assert main(["export", str(run), str(tmp_path / "m.tar.gz")]) == 0
+    assert main(["import", str(tmp_path / "m.tar.gz"), str(tmp_path / "copy")]) == 0
+    assert sorted(p.name for p in (tmp_path / "copy" / folder).iterdir()) == \
+        sorted(p.name for p in (run / "memory" / folder).iterdir())
+
+
+def test_unknown_variant_names_the_closest_one(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", *_fast(tmp_path / "r", "--variant", "memrl+reflexon")]) == 2
+    assert "did you mean 'reflexion'" in _one_line_error(capsys)

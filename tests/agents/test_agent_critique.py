@@ -140,7 +140,7 @@ def test_critiques_are_inspected_exported_and_imported(
     assert "critiques: 1 trees, 1 revisions" in capsys.readouterr().out
     archive = tmp_path / "mem.tar.gz"
     assert main(["export", str(tmp_path / "run"), str(archive)]) == 0
-    assert "2 playbook/critique files" in capsys.readouterr().out
+    assert "2 reflection files" in capsys.readouterr().out
     assert main(["import", str(archive), str(tmp_path / "copy")]) == 0
     source, copy = tmp_path / "run" / "memory" / "critiques", tmp_path / "copy" / "critiques"
     assert sorted(p.name for p in (copy / "trees").iterdir()) == \

@@ -89,8 +89,8 @@ def fake_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
 def _agent(llm: Any, **overrides: Any) -> Agent:
     settings: dict[str, Any] = {"max_steps": 8, "parallel_envs": 2,
                                 "policy": {"temperature": 0.0, "calibrate": False}, **overrides}
-    return Agent("FrozenLake-4x4-v0", variant="memrl", llm=llm, embedder=HashEmbedder(64),
-                 **settings)
+    settings.setdefault("variant", "memrl")
+    return Agent("FrozenLake-4x4-v0", llm=llm, embedder=HashEmbedder(64), **settings)
 
 
 def _run(run_dir: Path, llm: Any, epochs: int, **overrides: Any) -> Any:
@@ -228,3 +228,14 @@ def test_cli_train_every_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main([*args[:-1], "0"]) == 0
     saved = json.dumps((tmp_path / "r" / "config.yaml").read_text())
     assert "train_every: 0" in saved
+
+
+def test_rounds_train_on_the_critique_memorys_revisions(tmp_path: Path) -> None:
+    # The LLM walks along the top row and never wins, so the only data is what the critique
+    # search found: its revision trajectories (rows of <memory>/critiques/revisions.jsonl).
+    llm = ReloadableLLM(scores={"right": -0.1}, default_score=-9.0)
+    _run(tmp_path, llm, 2, train_every=1, variant="memrl+critique",
+         reflection={"critique_iterations": 300})
+    (record,) = read_rounds(tmp_path)
+    assert record.status == "trained" and record.examples >= 1
+    assert {r.source for r in FakeTrainer.made[0].data} == {"revision"}

@@ -1,8 +1,8 @@
-"""StepMemory: exact-state dominance, neighbour averaging, UCB bonus, priors, save/load."""
+"""StepMemory: exact-state dominance, neighbour averaging, save/load."""
 
 from __future__ import annotations
 
-import math
+import json
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,7 @@ from memplay.memory import (
     HashEmbedder,
     StepMemory,
     StepMemoryConfig,
-    exploration_bonus,
-    returns_from_trajectory,
 )
-from memplay.types import Step, Trajectory
 
 
 def grid(row: int, col: int) -> str:
@@ -74,36 +71,6 @@ def test_unknown_actions_get_defaults_and_lengths_checked() -> None:
         mem.update(["x"], ["a"], [1.0], alpha=1.5)
 
 
-def test_exploration_bonus_formula() -> None:
-    assert exploration_bonus(3, c=2.0) == pytest.approx(1.0)
-    assert exploration_bonus(1, c=1.0, total=9) == pytest.approx(math.sqrt(math.log(10) / 2))
-    assert exploration_bonus(0, 1.0, 10) > exploration_bonus(5, 1.0, 10)
-    with pytest.raises(ConfigError, match="-1"):
-        exploration_bonus(-1)
-
-
-def test_prior_directs_exploration_then_exploits() -> None:
-    mem = StepMemory(HashEmbedder(64))
-    state = grid(2, 2)
-    mem.update([state] * 2, ["left", "up"], [0.0, 0.0])
-    prior = mem.prior(state, ["left", "up", "right", "down"])
-    assert max(prior, key=prior.__getitem__) in {"right", "down"}  # untried actions first
-    mem.update([state] * 3, ["right", "down", "down"], [0.0, 1.0, 1.0])
-    prior = mem.prior(state, ["left", "up", "right", "down"], c=0.1)
-    assert max(prior, key=prior.__getitem__) == "down"
-
-
-def test_update_trajectory_uses_discounted_returns() -> None:
-    traj = Trajectory(env_id="FrozenLake-4x4-v0", steps=[
-        Step(observation=grid(0, 0), action="right"),
-        Step(observation=grid(0, 1), action="down", reward=0.0)])
-    assert returns_from_trajectory(traj, gamma=0.5, final_reward=-1.0) == [-0.5, -1.0]
-    mem = StepMemory(HashEmbedder(64))
-    mem.update_trajectory(traj, gamma=0.5, final_reward=-1.0)
-    assert mem.action_values([grid(0, 0)], [["right"]])[0]["right"].q == -0.5
-    assert len(mem) == 2
-
-
 def test_embeddings_of_repeated_states_are_cached() -> None:
     mem = StepMemory(HashEmbedder(64))
     for _ in range(5):
@@ -125,3 +92,15 @@ def test_save_load_round_trip_and_reembed(tmp_path: Path) -> None:
     assert loaded.config.threshold == 0.3 and loaded.action_values(queries) == want
     other = StepMemory.load(tmp_path / "steps", embedder=HashEmbedder(32))
     assert other.action_values([grid(0, 0)])[0] == want[0]  # exact match survives re-embedding
+
+
+def test_a_directory_saved_by_an_older_version_still_loads(tmp_path: Path) -> None:
+    # Before 0.2 the config held "c", the exploration constant of the retired prior().
+    mem = StepMemory(HashEmbedder(16))
+    mem.update(["s"], ["a"], [1.0])
+    path = mem.save(tmp_path / "steps")
+    mem.close()
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["config"]["c"] = 0.5
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    assert StepMemory.load(path).action_values(["s"])[0]["a"].q == 1.0

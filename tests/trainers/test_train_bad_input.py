@@ -38,7 +38,7 @@ def test_run_without_successes_is_one_line(tmp_path: Path, capsys) -> None:
     assert main(["train", str(_run_dir(tmp_path, success=False))]) == 2
     err = _error(capsys)
     assert "no successful trajectories" in err and "1 episodes, 0 successes" in err
-    assert "run more episodes" in err and "--data FILE" in err
+    assert "run more episodes" in err and "--data <memory>/critiques/revisions.jsonl" in err
 
 
 def test_dpo_without_pairs_is_one_line(tmp_path: Path, capsys) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from memplay.cli import main
 from memplay.errors import ConfigError
 from memplay.trainers import loop
-from memplay.trainers.cli_options import add_train_arguments, config_from_args, run_train
+from memplay.trainers.cli_options import add_train_arguments, config_from_args
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.result import TrainResult
 from memplay.trainers.sft_config import SFTConfig
@@ -55,7 +56,8 @@ def test_bad_values_reach_the_config_checks() -> None:
         config_from_args(parse("--lora-r", "0"))
 
 
-def test_run_train_trains_one_round(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_train_command_trains_one_round_with_the_agents_prompt(tmp_path: Path, monkeypatch,
+                                                               capsys) -> None:
     seen: dict[str, Any] = {}
 
     class Trainer:
@@ -74,9 +76,11 @@ def test_run_train_trains_one_round(tmp_path: Path, monkeypatch, capsys) -> None
     win = Trajectory(env_id="e", goal="g", success=True, steps=[
         Step(observation="o1", action="down"), Step(observation="o2", action="right")])
     (tmp_path / "trajectories.jsonl").write_text(win.model_dump_json() + "\n")
-    args = parse("--max-steps", "3")
-    args.run_dir = tmp_path
-    assert run_train(args) == 0
+    (tmp_path / "config.yaml").write_text("prompt:\n  system: Play FrozenLake well.\n")
+    assert main(["train", str(tmp_path), "--max-steps", "3"]) == 0
     assert seen["config"].max_steps == 3
     assert [r.messages[-1]["content"] for r in seen["data"]] == ["down", "right"]  # per step
+    # the prompt the run's agent played with, its system message included (as train_every)
+    assert seen["data"][1].messages[0] == {"role": "system", "content": "Play FrozenLake well."}
+    assert "Your last moves: down" in seen["data"][1].messages[1]["content"]
     assert "model version v1: 2 examples, 2 steps, loss 1.000 -> 0.500" in capsys.readouterr().out

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from memplay.agents.config import PromptConfig
+from memplay.agents.training import agent_prompt_fn
 from memplay.errors import DataNotFound, TrainerError
-from memplay.trainers.data import collect_sft, load_trajectories, sft_records, step_prompt
+from memplay.trainers.data import collect_sft, load_trajectories, sft_records
 from memplay.trainers.pairs import collect_pairs, diverging_pair, preference_pairs
 from memplay.trainers.records import (
     ChatRecord,
@@ -19,6 +21,9 @@ from memplay.trainers.records import (
     write_jsonl,
 )
 from memplay.types import Step, Trajectory
+
+# the agent's play prompt, which step-wise training examples use
+step_prompt = agent_prompt_fn(PromptConfig())
 
 
 def lake(actions: list[str], success: bool, seed: int = 0, goal: str = "reach G") -> Trajectory:
@@ -65,7 +70,7 @@ def test_step_records_use_the_prompt_function_one_per_step() -> None:
     records = sft_records([traj], prompt_fn=step_prompt)
     assert [r.messages[-1]["content"] for r in records] == traj.actions
     assert all(r.train_on == [len(r.messages) - 1] for r in records)
-    last_prompt = records[2].messages[0]["content"]
+    last_prompt = records[2].messages[1]["content"]
     assert "at row 2 col 0" in last_prompt and "Your last moves: down, down" in last_prompt
     assert "Allowed actions: left, down, right, up" in last_prompt
 
@@ -117,6 +122,28 @@ def test_collect_sft_reads_run_and_revision_files(tmp_path: Path) -> None:
     write_jsonl([revision], extra)
     records = collect_sft(run, [extra])
     assert sorted(r.source for r in records) == ["revision", "success"]
+
+
+def test_critique_revisions_train_as_they_are_stored(tmp_path: Path) -> None:
+    # <memory>/critiques/revisions.jsonl rows are RevisionTrajectory records, not chat records
+    from memplay.memory.reflection.critique import CritiqueStore
+    from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+
+    CritiqueStore(tmp_path / "critiques").add_revisions([RevisionTrajectory(
+        goal="reach G", start_obs="at S", thought="I realise 'up' was a mistake.",
+        bad_steps=[Turn(action="up", obs="wall")],
+        good_steps=[Turn(action="down", obs="row 1"), Turn(action="right", obs="G")])])
+    revisions = tmp_path / "critiques" / "revisions.jsonl"
+    run = write_run(tmp_path / "run", [lake(["up"], False)])  # no success of its own
+    (record,) = collect_sft(run, [revisions])
+    assert record.source == "revision"
+    assert [record.messages[i]["content"] for i in record.train_on] == [
+        "I realise 'up' was a mistake.\ndown", "right"]
+    (pair,) = collect_pairs(run, [revisions])
+    assert (pair.chosen, pair.rejected) == ("down", "up")
+    revisions.write_text('{"bad_steps": [], "thought": 3}\n')
+    with pytest.raises(TrainerError, match=r"revisions.jsonl:1 is not a valid RevisionTraj"):
+        collect_sft(run, [revisions])
 
 
 def test_collect_sft_without_successes_says_what_to_do(tmp_path: Path) -> None:

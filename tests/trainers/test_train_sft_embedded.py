@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from memplay.trainers.data import sft_records, step_prompt
+from memplay.agents.config import PromptConfig
+from memplay.agents.training import agent_prompt_fn
+from memplay.trainers.data import sft_records
 from memplay.trainers.logprobs import answer_logprob
 from memplay.trainers.loop import train_round
 from memplay.trainers.modeling import cpu_threads
@@ -18,6 +20,9 @@ from memplay.types import Step, Trajectory
 
 pytestmark = pytest.mark.embedded
 MOVES = ["left", "down", "right", "up"]
+
+# the agent's play prompt, which step-wise training examples use
+step_prompt = agent_prompt_fn(PromptConfig())
 
 
 @pytest.fixture(autouse=True)
