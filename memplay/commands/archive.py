@@ -49,13 +49,12 @@ class ExportCommand(Command):
         parser.add_argument("archive", help="output path ending in .tar.gz")
 
     def run(self, args: argparse.Namespace) -> int:
+        from memplay.agents.components import HASH_DIM
         from memplay.memory.archive import export_archive
+        from memplay.memory.embedders import HashEmbedder
         from memplay.memory.faiss_store import FaissMemoryStore
         from memplay.memory.reflection.archive_files import reflection_entries
         from memplay.memory.step_memory import StepMemory
-
-        from memplay.agents.components import HASH_DIM
-        from memplay.memory.embedders import HashEmbedder
 
         mem = memory_dir_of(args.source)
         # a variant with reflections only (e.g. reflexion) keeps no store: export an empty one
