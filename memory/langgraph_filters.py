@@ -3,6 +3,8 @@
 A filter maps keys of the value to a wanted value (equal; a nested dict matches the keys it
 names, a list matches element by element) or to operators ``$eq $ne $gt $gte $lt $lte``
 (numbers compare as numbers; a value that is not a number never matches an order operator).
+A dotted key such as ``"user.level"`` reaches into nested dicts when the value has no such
+top-level key, as LangGraph's database stores allow.
 
     >>> matches_filter({"q": 0.5, "env": "a", "meta": {"lang": "en", "n": 1}},
     ...                {"env": "a", "q": {"$gte": 0.5}, "meta": {"lang": "en"}})
@@ -32,8 +34,22 @@ def matches_filter(value: Mapping[str, Any], flt: Mapping[str, Any] | None) -> b
     (True, True)
     >>> matches_filter({"a": None}, {"a": {"$gt": 0}})
     False
+    >>> matches_filter({"user": {"level": 3}}, {"user.level": {"$gte": 2}})
+    True
     """
-    return all(_matches(value.get(key), want) for key, want in (flt or {}).items())
+    return all(_matches(_lookup(value, key), want) for key, want in (flt or {}).items())
+
+
+def _lookup(value: Mapping[str, Any], key: str) -> Any:
+    """``value[key]``, else the nested ``value[a][b]`` for ``key == "a.b"``, else None."""
+    if key in value or "." not in key:
+        return value.get(key)
+    node: Any = value
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def _matches(got: Any, want: Any) -> bool:

@@ -35,7 +35,7 @@ from memplay.memory.embedders import (
     normalize_rows,
 )
 
-__all__ = ["IndexSpec", "LangChainEmbedder", "index_spec"]
+__all__ = ["EmbedderEmbeddings", "IndexSpec", "LangChainEmbedder", "index_spec"]
 
 _KEYS = {"dims", "embed", "fields"}
 
@@ -97,6 +97,25 @@ class LangChainEmbedder:
         return normalize_rows(arr)
 
 
+class EmbedderEmbeddings(Embeddings):
+    """A memplay Embedder seen as a LangChain ``Embeddings`` object (lists of floats).
+
+    >>> EmbedderEmbeddings(HashEmbedder(4)).embed_query("hi").__len__()
+    4
+    """
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents."""
+        return [[float(x) for x in row] for row in self.embedder.embed(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return self.embed_documents([text])[0]
+
+
 @dataclass(frozen=True)
 class IndexSpec:
     """A parsed index configuration: the embedder and the tokenized default fields.
@@ -123,6 +142,13 @@ class IndexSpec:
             else:
                 out.extend((f"{path}.{n}", text) for n, text in enumerate(texts))
         return out
+
+    @property
+    def embeddings(self) -> Embeddings:
+        """The embedder as a LangChain Embeddings object (the user's own when one was given)."""
+        if isinstance(self.embedder, LangChainEmbedder):
+            return self.embedder.embeddings
+        return EmbedderEmbeddings(self.embedder)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of stored texts."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
     BaseStore,
     GetOp,
@@ -99,12 +101,15 @@ class MemplayStore(BaseStore):
                  index: Mapping[str, Any] | None = None, embedder: Embedder | None = None,
                  ttl: TTLConfig | None = None, q_weight: float = 0.0,
                  clock: Callable[[], datetime] = utc_now) -> None:
+        if not math.isfinite(q_weight):
+            raise ConfigError(f"q_weight={q_weight} must be a finite number (0 = cosine only)")
         if embedder is None and index is None and memory is not None:
             embedder = memory.embedder
         self._spec: IndexSpec = index_spec(index, embedder)
         self.memory = _as_multi_vector(memory, self._spec.embedder)
         self.index_config = dict(index) if index is not None else {
             "dims": self._spec.embedder.dim, "embed": self._spec.embedder, "fields": ["$"]}
+        self.embeddings: Embeddings = self._spec.embeddings  # as InMemoryStore.embeddings
         self.ttl_config = ttl
         self.q_weight = float(q_weight)
         self._clock = clock
@@ -205,8 +210,8 @@ class MemplayStore(BaseStore):
         meta = head.metadata.get("langgraph")
         if meta is None or self._hidden(head):
             return False
-        ns = tuple(meta["namespace"])
-        return ns[: len(op.namespace_prefix)] == op.namespace_prefix and matches_filter(
+        ns, prefix = tuple(meta["namespace"]), tuple(op.namespace_prefix)  # lists work too
+        return ns[: len(prefix)] == prefix and matches_filter(
             meta["value"], op.filter)
 
     def _search(self, op: SearchOp, query: np.ndarray | None) -> list[SearchItem]:

@@ -142,6 +142,7 @@ def test_search_by_query_prefix_filter_and_paging(store: MemplayStore) -> None:
     assert [h.key for h in store.search((), filter={"score": {"$gte": 2}})] == ["a"]
     assert len(store.search((), limit=2)) == 2 and len(store.search((), offset=3)) == 1
     assert store.search(("nothing",), query="x") == []
+    assert len(store.search(["alfworld"])) == 2  # type: ignore[arg-type]  # a list prefix
     page1 = store.search((), query="heat the egg", limit=2)
     page2 = store.search((), query="heat the egg", limit=2, offset=2)
     assert len({h.key for h in page1 + page2}) == 4
@@ -163,6 +164,9 @@ def test_filter_semantics() -> None:
     assert not matches_filter(nested, {"meta": {"lang": "fr"}})
     assert matches_filter(nested, {"tags": ["x", "y"]}) and not matches_filter(nested,
                                                                               {"tags": ["x"]})
+    assert matches_filter(nested, {"meta.n": {"$gt": 1}})  # dotted keys reach nested values
+    assert not matches_filter(nested, {"meta.lang.x": "en"})
+    assert matches_filter({"a.b": 1, "a": {"b": 2}}, {"a.b": 1})  # a literal key wins
     with pytest.raises(ConfigError, match=r"\$like"):
         matches_filter({"a": 1}, {"a": {"$like": 1}})
 
@@ -276,6 +280,9 @@ def test_index_config_accepts_langgraph_s_forms() -> None:
         assert [h.key for h in store.search(("n",), query="violet")] == ["k", "j"], embed
         assert store.index_config["embed"] is embed and store.index_config["dims"] == 128
     assert "violet" in emb.queries  # LangChain objects embed queries with embed_query
+    assert MemplayStore(index=index_of(emb)).embeddings is emb  # as InMemoryStore.embeddings
+    hashed = MemplayStore(index={"embed": "hash", "dims": 16}).embeddings
+    assert isinstance(hashed, Embeddings) and len(hashed.embed_query("x")) == 16
 
 
 def test_async_embed_function_serves_the_async_api() -> None:
@@ -310,6 +317,8 @@ def test_bad_index_configs_name_the_fix() -> None:
         MemplayStore(index={"embed": "hash", "fields": "text"})
     with pytest.raises(ConfigError, match="'default'"):
         MemplayStore(index={"dims": 8, "embed": "no-such-provider:model"})
+    with pytest.raises(ConfigError, match="q_weight"):
+        MemplayStore(index={"embed": "hash"}, q_weight=float("nan"))
     wrong = MemplayStore(index={"dims": 3, "embed": lambda texts: [[1.0, 0.0] for _ in texts]})
     with pytest.raises(ConfigError, match="set dims to 2"):
         wrong.put(("n",), "k", {"text": "x"})
