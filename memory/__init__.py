@@ -1,7 +1,7 @@
 """Episodic memory: embedders, the FAISS store, MemRL retrieval, step memory, persistence.
 
-The LangGraph adapter lives in :mod:`memplay.memory.langgraph_store` (``MemplayStore``), so
-importing this package does not import LangGraph's store module.
+The LangGraph store :class:`MemplayStore` (:mod:`memplay.memory.langgraph_store`) and its
+``ItemStats`` load on first access, so importing this package does not import LangGraph's store.
 
     >>> from memplay.memory import FaissMemoryStore, HashEmbedder, MemoryItem
     >>> store = FaissMemoryStore(HashEmbedder(32))
@@ -9,6 +9,7 @@ importing this package does not import LangGraph's store module.
     True
 """
 
+from memplay._lazy import lazy_exports
 from memplay.memory.archive import ImportReport, export_archive, import_archive
 from memplay.memory.embedders import (
     CachingEmbedder,
@@ -20,9 +21,16 @@ from memplay.memory.embedders import (
 from memplay.memory.faiss_index import IndexConfig, VectorIndex
 from memplay.memory.faiss_store import FaissMemoryStore
 from memplay.memory.item import MemoryItem, MemoryKind
+from memplay.memory.multi_vector import MultiVectorStore
 from memplay.memory.retrieval import MemRLRetriever, RetrievalConfig, Retrieved, WriteBack
 from memplay.memory.step_memory import ActionValue, StepMemory, StepMemoryConfig
 from memplay.memory.store import Hit, MemoryStore
+
+# name -> "module:attribute", resolved on first access (PEP 562).
+_LAZY: dict[str, str] = {
+    "ItemStats": "memplay.memory.langgraph_items:ItemStats",
+    "MemplayStore": "memplay.memory.langgraph_store:MemplayStore",
+}
 
 __all__ = [
     "ActionValue",
@@ -37,6 +45,7 @@ __all__ = [
     "MemoryItem",
     "MemoryKind",
     "MemoryStore",
+    "MultiVectorStore",
     "RetrievalConfig",
     "Retrieved",
     "SentenceTransformerEmbedder",
@@ -47,4 +56,7 @@ __all__ = [
     "default_embedder",
     "export_archive",
     "import_archive",
+    *_LAZY,
 ]
+
+__getattr__, __dir__ = lazy_exports("memplay.memory", _LAZY, globals(), __all__)

@@ -1,214 +1,339 @@
-"""A LangGraph ``BaseStore`` backed by the FAISS memory store, with Q-values in the values.
+"""A LangGraph ``BaseStore`` on memplay's FAISS memory: LangGraph's contract, memplay's learning.
 
-LangGraph users can hand :class:`MemplayStore` to ``graph.compile(store=...)`` and use
-``store.put`` / ``store.search`` as usual; memplay keeps learning on the same items (run a
-:class:`~memplay.memory.retrieval.MemRLRetriever` over ``store.memory``). Every returned value
-carries a ``"memplay"`` entry with the item's ``q``, ``visits``, ``successes``, ``failures`` and
-``id``, so a graph node can see (and rank by) what memory has learned.
+:class:`MemplayStore` is a drop-in for LangGraph's ``InMemoryStore``: the same constructor
+(``index={"dims", "embed", "fields"}``, ``ttl=TTLConfig``), values that round-trip unchanged,
+``put(index=False | [paths])``, one vector per indexed field with each item found by its best
+field, TTL with refresh on read and :meth:`~MemplayStore.sweep_ttl`. What memplay adds stays
+out of the values: the Q-value and counts that MemRL learns for an item are read with
+:meth:`~MemplayStore.stats`, and ``q_weight`` lets them move the search score.
 
-The text embedded for an item is ``value["intent"]``, else ``value["text"]``, else
-``value["content"]``, else the fields named by ``index=[...]`` in ``put``, else the value as
-JSON.
+How items map onto memory: each LangGraph item is one :class:`MemoryItem` (id
+``MemplayStore.item_id(namespace, key)``) in ``store.memory``, a :class:`MultiVectorStore`.
+Its field vectors hang off that one item, and search max-pools them, so retrieval sees each
+LangGraph item once and Q-values, visits and successes belong to the item, not to a field.
+That is why ``MemRLRetriever(store.memory)`` learns on LangGraph items unchanged. An item's
+``intent`` is its first field's text; ``value["experience"]``, ``["kind"]`` and ``["env_id"]``
+fill the memory fields MemRL prompts use. Re-putting a key keeps its learned statistics.
 
-    >>> from memplay.memory import HashEmbedder
-    >>> store = MemplayStore(embedder=HashEmbedder(64))
-    >>> store.put(("runs", "alfworld"), "m1", {"intent": "heat an egg", "experience": "..."})
-    >>> hit = store.search(("runs",), query="heat the egg")[0]
-    >>> hit.key, hit.value["memplay"]["q"]
-    ('m1', 0.0)
+    >>> from memplay.memory import MemRLRetriever
+    >>> store = MemplayStore(index={"embed": "hash", "dims": 64, "fields": ["intent"]})
+    >>> store.put(("runs",), "m1", {"intent": "heat an egg", "experience": "microwave"})
+    >>> store.get(("runs",), "m1").value
+    {'intent': 'heat an egg', 'experience': 'microwave'}
+    >>> _ = MemRLRetriever(store.memory).update_q([store.item_id(("runs",), "m1")], reward=1.0)
+    >>> store.stats(("runs",), "m1").q, store.search(("runs",), query="heat an egg")[0].score
+    (0.3, 1.0)
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterable, Mapping
-from typing import Any, get_args
+import concurrent.futures
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
     BaseStore,
     GetOp,
     Item,
     ListNamespacesOp,
-    MatchCondition,
     Op,
     PutOp,
     Result,
     SearchItem,
     SearchOp,
-    get_text_at_path,
+    TTLConfig,
 )
 
 from memplay.errors import ConfigError
 from memplay.memory.embedders import Embedder
 from memplay.memory.faiss_store import FaissMemoryStore
-from memplay.memory.item import MemoryItem, MemoryKind
+from memplay.memory.item import MemoryItem, utc_now
+from memplay.memory.langgraph_filters import matches_filter, namespace_matches
+from memplay.memory.langgraph_index import IndexSpec, index_spec
+from memplay.memory.langgraph_items import (
+    ItemStats,
+    item_id,
+    memory_item,
+    put_time,
+    to_item,
+    to_search_item,
+)
+from memplay.memory.langgraph_ttl import TTLSweeper, is_expired, ttl_fields
+from memplay.memory.multi_vector import MultiVectorStore
 
-__all__ = ["MemplayStore", "matches_filter"]
+__all__ = ["ItemStats", "MemplayStore", "matches_filter"]
 
-_TEXT_KEYS = ("intent", "text", "content")
-_OPS = {"$eq": lambda a, b: a == b, "$ne": lambda a, b: a != b, "$gt": lambda a, b: a > b,
-        "$gte": lambda a, b: a >= b, "$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b}
-
-
-def matches_filter(value: dict[str, Any], flt: dict[str, Any] | None) -> bool:
-    """LangGraph filter semantics: exact matches or ``{"$gt": x}``-style operators.
-
-    >>> matches_filter({"q": 0.5, "env": "a"}, {"env": "a", "q": {"$gte": 0.5}})
-    True
-    """
-    for key, want in (flt or {}).items():
-        got = value.get(key)
-        if isinstance(want, dict) and want and all(k in _OPS for k in want):
-            try:
-                if not all(_OPS[op](got, arg) for op, arg in want.items()):
-                    return False
-            except TypeError:  # comparing e.g. None with a number: not a match
-                return False
-        elif got != want:
-            return False
-    return True
+_Fields = list[tuple[str, str]]
 
 
-def _namespace_matches(ns: tuple[str, ...], cond: MatchCondition) -> bool:
-    path = tuple(cond.path)
-    if len(path) > len(ns):
-        return False
-    part = ns[: len(path)] if cond.match_type == "prefix" else ns[len(ns) - len(path):]
-    return all(p == "*" or p == n for p, n in zip(path, part))
+@dataclass
+class _Vectors:
+    documents: dict[str, np.ndarray]
+    queries: dict[str, np.ndarray]
 
 
 class MemplayStore(BaseStore):
-    """LangGraph store over a :class:`FaissMemoryStore` (see the module docstring).
+    """LangGraph store over a :class:`MultiVectorStore` (see the module docstring).
+
+    ``index`` is LangGraph's index config (see :mod:`.langgraph_index`; ``embedder=`` is the
+    short form ``index={"embed": embedder}``; with neither, memplay's default embedder embeds
+    the whole value). ``ttl`` is LangGraph's TTLConfig. ``q_weight`` adds ``q_weight * Q`` to
+    each search score (0: the score is the cosine similarity, as in InMemoryStore).
 
     >>> from memplay.memory import HashEmbedder
     >>> store = MemplayStore(embedder=HashEmbedder(32))
     >>> store.put(("ns",), "k", {"text": "hello"})
-    >>> store.get(("ns",), "k").value["text"], len(store.memory)
-    ('hello', 1)
+    >>> store.get(("ns",), "k").value, len(store.memory)
+    ({'text': 'hello'}, 1)
     """
 
-    supports_ttl = False
+    supports_ttl = True
 
-    def __init__(self, memory: FaissMemoryStore | None = None, *,
-                 embedder: Embedder | None = None) -> None:
-        self.memory = memory if memory is not None else FaissMemoryStore(embedder)
+    def __init__(self, memory: MultiVectorStore | FaissMemoryStore | None = None, *,
+                 index: Mapping[str, Any] | None = None, embedder: Embedder | None = None,
+                 ttl: TTLConfig | None = None, q_weight: float = 0.0,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        if not math.isfinite(q_weight):
+            raise ConfigError(f"q_weight={q_weight} must be a finite number (0 = cosine only)")
+        if embedder is None and index is None and memory is not None:
+            embedder = memory.embedder
+        self._spec: IndexSpec = index_spec(index, embedder)
+        self.memory = _as_multi_vector(memory, self._spec.embedder)
+        self.index_config = dict(index) if index is not None else {
+            "dims": self._spec.embedder.dim, "embed": self._spec.embedder, "fields": ["$"]}
+        self.embeddings: Embeddings = self._spec.embeddings  # as InMemoryStore.embeddings
+        self.ttl_config = ttl
+        self.q_weight = float(q_weight)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._sweeper = TTLSweeper(self.sweep_ttl)
 
     # ------------------------------------------------------------------ batch API
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run LangGraph operations in order (Get, Put, Search, ListNamespaces).
 
         >>> from langgraph.store.base import GetOp, PutOp
-        >>> from memplay.memory import HashEmbedder
-        >>> store = MemplayStore(embedder=HashEmbedder(32))
+        >>> store = MemplayStore(index={"embed": "hash"})
         >>> out = store.batch([PutOp(("ns",), "k", {"text": "hi"}), GetOp(("ns",), "k")])
-        >>> out[0], out[1].key
-        (None, 'k')
+        >>> out[0], out[1].value
+        (None, {'text': 'hi'})
         """
-        results: list[Result] = []
-        for op in ops:
-            if isinstance(op, GetOp):
-                results.append(self._get(op))
-            elif isinstance(op, PutOp):
-                self._put(op)
-                results.append(None)
-            elif isinstance(op, SearchOp):
-                results.append(self._search(op))
-            elif isinstance(op, ListNamespacesOp):
-                results.append(self._list_namespaces(op))
-            else:
-                raise ConfigError(f"unsupported LangGraph store operation {type(op).__name__}; "
-                                  "use GetOp, PutOp, SearchOp or ListNamespacesOp")
-        return results
+        ops = list(ops)
+        plan = [self._fields_of(op) for op in ops]
+        docs, queries = _texts(ops, plan)
+        vectors = _Vectors(dict(zip(docs, self._spec.embed_documents(docs))),
+                           dict(zip(queries, self._spec.embed_queries(queries))))
+        return self._run(ops, plan, vectors)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        """Async :meth:`batch`, run in a worker thread (FAISS calls release the GIL)."""
-        return await asyncio.get_running_loop().run_in_executor(None, self.batch, list(ops))
+        """Async :meth:`batch`: embeds with the async embed API, searches in a worker thread."""
+        ops = list(ops)
+        plan = [self._fields_of(op) for op in ops]
+        docs, queries = _texts(ops, plan)
+        vectors = _Vectors(dict(zip(docs, await self._spec.aembed_documents(docs))),
+                           dict(zip(queries, await self._spec.aembed_queries(queries))))
+        return await asyncio.to_thread(self._run, ops, plan, vectors)
+
+    def _fields_of(self, op: Op) -> _Fields | None:
+        """The (path, text) fields a put embeds: [] for index=False, None for other ops."""
+        if not isinstance(op, PutOp) or op.value is None:
+            return None
+        return [] if op.index is False else self._spec.field_texts(op.value, op.index)
+
+    def _run(self, ops: list[Op], plan: list[_Fields | None], vectors: _Vectors
+             ) -> list[Result]:
+        with self._lock:
+            return [self._run_one(op, fields, vectors) for op, fields in zip(ops, plan)]
+
+    def _run_one(self, op: Op, fields: _Fields | None, vectors: _Vectors) -> Result:
+        if isinstance(op, GetOp):
+            return self._get(op)
+        if isinstance(op, PutOp):
+            self._put(op, fields or [], vectors)
+            return None
+        if isinstance(op, SearchOp):
+            return self._search(op, vectors.queries.get(op.query or ""))
+        if isinstance(op, ListNamespacesOp):
+            return self._list_namespaces(op)
+        raise ConfigError(f"unsupported LangGraph store operation {type(op).__name__}; "
+                          "use GetOp, PutOp, SearchOp or ListNamespacesOp")
 
     # ------------------------------------------------------------------ mapping
-    @staticmethod
-    def item_id(namespace: tuple[str, ...], key: str) -> str:
-        """The memory item id used for a LangGraph (namespace, key).
+    item_id = staticmethod(item_id)
 
-        >>> MemplayStore.item_id(("a", "b"), "k")
-        '["a", "b", "k"]'
+    def stats(self, namespace: tuple[str, ...], key: str) -> ItemStats | None:
+        """The learned Q-value and counts of an item (None if there is no such item).
+
+        >>> store = MemplayStore(index={"embed": "hash"})
+        >>> store.put(("ns",), "k", {"text": "hi"})
+        >>> store.stats(("ns",), "k")
+        ItemStats(memory_id='["ns", "k"]', q=0.0, visits=0, successes=0, failures=0)
         """
-        return json.dumps([*namespace, key])
+        head = self._head(item_id(namespace, key))
+        return None if head is None or self._hidden(head) else ItemStats.of(head)
 
-    def _fields(self, item: MemoryItem) -> dict[str, Any]:
-        meta = item.metadata["langgraph"]
-        value = {**meta["value"], "memplay": {
-            "id": item.id, "q": item.q, "visits": item.visits, "successes": item.successes,
-            "failures": item.failures}}
-        return {"namespace": tuple(meta["namespace"]), "key": meta["key"], "value": value,
-                "created_at": item.created_at, "updated_at": item.updated_at}
+    async def astats(self, namespace: tuple[str, ...], key: str) -> ItemStats | None:
+        """Async :meth:`stats`."""
+        return self.stats(namespace, key)
 
-    def _to_item(self, item: MemoryItem) -> Item:
-        return Item(**self._fields(item))
+    def _head(self, memory_id: str) -> MemoryItem | None:
+        return self.memory.get([memory_id])[0] if memory_id in self.memory else None
 
-    def _to_search_item(self, item: MemoryItem, score: float | None) -> SearchItem:
-        return SearchItem(**self._fields(item), score=score)
-
+    # ------------------------------------------------------------------ operations
     def _get(self, op: GetOp) -> Item | None:
-        item_id = self.item_id(op.namespace, op.key)
-        return self._to_item(self.memory.get([item_id])[0]) if item_id in self.memory else None
-
-    def _put(self, op: PutOp) -> None:
-        item_id = self.item_id(op.namespace, op.key)
-        if op.value is None:
-            self.memory.delete([item_id])
+        head = self._head(item_id(op.namespace, op.key))
+        if head is None or self._hidden(head):
             return None
-        fields = _fields_from_value(op.namespace, op.key, op.value, op.index)
-        if item_id in self.memory:
-            self.memory.update(item_id, **fields)  # keeps the learned Q of this slot
-        else:
-            self.memory.add([MemoryItem(id=item_id, **fields)])
-        return None
+        if op.refresh_ttl:
+            head = self._refresh(head)
+        return to_item(head)
 
-    def _in_scope(self, item: MemoryItem, op: SearchOp) -> bool:
-        meta = item.metadata.get("langgraph")
-        if meta is None:
+    def _put(self, op: PutOp, fields: _Fields, vectors: _Vectors) -> None:
+        memory_id = item_id(op.namespace, op.key)
+        if op.value is None:
+            self.memory.delete([memory_id])
+            return
+        head = memory_item(op.namespace, op.key, op.value, self._head(memory_id), fields,
+                           self._clock(), op.ttl)
+        vecs = np.array([vectors.documents[text] for _, text in fields], dtype=np.float32)
+        self.memory.put(head, fields, vecs.reshape(len(fields), self.memory.embedder.dim))
+
+    def _in_scope(self, head: MemoryItem, op: SearchOp) -> bool:
+        meta = head.metadata.get("langgraph")
+        if meta is None or self._hidden(head):
             return False
-        ns = tuple(meta["namespace"])
-        return ns[: len(op.namespace_prefix)] == op.namespace_prefix and matches_filter(
+        ns, prefix = tuple(meta["namespace"]), tuple(op.namespace_prefix)  # lists work too
+        return ns[: len(prefix)] == prefix and matches_filter(
             meta["value"], op.filter)
 
-    def _search(self, op: SearchOp) -> list[SearchItem]:
+    def _search(self, op: SearchOp, query: np.ndarray | None) -> list[SearchItem]:
+        """Scored items best first, then (LangGraph's fill) unindexed ones, then paging."""
         want = op.offset + op.limit
-        if op.query is None:
-            items = sorted((it for it in self.memory.items() if self._in_scope(it, op)),
-                           key=lambda it: it.updated_at, reverse=True)
-            return [self._to_search_item(it, None) for it in items[op.offset : want]]
-        if not len(self.memory) or want == 0:
+        scored = self._ranked(op, query, want) if query is not None and want > 0 else []
+        page: list[tuple[float | None, MemoryItem]] = list(scored[op.offset : want])
+        if len(scored) < want:
+            rest = [h for h in self._scope(op) if query is None or not self.memory.paths(h)]
+            page = [*scored, *((None, h) for h in rest)][op.offset : want]
+        if op.refresh_ttl:
+            page = [(score, self._refresh(head)) for score, head in page]
+        return [to_search_item(head, score) for score, head in page]
+
+    def _ranked(self, op: SearchOp, query: np.ndarray, want: int
+                ) -> list[tuple[float, MemoryItem]]:
+        if not len(self.memory):
             return []
-        hits = self.memory.search([op.query], k=want, where=lambda it: self._in_scope(it, op))
-        return [self._to_search_item(h.item, h.similarity) for h in hits[0][op.offset :]]
+        k = want if self.q_weight == 0 else len(self.memory)  # Q may lift any item
+        hits = self.memory.search(query[None, :], k=k, where=lambda h: self._in_scope(h, op))
+        scored = [(h.similarity + self.q_weight * h.item.q, h.item) for h in hits[0]]
+        return sorted(scored, key=lambda pair: -pair[0])
+
+    def _scope(self, op: SearchOp) -> list[MemoryItem]:
+        """Every item a search may return, most recently put first (as LangGraph's SQL)."""
+        return sorted((h for h in self.memory.items() if self._in_scope(h, op)),
+                      key=put_time, reverse=True)
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         found = set()
-        for item in self.memory.items():
-            meta = item.metadata.get("langgraph")
-            if meta is None:
+        for head in self.memory.items():
+            meta = head.metadata.get("langgraph")
+            if meta is None or self._hidden(head):
                 continue
             ns = tuple(meta["namespace"])
-            if all(_namespace_matches(ns, c) for c in op.match_conditions or ()):
+            if all(namespace_matches(ns, c) for c in op.match_conditions or ()):
                 found.add(ns[: op.max_depth] if op.max_depth is not None else ns)
         return sorted(found)[op.offset : op.offset + op.limit]
 
+    # ------------------------------------------------------------------ TTL
+    def _hidden(self, head: MemoryItem) -> bool:
+        omit = bool(self.ttl_config and self.ttl_config.get("omit_expired"))
+        return omit and is_expired(head.metadata.get("langgraph", {}), self._clock())
 
-def _fields_from_value(namespace: tuple[str, ...], key: str, value: Mapping[str, Any],
-                       index: Any) -> dict[str, Any]:
-    text = next((value[k] for k in _TEXT_KEYS if isinstance(value.get(k), str)), None)
-    if text is None and isinstance(index, list) and index:
-        text = " ".join(t for path in index for t in get_text_at_path(value, path))
-    if text is None:
-        text = json.dumps(value, sort_keys=True, default=str)
-    kind = value.get("kind")
-    return {
-        "intent": text,
-        "experience": str(value.get("experience", "")),
-        "kind": kind if kind in get_args(MemoryKind) else "experience",
-        "env_id": str(value.get("env_id", "")),
-        "metadata": {"langgraph": {"namespace": list(namespace), "key": key,
-                                   "value": dict(value)}},
-    }
+    def _refresh(self, head: MemoryItem) -> MemoryItem:
+        meta = head.metadata["langgraph"]
+        if meta.get("ttl") is None:
+            return head
+        meta = {**meta, **ttl_fields(meta["ttl"], self._clock())}
+        return self.memory.update(head.id, metadata={**head.metadata, "langgraph": meta})
+
+    def sweep_ttl(self) -> int:
+        """Delete every item whose TTL has run out; return how many were deleted.
+
+        >>> from datetime import timedelta
+        >>> now = [utc_now()]
+        >>> store = MemplayStore(index={"embed": "hash"}, clock=lambda: now[0])
+        >>> store.put(("ns",), "k", {"text": "hi"}, ttl=1.0)
+        >>> now[0] += timedelta(minutes=2)
+        >>> store.sweep_ttl(), store.get(("ns",), "k")
+        (1, None)
+        """
+        with self._lock:
+            now = self._clock()
+            expired = [h.id for h in self.memory.items()
+                       if is_expired(h.metadata.get("langgraph", {}), now)]
+            return self.memory.delete(expired)
+
+    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None
+                          ) -> concurrent.futures.Future[None]:
+        """Run :meth:`sweep_ttl` in a background thread every interval (TTLConfig's, or 5).
+
+        Cancel the returned future, or call :meth:`stop_ttl_sweeper`, to stop it.
+        """
+        minutes = sweep_interval_minutes or (self.ttl_config or {}).get(
+            "sweep_interval_minutes") or 5
+        return self._sweeper.start(float(minutes))
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper thread; True once it has stopped (or was not running)."""
+        return self._sweeper.stop(timeout)
+
+    # ------------------------------------------------------------------ files
+    def save(self, directory: str | Path) -> Path:
+        """Save the memory (values, vectors, learned statistics) to ``directory`` atomically."""
+        with self._lock:
+            return self.memory.save(directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, *, index: Mapping[str, Any] | None = None,
+             **options: Any) -> MemplayStore:
+        """Open a directory written by :meth:`save`; pass the ``index`` it was made with.
+
+        >>> import tempfile, pathlib
+        >>> run = pathlib.Path(tempfile.mkdtemp())
+        >>> store = MemplayStore(index={"embed": "hash"})
+        >>> store.put(("ns",), "k", {"text": "hi"})
+        >>> _ = store.save(run / "memory"); store.close()
+        >>> MemplayStore.load(run / "memory", index={"embed": "hash"}).get(("ns",), "k").value
+        {'text': 'hi'}
+        """
+        embedder = index_spec(index).embedder if index is not None else None
+        memory = MultiVectorStore.load(directory, embedder)
+        return cls(memory, index=index, **options)
+
+    def close(self) -> None:
+        """Stop the TTL sweeper and release the memory directory's write lock."""
+        self.stop_ttl_sweeper()
+        self.memory.close()
+
+
+def _as_multi_vector(memory: MultiVectorStore | FaissMemoryStore | None,
+                     embedder: Embedder) -> MultiVectorStore:
+    if memory is None:
+        return MultiVectorStore(embedder)
+    if (memory.embedder.name, memory.embedder.dim) != (embedder.name, embedder.dim):
+        raise ConfigError(f"memory embeds with {memory.embedder.name!r} but index['embed'] is "
+                          f"{embedder.name!r}; give the memory's embedder, or no index")
+    return memory if isinstance(memory, MultiVectorStore) else MultiVectorStore(vectors=memory)
+
+
+def _texts(ops: Sequence[Op], plan: Sequence[_Fields | None]) -> tuple[list[str], list[str]]:
+    docs = {text: None for fields in plan for _, text in fields or ()}
+    queries = {op.query: None for op in ops if isinstance(op, SearchOp) and op.query}
+    return list(docs), list(queries)

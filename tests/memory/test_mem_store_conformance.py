@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from memplay.errors import ConfigError, EmbedderMismatch, MemoryStoreError, StoreLockedError
-from memplay.memory import FaissMemoryStore, HashEmbedder, IndexConfig, MemoryItem, MemoryStore
+from memplay.memory import (
+    FaissMemoryStore,
+    HashEmbedder,
+    IndexConfig,
+    MemoryItem,
+    MemoryStore,
+    MultiVectorStore,
+)
 
 CONFIGS = {
     "flat": IndexConfig(kind="flat"),
@@ -32,8 +39,16 @@ def make_items(n: int, prefix: str = "m") -> list[MemoryItem]:
     return items
 
 
-@pytest.fixture(params=sorted(CONFIGS))
+# Stores other than FaissMemoryStore-with-an-IndexConfig, by name.
+OTHER_STORES: dict[str, Callable[[], MemoryStore]] = {
+    "multi-vector": lambda: MultiVectorStore(HashEmbedder(64)),  # MemplayStore's memory
+}
+
+
+@pytest.fixture(params=sorted(CONFIGS) + sorted(OTHER_STORES))
 def factory(request: pytest.FixtureRequest) -> Callable[[], MemoryStore]:
+    if request.param in OTHER_STORES:
+        return OTHER_STORES[request.param]
     config = CONFIGS[request.param]
     return lambda: FaissMemoryStore(HashEmbedder(64), index=config)
 
