@@ -200,7 +200,7 @@ class TextEnv:
         >>> TextEnv().portable_view() is None
         True
         """
-        if not self._started or self._done or not self._admissible():
+        if not self._started or self._done:
             return None
         return self._portable_view()
 
