@@ -7,10 +7,12 @@
     True
 """
 
+from memplay.environments.canonical import canonical_action
 from memplay.environments.catalog import register_builtin_envs
 from memplay.environments.checker import check_env
 from memplay.environments.core import TextEnv
 from memplay.environments.registry import EnvSpec, list_envs, make, register, registry
+from memplay.environments.view import build_view, validate_view
 from memplay.environments.wrappers import TimeLimit, Wrapper
 
 __all__ = [
@@ -18,11 +20,14 @@ __all__ = [
     "TextEnv",
     "TimeLimit",
     "Wrapper",
+    "build_view",
+    "canonical_action",
     "check_env",
     "list_envs",
     "make",
     "register",
     "registry",
+    "validate_view",
 ]
 
 register_builtin_envs()

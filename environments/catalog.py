@@ -1,7 +1,11 @@
 """The built-in environment ids (registered when ``memplay.environments`` is imported).
 
 Step limits are sized to a few times the optimum, so that a small model's episodes stay short:
-4x4 FrozenLake needs 6 moves and gets 30, 8x8 needs 14 and gets 100.
+4x4 FrozenLake needs 6 moves and gets 30, 8x8 needs 14 and gets 100. The random-map ids draw a
+new map from every reset seed (``size`` and ``p``, the chance a cell is frozen, are options);
+Sokoban-gen-v0 draws a new solvable level (``height``, ``width``, ``num_boxes``, ``max_walls``).
+``memplay.environments.task_sets.benchmark_split`` picks train and held-out seeds whose maps
+never coincide.
 
     >>> from memplay.environments import list_envs
     >>> "Sokoban-v0" in list_envs()
@@ -28,6 +32,7 @@ def register_builtin_envs() -> None:
     register("FrozenLakeSlippery-4x4-v0", lake, 100, {"map_name": "4x4", "is_slippery": True})
     register("FrozenLakeSlippery-8x8-v0", lake, 200, {"map_name": "8x8", "is_slippery": True})
     register("FrozenLake-random-v0", lake, 30, {"random_map": True, "size": 4})
+    register("FrozenLake-random-8x8-v0", lake, 100, {"random_map": True, "size": 8})
     register("Sokoban-v0", f"{_PKG}.sokoban:SokobanEnv", 60, {"generate": False})
     register("Sokoban-gen-v0", f"{_PKG}.sokoban:SokobanEnv", 60, {"generate": True})
     register("Minesweeper-v0", f"{_PKG}.minesweeper:MinesweeperEnv", 60, {})

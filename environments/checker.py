@@ -2,7 +2,9 @@
 
 It checks return types and ``info`` keys, that the same seed replays the same episode, that
 admissible actions are accepted, that invalid actions change nothing and are counted, and that
-an out-of-range seed is refused. It raises :class:`EnvironmentFault` naming the first broken rule.
+an out-of-range seed is refused. When ``info`` carries a portable ``view``, it checks its
+structure (keys, one entry per admissible action, strings, JSON) and that it replays too.
+It raises :class:`EnvironmentFault` naming the first broken rule.
 
     >>> from memplay.environments import make, check_env
     >>> check_env(make("FrozenLake-4x4-v0"))
@@ -10,11 +12,13 @@ an out-of-range seed is refused. It raises :class:`EnvironmentFault` naming the 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 
 from memplay.environments.core import StepResult, TextEnv
+from memplay.environments.view import view_problem
 from memplay.errors import ConfigError, EnvironmentFault
 
 __all__ = ["INVALID_PROBES", "check_env"]
@@ -61,7 +65,17 @@ def _check_info(info: object, name: str, where: str) -> dict[str, Any]:
             raise _fail(name, f"{where}: info[{key!r}]={info.get(key)!r} is not {kind}")
     if not all(isinstance(a, str) for a in info["admissible_actions"]):
         raise _fail(name, f"{where}: info['admissible_actions'] holds non-strings")
+    if "view" in info:
+        problem = view_problem(info["view"], info["admissible_actions"])
+        if problem is not None:
+            joint = "" if problem.startswith("[") else " "
+            raise _fail(name, f"{where}: info['view']{joint}{problem} (the portable view "
+                              "contract: docs/CONTRACTS.md, 'Portable views')")
     return info
+
+
+def _view_text(info: dict[str, Any]) -> str:
+    return json.dumps(info.get("view"), sort_keys=True)
 
 
 def _check_step(result: object, name: str, action: str) -> StepResult:
@@ -102,7 +116,8 @@ def _check_seed_validation(env: TextEnv, name: str) -> None:
 
 def _rollout(env: TextEnv, seed: int, steps: int, name: str) -> list[tuple[Any, ...]]:
     obs, info = env.reset(seed=seed)
-    trace: list[tuple[Any, ...]] = [(obs, info["goal"], tuple(info["admissible_actions"]))]
+    trace: list[tuple[Any, ...]] = [(obs, info["goal"], tuple(info["admissible_actions"]),
+                                     _view_text(info))]
     chooser = np.random.default_rng(seed)
     for _ in range(steps):
         choices = info["admissible_actions"]
@@ -113,7 +128,8 @@ def _rollout(env: TextEnv, seed: int, steps: int, name: str) -> list[tuple[Any, 
         obs, reward, term, trunc, info = _check_step(env.step(action), name, action)
         if info["invalid_actions"] != before:
             raise _fail(name, f"admissible action {action!r} was counted as invalid")
-        trace.append((action, obs, reward, term, trunc, tuple(info["admissible_actions"])))
+        trace.append((action, obs, reward, term, trunc, tuple(info["admissible_actions"]),
+                      _view_text(info)))
         if term or trunc:
             break
     return trace
@@ -139,19 +155,21 @@ def _check_admissible(env: TextEnv, seed: int, count: int, name: str) -> None:
 
 
 def _check_invalid(env: TextEnv, seed: int, name: str) -> None:
-    env.reset(seed=seed)
+    _, info = env.reset(seed=seed)
     expected = 0
     for bad in INVALID_PROBES:
-        before = env.render()
+        before, view_before = env.render(), _view_text(info)
         obs, reward, terminated, truncated, info = _check_step(env.step(bad), name, bad)
         expected += 1
         if terminated or reward != 0.0:
             raise _fail(name, f"invalid action {bad!r} ended the episode or gave reward {reward}")
         if env.render() != before:
             raise _fail(name, f"invalid action {bad!r} changed the state")
+        if not truncated and _view_text(info) != view_before:
+            raise _fail(name, f"invalid action {bad!r} changed info['view']")
         if info["invalid_actions"] != expected or not obs.strip():
             raise _fail(name, f"invalid action {bad!r}: info['invalid_actions'] should be "
                               f"{expected} (got {info['invalid_actions']}) with a non-empty obs")
         if truncated:  # a tight step limit ended the episode: start again and keep probing
-            env.reset(seed=seed)
+            _, info = env.reset(seed=seed)
             expected = 0

@@ -1,10 +1,10 @@
 """The text-environment contract: Gymnasium's reset/step, with text in and text out.
 
 A game subclasses :class:`TextEnv` and fills in a few hooks (``_reset_game``, ``_observe``,
-``_goal``, ``_admissible``, ``_parse``, ``_apply``). The base class owns what every game must
-do the same way: seeding, validation of the seed, the ``info`` keys, and the rule that an
-invalid action never raises but answers "Nothing happens", leaves the state alone and is
-counted in ``info["invalid_actions"]``.
+``_goal``, ``_admissible``, ``_parse``, ``_apply``; optionally ``_portable_view``). The base
+class owns what every game must do the same way: seeding, validation of the seed, the ``info``
+keys, and the rule that an invalid action never raises but answers "Nothing happens", leaves
+the state alone and is counted in ``info["invalid_actions"]``.
 
     >>> from memplay.environments import make
     >>> env = make("FrozenLake-4x4-v0")
@@ -92,7 +92,7 @@ class TextEnv:
 
     Subclasses implement the hooks; users only call ``reset``, ``step``, ``render`` and
     ``close``. ``info`` always holds ``goal``, ``admissible_actions``, ``invalid_actions``,
-    ``steps`` and ``success``.
+    ``steps`` and ``success``; games with a portable view add ``view`` while the episode runs.
 
         >>> from memplay.environments.frozenlake import FrozenLakeEnv
         >>> env = FrozenLakeEnv()
@@ -188,6 +188,22 @@ class TextEnv:
     def close(self) -> None:
         """Release resources (nothing to release for in-process games)."""
 
+    def portable_view(self) -> dict[str, Any] | None:
+        """The map-independent view of the current state (``info["view"]``), or None.
+
+        None when the game offers no view, before ``reset`` and once the episode has ended.
+
+        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> env = FrozenLakeEnv(); _ = env.reset(seed=0)
+        >>> env.portable_view()["actions"]["down"]["kind"]
+        'down'
+        >>> TextEnv().portable_view() is None
+        True
+        """
+        if not self._started or self._done:
+            return None
+        return self._portable_view()
+
     def action_vocabulary(self) -> list[str] | None:
         """Every action the game can ever accept, or None when the set is open-ended.
 
@@ -231,6 +247,14 @@ class TextEnv:
         """Game-specific ``info`` entries (position, optimum, whose turn...)."""
         return {}
 
+    def _portable_view(self) -> dict[str, Any] | None:
+        """The portable view of the current, running state, or None (no view: the default).
+
+        Return ``memplay.environments.view.build_view(state, {action: (kind, context)})``
+        with one entry per admissible action; see docs/CONTRACTS.md, "Portable views".
+        """
+        return None
+
     # ---- shared plumbing --------------------------------------------------------------------
 
     def _info(self) -> dict[str, Any]:
@@ -242,6 +266,9 @@ class TextEnv:
             "success": self._success,
         }
         info.update(self._extra_info())
+        view = self.portable_view()
+        if view is not None:
+            info["view"] = view
         return info
 
     def _invalid_answer(self, action: object) -> str:

@@ -4,10 +4,21 @@ The observation is the grid with the agent drawn as ``A`` plus "You are at row r
 actions are ``left``, ``down``, ``right``, ``up``. ``info["optimal_steps"]`` is the length of
 the shortest hole-free path from the start (None when the goal cannot be reached).
 
+Portable view (``info["view"]``, see docs/CONTRACTS.md): an egocentric window of side
+``2*view_radius+1`` around the agent (``A`` you, ``F`` ice, the start counts as ice, ``H`` hole,
+``G`` goal, ``#`` beyond the edge; rows joined by ``|``) and the offset to the nearest goal in
+words, distances of ``view_goal_clip`` or more written ``N+``. Each move's kind is the move
+itself; its context names the cell the move leads to (edge, ice, hole or goal) and repeats the
+state. No coordinates and no map size appear, so the same surroundings read the same on any map.
+
     >>> env = FrozenLakeEnv()
     >>> obs, info = env.reset(seed=0)
     >>> info["optimal_steps"], env.shortest_path()
     (6, ['down', 'down', 'right', 'down', 'right', 'right'])
+    >>> info["view"]["state"]
+    'window ###|#AF|#FH; goal 3+ down, 3+ right'
+    >>> info["view"]["actions"]["left"]
+    {'kind': 'left', 'context': 'next edge; window ###|#AF|#FH; goal 3+ down, 3+ right'}
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from gymnasium.envs.toy_text.frozen_lake import MAPS, generate_random_map
 from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv as GymFrozenLake
 
 from memplay.environments.core import Outcome, TextEnv
+from memplay.environments.view import build_view, check_view_option, grid_window, offset_words
 from memplay.errors import ConfigError
 
 __all__ = ["ACTIONS", "FrozenLakeEnv", "grid_shortest_path", "validate_desc"]
@@ -29,6 +41,7 @@ _MOVES = {"left": (0, -1), "down": (1, 0), "right": (0, 1), "up": (-1, 0)}
 _ALIASES = {"l": "left", "d": "down", "r": "right", "u": "up", "west": "left", "south": "down",
             "east": "right", "north": "up"}
 _LEGEND = "Legend: A = you, S = start, F = frozen ice (safe), H = hole, G = goal."
+_CELL_WORDS = {"#": "edge", "F": "ice", "H": "hole", "G": "goal"}
 
 
 def validate_desc(desc: Sequence[str]) -> list[str]:
@@ -89,6 +102,8 @@ class FrozenLakeEnv(TextEnv):
         random_map: Draw a new map at every reset with Gymnasium's ``generate_random_map``
             seeded from the reset seed.
         size: Side of random maps. p: Probability that a random cell is frozen.
+        view_radius: Half-side of the view's egocentric window (1: 3x3).
+        view_goal_clip: Goal distances of this or more read "N+" in the view (1: sign only).
 
         >>> env = FrozenLakeEnv(desc=["SFG"])
         >>> _ = env.reset(seed=0)
@@ -98,7 +113,8 @@ class FrozenLakeEnv(TextEnv):
 
     def __init__(self, map_name: str = "4x4", is_slippery: bool = False,
                  desc: Sequence[str] | None = None, random_map: bool = False,
-                 size: int = 4, p: float = 0.8) -> None:
+                 size: int = 4, p: float = 0.8, view_radius: int = 1,
+                 view_goal_clip: int = 3) -> None:
         super().__init__()
         if map_name not in MAPS:
             raise ConfigError(f"map_name={map_name!r} is unknown; use one of {sorted(MAPS)}")
@@ -106,6 +122,8 @@ class FrozenLakeEnv(TextEnv):
             raise ConfigError(f"size={size!r} must be an int in [2, 32] for random maps")
         if not 0.0 < float(p) <= 1.0:
             raise ConfigError(f"p={p!r} (probability a cell is frozen) must be in (0, 1]")
+        self.view_radius = check_view_option("view_radius", view_radius)
+        self.view_goal_clip = check_view_option("view_goal_clip", view_goal_clip, high=32)
         self.is_slippery = bool(is_slippery)
         self.random_map, self.size, self.p = bool(random_map), size, float(p)
         self.desc = validate_desc(desc) if desc is not None else list(MAPS[map_name])
@@ -192,6 +210,29 @@ class FrozenLakeEnv(TextEnv):
 
     def _admissible(self) -> list[str]:
         return list(ACTIONS)
+
+    def _portable_view(self) -> dict[str, Any]:
+        here = self.position
+        window = grid_window(lambda r, c: "A" if (r, c) == here else self._view_cell(r, c),
+                             here, self.view_radius)
+        state = f"window {window}; goal {self._goal_offset(here)}"
+        actions = {}
+        for action, (dr, dc) in _MOVES.items():
+            ahead = self._view_cell(here[0] + dr, here[1] + dc) or "#"
+            actions[action] = (action, f"next {_CELL_WORDS[ahead]}; {state}")
+        return build_view(state, actions)
+
+    def _view_cell(self, row: int, col: int) -> str | None:
+        if not (0 <= row < len(self.desc) and 0 <= col < len(self.desc[0])):
+            return None
+        cell = self.desc[row][col]
+        return "F" if cell == "S" else cell
+
+    def _goal_offset(self, here: tuple[int, int]) -> str:
+        goals = [(r, c) for r, row in enumerate(self.desc) for c, ch in enumerate(row)
+                 if ch == "G"]
+        nearest = min(goals, key=lambda g: (abs(g[0] - here[0]) + abs(g[1] - here[1]), g))
+        return offset_words(nearest[0] - here[0], nearest[1] - here[1], self.view_goal_clip)
 
     def _extra_info(self) -> dict[str, Any]:
         row, col = self.position

@@ -5,17 +5,26 @@ Seat 0 acts first. Without a bet a player may ``check`` or ``bet`` (1 chip); fac
 The ``optimal`` opponent plays a Nash equilibrium (Kuhn 1950, parameter alpha), against which
 seat 0's expected payoff is -1/18 whatever seat 0 does well; exploitable players lose more.
 
+Portable view (``info["view"]``, see docs/CONTRACTS.md): the information set, i.e. the card of
+the player to act, whether it acts first or second, and the betting so far from its side
+("you checked, opponent bet"). Each action's kind is the action itself; its context is that
+information set.
+
     >>> env = KuhnPokerEnv(opponent="optimal")
     >>> obs, info = env.reset(seed=0)
     >>> info["admissible_actions"]
     ['check', 'bet']
+    >>> info["view"]["actions"]["bet"]
+    {'kind': 'bet', 'context': 'card K, first to act; so far: nothing'}
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from memplay.environments.two_player import OpponentPolicy, TwoPlayerEnv
+from memplay.environments.view import build_view
 from memplay.errors import ConfigError
 
 __all__ = ["CARDS", "KuhnPokerEnv", "equilibrium_bet_probability"]
@@ -130,13 +139,24 @@ class KuhnPokerEnv(TwoPlayerEnv):
     def _history_text(self) -> str:
         if not self.history:
             return "No bets yet; the pot holds the two antes (2 chips)."
+        return "So far: " + ", ".join(self._betting(lambda s: f"player {s}")) + "."
+
+    def _betting(self, name: Callable[[int], str]) -> list[str]:
+        """The betting so far as "<name of the seat> <verb>" phrases."""
         words = []
         for i, act in enumerate(self.history):
             facing_bet = "b" in self.history[:i]
             verb = ("called" if act == "b" else "folded") if facing_bet else \
                 ("bet" if act == "b" else "checked")
-            words.append(f"player {i % 2} {verb}")
-        return "So far: " + ", ".join(words) + "."
+            words.append(f"{name(i % 2)} {verb}")
+        return words
+
+    def _portable_view(self) -> dict[str, Any]:
+        seat = self.to_play()
+        words = self._betting(lambda s: "you" if s == seat else "opponent")
+        state = (f"card {CARDS[self.cards[seat]]}, {'first' if seat == 0 else 'second'} to act; "
+                 f"so far: {', '.join(words) or 'nothing'}")
+        return build_view(state, {action: (action, state) for action in self.legal_actions()})
 
     def _goal(self) -> str:
         return ("Win chips in one hand of Kuhn poker (cards J < Q < K). Without a bet you may "

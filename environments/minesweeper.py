@@ -4,11 +4,20 @@ Actions are words: ``reveal r c``, ``flag r c`` and ``unflag r c`` (rows and col
 Mines are placed at the first reveal, from the reset seed, never on or next to that cell (when
 the board has room), so the first click is always safe and opens an area.
 
+Portable view (``info["view"]``, see docs/CONTRACTS.md): every ``reveal r c`` has kind
+``reveal`` (``flag``/``unflag`` likewise) and as context the window of side
+``2*view_radius+1`` around that cell, in the board's own symbols (``?`` hidden, ``F`` flagged,
+``-`` revealed with no mine around, ``1``-``8``), ``#`` beyond the edge, rows joined by ``|``;
+before the first reveal the context starts with "opening move" (the first reveal is always
+safe). Coordinates and board size never appear, so one pattern reads the same on any board.
+
     >>> env = MinesweeperEnv(rows=4, cols=4, mines=2)
     >>> obs, info = env.reset(seed=0)
     >>> obs, reward, terminated, truncated, info = env.step("reveal 0 0")
     >>> info["invalid_actions"], "mine" in obs.lower().split("legend")[0]
     (0, False)
+    >>> MinesweeperEnv(rows=3, cols=3, mines=1).reset(seed=0)[1]["view"]["actions"]["reveal 0 0"]
+    {'kind': 'reveal', 'context': 'opening move; around ###|#??|#??'}
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from collections import deque
 from typing import Any
 
 from memplay.environments.core import Outcome, TextEnv
+from memplay.environments.view import build_view, check_view_option, grid_window
 from memplay.errors import ConfigError
 
 __all__ = ["MinesweeperEnv", "parse_cell_action"]
@@ -52,6 +62,7 @@ class MinesweeperEnv(TextEnv):
         rows, cols: Board size (2..30). mines: Number of mines (1 .. rows*cols - 1).
         flags: Offer ``flag``/``unflag`` actions (default). Winning never needs a flag, so
             ``flags=False`` (reveal only) halves the admissible actions an agent must score.
+        view_radius: Half-side of the view's window around each cell (1: 3x3).
 
         >>> env = MinesweeperEnv(rows=3, cols=3, mines=1)
         >>> _ = env.reset(seed=1)
@@ -59,9 +70,10 @@ class MinesweeperEnv(TextEnv):
         ['flag 0 0', 'flag 0 1']
     """
 
-    def __init__(self, rows: int = 5, cols: int = 5, mines: int = 4, flags: bool = True
-                 ) -> None:
+    def __init__(self, rows: int = 5, cols: int = 5, mines: int = 4, flags: bool = True,
+                 view_radius: int = 1) -> None:
         super().__init__()
+        self.view_radius = check_view_option("view_radius", view_radius)
         if not isinstance(flags, bool):
             raise ConfigError(f"Minesweeper flags={flags!r} must be True or False "
                               "(False: reveal actions only)")
@@ -188,6 +200,24 @@ class MinesweeperEnv(TextEnv):
             return reveal
         return (reveal + [f"flag {r} {c}" for r, c in hidden if (r, c) not in self.flagged]
                 + [f"unflag {r} {c}" for r, c in sorted(self.flagged)])
+
+    def _portable_view(self) -> dict[str, Any]:
+        opening = "opening move; " if not self.revealed else ""
+        hidden = self.rows * self.cols - len(self.revealed)
+        state = f"{opening}{len(self.revealed)} cells revealed, {self.num_mines} mines in " \
+                f"{hidden} hidden cells"
+        symbols = {cell: self._symbol(cell) for cell in self._cells()}  # once, not per window
+        contexts: dict[str, str] = {}  # reveal, flag and unflag of one cell share the window
+        actions = {}
+        for action in self._admissible():
+            verb, cell = action.split(" ", 1)
+            if cell not in contexts:
+                row, col = cell.split()
+                window = grid_window(lambda r, c: symbols.get((r, c)), (int(row), int(col)),
+                                     self.view_radius)
+                contexts[cell] = f"{opening}around {window}"
+            actions[action] = (verb, contexts[cell])
+        return build_view(state, actions)
 
     def _extra_info(self) -> dict[str, Any]:
         return {"mines": self.num_mines, "revealed": len(self.revealed),

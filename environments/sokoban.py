@@ -5,10 +5,17 @@ or from the seeded generator (``generate=True``), which only emits solvable leve
 +0.1 when a box lands on a target, -0.1 when one leaves it, 1.0 when the level is solved.
 Admissible actions are the moves that change something; walking into a wall is invalid.
 
+Portable view (``info["view"]``, see docs/CONTRACTS.md and ``sokoban_view``): the window of side
+``2*view_radius+1`` around the player, the direction of the nearest loose box and free target,
+the boxes left; each move's kind is ``push <dir>`` or ``move <dir>`` and its context says what
+lies ahead and what a push does to the box (onto or off a target, stuck in a corner).
+
     >>> env = SokobanEnv(level=0)
     >>> obs, info = env.reset(seed=0)
     >>> env.solution()
     ['right']
+    >>> info["view"]["actions"]["right"]["kind"]
+    'push right'
     >>> env.step("right")[1:3]
     (1.0, True)
 """
@@ -21,6 +28,8 @@ from memplay.environments.core import Outcome, TextEnv
 from memplay.environments.sokoban_gen import check_generator_args, generate_level
 from memplay.environments.sokoban_level import MOVES, SokobanLevel, load_levels
 from memplay.environments.sokoban_solver import is_corner_deadlock, push, solve
+from memplay.environments.sokoban_view import sokoban_view
+from memplay.environments.view import check_view_option
 from memplay.errors import ConfigError
 
 __all__ = ["SokobanEnv"]
@@ -38,6 +47,7 @@ class SokobanEnv(TextEnv):
         levels_file: JSON file of levels to use instead of the bundled set.
         height, width, num_boxes, max_walls: Generator settings (``generate=True``).
         end_on_deadlock: End the episode (unsolved) once a box is stuck in a corner.
+        view_radius: Half-side of the view's window around the player (1: 3x3).
 
         >>> env = SokobanEnv(generate=True, num_boxes=1)
         >>> obs, info = env.reset(seed=4)
@@ -47,8 +57,10 @@ class SokobanEnv(TextEnv):
 
     def __init__(self, generate: bool = False, level: int | None = None,
                  levels_file: str | None = None, height: int = 7, width: int = 7,
-                 num_boxes: int = 2, max_walls: int = 3, end_on_deadlock: bool = True) -> None:
+                 num_boxes: int = 2, max_walls: int = 3, end_on_deadlock: bool = True,
+                 view_radius: int = 1) -> None:
         super().__init__()
+        self.view_radius = check_view_option("view_radius", view_radius)
         self.levels = load_levels(levels_file)
         self._check_index(level)
         self.generate, self.fixed_level = bool(generate), level
@@ -127,6 +139,9 @@ class SokobanEnv(TextEnv):
     def _goal(self) -> str:
         return ("Push every box ($) onto a target (.) by moving up, down, left or right. "
                 "You can push one box at a time and cannot pull boxes.")
+
+    def _portable_view(self) -> dict[str, Any]:
+        return sokoban_view(self.level, self.player, self.boxes, self.view_radius)
 
     def _extra_info(self) -> dict[str, Any]:
         return {"optimal_steps": self._optimal, "level": self.level.name,

@@ -93,10 +93,17 @@ class SokobanLevel:
         player = self.player if player is None else player
         lines = []
         for r in range(self.height):
-            lines.append("".join(self._char((r, c), boxes, player) for c in range(self.width)))
+            lines.append("".join(self.cell_char((r, c), boxes, player)
+                                 for c in range(self.width)))
         return "\n".join(lines)
 
-    def _char(self, cell: Cell, boxes: frozenset[Cell], player: Cell) -> str:
+    def cell_char(self, cell: Cell, boxes: frozenset[Cell], player: Cell) -> str:
+        """The symbol of one cell with these boxes and this player.
+
+        >>> lvl = SokobanLevel.from_rows(["#####", "#@$.#", "#####"])
+        >>> lvl.cell_char((1, 2), lvl.boxes, lvl.player), lvl.cell_char((1, 3), lvl.boxes, (1, 3))
+        ('$', '+')
+        """
         if cell in self.walls:
             return "#"
         on_target = cell in self.targets

@@ -3,25 +3,62 @@
 Moves are ``mark ROW COL`` (0-2); "1 2", "(1, 2)" and "place 1 2" are accepted too. The
 minimax opponent plays perfectly (ties broken by the env's generator), so it never loses.
 
+Portable view (``info["view"]``, see docs/CONTRACTS.md): the board is turned into one canonical
+orientation (the smallest of its 8 rotations and reflections), written as rows joined by ``|``,
+with the mark to play. Each ``mark r c`` has kind ``cell i``, the index (0-8, row by row) of
+that cell in the canonical orientation; when the board is symmetric, moves that are images of
+each other get the same, smallest index, so they share one value.
+
     >>> env = TicTacToeEnv(opponent="minimax")
     >>> obs, info = env.reset(seed=0)
     >>> info["admissible_actions"][:2]
     ['mark 0 0', 'mark 0 1']
+    >>> sorted({info["view"]["actions"][a]["kind"] for a in ("mark 0 0", "mark 2 2", "mark 1 1")})
+    ['cell 0', 'cell 4']
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 from memplay.environments.two_player import OpponentPolicy, TwoPlayerEnv
+from memplay.environments.view import build_view
 
-__all__ = ["TicTacToeEnv", "minimax_values", "winner"]
+__all__ = ["SYMMETRIES", "TicTacToeEnv", "canonical_board", "minimax_values", "winner"]
 
 Board = tuple[str, ...]  # 9 cells of "X", "O" or "."
 _LINES = ((0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6))
 _MOVE = re.compile(r"^(?:mark|place|play|put)?\s*\(?\s*([0-2])\s*(?:,|\s)\s*([0-2])\s*\)?$")
 _MARKS = ("X", "O")
+_ORDER = {"X": 0, "O": 1, ".": 2}  # canonical = smallest image, marks read before empties
+# the 8 symmetries of the square as maps old (row, col) -> new (row, col)
+_SQUARE_MAPS = (lambda r, c: (r, c), lambda r, c: (c, 2 - r), lambda r, c: (2 - r, 2 - c),
+                lambda r, c: (2 - c, r), lambda r, c: (r, 2 - c), lambda r, c: (2 - r, c),
+                lambda r, c: (c, r), lambda r, c: (2 - c, 2 - r))
+# each symmetry as a table: SYMMETRIES[k][old cell index] = new cell index
+SYMMETRIES: tuple[tuple[int, ...], ...] = tuple(
+    tuple(3 * f(i // 3, i % 3)[0] + f(i // 3, i % 3)[1] for i in range(9)) for f in _SQUARE_MAPS)
+
+
+@cache
+def canonical_board(board: Board) -> tuple[Board, tuple[tuple[int, ...], ...]]:
+    """The smallest of the board's 8 symmetric images, and every symmetry that yields it.
+
+    >>> canonical_board(tuple("..X......"))[0]
+    ('X', '.', '.', '.', '.', '.', '.', '.', '.')
+    >>> len(canonical_board(tuple("........."))[1])
+    8
+    """
+    images = []
+    for table in SYMMETRIES:
+        image = ["."] * 9
+        for old, new in enumerate(table):
+            image[new] = board[old]
+        images.append((tuple(image), table))
+    best = min((image for image, _ in images), key=lambda b: [_ORDER[ch] for ch in b])
+    return best, tuple(table for image, table in images if image == best)
 
 
 def winner(board: Board) -> str | None:
@@ -132,6 +169,17 @@ class TicTacToeEnv(TwoPlayerEnv):
         if result is None:
             return "It is your turn." if self.to_play() == seat else "Waiting for the opponent."
         return "The game is a draw." if result == "draw" else f"{result} wins."
+
+    def _portable_view(self) -> dict[str, Any]:
+        canonical, tables = canonical_board(self.board)
+        rows = "|".join("".join(canonical[3 * r:3 * r + 3]) for r in range(3))
+        state = f"board {rows}, {_MARKS[self.to_play()]} to play"
+        actions = {}
+        for move in self.legal_actions():
+            _, row, col = move.split()
+            cell = min(table[int(row) * 3 + int(col)] for table in tables)
+            actions[move] = (f"cell {cell}", state)
+        return build_view(state, actions)
 
     def _goal(self) -> str:
         side = "for the side to play" if self.opponent == "self" else f"as {_MARKS[self.player]}"

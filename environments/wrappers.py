@@ -88,6 +88,10 @@ class Wrapper(TextEnv):
         """Forward to the wrapped env."""
         return self.env.action_vocabulary()
 
+    def portable_view(self) -> dict[str, Any] | None:
+        """Forward to the wrapped env."""
+        return self.env.portable_view()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}{self.env!r}>"
 
@@ -96,7 +100,8 @@ class TimeLimit(Wrapper):
     """Truncate an episode once ``max_episode_steps`` steps (invalid ones included) were taken.
 
     Invalid actions count on purpose: an agent stuck writing garbage must still end.
-    ``info["elapsed_steps"]`` and ``info["max_episode_steps"]`` are added to every info.
+    ``info["elapsed_steps"]`` and ``info["max_episode_steps"]`` are added to every info; at
+    truncation ``admissible_actions`` becomes empty and ``view`` is dropped.
 
         >>> from memplay.environments.frozenlake import FrozenLakeEnv
         >>> env = TimeLimit(FrozenLakeEnv(), 1)
@@ -132,9 +137,14 @@ class TimeLimit(Wrapper):
         if self._elapsed >= self.max_episode_steps and not terminated:
             truncated = True
             info["admissible_actions"] = []
+            info.pop("view", None)  # views exist only while the episode runs
         if terminated or truncated:
             self._elapsed = None
         return obs, reward, terminated, truncated, info
+
+    def portable_view(self) -> dict[str, Any] | None:
+        """The wrapped env's view; None before reset and once the episode was truncated."""
+        return None if self._elapsed is None else self.env.portable_view()
 
     def _with_counts(self, info: dict[str, Any]) -> dict[str, Any]:
         info["elapsed_steps"] = self._elapsed or 0
