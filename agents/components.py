@@ -85,8 +85,12 @@ def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None
     if root is not None and (root / "store").is_dir():
         store = FaissMemoryStore.load(root / "store", embedder)
         steps = StepMemory.load(root / "steps", embedder)
+        # how values are looked up is the run's choice, whatever the memory was saved with
+        steps.config = steps.config.model_copy(
+            update=config.step_memory_config().model_dump(exclude={"index", "q_init", "alpha"}))
     else:
-        store, steps = FaissMemoryStore(embedder), StepMemory(embedder)
+        store = FaissMemoryStore(embedder)
+        steps = StepMemory(embedder, config.step_memory_config())
     mem = config.memory
     lam = 0.0 if config.spec.task_memory == "similarity" else mem.lam
     retrieval = RetrievalConfig(k1=mem.k1, k2=mem.k2, delta=mem.delta, lam=lam, alpha=mem.alpha,

@@ -47,8 +47,23 @@ class MemoryConfig(BaseModel):
     q_init: float = Field(default=0.0, description="Q of a freshly written memory.")
     merge_threshold: float = Field(default=0.9, ge=0.0, le=1.0, description="Merge above this sim.")
     step_memory: bool = Field(
-        default=True, description="Use step-level memory (state -> action Q)."
+        default=True, description="Use step-level memory ((kind, context) -> action Q)."
     )
+    step_keys: Literal["view", "state"] = Field(
+        default="view", description="Key step memory by the environment's portable view "
+        "(values carry to other maps; falls back to the state when there is none) or by the "
+        "whole state text (memplay < 0.2).")
+    step_lookup: Literal["action", "state"] = Field(
+        default="action", description="Unseen pairs: 'action' borrows from similar pairs of "
+        "the same action (NEC kNN, borrowed evidence kept apart); 'state' averages similar "
+        "states' tables (memplay < 0.2).")
+    step_k: int = Field(default=5, ge=1, description="Neighbours a borrowed value averages.")
+    step_threshold: float = Field(
+        default=0.9, ge=-1.0, le=1.0, description="Least similarity of a neighbour.")
+    step_kernel: Literal["inverse", "similarity"] = Field(
+        default="inverse", description="Neighbour weights: NEC's 1/(d^2+delta) or similarity.")
+    step_max_states: int | None = Field(
+        default=None, ge=1, description="Bound on step memory's contexts (LRU); None: none.")
     gamma: float = Field(
         default=0.95, ge=0.0, le=1.0,
         description="Discount of step returns (outcome and novelty) over earlier steps.",
@@ -225,6 +240,19 @@ class AgentConfig(BaseModel):
     def spec(self) -> VariantSpec:
         """What this run's variant uses (see :mod:`memplay.agents.variants`)."""
         return get_variant(self.variant)
+
+    def step_memory_config(self) -> Any:
+        """The :class:`~memplay.memory.step_memory.StepMemoryConfig` these settings ask for.
+
+        >>> AgentConfig(memory={"step_k": 3}).step_memory_config().k_neighbors
+        3
+        """
+        from memplay.memory.step_memory import StepMemoryConfig
+
+        mem = self.memory
+        return StepMemoryConfig(lookup=mem.step_lookup, threshold=mem.step_threshold,
+                                k_neighbors=mem.step_k, kernel=mem.step_kernel,
+                                max_states=mem.step_max_states)
 
     @property
     def uses_step_memory(self) -> bool:

@@ -72,16 +72,18 @@ class TaskMemory(Protocol):
 
 
 class StepMemoryLike(Protocol):
-    """Step-level memory: per state, a value estimate per action (see ActionValue)."""
+    """Step-level memory: a value per ``(kind, context)`` key (see :mod:`memplay.agents.keys`
+    and :class:`~memplay.memory.step_memory.StepMemory`)."""
 
-    def action_values(self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
-                      ) -> Sequence[Mapping[str, Any]]:
-        """For each state, action -> :class:`~memplay.memory.step_memory.ActionValue`."""
+    def estimate(self, queries: Sequence[Mapping[str, tuple[str, str]]]
+                 ) -> Sequence[Mapping[str, Any]]:
+        """For each decision, action -> :class:`~memplay.memory.step_memory.ActionValue`,
+        each action given as its (kind, context) key."""
         ...
 
     def update(self, states: Sequence[str], actions: Sequence[str],
                returns: Sequence[float]) -> Any:
-        """Move Q(state, action) toward each return and count the visit."""
+        """Move Q(context, kind) toward each return and count the visit (contexts first)."""
         ...
 
 

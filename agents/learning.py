@@ -110,7 +110,9 @@ def learn_from(slot: Slot, ctx: AgentContext) -> None:
             intent=f"{slot.goal}\n{slot.steps[0].observation}",
             experience=experience_text(trajectory), env_id=ctx.config.env_id))
     if ctx.step_memory is not None:
-        keys = [s.state for s in slot.steps]
-        returns = step_returns(keys, [s.visits for s in slot.steps], success=slot.success,
-                               truncated=slot.truncated, cfg=ctx.config.memory)
-        ctx.step_memory.update(keys, [s.action for s in slot.steps], returns)
+        # returns follow the exact states (loops are found there); values go to each key
+        returns = step_returns([s.state for s in slot.steps], [s.visits for s in slot.steps],
+                               success=slot.success, truncated=slot.truncated,
+                               cfg=ctx.config.memory)
+        keys = [s.memory_key for s in slot.steps]
+        ctx.step_memory.update([c for _, c in keys], [k for k, _ in keys], returns)

@@ -28,6 +28,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from memplay.agents.context import AgentContext
+from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
 from memplay.agents.policy import LLMView, calibrate, choose_action, combine_scores, llm_scores
 from memplay.agents.prompts import build_messages
@@ -71,8 +72,8 @@ def observe(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
             continue
         updated.append(slot.but(
             started=True, observation=obs, state=ctx.state_key(env, obs, info),
-            goal=str(info.get("goal", "")), admissible=_admissible(info, []),
-            seconds=time.perf_counter()))
+            view=info.get("view"), goal=str(info.get("goal", "")),
+            admissible=_admissible(info, []), seconds=time.perf_counter()))
     return {"slots": replace_slots(state["slots"], updated)}
 
 
@@ -92,8 +93,7 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     slots = active(state["slots"])
     values: list[dict[str, Any]] = [{} for _ in slots]
     if ctx.step_memory is not None and slots:
-        values = [dict(v) for v in ctx.step_memory.action_values(
-            [s.state for s in slots], [s.admissible for s in slots])]
+        values = [dict(v) for v in ctx.step_memory.estimate([_keys(s, ctx) for s in slots])]
     recalled = []
     for slot, value in zip(slots, values):
         lessons = [(r.tag, r.prompt_text(slot.goal, slot.observation, slot.seed))
@@ -102,6 +102,11 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
                         lessons=[(tag, text) for tag, text in lessons if text])
         recalled.append(slot.but(recall=recall))
     return {"slots": replace_slots(state["slots"], recalled)}
+
+
+def _keys(slot: Slot, ctx: AgentContext) -> dict[str, tuple[str, str]]:
+    use_view = ctx.config.memory.step_keys == "view"
+    return action_keys(slot.state, slot.view, slot.admissible, use_view)
 
 
 def build_prompt(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
@@ -171,13 +176,15 @@ def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
         return slot.failed(f"step failed: {type(exc).__name__}: {exc}")
     record = StepRecord(observation=slot.observation, action=slot.action, reward=float(reward),
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
-                        visits=sum(v.visits for v in slot.recall.values.values()))
+                        visits=sum(v.visits for v in slot.recall.values.values()),
+                        key=_keys(slot, ctx).get(slot.action))
     steps = [*slot.steps, record]
     out_of_time = bool(truncated) or len(steps) >= ctx.config.max_steps
     done = bool(terminated) or out_of_time
     total = slot.reward + float(reward)
     return slot.but(
-        steps=steps, observation=obs, state=ctx.state_key(env, obs, info), reward=total,
+        steps=steps, observation=obs, state=ctx.state_key(env, obs, info),
+        view=info.get("view"), reward=total,
         done=done, truncated=out_of_time and not terminated,
         success=bool(info.get("success", total > 0)) if done else False,
         admissible=_admissible(info, slot.admissible), thought=None,

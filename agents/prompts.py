@@ -78,22 +78,31 @@ def format_memories(
 
 
 def format_step_hint(values: Mapping[str, ActionValue]) -> str:
-    """Name the best remembered action from this state, when its value is positive.
+    """Name the best remembered action here, when its value is positive; truthfully: a value
+    learned in this very situation, or one borrowed from a similar one (with its similarity).
 
     Small models follow a step-level hint far more often than a whole past plan (see
-    DESIGN.md), so the hint names one action for this very state.
+    DESIGN.md), so the hint names one action for this state.
 
     >>> format_step_hint({"left": ActionValue(-1.0, 3, 1.0), "down": ActionValue(0.7, 2, 1.0)})
     '<hint>In a past successful episode, ... the move was: down (Q=+0.70)</hint>'
+    >>> format_step_hint({"up": ActionValue(0.6, 0, 0.93, 2.0)})
+    '<hint>In a similar position (similarity 0.93), the move was: up (Q=+0.60)</hint>'
     >>> format_step_hint({"left": ActionValue(-1.0, 3, 1.0)})
     ''
     """
-    good = [(value.q, action) for action, value in values.items() if value.q > 0]
-    if not good:
+    exact = [(v.q, a) for a, v in values.items() if v.visits > 0 and v.q > 0]
+    if exact:
+        q, action = max(exact)
+        return (f"<hint>In a past successful episode, from this same position the move was: "
+                f"{action} (Q={q:+.2f})</hint>")
+    borrowed = [(v.q * v.sim, a) for a, v in values.items() if v.borrowed > 0 and v.q > 0]
+    if not borrowed:
         return ""
-    q, action = max(good)
-    return (f"<hint>In a past successful episode, from this same position the move was: "
-            f"{action} (Q={q:+.2f})</hint>")
+    _, action = max(borrowed)
+    value = values[action]
+    return (f"<hint>In a similar position (similarity {value.sim:.2f}), the move was: "
+            f"{action} (Q={value.q:+.2f})</hint>")
 
 
 def _recent_moves(steps: Sequence[StepRecord], n: int) -> str:

@@ -33,12 +33,14 @@ __all__ = ["AgentState", "Memory", "Recall", "Slot", "StepRecord", "active", "in
 class StepRecord:
     """One step an episode took: what was seen, what was done and what came of it.
 
-    ``state`` is the key step memory filed the state under and ``visits`` how often memory
-    had seen that state before this step (the novelty reward uses it).
+    ``state`` is the exact state text (loops and detours are found with it), ``key`` the
+    ``(kind, context)`` step memory files the action under (see :mod:`memplay.agents.keys`)
+    and ``visits`` how often memory had seen that situation before this step (the novelty
+    reward uses it).
 
     >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
     >>> r.to_step().info
-    {'state': 'S.G', 'visits': 0}
+    {'state': 'S.G', 'visits': 0, 'key': ['right', 'S.G']}
     """
 
     observation: str
@@ -48,12 +50,19 @@ class StepRecord:
     state: str = ""
     visits: int = 0
     thought: str | None = None
+    key: tuple[str, str] | None = None
+
+    @property
+    def memory_key(self) -> tuple[str, str]:
+        """The step memory key of the action taken (``(action, state)`` without a view)."""
+        return self.key if self.key is not None else (self.action, self.state)
 
     def to_step(self) -> Step:
         """This step as the shared :class:`~memplay.types.Step` (what trajectories store)."""
         return Step(observation=self.observation, action=self.action, reward=self.reward,
                     admissible_actions=list(self.admissible), thought=self.thought,
-                    info={"state": self.state, "visits": self.visits})
+                    info={"state": self.state, "visits": self.visits,
+                          "key": list(self.memory_key)})
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class Slot:
     goal: str = ""
     observation: str = ""
     state: str = ""
+    view: dict[str, Any] | None = None
     admissible: list[str] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
     recall: Recall = field(default_factory=Recall)

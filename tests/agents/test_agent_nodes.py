@@ -183,8 +183,10 @@ def test_env_step_records_the_step_and_detects_success(corridor: Any) -> None:
         assert state["slots"][0].done is expected_done
     slot = state["slots"][0]
     assert slot.success and slot.reward == 1.0 and len(slot.steps) == 2
-    assert slot.steps[0] == StepRecord("A..", "right", 0.0, ["left", "right"], "A..", 0)
-    assert slot.to_trajectory("x").steps[0].info == {"state": "A..", "visits": 0}
+    assert slot.steps[0] == StepRecord("A..", "right", 0.0, ["left", "right"], "A..", 0,
+                                       key=("right", "A.."))  # no view: (action, state)
+    assert slot.to_trajectory("x").steps[0].info == {"state": "A..", "visits": 0,
+                                                     "key": ["right", "A.."]}
 
 
 def test_env_step_enforces_max_steps_and_isolates_crashes(corridor: Any) -> None:
