@@ -155,14 +155,21 @@ class Agent:
         mem_dir = Path(memory_dir) if memory_dir is not None else root / "memory"
         RunFiles(root)  # an unwritable run dir fails now, before any model loads
         trainer = None if frozen else self._epoch_trainer(root)  # fails before memory opens
+        from memplay.report.epoch_log import EpochLog
+
+        log = EpochLog(root, self.config, then=trainer.on_epoch_end if trainer else None)
         ctx = self.context(mem_dir)
+        log.memory = self.memory  # memory_stats.jsonl: Q-values after each epoch
         save = None if frozen or self.memory is None else self._saver(mem_dir)
         if trainer is not None:
             # new weights make the running per-action score means stale: start them afresh
             trainer.on_reload = ctx.llm_bias.clear
             trainer.resume()
-        return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
-                            on_epoch_end=trainer.on_epoch_end if trainer else None)
+        try:
+            return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
+                                on_epoch_end=log.on_epoch_end)
+        finally:
+            log.close()
 
     def _epoch_trainer(self, root: Path) -> Any:
         """The weight trainer of a run with ``train_every`` (None without). It raises

@@ -165,13 +165,16 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     slots = [s for s in active(state["slots"]) if s["admissible"]]
     if not slots:
         return {"slots": state["slots"]}
+    started = time.perf_counter()
     try:
         llm_scores = _llm_scores(ctx, slots)
     except Exception as exc:  # any backend fault (timeouts too) is isolated to its episodes
         failed = [_fail(Slot(**{**s, "llm_faults": s["llm_faults"] + 1}), f"LLM failed: {exc}")
                   for s in slots]
         return {"slots": replace_slots(state["slots"], failed)}
-    chosen = _choose_all(ctx, slots, llm_scores)
+    share = (time.perf_counter() - started) / len(slots)  # one batched call for all slots
+    chosen = [Slot(**{**s, "llm_seconds": s["llm_seconds"] + share})
+              for s in _choose_all(ctx, slots, llm_scores)]
     return {"slots": replace_slots(state["slots"], chosen)}
 
 
@@ -199,6 +202,7 @@ def _choose_all(ctx: AgentContext, slots: list[Slot], llm_scores: list[dict[str,
 
 def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
     env = ctx.envs[slot["index"]]
+    started = time.perf_counter()
     try:
         obs, reward, terminated, truncated, info = env.step(slot["action"])
     except Exception as exc:  # any env crash is isolated to its episode by design
@@ -218,6 +222,7 @@ def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
         "truncated": out_of_time and not terminated,
         "success": success, "admissible": _admissible(info, slot["admissible"]),
         "invalid_actions": int(info.get("invalid_actions", slot["invalid_actions"])),
+        "env_seconds": slot["env_seconds"] + time.perf_counter() - started,
     })
 
 

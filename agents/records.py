@@ -40,6 +40,8 @@ def to_episode_result(slot: Mapping[str, Any], env_id: str) -> EpisodeResult:
         steps=len(slot["steps"]), invalid_actions=slot["invalid_actions"],
         memories_used=list(slot["memories_used"]), llm_faults=slot["llm_faults"],
         errored=slot["error"] is not None, error=slot["error"], seconds=slot["seconds"],
+        llm_seconds=slot["llm_seconds"], env_seconds=slot["env_seconds"],
+        memory_sims=[float(m["sim"]) for m in slot["retrieved"]],
     )
 
 

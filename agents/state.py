@@ -43,6 +43,8 @@ class Slot(TypedDict):
     action: str
     error: str | None
     seconds: float
+    llm_seconds: float
+    env_seconds: float
 
 
 class AgentState(TypedDict):
@@ -66,6 +68,7 @@ def new_slot(
         success=False, reward=0.0,
         steps=[], invalid_actions=0, llm_faults=0, memories_used=[], retrieved=[],
         step_values={}, prompt="", action="", error=None, seconds=0.0,
+        llm_seconds=0.0, env_seconds=0.0,
     )
 
 

@@ -23,7 +23,7 @@ _FIELDS = {
     "env": "env_id", "variant": "variant", "llm": "llm", "model": "model",
     "epochs": "epochs", "parallel": "parallel_envs", "seed": "seed", "max_steps": "max_steps",
     "temperature": "temperature", "action_method": "action_method",
-    "train_every": "train_every",
+    "train_every": "train_every", "log": "log",
 }
 
 
@@ -48,6 +48,8 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fine-tune the model on the run's own data every K epochs "
                         "(0 = never; settings in the config's train: section)")
     parser.add_argument("--embedder", choices=["default", "hash"], help="memory embedder")
+    parser.add_argument("--log", action="append", choices=["tensorboard"],
+                        help="also write per-epoch scalars to <run-dir>/tensorboard/")
     parser.add_argument("--run-dir", help="where results go (default runs/<env>-<variant>-<time>)")
     parser.add_argument("--memory-dir", help="memory to load/save (default <run-dir>/memory)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
