@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["Raw", "Section", "fmt", "note", "page", "table"]
+__all__ = ["NO_TASK_MEMORY", "Raw", "Section", "fmt", "note", "nothing_recorded", "page", "table"]
+
+NO_TASK_MEMORY = "this run has no task memory (variant none, or no memory/ folder)"
 
 
 class Raw(str):
@@ -49,6 +51,15 @@ def note(text: str) -> str:
     '<p class="note">nothing recorded</p>'
     """
     return f'<p class="note">{escape(text)}</p>'
+
+
+def nothing_recorded(section_id: str, title: str, why: str) -> Section:
+    """A section for a run without this data: it still renders, and says why it is empty.
+
+    >>> nothing_recorded("models", "Model versions", "no training round").body
+    '<p class="note">nothing recorded: no training round</p>'
+    """
+    return Section(section_id, title, note(f"nothing recorded: {why}"))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:

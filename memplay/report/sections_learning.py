@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memplay.report.epoch_stats import Q_EDGES, epoch_summary, q_histogram, task_memory_stats
-from memplay.report.html import Section, fmt, note, table
+from memplay.report.html import NO_TASK_MEMORY, Section, fmt, note, nothing_recorded, table
 from memplay.report.run_data import RunData
 from memplay.report.svg import bar_chart, heatmap, line_chart
 
@@ -57,8 +57,8 @@ def success_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """Success rate per epoch of every run on one chart, and the numbers in a table."""
     curves = {r.label: list(r.metrics["success_per_epoch"]) for r in runs if r.episodes}
     if not curves:
-        return Section("success", "Success per epoch", note(
-            "nothing recorded: no run has finished an episode yet (episodes.jsonl is empty)"))
+        return nothing_recorded("success", "Success per epoch",
+                                "no run has finished an episode yet (episodes.jsonl is empty)")
     chart = line_chart(curves, y_label="success rate", y_range=(0.0, 1.0))
     width = max(len(v) for v in curves.values())
     rows = [[label, *[fmt(v, 2) for v in values], *[""] * (width - len(values))]
@@ -88,9 +88,7 @@ def q_values_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """The Q-value histogram after each epoch (from ``memory_stats.jsonl``) and now."""
     title = "Q-values over time"
     if main.items is None:
-        return Section("q-values", title, note(
-            "nothing recorded: this run has no task memory (variant none, or no memory/ "
-            "folder)"))
+        return nothing_recorded("q-values", title, NO_TASK_MEMORY)
     body = ""
     if any(s.get("task_memory") for s in main.stats):
         body += "<h3>After each epoch (darker: more memories)</h3>" + _q_over_time(main.stats)
@@ -121,8 +119,8 @@ def models_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """Training rounds (trained or skipped) and each model version's loss curve."""
     title = "Model versions"
     if not main.rounds and not main.versions:
-        return Section("models", title, note(
-            "nothing recorded: no training round (train_every=0; weights stayed frozen)"))
+        return nothing_recorded("models", title,
+                                "no training round (train_every=0; weights stayed frozen)")
     rounds = table(["after epoch", "status", "version", "examples", "first loss", "final loss",
                     "seconds", "reason"],
                    [[str(r.after_epoch + 1), r.status, f"v{r.version}" if r.version else "-",

@@ -20,7 +20,7 @@ from html import escape
 from memplay.agents.prompts import clip
 from memplay.memory.item import MemoryItem
 from memplay.report.epoch_stats import per_epoch
-from memplay.report.html import Raw, Section, fmt, note, table
+from memplay.report.html import NO_TASK_MEMORY, Raw, Section, fmt, note, nothing_recorded, table
 from memplay.report.run_data import RunData
 from memplay.report.svg import bar_chart, line_chart
 from memplay.types import EpisodeResult
@@ -68,11 +68,6 @@ def provenance_of(item: MemoryItem) -> str:
     return str(value) if value else "self"
 
 
-def _no_task_memory(section_id: str, title: str) -> Section:
-    return Section(section_id, title, note(
-        "nothing recorded: this run has no task memory (variant none, or no memory/ folder)"))
-
-
 def _memory_rows(items: Sequence[MemoryItem], usage: dict[str, Usage]) -> list[list[str]]:
     return [[fmt(i.q), str(i.visits), str(i.successes), str(i.failures),
              str(usage[i.id].count if i.id in usage else 0),
@@ -89,7 +84,7 @@ def retrieval_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """Retrieval hit rate per epoch (every run that retrieves) and the memories never shown."""
     title = "Retrieval"
     if main.items is None:
-        return _no_task_memory("retrieval", title)
+        return nothing_recorded("retrieval", title, NO_TASK_MEMORY)
     curves = {r.label: [s["retrieval_hit_rate"] for s in per_epoch(r.episodes,
                                                                    uses_task_memory=True)]
               for r in runs if r.items is not None or (r.config and r.config.uses_task_memory)}
@@ -114,9 +109,9 @@ def top_memories_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """The memories with the highest and the lowest Q, with similarity, Q and visits."""
     title = "Top and bottom memories"
     if main.items is None:
-        return _no_task_memory("memories", title)
+        return nothing_recorded("memories", title, NO_TASK_MEMORY)
     if not main.items:
-        return Section("memories", title, note("nothing recorded: the task memory is empty"))
+        return nothing_recorded("memories", title, "the task memory is empty")
     usage = memory_usage(main.episodes)
     ranked = sorted(main.items, key=lambda i: (-i.q, -i.visits))
     if len(ranked) <= 2 * TOP:
@@ -137,7 +132,7 @@ def provenance_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """Task memories by origin (self, demo, import): counts, mean Q, how often retrieved."""
     title = "Provenance of memories"
     if main.items is None:
-        return _no_task_memory("provenance", title)
+        return nothing_recorded("provenance", title, NO_TASK_MEMORY)
     usage = memory_usage(main.episodes)
     groups: dict[str, list[MemoryItem]] = {}
     for item in main.items:
@@ -184,8 +179,8 @@ def step_memory_section(main: RunData, runs: Sequence[RunData]) -> Section:
     title = "Step-memory coverage"
     rows = main.step_rows
     if rows is None:
-        return Section("step-memory", title, note(
-            "nothing recorded: this run has no step memory (memory/steps/ is missing)"))
+        return nothing_recorded("step-memory", title,
+                                "this run has no step memory (memory/steps/ is missing)")
     pairs = sum(len(r["actions"]) for r in rows)
     body = table(["states", "(state, action) pairs", "visits"],
                  [[str(len(rows)), str(pairs),

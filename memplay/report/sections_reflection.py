@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from memplay.report.html import Section, fmt, note, table
+from memplay.report.html import Section, fmt, nothing_recorded, table
 from memplay.report.run_data import RunData
 from memplay.report.tree_svg import tree_svg
 
@@ -67,9 +67,8 @@ def playbooks_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """Every playbook and rules document: versions, success per version, diffs, rollbacks."""
     title = "Playbook versions"
     if not main.playbooks:
-        return Section("playbooks", title, note(
-            "nothing recorded: no playbooks (only variant memrl+playbook writes "
-            "memory/playbooks/)"))
+        return nothing_recorded("playbooks", title, "no playbooks (only variant "
+                                "memrl+playbook writes memory/playbooks/)")
     body = "".join(_document(family, history) for family, docs in sorted(main.playbooks.items())
                    for history in docs.values())
     return Section("playbooks", title, body)
@@ -88,9 +87,8 @@ def critiques_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """The newest critique trees, drawn, with counts of trees and revisions."""
     title = "Critique trees"
     if not main.trees:
-        return Section("critiques", title, note(
-            "nothing recorded: no critique trees (only variant memrl+critique writes "
-            "memory/critiques/)"))
+        return nothing_recorded("critiques", title, "no critique trees (only variant "
+                                "memrl+critique writes memory/critiques/)")
     # ids end in a running number (<env>-seed<task>-<n>): the newest trees sort last
     shown = sorted(main.trees, key=lambda t: t[0].rsplit("-", 1)[-1])[-MAX_TREES:]
     body = (f"<p>{len(main.trees)} trees, {main.revisions} revision trajectories. "
