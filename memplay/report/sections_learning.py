@@ -47,9 +47,11 @@ def summary_section(main: RunData, runs: Sequence[RunData]) -> Section:
                "success", "mean steps", "retrieval hit rate", "task memories", "LLM s",
                "env s", "episode s"]
     body = table(headers, [_summary_row(r) for r in runs])
-    body += note(f"Main run: {main.root}. LLM s is the action choice's share of the batched "
-                 "LLM calls, env s the time inside env.step, episode s the wall time of the "
-                 "episodes (runs written before these were recorded show 0.0).")
+    body += note(f"Main run: {main.root}. LLM s: time in the batched action-choice calls "
+                 "(each episode holds its share, so the sum is the calls' wall time); env s: "
+                 "time inside env.step; episode s: the episodes' wall times added up (episodes "
+                 "played in lockstep overlap). Runs written before these were recorded show "
+                 "0.0.")
     return Section("summary", "Runs", body)
 
 
