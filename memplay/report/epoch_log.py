@@ -35,10 +35,11 @@ class EpochLog:
 
     Args:
         run_dir: The run directory.
-        config: The run's config (``log`` picks TensorBoard; the variant says whether
-            retrieval happens).
-        memory: The agent's :class:`~memplay.agents.components.MemoryBundle` (None without
-            task memory): its ``store.items()`` and ``step_memory.to_rows()`` are read.
+        config: The run's config (``log`` picks TensorBoard, ``uses_step_memory`` says
+            whether step memory is recorded).
+        memory: The agent's :class:`~memplay.agents.components.MemoryBundle`, None for a
+            variant without task memory: its ``store.items()`` and
+            ``step_memory.to_rows()`` are read.
         then: The hook to call afterwards (e.g. the weight trainer's ``on_epoch_end``).
     """
 
@@ -64,7 +65,8 @@ class EpochLog:
 
     def _row(self, epoch: int) -> tuple[dict[str, Any], list[float]]:
         results = [r for r in RunFiles(self.run_dir).read_results() if r.epoch == epoch]
-        summary = epoch_summary(results, uses_task_memory=self.config.uses_task_memory)
+        # the agent opens task memory only for variants that retrieve it
+        summary = epoch_summary(results, uses_task_memory=self.memory is not None)
         if self.memory is None:
             return epoch_row(epoch, summary, None, None), []
         items = list(self.memory.store.items())

@@ -25,12 +25,8 @@ from memplay.report.svg import bar_chart, heatmap, line_chart
 __all__ = ["models_section", "q_values_section", "success_section", "summary_section"]
 
 
-def _uses_task_memory(run: RunData) -> bool:
-    return run.config.uses_task_memory if run.config is not None else run.items is not None
-
-
 def _summary_row(run: RunData) -> list[str]:
-    totals = epoch_summary(run.episodes, uses_task_memory=_uses_task_memory(run))
+    totals = epoch_summary(run.episodes, uses_task_memory=run.items is not None)
     m = run.metrics
     played = sum(v is not None for v in m["success_per_epoch"])
     memories = "-" if run.items is None else str(len(run.items))

@@ -87,7 +87,7 @@ def retrieval_section(main: RunData, runs: Sequence[RunData]) -> Section:
         return nothing_recorded("retrieval", title, NO_TASK_MEMORY)
     curves = {r.label: [s["retrieval_hit_rate"] for s in per_epoch(r.episodes,
                                                                    uses_task_memory=True)]
-              for r in runs if r.items is not None or (r.config and r.config.uses_task_memory)}
+              for r in runs if r.items is not None}
     usage = memory_usage(main.episodes)
     never = sorted((i for i in main.items if i.id not in usage), key=lambda i: i.created_at)
     shown = sum(bool(r.memories_used) for r in main.episodes)
