@@ -31,6 +31,7 @@ from memplay.agents.context import AgentContext, Reflection, StateKey, default_s
 from memplay.agents.llm.base import LLM
 from memplay.agents.reflection import ReflectionSetup, make_reflection
 from memplay.agents.run_files import RunFiles
+from memplay.agents.run_log.epoch_log import EpochLog
 from memplay.agents.runner import RunResult, run_episodes
 
 __all__ = ["Agent"]
@@ -133,14 +134,19 @@ class Agent:
         RunFiles(root)  # an unwritable run dir fails now, before any model loads
         # the trainer fails (a backend that cannot reload) before memory opens
         trainer = None if frozen else self._epoch_trainer(root, mem_dir)
+        log = EpochLog(root, self.config, then=trainer.on_epoch_end if trainer else None)
         ctx = self.context(mem_dir)
+        log.memory = self.memory  # memory_stats.jsonl: Q-values after each epoch
         save = None if frozen or self.memory is None else self._saver(mem_dir)
         if trainer is not None:
             # new weights make the running per-action score means stale: start them afresh
             trainer.on_reload = ctx.llm_bias.clear
             trainer.resume()
-        return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
-                            on_epoch_end=trainer.on_epoch_end if trainer else None)
+        try:
+            return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
+                                on_epoch_end=log.on_epoch_end)
+        finally:
+            log.close()
 
     def _epoch_trainer(self, root: Path, memory_dir: Path) -> Any:
         """The weight trainer of a run with ``train_every`` (None without). Rounds also train

@@ -187,6 +187,10 @@ class AgentConfig(BaseModel):
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     reflection: ReflectionConfig = Field(default_factory=ReflectionConfig)
     train: TrainLoopConfig = Field(default_factory=TrainLoopConfig)
+    log: list[Literal["tensorboard"]] = Field(
+        default_factory=list,
+        description="Also log per-epoch scalars: 'tensorboard' writes <run>/tensorboard/.",
+    )
 
     @classmethod
     def from_source(cls, source: str | Path | Mapping[str, Any] | None) -> AgentConfig:

@@ -135,6 +135,7 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     slots = [s for s in active(state["slots"]) if s.admissible]
     if not slots:
         return {"slots": state["slots"]}
+    started = time.perf_counter()
     try:
         views = llm_scores(ctx.llm, [s.prompt for s in slots], [s.admissible for s in slots],
                            ctx.config.policy)
@@ -142,7 +143,9 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
         failed = [s.but(llm_faults=s.llm_faults + 1).failed(f"LLM failed: {exc}")
                   for s in slots]
         return {"slots": replace_slots(state["slots"], failed)}
-    return {"slots": replace_slots(state["slots"], _choose_all(ctx, slots, views))}
+    share = (time.perf_counter() - started) / len(slots)  # one batched call for all slots
+    chosen = [s.but(llm_seconds=s.llm_seconds + share) for s in _choose_all(ctx, slots, views)]
+    return {"slots": replace_slots(state["slots"], chosen)}
 
 
 def _choose_all(ctx: AgentContext, slots: list[Slot], views: list[LLMView]) -> list[Slot]:
@@ -170,10 +173,12 @@ def _choose_all(ctx: AgentContext, slots: list[Slot], views: list[LLMView]) -> l
 
 def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
     env = ctx.envs[slot.index]
+    started = time.perf_counter()
     try:
         obs, reward, terminated, truncated, info = env.step(slot.action)
     except Exception as exc:  # any env crash is isolated to its episode by design
         return slot.failed(f"step failed: {type(exc).__name__}: {exc}")
+    env_seconds = slot.env_seconds + time.perf_counter() - started
     record = StepRecord(observation=slot.observation, action=slot.action, reward=float(reward),
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
                         visits=sum(v.visits for v in slot.recall.values.values()),
@@ -187,7 +192,7 @@ def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
         view=info.get("view"), reward=total,
         done=done, truncated=out_of_time and not terminated,
         success=bool(info.get("success", total > 0)) if done else False,
-        admissible=_admissible(info, slot.admissible), thought=None,
+        admissible=_admissible(info, slot.admissible), thought=None, env_seconds=env_seconds,
         invalid_actions=int(info.get("invalid_actions", slot.invalid_actions)))
 
 

@@ -130,6 +130,8 @@ class Slot:
     llm_faults: int = 0
     error: str | None = None
     seconds: float = 0.0
+    llm_seconds: float = 0.0  # this episode's share of the batched LLM calls
+    env_seconds: float = 0.0  # time in env.step
 
     def but(self, **changes: Any) -> Slot:
         """A copy with ``changes`` applied (slots are immutable).
@@ -174,7 +176,8 @@ class Slot:
             seed=self.seed, success=self.success, reward=self.reward, steps=len(self.steps),
             invalid_actions=self.invalid_actions, memories_used=self.memories_used,
             llm_faults=self.llm_faults, errored=self.error is not None, error=self.error,
-            seconds=self.seconds)
+            seconds=self.seconds, llm_seconds=self.llm_seconds, env_seconds=self.env_seconds,
+            memory_sims=[m.sim for m in self.recall.memories])
 
 
 class AgentState(TypedDict):

@@ -1,4 +1,4 @@
-"""Sokoban levels: parsing the usual text format (XSB), validation and rendering.
+"""Sokoban levels: parsing the usual text format (XSB) rows, validation and rendering.
 
 ``#`` wall, ``@`` player, ``+`` player on a target, ``$`` box, ``*`` box on a target,
 ``.`` target, and a space, ``-`` or ``_`` for floor.
@@ -127,7 +127,9 @@ def _classify(ch: str, cell: Cell, cells: dict[str, set[Cell]], name: str) -> No
 
 
 def load_levels(path: str | Path | None = None) -> list[SokobanLevel]:
-    """Load levels from a JSON file ``{"levels": [{"name":..., "rows": [...]}, ...]}``.
+    """Load levels from a JSON file ``{"levels": [{"name":..., "rows": [...]}, ...]}`` or, for
+    any other suffix (``.xsb``, ``.txt``, ``.sok``), a standard XSB collection (see
+    :mod:`memplay.environments.sokoban_xsb`).
 
     Without a path, the bundled easy set (``memplay/environments/data/sokoban_levels.json``).
 
@@ -137,15 +139,23 @@ def load_levels(path: str | Path | None = None) -> list[SokobanLevel]:
     if path is None:
         text = resources.files("memplay.environments.data").joinpath(
             "sokoban_levels.json").read_text(encoding="utf-8")
-    else:
-        if not Path(path).is_file():
-            raise DataNotFound(f"Sokoban levels file {str(path)!r} does not exist; pass a JSON "
-                               "file with {'levels': [{'name': ..., 'rows': [...]}]} or None")
-        text = Path(path).read_text(encoding="utf-8")
+        return _json_levels(text, "bundled")
+    if not Path(path).is_file():
+        raise DataNotFound(f"Sokoban levels file {str(path)!r} does not exist; pass an XSB "
+                           "collection (.xsb/.txt) or a JSON file with {'levels': [{'name': ..., "
+                           "'rows': [...]}]}, or None for the bundled levels")
+    if Path(path).suffix.lower() == ".json":
+        return _json_levels(Path(path).read_text(encoding="utf-8"), str(path))
+    from memplay.environments.sokoban_xsb import read_xsb
+
+    return read_xsb(path)
+
+
+def _json_levels(text: str, source: str) -> list[SokobanLevel]:
     try:
         entries = json.loads(text)["levels"]
         return [SokobanLevel.from_rows(e["rows"], e.get("name", str(i)))
                 for i, e in enumerate(entries)]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"Sokoban levels file {path or 'bundled'!s}: malformed ({exc}); "
+        raise ConfigError(f"Sokoban levels file {source}: malformed ({exc}); "
                           "expected {'levels': [{'name': str, 'rows': [str, ...]}]}") from exc

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "export": "memplay.commands.archive:ExportCommand",
     "import": "memplay.commands.archive:ImportCommand",
     "train": "memplay.commands.train:TrainCommand",
+    "report": "memplay.commands.report:ReportCommand",
 }
 
 

@@ -92,3 +92,8 @@ class EpisodeResult(BaseModel):
     errored: bool = Field(default=False, description="True when the env or LLM crashed.")
     error: str | None = None
     seconds: float = Field(default=0.0, ge=0.0)
+    llm_seconds: float = Field(
+        default=0.0, ge=0.0, description="This episode's share of batched action-choice calls.")
+    env_seconds: float = Field(default=0.0, ge=0.0, description="Time spent in env.step.")
+    memory_sims: list[float] = Field(
+        default_factory=list, description="Similarity of each memory in memories_used.")

@@ -24,7 +24,7 @@ __all__ = ["add_agent_arguments", "config_from_args"]
 _FIELDS = {
     "env": "env_id", "variant": "variant", "llm": "llm", "model": "model",
     "epochs": "epochs", "parallel": "parallel_envs", "seed": "seed", "max_steps": "max_steps",
-    "train_every": "train_every",
+    "train_every": "train_every", "log": "log",
 }
 # option dest -> PolicyConfig field
 _POLICY = {"temperature": "temperature", "action_method": "method", "think": "think"}
@@ -65,6 +65,8 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
                             help="fine-tune the model on the run's own data every K epochs "
                             "(0 = never; settings in the config's train: section)")
     parser.add_argument("--embedder", choices=["default", "hash"], help="memory embedder")
+    parser.add_argument("--log", action="append", choices=["tensorboard"],
+                        help="also write per-epoch scalars to <run-dir>/tensorboard/")
     parser.add_argument("--run-dir", help="where results go (default runs/<env>-<variant>-<time>)")
     parser.add_argument("--memory-dir", help=(
         "memory to load and save (default <run-dir>/memory)" if learning else
