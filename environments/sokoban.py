@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from memplay.environments.core import Outcome, TextEnv
+from memplay.environments.sokoban_files import load_levels
 from memplay.environments.sokoban_gen import check_generator_args, generate_level
-from memplay.environments.sokoban_level import MOVES, SokobanLevel, load_levels
+from memplay.environments.sokoban_level import MOVES, SokobanLevel
 from memplay.environments.sokoban_solver import is_corner_deadlock, push, solve
 from memplay.environments.sokoban_view import sokoban_view
 from memplay.environments.view import check_view_option

@@ -9,7 +9,7 @@ import pytest
 
 from memplay.environments import make
 from memplay.environments.sokoban import SokobanEnv
-from memplay.environments.sokoban_level import load_levels
+from memplay.environments.sokoban_files import load_levels
 from memplay.environments.sokoban_xsb import parse_xsb, read_xsb, to_xsb, write_xsb
 from memplay.errors import ConfigError
 

@@ -4,8 +4,6 @@ headless Chromium with no console errors."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import shutil
 import subprocess
@@ -209,14 +207,6 @@ def test_cli_writes_the_report_and_refuses_a_non_run(runs: dict[str, Path], tmp_
         main(["report", "--help"])
     assert exit_info.value.code == 0
     assert "--compare" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("name", ["build", "epoch_stats", "epoch_log", "html", "run_data",
-                                  "sections_learning", "sections_memory", "sections_reflection",
-                                  "svg", "tensorboard_log", "tree_svg"])
-def test_docstring_examples(name: str) -> None:
-    module = importlib.import_module(f"memplay.report.{name}")
-    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 def test_package_exports_resolve() -> None:
