@@ -139,7 +139,7 @@ def test_identical_prompt_reuses_all_but_its_last_token(model: LlamaForCausalLM)
 def test_token_counts_are_exact(model: LlamaForCausalLM) -> None:
     scorer = CachedScorer(model, 0)
     step1 = list(range(1, 31))
-    step2 = step1[:25] + [70, 71, 72, 73, 74, 75, 76]
+    step2 = [*step1[:25], 70, 71, 72, 73, 74, 75, 76]
     scorer.score([step1], [[[4]]], ["a"])
     before = scorer.stats()
     scorer.score([step2], [[[4], [5, 6]]], ["a"])
