@@ -148,6 +148,8 @@ class CacheStats:
         prompts: Prompts scored.
         prompt_tokens: Their tokens in all.
         computed_tokens: Prompt tokens actually run through the model.
+        shared_tokens: Prompt tokens in the prefix all prompts of their batch share
+            (batches of two or more prompts).
         session_tokens: Prompt tokens served from the prompt's own session (the states its
             episode kept from the previous step).
         session_hits: Prompts with a session key that reused their session's states.
@@ -159,9 +161,10 @@ class CacheStats:
         live_sessions: Sessions held now.
         cached_tokens: Tokens the session cache holds now.
 
-    >>> s = CacheStats(prompts=2, prompt_tokens=100, computed_tokens=20, session_tokens=60)
-    >>> s.hit_rate, s.session_rate
-    (0.8, 0.6)
+    >>> s = CacheStats(prompts=2, prompt_tokens=100, computed_tokens=20, session_tokens=60,
+    ...                shared_tokens=50)
+    >>> s.hit_rate, s.session_rate, s.shared_rate
+    (0.8, 0.6, 0.5)
     >>> s.minus(CacheStats(prompts=1, prompt_tokens=50, computed_tokens=20)).hit_rate
     1.0
     """
@@ -169,6 +172,7 @@ class CacheStats:
     prompts: int = 0
     prompt_tokens: int = 0
     computed_tokens: int = 0
+    shared_tokens: int = 0
     session_tokens: int = 0
     session_hits: int = 0
     session_misses: int = 0
@@ -183,6 +187,11 @@ class CacheStats:
         """Fraction of prompt tokens not run through the model (served from a cache, or run
         once for several prompts of a batch)."""
         return 1.0 - self.computed_tokens / self.prompt_tokens if self.prompt_tokens else 0.0
+
+    @property
+    def shared_rate(self) -> float:
+        """Fraction of prompt tokens in the prefix shared by every prompt of their batch."""
+        return self.shared_tokens / self.prompt_tokens if self.prompt_tokens else 0.0
 
     @property
     def session_rate(self) -> float:

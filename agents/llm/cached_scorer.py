@@ -74,6 +74,18 @@ class ScorerOptions:
             raise ConfigError(f"max_batch_rows={self.max_batch_rows} must be >= 1")
 
 
+def _common_len(ids: list[list[int]]) -> int:
+    """Leading tokens every row shares (a single row: its length).
+
+    >>> _common_len([[1, 2, 3], [1, 2, 4], [1, 5]])
+    1
+    """
+    shared = len(ids[0])
+    for row in ids[1:]:
+        shared = min(shared, common_prefix_len(ids[0], row))
+    return shared
+
+
 class CachedScorer:
     """Log-prob sums of candidate token lists after prompt token lists, with state reuse.
 
@@ -134,6 +146,7 @@ class CachedScorer:
         found = tree_logprobs(self.model, states, trees)
         self._add(prompts=len(ids), prompt_tokens=sum(len(r) for r in ids),
                   computed_tokens=sum(len(n) for n in news),
+                  shared_tokens=_common_len(ids) * len(ids) if len(ids) > 1 else 0,
                   candidate_tokens=sum(len(c) for cs in cands for c in cs),
                   candidate_computed=sum(len(t) for t in trees))
         return [tree.sums(states.logprobs[r], found[r]) for r, tree in enumerate(trees)]
@@ -169,9 +182,7 @@ class CachedScorer:
         the cached part when the cache covers at least half of it (one forward for the
         rest); otherwise all but the last token, so the next call finds it in the cache.
         """
-        shared = min(len(p) for p in ids) - 1  # each row keeps >= 1 token to read logits at
-        for row in ids[1:]:
-            shared = min(shared, common_prefix_len(ids[0], row))
+        shared = min(_common_len(ids), min(len(p) for p in ids) - 1)  # >= 1 token per row left
         if len(ids) == 1:
             cached = self.prefix_cache.match_len(ids[0])
             if keys[0] is not None or 2 * cached >= len(ids[0]):

@@ -147,6 +147,10 @@ def test_token_counts_are_exact(model: LlamaForCausalLM) -> None:
     assert (done.prompt_tokens, done.session_tokens, done.computed_tokens) == (32, 25, 7)
     assert (done.candidate_tokens, done.candidate_computed) == (3, 1)
     assert done.hit_rate == pytest.approx(25 / 32)
+    before = scorer.stats()
+    scorer.score([list(range(1, 31)), [*range(1, 21), 99, 98]], [[[4]], [[4]]])
+    done = scorer.stats().minus(before)
+    assert (done.shared_tokens, done.prompt_tokens) == (2 * 20, 52)
 
 
 def test_release_frees_the_episode(model: LlamaForCausalLM) -> None:
