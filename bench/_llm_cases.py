@@ -2,8 +2,8 @@
 KV reuse), many candidates sharing leading tokens (the candidate trie), and recorded agent
 decisions (float32 against a quantised model).
 
-    >>> print(episode_prompt(0, 2)[1]["content"].splitlines()[1])
-    Step 1: at row 0, column 0, moved down.
+    >>> print(episode_prompt(0, 2)[1]["content"].splitlines()[4])
+    Step 1: at row 0, column 0, moved left.
 """
 
 from __future__ import annotations
@@ -45,12 +45,17 @@ def _grid(row: int, col: int) -> str:
 
 def episode_prompt(env: int, step: int) -> Prompt:
     """The layout that lets an episode reuse its own states: what all episodes share first
-    (rules, memory), then this episode's goal and history (append-only), then the board."""
+    (rules, memory), then what this episode keeps (goal, the task memories retrieved when it
+    started, the history so far, append-only), then what is new (the board)."""
+    memories = "".join(
+        f"Task memory {k + 1} (Q={(env * 7 + k) % 5 / 5:+.1f}): an episode that started at "
+        f"row {(env + k) % 4} reached G by moving {MOVES[(env + 2 * k) % 4]} first.\n"
+        for k in range(3))
     history = "".join(
         f"Step {k + 1}: at row {_cell(env, k)[0]}, column {_cell(env, k)[1]}, moved "
         f"{MOVES[(env + k) % 4]}.\n" for k in range(step))
     row, col = _cell(env, step)
-    user = (f"Goal: reach G at row 3, column 3 (episode {env}).\n{history}Grid:\n"
+    user = (f"Goal: reach G at row 3, column 3 (episode {env}).\n{memories}{history}Grid:\n"
             f"{_grid(row, col)}\nYou are at row {row}, column {col}. Your move?")
     return [{"role": "system", "content": RULES + MEMORY}, {"role": "user", "content": user}]
 

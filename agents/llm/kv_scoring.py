@@ -172,6 +172,11 @@ def prompt_logprobs(
     token) the rest. New tokens are left-padded so the last column holds every row's last
     token; explicit position ids continue each row's own past, and the mask hides pads both
     in the past and in the new part.
+
+    >>> from memplay.agents.llm.kv_scoring import prompt_logprobs     # doctest: +SKIP
+    >>> states = prompt_logprobs(model, [KVChain()] * 2, [[5, 6], [8]], 0)  # doctest: +SKIP
+    >>> states.logprobs.shape, states.lengths                        # doctest: +SKIP
+    (torch.Size([2, 49152]), [2, 1])
     """
     device = model.device
     past_kv, past_mask = stack_pasts(pasts)
@@ -200,6 +205,10 @@ def tree_logprobs(
     """Per row, the log-probs of ``trees[r].queries()``: every trie node runs once.
 
     Rows are grouped so one forward's logits stay under ``max_floats`` values.
+
+    >>> trees = [CandidateTree.build([[7, 1], [7, 2]])] * 2           # doctest: +SKIP
+    >>> tree_logprobs(model, states, trees)[0]                        # doctest: +SKIP
+    {(0, 1): -3.2, (0, 2): -5.1}
     """
     found: list[dict[tuple[int, int], float]] = [{} for _ in trees]
     rows = [r for r, tree in enumerate(trees) if len(tree)]

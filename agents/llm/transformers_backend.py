@@ -89,6 +89,9 @@ def _torch_dtype(dtype: str | None, device: str) -> torch.dtype:
 def _int8_dynamic(model: Any) -> Any:
     """Linear layers with int8 weights and int8 activations quantised on the fly (CPU only).
 
+    >>> type(_int8_dynamic(torch.nn.Sequential(torch.nn.Linear(4, 4)))[0]).__name__
+    'Linear'
+
     torch marks ``torch.ao.quantization`` deprecated in favour of torchao but still ships it;
     its warnings are silenced here because the option is opt-in and measured (bench_llm).
     """
@@ -104,6 +107,15 @@ QUANTIZERS: dict[str, Callable[[Any], Any]] = {"int8": _int8_dynamic}
 
 
 def _check_quantize(quantize: str | None, device: str) -> None:
+    """Raise ConfigError unless ``quantize`` is None or a known mode on the CPU.
+
+    >>> _check_quantize("int8", "cpu")
+    >>> try:
+    ...     _check_quantize("int4", "cpu")
+    ... except ConfigError as exc:
+    ...     print(str(exc)[:35])
+    quantize='int4' is not known; use o
+    """
     if quantize is None:
         return
     if quantize not in QUANTIZERS:
