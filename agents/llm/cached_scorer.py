@@ -105,7 +105,8 @@ class CachedScorer:
         self._counts = CacheStats()
 
     def reset(self, model: Any, pad_id: int) -> None:
-        """Use new weights; every cached state is dropped (it belongs to the old ones)."""
+        """Use new weights; every cached state is dropped (it belongs to the old ones), the
+        counters go on."""
         self.model, self.pad_id = model, pad_id
         self.prefix_cache.clear()
         self.sessions.clear()

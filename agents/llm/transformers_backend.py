@@ -189,7 +189,7 @@ class TransformersLLM:
         self.truncated_prompts = 0
         self._budget = max_prompt_tokens
         self._name = name
-        self._options = options
+        self.scorer = CachedScorer(None, 0, options)  # its model is set by reload
         self.reload(model)
 
     def reload(self, model: str | Path | None = None) -> None:
@@ -205,7 +205,7 @@ class TransformersLLM:
         self.name = self._name or f"transformers:{Path(str(source)).name}"
         context = getattr(self.model.config, "max_position_embeddings", None) or 2048
         self.max_prompt_tokens = self._budget or max(context - _RESERVED_TOKENS, 1)
-        self.scorer = CachedScorer(self.model, self.tokenizer.pad_token_id, self._options)
+        self.scorer.reset(self.model, self.tokenizer.pad_token_id)
 
     @property
     def prefix_cache(self) -> PrefixKVCache:

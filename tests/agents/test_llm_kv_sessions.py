@@ -291,3 +291,14 @@ def test_helpers_pass_sessions_only_to_backends_that_keep_them() -> None:
     assert [c.logprob_sum for c in out[0]] == [-5.0, -0.5]
     release_sessions(fake, ["ep1"])  # nothing to free, no error
     assert cache_stats(fake) is None and len(fake.calls) == 1
+
+
+def test_new_weights_drop_every_state_but_keep_the_counters(model: LlamaForCausalLM) -> None:
+    scorer = CachedScorer(model, 0)
+    prompts = _episodes(2, 1, seed=7)[0]
+    scorer.score(prompts, [CANDS] * 2, ["a", "b"])
+    scorer.reset(model, 0)
+    stats = scorer.stats()
+    assert stats.live_sessions == 0 and len(scorer.prefix_cache) == 0 and stats.prompts == 2
+    scorer.score([prompts[0]], [CANDS], ["a"])
+    assert scorer.stats().session_misses == 3  # two first steps, then "a" again after reset
