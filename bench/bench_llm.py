@@ -104,7 +104,7 @@ def run_episodes(reuse: TransformersLLM, plain: TransformersLLM, quick: bool) ->
     for envs in sizes:
         rows.append(time_episodes(reuse, envs, steps, "sessions"))
         rows.append(time_episodes(reuse, envs, steps, "prefix"))
-        if envs == 1 or quick:
+        if envs == 1:
             rows.append(time_episodes(plain, envs, steps, "no-reuse"))
     return rows
 
