@@ -9,33 +9,18 @@ Light imports only: backends load torch, httpx or vllm when built through :func:
 """
 
 from memplay.agents.llm.actions import ActionChoice, SelectionStats, select_actions
-from memplay.agents.llm.base import (
-    LLM,
-    CacheStats,
-    CandidateScore,
-    Prompt,
-    SamplingParams,
-    SessionScorer,
-    cache_stats,
-    release_sessions,
-    score_in_sessions,
-)
+from memplay.agents.llm.base import LLM, CandidateScore, Prompt, SamplingParams
 from memplay.agents.llm.registry import BACKENDS, make_llm, register_backend
 
 __all__ = [
     "BACKENDS",
     "LLM",
     "ActionChoice",
-    "CacheStats",
     "CandidateScore",
     "Prompt",
     "SamplingParams",
     "SelectionStats",
-    "SessionScorer",
-    "cache_stats",
     "make_llm",
     "register_backend",
-    "release_sessions",
-    "score_in_sessions",
     "select_actions",
 ]
