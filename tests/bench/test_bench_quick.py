@@ -76,6 +76,15 @@ def test_bench_llm_quick(tmp_path: Path) -> None:
     assert all(is_rate(v) for v in record["ratios"].values())
     assert is_fraction(record["shared_prefix_fraction"])
     assert is_rate(record["generation"][0]["tokens_per_s"])
+    modes = {(r["mode"], r["envs"]) for r in record["episodes"]}
+    assert modes == {(m, n) for m in ("sessions", "prefix") for n in (1, 4)} | {("no-reuse", 1)}
+    by_mode = {(r["mode"], r["envs"]): r for r in record["episodes"]}
+    assert by_mode[("sessions", 4)]["session_rate"] > 0.3  # later steps resume their episode
+    assert by_mode[("no-reuse", 1)]["hit_rate"] == 0.0
+    assert all(is_fraction(r["hit_rate"]) and is_rate(r["decisions_per_s"])
+               for r in record["episodes"])
+    trie, alone = record["candidates"]
+    assert trie["candidate_tokens_run"] < alone["candidate_tokens_run"]
 
 
 def test_bench_soak_quick(tmp_path: Path) -> None:
