@@ -15,7 +15,7 @@ in the same run directory resumes it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +82,15 @@ class Agent:
             self._llm = make_llm(self.config)
         return self._llm
 
-    def _memory(self, directory: Path) -> MemoryBundle | None:
-        if not self.config.spec.uses_memory:
-            return None
+    def open_memory(self, directory: Path) -> MemoryBundle:
+        """The agent's memory in ``directory`` (loaded when it holds one), kept open (and
+        locked on save) until :meth:`close`.
+
+        >>> agent = Agent(memory={"embedder": "hash"})
+        >>> import tempfile; len(agent.open_memory(tempfile.mkdtemp()).store)
+        0
+        """
+        directory = Path(directory)
         if self.memory is not None and directory != self._memory_dir:
             self.close()  # another directory was asked for: load that one instead
         if self.memory is None:
@@ -93,6 +99,9 @@ class Agent:
                 self._embedder = make_embedder(self.config)
             self.memory = open_memory(self.config, self._embedder, directory)
         return self.memory
+
+    def _memory(self, directory: Path) -> MemoryBundle | None:
+        return self.open_memory(directory) if self.config.spec.uses_memory else None
 
     def context(self, memory_dir: Path, **overrides: Any) -> AgentContext:
         """The live context a graph run needs (environments, LLM, memory, reflections).
@@ -147,6 +156,21 @@ class Agent:
                                 on_epoch_end=log.on_epoch_end)
         finally:
             log.close()
+
+    def learn_from(self, demos: Sequence[Any], memory_dir: str | Path,
+                   provenance: str | None = None) -> Any:
+        """Write episodes the agent did not play into its memory in ``memory_dir``: demo
+        files (JSONL, see :mod:`memplay.demos`), :class:`~memplay.demos.DemoEpisode` objects
+        or trajectories. Each is replayed first; a bad one stops everything with its
+        ``file:line`` and nothing is written (see :mod:`memplay.agents.demos`).
+
+        >>> agent = Agent("FrozenLake-4x4-v0", memory={"embedder": "hash"})  # doctest: +SKIP
+        >>> agent.learn_from(["walkthroughs.jsonl"], "runs/m").episodes   # doctest: +SKIP
+        12
+        """
+        from memplay.agents.demos import learn_demos, load_demos
+
+        return learn_demos(self, load_demos(demos, provenance), Path(memory_dir))
 
     def _epoch_trainer(self, root: Path, memory_dir: Path) -> Any:
         """The weight trainer of a run with ``train_every`` (None without). Rounds also train

@@ -82,8 +82,10 @@ class StepMemoryLike(Protocol):
         ...
 
     def update(self, states: Sequence[str], actions: Sequence[str],
-               returns: Sequence[float]) -> Any:
-        """Move Q(context, kind) toward each return and count the visit (contexts first)."""
+               returns: Sequence[float], alpha: float | None = None,
+               source: str = "self") -> Any:
+        """Move Q(context, kind) toward each return and count the visit (contexts first);
+        ``source`` is the provenance of the experience."""
         ...
 
 

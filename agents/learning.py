@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from memplay.agents.config import MemoryConfig
-from memplay.agents.context import AgentContext
+from memplay.agents.config import AgentConfig, MemoryConfig
+from memplay.agents.context import StepMemoryLike, TaskMemory
 from memplay.agents.state import Slot
 from memplay.memory.item import MemoryItem
 from memplay.types import Trajectory
@@ -100,19 +100,23 @@ def step_returns(keys: Sequence[str], visits: Sequence[int], *, success: bool, t
     return returns
 
 
-def learn_from(slot: Slot, ctx: AgentContext) -> None:
-    """Update the context's task and step memories from one finished episode."""
-    if ctx.task_memory is not None:
-        trajectory = slot.to_trajectory(ctx.config.env_id)
+def learn_from(slot: Slot, config: AgentConfig, task_memory: TaskMemory | None,
+               step_memory: StepMemoryLike | None, provenance: str = "self") -> None:
+    """Update task and step memory from one finished episode; ``provenance`` says whose
+    experience it is ("self", or "demo"/"import" for episodes the agent did not play)."""
+    if task_memory is not None:
+        trajectory = slot.to_trajectory(config.env_id)
         if slot.memories_used:  # alpha, q_init and the merge threshold are the retriever's
-            ctx.task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
-        ctx.task_memory.write_back(MemoryItem(
+            task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
+        task_memory.write_back(MemoryItem(
             intent=f"{slot.goal}\n{slot.steps[0].observation}",
-            experience=experience_text(trajectory), env_id=ctx.config.env_id))
-    if ctx.step_memory is not None:
+            experience=experience_text(trajectory), env_id=config.env_id,
+            metadata={"provenance": provenance}))
+    if step_memory is not None:
         # returns follow the exact states (loops are found there); values go to each key
         returns = step_returns([s.state for s in slot.steps], [s.visits for s in slot.steps],
                                success=slot.success, truncated=slot.truncated,
-                               cfg=ctx.config.memory)
+                               cfg=config.memory)
         keys = [s.memory_key for s in slot.steps]
-        ctx.step_memory.update([c for _, c in keys], [k for k, _ in keys], returns)
+        step_memory.update([c for _, c in keys], [k for k, _ in keys], returns,
+                           source=provenance)

@@ -235,7 +235,7 @@ def update_memory(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     if not ctx.config.frozen:
         for slot in state["slots"]:
             if slot.error is None and slot.steps:
-                learn_from(slot, ctx)
+                learn_from(slot, ctx.config, ctx.task_memory, ctx.step_memory)
     return {}
 
 

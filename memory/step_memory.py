@@ -121,6 +121,7 @@ class StepMemory(WriterLock):
         self._context: dict[int, str] = {}
         self._table: dict[int, dict[str, Stat]] = {}
         self._used: dict[int, int] = {}  # id -> tick of its last update (for max_states)
+        self._sources: dict[int, dict[str, int]] = {}  # id -> updates by provenance
         self._next_id = self._tick = 0
 
     def __len__(self) -> int:
@@ -154,13 +155,16 @@ class StepMemory(WriterLock):
         self._index.remove(np.array(oldest, dtype=np.int64))
         for key in oldest:
             del self._id[self._context.pop(key)], self._table[key], self._used[key]
+            self._sources.pop(key, None)
 
     # ------------------------------------------------------------------ learning
     def update(self, states: Sequence[str], actions: Sequence[str], returns: Sequence[float],
-               alpha: float | None = None) -> None:
+               alpha: float | None = None, source: str = "self") -> None:
         """Move Q(context, kind) toward each observed return and count the visit.
 
         ``alpha`` (or the config's) is a constant step size; None uses the running mean.
+        ``source`` is the experience's provenance ("self", "demo", "import"), counted per
+        context so ``memplay inspect`` can say where values came from.
 
         >>> from memplay.memory import HashEmbedder
         >>> mem = StepMemory(HashEmbedder(16))
@@ -182,6 +186,8 @@ class StepMemory(WriterLock):
             stats.visits += 1
             stats.q += (step if step is not None else 1.0 / stats.visits) * (float(ret) - stats.q)
             self._used[key] = self._tick
+            sources = self._sources.setdefault(key, {})
+            sources[source] = sources.get(source, 0) + 1
         self._evict()
 
     # ------------------------------------------------------------------ lookup
@@ -259,17 +265,33 @@ class StepMemory(WriterLock):
 
     # ------------------------------------------------------------------ rows (export/merge)
     def to_rows(self) -> list[dict[str, Any]]:
-        """All contexts as plain JSON rows ``{"state", "actions": {kind: {"q", "visits"}}}``.
+        """All contexts as plain JSON rows ``{"state", "actions": {kind: {"q", "visits"}},
+        "sources": {provenance: updates}}``.
 
         >>> from memplay.memory import HashEmbedder
-        >>> mem = StepMemory(HashEmbedder(16)); mem.update(["s"], ["a"], [1.0])
+        >>> mem = StepMemory(HashEmbedder(16)); mem.update(["s"], ["a"], [1.0], source="demo")
         >>> mem.to_rows()
-        [{'state': 's', 'actions': {'a': {'q': 1.0, 'visits': 1}}}]
+        [{'state': 's', 'actions': {'a': {'q': 1.0, 'visits': 1}}, 'sources': {'demo': 1}}]
         """
         return [{"state": self._context[key],
                  "actions": {a: {"q": st.q, "visits": st.visits}
-                             for a, st in self._table[key].items()}}
+                             for a, st in self._table[key].items()},
+                 "sources": dict(self._sources.get(key, {}))}
                 for key in sorted(self._context)]
+
+    def sources(self) -> dict[str, int]:
+        """Updates by provenance over the whole memory.
+
+        >>> from memplay.memory import HashEmbedder
+        >>> mem = StepMemory(HashEmbedder(16)); mem.update(["s", "t"], ["a", "a"], [1.0, 0.0])
+        >>> mem.sources()
+        {'self': 2}
+        """
+        total: dict[str, int] = {}
+        for counts in self._sources.values():
+            for source, n in counts.items():
+                total[source] = total.get(source, 0) + n
+        return total
 
     def merge_rows(self, rows: Sequence[dict[str, Any]],
                    vectors: np.ndarray | None = None) -> int:
@@ -286,7 +308,11 @@ class StepMemory(WriterLock):
         before = len(self)
         self._add_contexts([str(r["state"]) for r in rows], vectors)
         for row in rows:
-            table = self._table[self._id[str(row["state"])]]
+            key = self._id[str(row["state"])]
+            table = self._table[key]
+            merged = self._sources.setdefault(key, {})
+            for source, n in row.get("sources", {}).items():
+                merged[source] = merged.get(source, 0) + int(n)
             for action, v in row["actions"].items():
                 q, visits = float(v["q"]), int(v["visits"])
                 old = table.get(action)
@@ -373,6 +399,7 @@ class StepRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     state: str
     actions: dict[str, StepAction]
+    sources: dict[str, int] = Field(default_factory=dict)
 
 
 class _StepManifest(BaseModel):
@@ -388,7 +415,7 @@ def read_step_rows(path: Path) -> list[dict[str, Any]]:
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "states.jsonl"
     >>> _ = p.write_text('{"state": "s", "actions": {}}\\n')
     >>> read_step_rows(p)
-    [{'state': 's', 'actions': {}}]
+    [{'state': 's', 'actions': {}, 'sources': {}}]
     """
     rows = []
     for line_no, line in enumerate(path.read_bytes().splitlines(), 1):

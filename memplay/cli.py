@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "memplay.commands.inspect:InspectCommand",
     "export": "memplay.commands.archive:ExportCommand",
     "import": "memplay.commands.archive:ImportCommand",
+    "learn": "memplay.commands.learn:LearnCommand",
     "train": "memplay.commands.train:TrainCommand",
     "report": "memplay.commands.report:ReportCommand",
 }

@@ -100,7 +100,8 @@ class DictStepMemory:
         return out
 
     def update(self, states: Sequence[str], actions: Sequence[str],
-               returns: Sequence[float]) -> None:
+               returns: Sequence[float], alpha: float | None = None,
+               source: str = "self") -> None:
         for state, action, ret in zip(states, actions, returns):
             q, n = self.table.setdefault(state, {}).get(action, [0.0, 0])
             self.table[state][action] = [q + (ret - q) / (n + 1), n + 1]
