@@ -30,6 +30,7 @@ from langgraph.runtime import Runtime
 from memplay.agents.context import AgentContext
 from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
+from memplay.agents.llm.base import release_sessions
 from memplay.agents.policy import LLMView, calibrate, choose_action, combine_scores, llm_scores
 from memplay.agents.prompts import build_messages
 from memplay.agents.state import (
@@ -138,7 +139,7 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     started = time.perf_counter()
     try:
         views = llm_scores(ctx.llm, [s.prompt for s in slots], [s.admissible for s in slots],
-                           ctx.config.policy)
+                           ctx.config.policy, [s.session for s in slots])
     except Exception as exc:  # any backend fault (timeouts too) is isolated to its episodes
         failed = [s.but(llm_faults=s.llm_faults + 1).failed(f"LLM failed: {exc}")
                   for s in slots]
@@ -213,7 +214,8 @@ def all_done(state: AgentState) -> bool:
 
 
 def finish(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """End of batch, first node: stamp each episode's wall time (errored ones too).
+    """End of batch, first node: stamp each episode's wall time (errored ones too) and let
+    the backend free the attention states it kept for the batch's episodes.
 
     >>> from langgraph.runtime import Runtime
     >>> from memplay.agents.state import initial_state
@@ -221,6 +223,8 @@ def finish(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     0.0
     """
     now = time.perf_counter()
+    if runtime.context is not None:  # the batch is over: free its episodes' cached states
+        release_sessions(runtime.context.llm, [s.session for s in state["slots"]])
     return {"slots": [s.but(seconds=max(now - s.seconds, 0.0) if s.started else 0.0)
                       for s in state["slots"]]}
 

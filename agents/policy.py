@@ -37,7 +37,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memplay.agents.llm.base import LLM, Prompt, SamplingParams
+from memplay.agents.llm.base import LLM, Prompt, SamplingParams, score_in_sessions
 from memplay.agents.llm.parse import parse_action
 from memplay.errors import LLMOutputError
 from memplay.memory.step_memory import ActionValue
@@ -221,8 +221,13 @@ def choose_action(scores: Mapping[str, float], temperature: float, rng: random.R
 
 
 def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequence[str]],
-               cfg: PolicyConfig) -> list[LLMView]:
+               cfg: PolicyConfig, sessions: Sequence[str | None] | None = None
+               ) -> list[LLMView]:
     """What the LLM says about each decision, in one batched call (two with a retry).
+
+    ``sessions`` names the episode each prompt belongs to: a backend that keeps attention
+    states between calls (:class:`~memplay.agents.llm.base.SessionScorer`) then only runs
+    the tokens a prompt adds to its episode's previous one.
 
     >>> from memplay.agents.llm.fake import ScriptedLLM
     >>> llm_scores(ScriptedLLM(scores={"right": -0.5}), ["?"], [["left", "right"]],
@@ -234,7 +239,8 @@ def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequenc
     """
     if cfg.method == "generate":
         return _by_generation(llm, list(prompts), [list(a) for a in admissible], cfg)
-    scored = llm.score(prompts, admissible)
+    scored = score_in_sessions(llm, prompts, admissible, sessions) if sessions is not None \
+        else llm.score(prompts, admissible)
     bad = [c for row in scored for c in row if not math.isfinite(c.logprob_mean)]
     if bad:  # NaN/inf would poison the softmax over actions: a backend fault, not a choice
         raise LLMOutputError(f"backend {llm.name!r} scored {bad[0].text!r} as "

@@ -122,28 +122,31 @@ def _lesson_blocks(lessons: Sequence[tuple[str, str]], cfg: PromptConfig) -> lis
 
 
 def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
-    """The chat prompt of one decision: goal, reflections' lessons, memories, state, actions.
+    """The chat prompt of one decision: lessons, goal, memories, moves, hint, state, actions.
 
-    Lessons (playbook, critique...: ``slot.recall.lessons``) and task memories share
-    ``max_context_chars``; memories get what the lessons leave.
+    What stays the same for the whole episode comes first (the system text, the reflections'
+    lessons: playbook, critique...; the goal; the task memories, retrieved once per episode)
+    and what changes every step last, so a backend that keeps each episode's attention
+    states (:class:`~memplay.agents.llm.base.SessionScorer`) only computes the new tail.
+    Lessons and task memories share ``max_context_chars``; memories get what lessons leave.
 
     >>> s = Slot(0, goal="reach G", observation="S.G", admissible=["left"])
     >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[0]
     'Goal: reach G'
     >>> from memplay.agents.state import Recall
     >>> s = s.but(recall=Recall(lessons=[("critique", "'left' failed")]))
-    >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[1:4]
-    ['<critique>', "'left' failed", '</critique>']
+    >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[:4]
+    ['<critique>', "'left' failed", '</critique>', 'Goal: reach G']
     """
     lessons = _lesson_blocks(slot.recall.lessons, cfg)
     used = sum(len(b) for b in lessons)
     memories = format_memories(slot.recall.memories, cfg, cfg.max_context_chars - used)
-    parts = [
-        f"Goal: {slot.goal}",
+    parts = [  # what stays the same within an episode first: a backend reuses its states
         *lessons,
+        f"Goal: {slot.goal}",
         memories,
+        _recent_moves(slot.steps, cfg.recent_steps),  # from here on, new every step
         format_step_hint(slot.recall.values),
-        _recent_moves(slot.steps, cfg.recent_steps),
         f"Observation:\n{slot.observation}",
         "Allowed actions: " + ", ".join(slot.admissible),
         "Your action:",

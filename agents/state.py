@@ -150,6 +150,15 @@ class Slot:
         return self.but(done=True, success=False, error=error)
 
     @property
+    def session(self) -> str:
+        """The key a backend caches this episode's prompt states under (between steps).
+
+        >>> Slot(2, episode=17).session
+        'episode-17'
+        """
+        return f"episode-{self.episode}"
+
+    @property
     def memories_used(self) -> list[str]:
         """Ids of the task memories shown in this episode's prompts."""
         return [m.id for m in self.recall.memories]

@@ -254,3 +254,34 @@ def test_calibration_removes_a_constant_llm_bias(corridor: Any, step_memory: Any
         rt.context.step_memory = step_memory
         choices.append(_act(state, rt, values={"left": ActionValue(0.0, 3, 1.0)}))
     assert choices == ["left", "right"]
+
+
+class SessionLLM(ScriptedLLM):
+    """The scripted LLM plus the session interface: records keys scored and released."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.sessions: list[list[str | None]] = []
+        self.released: list[str] = []
+
+    def score(self, prompts: Any, candidates: Any, *, sessions: Any = None) -> Any:
+        self.sessions.append(list(sessions) if sessions is not None else [])
+        return super().score(prompts, candidates)
+
+    def release(self, sessions: Any) -> None:
+        self.released.extend(sessions)
+
+    def cache_stats(self) -> Any:
+        return None
+
+
+def test_each_episode_is_scored_in_its_own_session_freed_at_the_end(corridor: Any) -> None:
+    from memplay.agents.graph import build_agent_graph
+
+    llm = SessionLLM(scores={"right": -0.1, "left": -3.0})
+    rt = _rt([corridor(), corridor()], llm=llm, variant="none")
+    slots = [Slot(0, episode=4, seed=1), Slot(1, episode=5, seed=2)]
+    build_agent_graph("none").invoke(initial_state(slots), {"recursion_limit": 100},
+                                     context=rt.context)
+    assert llm.sessions == [["episode-4", "episode-5"]] * 2  # two steps down the corridor
+    assert sorted(llm.released) == ["episode-4", "episode-5"]
