@@ -120,7 +120,7 @@ def test_openai_backend_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("OPENAI_BASE_URL")
     OpenAILLM(transport=transport).score(["Move?"], [["left"]])
     assert mock.auth[-1] is None and mock.hosts[-1] == "127.0.0.1"  # a local server: no key
-    with pytest.raises(ConfigError, match="api_key_env='NO_SUCH_KEY_VAR'.*export"):
+    with pytest.raises(ConfigError, match=r"api_key_env='NO_SUCH_KEY_VAR'.*export"):
         OpenAILLM(api_key_env="NO_SUCH_KEY_VAR", transport=transport)
 
 
