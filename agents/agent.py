@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from memplay.agents.components import (
     MemoryBundle,
     make_embedder,
@@ -93,7 +95,7 @@ class RunRecord:
         root = Path(run_dir)
         memory = None
         if (root / "config.yaml").is_file():
-            saved = AgentConfig.from_source(root / "config.yaml").memory_dir
+            saved = _saved_memory_dir(root / "config.yaml")
             memory = Path(saved) if saved else root / "memory"
         llm_object = None
         if (root / LLM_FILE).is_file():
@@ -116,6 +118,21 @@ class RunRecord:
             "(Agent(llm=...)), which memplay cannot rebuild from its config.yaml; resume it "
             "with that object again, Agent(llm=...), or on the command line name a "
             f"registered backend with --llm NAME ({', '.join(BACKENDS)})")
+
+
+def _saved_memory_dir(path: Path) -> str | None:
+    """``memory_dir`` of a saved config.yaml, read alone: the rest may name plug-ins (a
+    variant of your own) that only the program that registers them can validate."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{str(path)!r} is not readable YAML ({exc}); restore it or start "
+                          "a new run directory") from None
+    value = data.get("memory_dir") if isinstance(data, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"memory_dir={value!r} in {str(path)!r} must be a path; fix it or "
+                          "remove the line (then <run>/memory is used)")
+    return value
 
 
 def trained_model(config: AgentConfig, run_dir: str | Path, owner: str = "this run"

@@ -169,3 +169,20 @@ def test_resume_plays_with_the_runs_latest_hand_trained_version(
     again.run(epochs=4, run_dir=run, progress=False)
     again.close()
     assert models[-1] == "/base"  # config.yaml now records the chosen model
+
+
+def test_run_record_reads_memory_dir_alone(tmp_path: Path) -> None:
+    from memplay.agents.agent import RunRecord
+
+    # a variant registered only by the program that ran it: inspect/export still find memory
+    (tmp_path / "config.yaml").write_text("variant: memrl+mine\nmemory_dir: /data/mem\n")
+    assert RunRecord.read(tmp_path).memory_dir == Path("/data/mem")
+    (tmp_path / "config.yaml").write_text("variant: memrl\n")
+    assert RunRecord.read(tmp_path).memory_dir == tmp_path / "memory"
+    (tmp_path / "config.yaml").write_text("memory_dir: [1, 2]\n")
+    with pytest.raises(ConfigError, match=r"memory_dir=\[1, 2\].*must be a path"):
+        RunRecord.read(tmp_path)
+    (tmp_path / "llm.json").write_text("{not json")
+    (tmp_path / "config.yaml").write_text("variant: memrl\n")
+    with pytest.raises(ConfigError, match="llm.json.*not readable JSON"):
+        RunRecord.read(tmp_path)
