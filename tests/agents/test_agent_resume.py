@@ -184,5 +184,5 @@ def test_run_record_reads_memory_dir_alone(tmp_path: Path) -> None:
         RunRecord.read(tmp_path)
     (tmp_path / "llm.json").write_text("{not json")
     (tmp_path / "config.yaml").write_text("variant: memrl\n")
-    with pytest.raises(ConfigError, match="llm.json.*not readable JSON"):
+    with pytest.raises(ConfigError, match=r"llm\.json.*not readable JSON"):
         RunRecord.read(tmp_path)
