@@ -66,8 +66,9 @@ class MemoryBundle:
         self.step_memory.save(root / "steps")  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        """Release the store's directory lock."""
+        """Release the directory locks of the store and of the step memory."""
         self.store.close()
+        self.step_memory.close()  # type: ignore[attr-defined]
 
 
 def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None) -> MemoryBundle:

@@ -179,6 +179,10 @@ class AgentConfig(BaseModel):
     max_steps: int = Field(default=30, ge=1, description="Hard cap on steps per episode.")
     seed: int = Field(default=0, ge=0, description="Seed of the agent's own randomness.")
     frozen: bool = Field(default=False, description="Evaluate only: read memory, never write it.")
+    memory_dir: str | None = Field(
+        default=None,
+        description="Memory directory (None: <run_dir>/memory). A run records the one it used "
+        "in its config.yaml, so a resumed run continues on it.")
     train_every: int = Field(
         default=0, ge=0,
         description="Fine-tune the model on the run's own data every K epochs (0 = never).",
