@@ -196,7 +196,7 @@ class TextEnv:
         >>> from memplay.environments.frozenlake import FrozenLakeEnv
         >>> env = FrozenLakeEnv(); _ = env.reset(seed=0)
         >>> env.portable_view()["actions"]["down"]["kind"]
-        'down'
+        'down to ice'
         >>> TextEnv().portable_view() is None
         True
         """

@@ -70,7 +70,11 @@ register_reflection("shortest-win", build_shortest_win)
 register_variant(VariantSpec("shortest", "the shortest winning action sequence of each task, "
                              "shown on its next try", reflections=("shortest-win",)))
 
-QUICK = {"llm": "scripted", "memory": {"embedder": "hash"}}  # --quick: no model, plumbing only
+# --quick: no model, plumbing only; the stand-in LLM leans down and right, as a real one
+# reading "the goal is at the bottom right" might.
+# Its preference is constant, so calibration (which removes context-free preferences) is off.
+QUICK = {"llm": "scripted", "memory": {"embedder": "hash"}, "policy": {"calibrate": False},
+         "llm_kwargs": {"scores": {"down": -0.5, "right": -0.5}, "default_score": -2.0}}
 
 
 def main() -> None:

@@ -91,9 +91,11 @@ def test_custom_variant_remembers_the_shortest_win(tmp_path: Path, example: Modu
 
 def test_custom_variant_quotes_the_win_in_the_next_prompts(
         tmp_path: Path, example: ModuleType) -> None:
-    llm = ScriptedLLM()
+    # a stand-in LLM that leans toward the goal (down and right), uncalibrated, so the seeded
+    # run wins within its epochs and the reflection has something to quote
+    llm = ScriptedLLM(scores={"down": -0.5, "right": -0.5}, default_score=-2.0)
     agent = Agent("FrozenLake-4x4-v0", variant="memrl+shortest", max_steps=12, llm=llm,
-                  embedder=HashEmbedder(256), parallel_envs=2)
+                  embedder=HashEmbedder(256), parallel_envs=2, policy={"calibrate": False})
     assert agent.config.spec.reflections == ("shortest-win",)
     agent.run(epochs=8, tasks=range(2), run_dir=tmp_path / "run", progress=False)
     agent.close()

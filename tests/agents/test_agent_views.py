@@ -48,6 +48,6 @@ def test_step_memory_files_moves_under_the_views_context(tmp_path: Path) -> None
     agent.run(epochs=1, tasks=[0], run_dir=tmp_path, progress=False)
     assert agent.memory is not None
     rows = agent.memory.step_memory.to_rows()  # type: ignore[attr-defined]
-    assert [r["state"] for r in rows] == ["next hole; window ###|#AH|#FF; goal 3+ down, 3+ right"]
-    assert rows[0]["actions"] == {"right": {"q": -1.0, "visits": 1}}
+    assert [r["state"] for r in rows] == ["window ###|#AH|#FF; goal 3+ down, 3+ right"]
+    assert rows[0]["actions"] == {"right to hole": {"q": -1.0, "visits": 1}}
     agent.close()
