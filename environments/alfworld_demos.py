@@ -206,12 +206,16 @@ def _played(split: str, root: str, games: list[str], source: str, max_steps: int
     context = multiprocessing.get_context("spawn")
     pool = context.Pool(min(workers, len(games)), initializer=_worker_start,
                         initargs=(split, root, expert))
+    finished = False
     try:
         for text in pool.imap(_worker_play, jobs, chunksize=1):
             yield Trajectory.model_validate_json(text)
-        pool.close()
+        finished = True
     finally:
-        pool.terminate()  # no-op after close; stops the workers if the caller stopped early
+        if finished:
+            pool.close()
+        else:  # the caller stopped early or a worker failed: stop the others now
+            pool.terminate()
         pool.join()
 
 
