@@ -24,6 +24,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -158,9 +159,32 @@ def _remember(memo: OrderedDict[Any, Any], key: Any, size: int, compute: Any) ->
     return memo[key]
 
 
+def _memo_translate(domain: str, problem: str, verbose: bool = False,
+                    optimize: bool = False) -> tuple[Any, str]:
+    key = hashlib.sha1(f"{domain}\0{problem}".encode()).hexdigest()
+    translate = _ORIGINALS["pddl2sas"]
+    return _remember(_SAS_MEMO, key, _SAS_MEMO_SIZE,  # optimize: see the note above
+                     lambda: translate(domain, problem, verbose=verbose))
+
+
+def _memo_parse(text: str, rule_name: str, trace: bool = False) -> Any:
+    parse = _ORIGINALS["parse"]
+    symbols = _remember(_GRAMMAR_MEMO, (text, rule_name), _GRAMMAR_MEMO_SIZE,
+                        lambda: parse(text, rule_name=rule_name, trace=trace))
+    return copy.deepcopy(symbols)
+
+
+_ORIGINALS: dict[str, Any] = {}
+_ACTIVE = {"depth": 0}
+_PATCH_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def fast_textworld() -> Iterator[None]:
     """While active, PDDL translation and grammar parsing are memoised (see the note above).
+
+    Nested or concurrent uses share one installation; the originals come back when the last
+    one ends.
 
         >>> with fast_textworld():                    # doctest: +SKIP
         ...     env.load(game_file); state = env.reset(); env.step("look")
@@ -168,26 +192,21 @@ def fast_textworld() -> Iterator[None]:
     import fast_downward
     import textworld.envs.pddl.textgen as textgen
 
-    translate_sas, parse_symbols, argv = fast_downward.pddl2sas, textgen._parse_and_convert, \
-        list(sys.argv)
-
-    def translate(domain: str, problem: str, verbose: bool = False,
-                  optimize: bool = False) -> tuple[Any, str]:
-        key = hashlib.sha1(f"{domain}\0{problem}".encode()).hexdigest()
-        return _remember(_SAS_MEMO, key, _SAS_MEMO_SIZE,
-                         lambda: translate_sas(domain, problem, verbose=verbose))
-
-    def parse(text: str, rule_name: str, trace: bool = False) -> Any:
-        symbols = _remember(_GRAMMAR_MEMO, (text, rule_name), _GRAMMAR_MEMO_SIZE,
-                            lambda: parse_symbols(text, rule_name=rule_name, trace=trace))
-        return copy.deepcopy(symbols)
-
-    fast_downward.pddl2sas, textgen._parse_and_convert = translate, parse
+    with _PATCH_LOCK:
+        if _ACTIVE["depth"] == 0:
+            _ORIGINALS.update(pddl2sas=fast_downward.pddl2sas, parse=textgen._parse_and_convert)
+            fast_downward.pddl2sas, textgen._parse_and_convert = _memo_translate, _memo_parse
+        _ACTIVE["depth"] += 1
+    argv = list(sys.argv)
     try:
         yield
     finally:
-        fast_downward.pddl2sas, textgen._parse_and_convert = translate_sas, parse_symbols
         sys.argv[:] = argv  # fast-downward's translator overwrites sys.argv
+        with _PATCH_LOCK:
+            _ACTIVE["depth"] -= 1
+            if _ACTIVE["depth"] == 0:
+                fast_downward.pddl2sas = _ORIGINALS["pddl2sas"]
+                textgen._parse_and_convert = _ORIGINALS["parse"]
 
 
 class ALFWorldEnv(TextEnv):
