@@ -32,12 +32,12 @@ from memplay.environments.alfworld_env import (
     collect_games,
     task_type_of,
 )
-from memplay.environments.alfworld_view import VIEW_VERSION
+from memplay.environments.alfworld_view import VIEW_VERSION, AlfredTracker
 from memplay.errors import ConfigError
 from memplay.types import Step, Trajectory
 
 __all__ = ["DEMO_SOURCES", "DemoCache", "alfworld_demos", "demo_games", "demo_statistics",
-           "play_demo"]
+           "play_demo", "revise_views"]
 
 DEMO_SOURCES = ("walkthrough", "expert")
 ENV_ID = "ALFWorld-v0"
@@ -110,6 +110,34 @@ def play_demo(env: ALFWorldEnv, game_file: str, source: str = "walkthrough",
                                 "view_version": VIEW_VERSION})
 
 
+def revise_views(demo: Trajectory) -> Trajectory:
+    """The demo with every step's view recomputed by today's :class:`AlfredTracker`.
+
+    The view is a function of the text the agent saw (goal, first observation, then each
+    action and the observation after it), all of which a demo stores, so an older demo does
+    not need to be played again when the view changes.
+
+        >>> from memplay.types import Step
+        >>> old = Trajectory(env_id="ALFWorld-v0", goal="put a apple in fridge", steps=[Step(
+        ...     observation="you see a fridge 1.", action="go to fridge 1",
+        ...     admissible_actions=["go to fridge 1"], info={"view": {}, "state": ""})])
+        >>> revise_views(old).steps[0].info["view"]["actions"]["go to fridge 1"]["kind"]
+        'go to fridge'
+    """
+    if not demo.steps:
+        return demo
+    tracker = AlfredTracker(demo.goal, demo.steps[0].observation)
+    steps = []
+    for number, step in enumerate(demo.steps):
+        view = tracker.view(step.admissible_actions)
+        steps.append(step.model_copy(update={"info": {**step.info, "view": view,
+                                                      "state": view["state"]}}))
+        following = demo.steps[number + 1].observation if number + 1 < len(demo.steps) else ""
+        tracker.update(step.action, following)
+    return demo.model_copy(update={"steps": steps, "metadata": {
+        **demo.metadata, "view_version": VIEW_VERSION}})
+
+
 class DemoCache:
     """A JSONL file of demo trajectories, keyed by (source, game path under the data folder).
 
@@ -157,10 +185,10 @@ class DemoCache:
         return key in self.items
 
     def current(self, key: tuple[str, str]) -> Trajectory | None:
-        """The cached demo for ``key`` if it was recorded with today's view, else None."""
+        """The cached demo for ``key`` (views recomputed if recorded with an older view)."""
         found = self.items.get(key)
-        if found is None or found.metadata.get("view_version") != VIEW_VERSION:
-            return None
+        if found is not None and found.metadata.get("view_version") != VIEW_VERSION:
+            found = self.items[key] = revise_views(found)
         return found
 
     def __len__(self) -> int:

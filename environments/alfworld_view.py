@@ -7,7 +7,9 @@ clean it at the sink basin, bring it to the fridge, the second of two...), what 
 agent stands at, whether the object it is looking for is here or was seen, and for every
 ``go to`` what the agent already knows about that place. Rooms, object ids and the order of
 receptacles never appear, so "go to countertop while looking for an apple" reads the same in
-every kitchen.
+every kitchen. An action that cannot help at this point (going back to a place already
+searched, taking an object the task does not need, heating in a cleaning task...) gets a short
+task-free context instead, so it never borrows the value of a useful step.
 
 :class:`AlfredTracker` follows one episode from the text alone (the intro, then each action and
 its feedback), so the view uses only what the agent itself could know.
@@ -40,7 +42,14 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 1  # bump when view texts change: cached demos of an older version are replayed
+VIEW_VERSION = 2  # bump when view texts change (cached demos get their views recomputed)
+
+# Contexts of actions that cannot help the task now (see AlfredTracker.view).
+ALREADY_SEARCHED = "searched already: nothing the task needs is there"
+NOT_NEEDED_PLACE = "a place the task does not need now"
+NOT_NEEDED_OBJECT = "an object the task does not need"
+NOT_NEEDED_PUT = "puts the object where the task does not need it"
+NOT_NEEDED_STEP = "a step the task does not need"
 
 # The twelve goal templates of ALFWorld's games (two phrasings per task type), most specific
 # first: "put a clean apple in fridge" must not be read as "put a <clean> ...".
@@ -373,12 +382,80 @@ class AlfredTracker:
             'put a apple in fridge | find apple | apple not seen | fridge: unvisited'
         """
         here = self.context()
+        rules = _CONTEXT_RULES if self.task.task_type != "unknown" else {}
         actions: dict[str, dict[str, str]] = {}
         for action in admissible:
-            going = action[len("go to "):] if action.startswith("go to ") else None
-            context = here if going is None else self.context(going=going)
-            actions[action] = {"kind": canonical_action(action), "context": context}
+            rule = rules.get(action.split(" ", 1)[0])
+            context = rule(self, action) if rule is not None else here
+            actions[action] = {"kind": canonical_action(action), "context": context or here}
         return {"state": self.state_text(), "actions": actions}
+
+    # ---- per-action contexts --------------------------------------------------------------
+    # An action that cannot help the task at this point (a place already searched, an object
+    # or a step the task does not need) gets a short context without the task: it is worth
+    # the same little in every task, and its text is far from every useful situation, so
+    # memory neither borrows a demo's value for it nor mistakes it for one. ``None`` means
+    # "the situation's own context".
+
+    def needed_place(self) -> str | None:
+        """The receptacle class this stage must reach (destination or device), if one.
+
+            >>> t = AlfredTracker("put a hot egg in fridge", "you see a microwave 1.")
+            >>> t.held = "egg 1"; t.needed_place()
+            'microwave'
+        """
+        task = self.task
+        if self.held is None or not self._holding_target() or task.task_type in {
+                "look_at_obj_in_light", "unknown"}:
+            return None
+        process = task.process
+        if process is None or self.held in self.processed:
+            return task.parent
+        if process[2] == "sinkbasin" and not any(object_class(r) == "sinkbasin"
+                                                 for r in self.receptacles):
+            return "bathtubbasin"  # bathrooms without a sink basin clean in the bathtub
+        return process[2]
+
+    def _go_context(self, action: str) -> str | None:
+        place = action[len("go to "):]
+        sought = self.sought()
+        if sought is not None:
+            if place in self.contents and not self._sees(place, sought):
+                return ALREADY_SEARCHED
+            return self.context(going=place)
+        if self.held is not None and object_class(place) == self.needed_place():
+            return self.context(going=place)
+        return NOT_NEEDED_PLACE
+
+    def _take_context(self, action: str) -> str | None:
+        obj = action[len("take "):].partition(" from ")[0]
+        if object_class(obj) == self.sought() and obj not in self.placed:
+            return None
+        return NOT_NEEDED_OBJECT
+
+    def _move_context(self, action: str) -> str | None:
+        target = action[len("move "):].partition(" to ")[2]
+        if not self._holding_target():
+            return None  # putting down an object picked up by mistake is right anywhere
+        if self.needed_place() == self.task.parent == object_class(target):
+            return None
+        return NOT_NEEDED_PUT
+
+    def _process_context(self, action: str) -> str | None:
+        process = self.task.process
+        if (process is not None and action.startswith(process[0] + " ")
+                and self._holding_target() and self.held not in self.processed):
+            return None
+        return NOT_NEEDED_STEP
+
+    def _use_context(self, action: str) -> str | None:
+        lamp = action[len("use "):]
+        if self.task.task_type == "look_at_obj_in_light" and object_class(lamp) == self.task.lamp:
+            return None
+        return NOT_NEEDED_STEP
+
+    def _never_needed(self, action: str) -> str | None:
+        return NOT_NEEDED_STEP
 
     # ---- helpers --------------------------------------------------------------------------
 
@@ -410,6 +487,18 @@ def _natural_key(name: str) -> tuple[str, int]:
     cls, _, number = name.partition(" ")
     return cls, int(number) if number.isdigit() else 0
 
+
+# per-action context rules by verb (others use the situation's context)
+_CONTEXT_RULES = {
+    "go": AlfredTracker._go_context,
+    "take": AlfredTracker._take_context,
+    "move": AlfredTracker._move_context,
+    "clean": AlfredTracker._process_context,
+    "heat": AlfredTracker._process_context,
+    "cool": AlfredTracker._process_context,
+    "use": AlfredTracker._use_context,
+    "slice": AlfredTracker._never_needed,  # no task of these splits slices anything
+}
 
 # one entry per action verb whose effect is certain from the action text itself
 _ACTION_UPDATES = {

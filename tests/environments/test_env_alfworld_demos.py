@@ -14,6 +14,7 @@ from memplay.environments.alfworld_demos import (
     alfworld_demos,
     demo_games,
     demo_statistics,
+    revise_views,
 )
 from memplay.environments.alfworld_env import TASK_TYPES, task_type_of
 from memplay.environments.alfworld_view import VIEW_VERSION
@@ -62,12 +63,18 @@ def test_cache_names_a_corrupt_line(tmp_path: Path) -> None:
         DemoCache(path)
 
 
-def test_cache_ignores_demos_recorded_with_an_older_view(tmp_path: Path) -> None:
+def test_cache_recomputes_views_of_demos_recorded_with_an_older_view(tmp_path: Path) -> None:
     path = tmp_path / "demos.jsonl"
     old = _demo("a")
+    old.goal = "put a apple in fridge"
     old.metadata["view_version"] = VIEW_VERSION - 1
+    old.steps[0].admissible_actions = ["look", "inventory"]
+    old.steps[0].info = {"view": {"state": "stale", "actions": {}}, "state": "stale"}
     DemoCache(path).append(old)
-    assert DemoCache(path).current(("walkthrough", "a")) is None
+    revised = DemoCache(path).current(("walkthrough", "a"))
+    assert revised is not None and revised.metadata["view_version"] == VIEW_VERSION
+    assert revised.steps[0].info["view"]["actions"]["look"]["kind"] == "look"
+    assert revised.steps[0].info["state"].startswith("Task: put a apple in fridge")
 
 
 def test_statistics_count_per_task_type() -> None:
@@ -123,3 +130,12 @@ def test_expert_demo_is_played_by_alfworlds_handcoded_expert() -> None:
     assert demo.metadata["source"] == "expert" and demo.success
     assert demo.steps[0].action != "look"  # the expert's opening look is not recorded
     assert all(s.action in s.admissible_actions for s in demo.steps)
+
+
+@pytest.mark.alfworld
+def test_revised_views_equal_the_views_of_a_fresh_play() -> None:
+    [demo] = alfworld_demos("eval_in_distribution", games=[5], data_dir=_data())
+    blank = [s.model_copy(update={"info": {"view": {}, "state": ""}}) for s in demo.steps]
+    old = demo.model_copy(update={"steps": blank, "metadata": {**demo.metadata,
+                                                               "view_version": 0}})
+    assert revise_views(old) == demo

@@ -11,6 +11,11 @@ import pytest
 
 from memplay.environments.alfworld_env import ALFWorldEnv, floorplan_of
 from memplay.environments.alfworld_view import (
+    ALREADY_SEARCHED,
+    NOT_NEEDED_OBJECT,
+    NOT_NEEDED_PLACE,
+    NOT_NEEDED_PUT,
+    NOT_NEEDED_STEP,
     AlfredTracker,
     canonical_action,
     parse_goal,
@@ -123,6 +128,45 @@ def test_look_task_seeks_the_lamp_once_the_object_is_held() -> None:
     assert t.sought() == "desklamp" and t.place_status("dresser 1") == "desklamp there"
 
 
+def _contexts(tracker: AlfredTracker, actions: list[str]) -> list[str]:
+    view = tracker.view(actions)["actions"]
+    return [view[a]["context"] for a in actions]
+
+
+def test_actions_that_cannot_help_get_task_free_contexts() -> None:
+    t = AlfredTracker("put a clean apple in fridge", KITCHEN)
+    t.update("go to cabinet 1", "You arrive at cabinet 1. On the cabinet 1, you see a cup 1.")
+    t.update("go to countertop 1", "You arrive at countertop 1. On the countertop 1, you see "
+                                   "a apple 3, and a egg 1.")
+    take_apple, take_egg, back, fresh = _contexts(t, [
+        "take apple 3 from countertop 1", "take egg 1 from countertop 1", "go to cabinet 1",
+        "go to cabinet 2"])
+    assert take_apple == t.context() and take_egg == NOT_NEEDED_OBJECT
+    assert back == ALREADY_SEARCHED and fresh.endswith("cabinet: unvisited")
+    t.update("take apple 3 from countertop 1", "You pick up the apple 3 from the countertop 1.")
+    sink, fridge, heat, put, slice_ = _contexts(t, [
+        "go to sinkbasin 1", "go to fridge 1", "heat apple 3 with microwave 1",
+        "move apple 3 to countertop 1", "slice egg 1 with apple 3"])
+    assert sink == "put a clean apple in fridge | clean apple with sinkbasin"
+    assert fridge == NOT_NEEDED_PLACE and put == NOT_NEEDED_PUT
+    assert heat == slice_ == NOT_NEEDED_STEP
+    t.update("go to sinkbasin 1", "You arrive at sinkbasin 1. On the sinkbasin 1, you see nothing.")
+    clean, early_put = _contexts(t, ["clean apple 3 with sinkbasin 1", "move apple 3 to fridge 1"])
+    assert clean == t.context() and early_put == NOT_NEEDED_PUT  # not clean yet: no win
+    t.update("clean apple 3 with sinkbasin 1", "You clean the apple 3 using the sinkbasin 1.")
+    again, fridge, put = _contexts(t, ["clean apple 3 with sinkbasin 1", "go to fridge 1",
+                                       "move apple 3 to fridge 1"])
+    assert again == NOT_NEEDED_STEP and put == t.context()
+    assert fridge == "put a clean apple in fridge | bring clean apple to fridge"
+
+
+def test_a_bathroom_without_sink_basin_cleans_in_the_bathtub() -> None:
+    t = AlfredTracker("put a clean cloth in cabinet", "you see a bathtubbasin 1, a cabinet 1.")
+    t.held = "cloth 1"
+    assert t.needed_place() == "bathtubbasin"
+    assert _contexts(t, ["go to bathtubbasin 1"])[0].endswith("clean cloth with sinkbasin")
+
+
 def test_view_matches_contract_and_stays_short_and_id_free() -> None:
     t = AlfredTracker("put a clean apple in fridge", KITCHEN)
     admissible = [f"go to {r}" for r in t.receptacles] + ["inventory", "look"]
@@ -181,8 +225,9 @@ def test_same_situation_in_two_rooms_gives_the_same_keys(seen_env: ALFWorldEnv) 
             _, _, _, _, info = seen_env.step(action)
             if action.startswith("take "):
                 break
+        task = parse_goal(info["goal"])
         holding = {(e["kind"], e["context"]) for e in info["view"]["actions"].values()
-                   if e["kind"].startswith("go to ")}
+                   if e["kind"] == f"go to {task.parent}"}
         keys.append((info["goal"], start, holding))
     (goal_a, start_a, held_a), (goal_b, start_b, held_b) = keys
     assert floorplan_of(first) != floorplan_of(second)
@@ -190,4 +235,5 @@ def test_same_situation_in_two_rooms_gives_the_same_keys(seen_env: ALFWorldEnv) 
     shared = start_a & start_b  # "go to countertop" while looking, in both rooms
     assert len(shared) >= 2 and {k for k, _ in shared} == {k for k, _ in start_a} & {
         k for k, _ in start_b}
-    assert held_a & held_b, "bringing the object to its place reads the same in both rooms"
+    assert held_a == held_b and len(held_a) == 1, "bringing the object reads the same"
+    assert next(iter(held_a))[1].startswith(parse_goal(goal_a).describe())
