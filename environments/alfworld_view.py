@@ -42,11 +42,10 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 2  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 3  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
-NOT_NEEDED_PLACE = "a place the task does not need now"
 NOT_NEEDED_OBJECT = "an object the task does not need"
 NOT_NEEDED_PUT = "puts the object where the task does not need it"
 NOT_NEEDED_STEP = "a step the task does not need"
@@ -195,6 +194,7 @@ class AlfredTracker:
     processed: set[str] = field(default_factory=set)
     placed: list[str] = field(default_factory=list)
     lamp_on: bool = False
+    reachable: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.task = parse_goal(self.goal)
@@ -241,6 +241,23 @@ class AlfredTracker:
         self.held = obj
         if obj in self.contents.get(source, []):
             self.contents[source].remove(obj)
+        for objects in self.reachable.values():
+            objects.discard(obj)
+
+    def notice(self, admissible: list[str]) -> None:
+        """Read what the admissible actions reveal: objects that can be taken from here.
+
+        Receptacles can share a spot (a coffee machine on a countertop): from one, the other's
+        objects can be taken although the text only describes the first.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a coffeemachine 1.")
+            >>> t.at = "coffeemachine 1"; t.notice(["take apple 1 from countertop 2"])
+            >>> t.reachable
+            {'coffeemachine 1': {'apple 1'}}
+        """
+        if self.at is not None:
+            self.reachable[self.at] = {a[len("take "):].partition(" from ")[0]
+                                       for a in admissible if a.startswith("take ")}
 
     def _move(self, action: str) -> None:
         obj, _, target = action[len("move "):].partition(" to ")
@@ -337,7 +354,7 @@ class AlfredTracker:
             parts.append(f"at {self.where()}")
         sought = self.sought()
         if sought is not None:
-            seen = any(self._sees(place, sought) for place in self.contents)
+            seen = any(self._sees(place, sought) for place in self._known_places())
             parts.append(f"{sought} {'seen' if seen else 'not seen'}")
             if going is not None:
                 parts.append(f"{object_class(going)}: {self.place_status(going)}")
@@ -352,12 +369,12 @@ class AlfredTracker:
         """
         if place not in self.visited:
             return "unvisited"
+        sought = self.sought()
+        if sought is not None and self._sees(place, sought):
+            return f"{sought} there"
         if place not in self.contents:
             return "closed, not searched"
-        sought = self.sought()
-        if sought is None:
-            return "visited"
-        return f"{sought} there" if self._sees(place, sought) else f"no {sought}"
+        return "visited" if sought is None else f"no {sought}"
 
     def state_text(self) -> str:
         """The portable state for people and hints (no ids, no room layout).
@@ -369,7 +386,7 @@ class AlfredTracker:
         text = (f"Task: {self.task.describe()}. Stage: {self.stage()}. At {self.where()}. "
                 f"Holding {held}.")
         sought = self.sought()
-        places = sorted({object_class(p) for p in self.contents if self._sees(p, sought)})
+        places = sorted({object_class(p) for p in self._known_places() if self._sees(p, sought)})
         if sought is not None and places:
             text += f" {sought.capitalize()} seen at: {', '.join(places)}."
         return text
@@ -381,6 +398,7 @@ class AlfredTracker:
             >>> t.view(["go to fridge 1"])["actions"]["go to fridge 1"]["context"]
             'put a apple in fridge | find apple | apple not seen | fridge: unvisited'
         """
+        self.notice(admissible)
         here = self.context()
         rules = _CONTEXT_RULES if self.task.task_type != "unknown" else {}
         actions: dict[str, dict[str, str]] = {}
@@ -419,13 +437,11 @@ class AlfredTracker:
     def _go_context(self, action: str) -> str | None:
         place = action[len("go to "):]
         sought = self.sought()
-        if sought is not None:
-            if place in self.contents and not self._sees(place, sought):
-                return ALREADY_SEARCHED
-            return self.context(going=place)
-        if self.held is not None and object_class(place) == self.needed_place():
-            return self.context(going=place)
-        return NOT_NEEDED_PLACE
+        if sought is not None and place in self.contents and not self._sees(place, sought):
+            return ALREADY_SEARCHED
+        # any other place may be the one: unsearched, or (bringing the object) it may share a
+        # spot with the destination, as walkthroughs show (coffee machines on countertops)
+        return self.context(going=place)
 
     def _take_context(self, action: str) -> str | None:
         obj = action[len("take "):].partition(" from ")[0]
@@ -479,8 +495,11 @@ class AlfredTracker:
     def _sees(self, place: str, cls: str | None) -> bool:
         if cls is None:
             return False
-        return any(object_class(o) == cls and o not in self.placed
-                   for o in self.contents.get(place, []))
+        objects = [*self.contents.get(place, []), *self.reachable.get(place, ())]
+        return any(object_class(o) == cls and o not in self.placed for o in objects)
+
+    def _known_places(self) -> list[str]:
+        return sorted(set(self.contents) | set(self.reachable))
 
 
 def _natural_key(name: str) -> tuple[str, int]:

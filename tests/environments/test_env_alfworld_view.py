@@ -13,7 +13,6 @@ from memplay.environments.alfworld_env import ALFWorldEnv, floorplan_of
 from memplay.environments.alfworld_view import (
     ALREADY_SEARCHED,
     NOT_NEEDED_OBJECT,
-    NOT_NEEDED_PLACE,
     NOT_NEEDED_PUT,
     NOT_NEEDED_STEP,
     AlfredTracker,
@@ -148,7 +147,8 @@ def test_actions_that_cannot_help_get_task_free_contexts() -> None:
         "go to sinkbasin 1", "go to fridge 1", "heat apple 3 with microwave 1",
         "move apple 3 to countertop 1", "slice egg 1 with apple 3"])
     assert sink == "put a clean apple in fridge | clean apple with sinkbasin"
-    assert fridge == NOT_NEEDED_PLACE and put == NOT_NEEDED_PUT
+    assert fridge == "put a clean apple in fridge | clean apple with sinkbasin"  # shared spot?
+    assert put == NOT_NEEDED_PUT
     assert heat == slice_ == NOT_NEEDED_STEP
     t.update("go to sinkbasin 1", "You arrive at sinkbasin 1. On the sinkbasin 1, you see nothing.")
     clean, early_put = _contexts(t, ["clean apple 3 with sinkbasin 1", "move apple 3 to fridge 1"])
@@ -158,6 +158,17 @@ def test_actions_that_cannot_help_get_task_free_contexts() -> None:
                                        "move apple 3 to fridge 1"])
     assert again == NOT_NEEDED_STEP and put == t.context()
     assert fridge == "put a clean apple in fridge | bring clean apple to fridge"
+
+
+def test_objects_reachable_from_a_shared_spot_count_as_seen_there() -> None:
+    t = AlfredTracker("put a apple in fridge", "you see a cabinet 1, a coffeemachine 1.")
+    t.update("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed.")
+    view = t.view(["open cabinet 1", "take apple 2 from countertop 1", "go to coffeemachine 1"])
+    assert t.where() == "cabinet (closed), apple here" and t.place_status("cabinet 1") == (
+        "apple there")
+    assert view["state"].endswith("Apple seen at: cabinet.")
+    t.update("take apple 2 from countertop 1", "You pick up the apple 2 from the countertop 1.")
+    assert t.reachable == {"cabinet 1": set()} and t.stage() == "bring apple to fridge"
 
 
 def test_a_bathroom_without_sink_basin_cleans_in_the_bathtub() -> None:
