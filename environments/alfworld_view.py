@@ -42,7 +42,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 3  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 4  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -352,12 +352,15 @@ class AlfredTracker:
         parts = [self.task.describe(), self.stage()]
         if going is None:
             parts.append(f"at {self.where()}")
-        sought = self.sought()
+        sought, needed = self.sought(), self.needed_place()
         if sought is not None:
             seen = any(self._sees(place, sought) for place in self._known_places())
             parts.append(f"{sought} {'seen' if seen else 'not seen'}")
             if going is not None:
                 parts.append(f"{object_class(going)}: {self.place_status(going)}")
+        elif going is not None and needed is not None:
+            cls = object_class(going)
+            parts.append(f"{cls}: {'the place needed' if cls == needed else 'not the ' + needed}")
         return " | ".join(parts)
 
     def place_status(self, place: str) -> str:
