@@ -42,7 +42,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 4  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 5  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -301,6 +301,8 @@ class AlfredTracker:
             'find first book'
             >>> t.placed.append("book 2"); t.stage()
             'find second book'
+            >>> t.held = "book 1"; t.stage()
+            'bring the second one to desk'
         """
         task = self.task
         if task.task_type == "unknown":
@@ -313,11 +315,12 @@ class AlfredTracker:
             return f"drop {self._held_class()}"
         if task.task_type == "look_at_obj_in_light":
             return f"find {task.lamp} and use it"
+        # from here on the object no longer decides the value (the task text still names it):
+        # "it" lets a value learned while carrying a book count while carrying a pencil
         process = task.process
         if process is not None and self.held not in self.processed:
-            return f"{process[0]} {task.obj} with {process[2]}"
-        adjective = f"{process[1]} " if process is not None else ""
-        return f"bring {ordinal}{adjective}{task.obj} to {task.parent}"
+            return f"{process[0]} it with {process[2]}"
+        return f"bring {'the ' + ordinal + 'one' if ordinal else 'it'} to {task.parent}"
 
     def where(self) -> str:
         """Where the agent stands: the place's class, closed or not, and the sought thing here.
