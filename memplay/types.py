@@ -54,6 +54,9 @@ class Trajectory(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     success: bool = False
     total_reward: float = 0.0
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Free extras, e.g. {"provenance": "demo", "source": "walkthrough"}.')
 
     @property
     def actions(self) -> list[str]:
