@@ -31,6 +31,7 @@ from memplay.agents.components import (
     make_embedder,
     make_env,
     make_llm,
+    make_workers,
     open_memory,
 )
 from memplay.agents.config import AgentConfig
@@ -245,7 +246,7 @@ class Agent:
         spec = cfg.spec
         setup = ReflectionSetup(memory_dir, cfg, self.llm, lambda: make_env(cfg), self.state_key)
         return AgentContext(
-            envs=[make_env(cfg) for _ in range(min(cfg.parallel_envs, len(cfg.tasks)))],
+            envs=make_workers(cfg, min(cfg.parallel_envs, len(cfg.tasks))),
             llm=self.llm, config=cfg,
             task_memory=memory.task_memory if memory and spec.task_memory != "none" else None,
             step_memory=memory.step_memory if memory and cfg.uses_step_memory else None,
@@ -301,6 +302,7 @@ class Agent:
                                 llm_record=self._llm_record())
         finally:
             epoch_log.close()
+            ctx.workers.close()
 
     def _play_trained_weights(self, root: Path) -> None:
         """Resuming a run that trained its weights (by hand, ``memplay train``, when

@@ -17,7 +17,8 @@ from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, StepMemoryLike, TaskMemory
 from memplay.agents.llm.base import LLM
 
-__all__ = ["MemoryBundle", "make_embedder", "make_env", "make_llm", "open_memory"]
+__all__ = ["MemoryBundle", "make_embedder", "make_env", "make_llm", "make_workers",
+           "open_memory"]
 
 HASH_DIM = 256
 
@@ -42,6 +43,21 @@ def make_embedder(config: AgentConfig) -> Any:
     from memplay.memory.embedders import HashEmbedder, default_embedder
 
     return HashEmbedder(HASH_DIM) if config.memory.embedder == "hash" else default_embedder()
+
+
+def make_workers(config: AgentConfig, count: int) -> Any:
+    """``count`` environments of the configured id, in this process or in worker processes
+    (``config.env_workers``); see :mod:`memplay.environments.workers`.
+
+    >>> make_workers(AgentConfig(), 2).num_envs
+    2
+    """
+    from memplay.environments.workers import EnvRecipe, LocalEnvs, ProcessEnvs
+
+    if config.env_workers == "process":
+        return ProcessEnvs(EnvRecipe(config.env_id, dict(config.env_kwargs)), count)
+    return LocalEnvs.from_envs([make_env(config) for _ in range(count)],
+                               lambda: make_env(config))
 
 
 def make_env(config: AgentConfig) -> Env:

@@ -176,6 +176,10 @@ class AgentConfig(BaseModel):
         default_factory=lambda: list(range(4)), description="Task seeds (one episode each)."
     )
     parallel_envs: int = Field(default=4, ge=1, description="Environments stepped in lockstep.")
+    env_workers: Literal["local", "process"] = Field(
+        default="local", description="Where the environments run: 'local' (this process, one "
+        "after another) or 'process' (one worker process each, stepped in parallel: worth it "
+        "for slow games such as ALFWorld).")
     max_steps: int = Field(default=30, ge=1, description="Hard cap on steps per episode.")
     seed: int = Field(default=0, ge=0, description="Seed of the agent's own randomness.")
     frozen: bool = Field(default=False, description="Evaluate only: read memory, never write it.")

@@ -55,27 +55,34 @@ def _admissible(info: dict[str, Any], previous: list[str]) -> list[str]:
 
 
 def observe(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """Reset the environment of every slot that has not started; record goal and actions.
+    """Reset the environment of every slot that has not started (one batch to the env
+    workers); record goal, actions, state and view.
 
-    Faults while resetting end that episode with ``error`` set (the runner recreates the
+    Faults while resetting end that episode with ``error`` set (the runner renews the
     environment); the other slots go on.
     """
     ctx = runtime.context
+    fresh = [s for s in active(state["slots"]) if not s.started]
+    if not fresh:
+        return {"slots": state["slots"]}
+    results = ctx.workers.reset_many([s.index for s in fresh], seeds=[s.seed for s in fresh])
     updated = []
-    for slot in active(state["slots"]):
-        if slot.started:
+    for slot, result in zip(fresh, results):
+        if isinstance(result, Exception):  # an env crash stays with its episode
+            updated.append(slot.failed(f"reset failed: {_cause(result)}"))
             continue
-        env = ctx.envs[slot.index]
-        try:
-            obs, info = env.reset(seed=slot.seed)
-        except Exception as exc:  # any env crash is isolated to its episode by design
-            updated.append(slot.failed(f"reset failed: {type(exc).__name__}: {exc}"))
-            continue
+        obs, info = result
         updated.append(slot.but(
-            started=True, observation=obs, state=ctx.state_key(env, obs, info),
+            started=True, observation=obs, state=ctx.state_key(ctx.env_at(slot.index), obs, info),
             view=info.get("view"), goal=str(info.get("goal", "")),
             admissible=_admissible(info, []), seconds=time.perf_counter()))
     return {"slots": replace_slots(state["slots"], updated)}
+
+
+def _cause(fault: Exception) -> str:
+    """``Type: message`` of what an env raised (kept as the fault's cause by the workers)."""
+    cause = fault.__cause__ or fault
+    return f"{type(cause).__name__}: {cause}"
 
 
 def _task_memories(slot: Slot, ctx: AgentContext) -> list[Memory]:
@@ -172,14 +179,11 @@ def _choose_all(ctx: AgentContext, slots: list[Slot], views: list[LLMView]) -> l
     return chosen
 
 
-def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
-    env = ctx.envs[slot.index]
-    started = time.perf_counter()
-    try:
-        obs, reward, terminated, truncated, info = env.step(slot.action)
-    except Exception as exc:  # any env crash is isolated to its episode by design
-        return slot.failed(f"step failed: {type(exc).__name__}: {exc}")
-    env_seconds = slot.env_seconds + time.perf_counter() - started
+def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) -> Slot:
+    """The slot after its env answered ``result`` (a Gymnasium step tuple, or a fault)."""
+    if isinstance(result, Exception):  # an env crash stays with its episode
+        return slot.failed(f"step failed: {_cause(result)}")
+    obs, reward, terminated, truncated, info = result
     record = StepRecord(observation=slot.observation, action=slot.action, reward=float(reward),
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
                         visits=sum(v.visits for v in slot.recall.values.values()),
@@ -189,18 +193,27 @@ def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
     done = bool(terminated) or out_of_time
     total = slot.reward + float(reward)
     return slot.but(
-        steps=steps, observation=obs, state=ctx.state_key(env, obs, info),
-        view=info.get("view"), reward=total,
-        done=done, truncated=out_of_time and not terminated,
+        steps=steps, observation=obs,
+        state=ctx.state_key(ctx.env_at(slot.index), obs, info), view=info.get("view"),
+        reward=total, done=done, truncated=out_of_time and not terminated,
         success=bool(info.get("success", total > 0)) if done else False,
-        admissible=_admissible(info, slot.admissible), thought=None, env_seconds=env_seconds,
+        admissible=_admissible(info, slot.admissible), thought=None,
+        env_seconds=slot.env_seconds + env_seconds,
         invalid_actions=int(info.get("invalid_actions", slot.invalid_actions)))
 
 
 def env_step(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """Send each chosen action to its environment and record the step."""
-    slots = [_step_one(s, runtime.context) for s in active(state["slots"])]
-    return {"slots": replace_slots(state["slots"], slots)}
+    """Send each chosen action to its environment (one batch to the env workers, which may
+    step them in parallel) and record the step."""
+    ctx = runtime.context
+    slots = active(state["slots"])
+    if not slots:
+        return {"slots": state["slots"]}
+    started = time.perf_counter()
+    results = ctx.workers.step_many([s.index for s in slots], [s.action for s in slots])
+    share = (time.perf_counter() - started) / len(slots)  # one batch for all slots
+    stepped = [_step_one(s, ctx, r, share) for s, r in zip(slots, results)]
+    return {"slots": replace_slots(state["slots"], stepped)}
 
 
 def all_done(state: AgentState) -> bool:

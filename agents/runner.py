@@ -152,12 +152,10 @@ def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned]) -> list[Slot
 
 
 def _recreate_crashed(ctx: AgentContext, slots: Sequence[Slot]) -> None:
-    """A crashed environment may be in any state: replace it before its next episode."""
-    if ctx.env_factory is None:
-        return
-    for slot in slots:
-        if slot.error is not None and "LLM failed" not in slot.error:
-            ctx.envs[slot.index] = ctx.env_factory()
+    """A crashed environment may be in any state: renew it before its next episode."""
+    crashed = [s.index for s in slots if s.error is not None and "LLM failed" not in s.error]
+    if crashed and ctx.env_factory is not None:
+        ctx.workers.renew(crashed)
 
 
 def _finish(files: RunFiles, config: AgentConfig, label: str) -> RunResult:
@@ -181,15 +179,15 @@ def run_episodes(
 ) -> RunResult:
     """Run every scheduled episode not yet in ``run_dir`` and return the run's metrics.
 
-    ``ctx.envs`` must hold ``ctx.config.parallel_envs`` environments. ``on_batch_end`` runs
-    after each batch's rows are on disk (the agent saves memory there, so a resumed run's
-    memory matches its episodes). ``on_epoch_end(epoch)`` runs after the last batch of each
-    epoch (the agent trains weights there, see :mod:`memplay.agents.training`); a run
-    resumed at an epoch boundary calls it once first for the epoch before, so work cut off
+    ``ctx.envs`` holds one environment per slot of a batch (``num_envs`` of them).
+    ``on_batch_end`` runs after each batch's rows are on disk (the agent saves memory there, so
+    a resumed run's memory matches its episodes). ``on_epoch_end(epoch)`` runs after the last
+    batch of each epoch (the agent trains weights there, see :mod:`memplay.agents.training`); a
+    run resumed at an epoch boundary calls it once first for the epoch before, so work cut off
     there is finished (the hook must be idempotent). Pass ``graph`` to run a custom graph.
     ``config.yaml`` (no secrets, see :func:`dump_run_config`) and ``llm_record`` (as
-    ``llm.json``: which backend plays, see :class:`memplay.agents.agent.RunRecord`) are
-    written first.
+    ``llm.json``: which backend plays, see :class:`memplay.agents.agent.RunRecord`) are written
+    first.
 
     >>> # see memplay.agents.agent.Agent.run for the one-call version
     """
@@ -232,7 +230,7 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
     _resume_boundary(hooks, pending, len(cfg.tasks))
     bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)
     try:
-        for batch in _batches(pending, len(ctx.envs)):
+        for batch in _batches(pending, ctx.workers.num_envs):
             slots = _run_batch(graph, ctx, batch)
             files.append(files.episodes, [s.to_result(cfg.env_id) for s in slots])
             files.append(files.trajectories, [s.to_trajectory(cfg.env_id) for s in slots])

@@ -15,10 +15,11 @@ that environment's slot, and a worker process that dies is restarted (its episod
 reset it).
 
     >>> envs = LocalEnvs(EnvRecipe("FrozenLake-4x4-v0"), num_envs=2)
-    >>> [obs.splitlines()[0] for obs, info in envs.reset_many([0, 1], seeds=[0, 1])][:1]
-    ['You are at row 0, column 0.']
-    >>> envs.step_many([0], ["right"])[0][1]
-    0.0
+    >>> [info["position"] for obs, info in envs.reset_many([0, 1], seeds=[0, 1])]
+    [[0, 0], [0, 0]]
+    >>> obs, reward, terminated, truncated, info = envs.step_many([0], ["right"])[0]
+    >>> reward, info["position"]
+    (0.0, [0, 1])
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import contextlib
 import json
 import multiprocessing
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
@@ -162,6 +163,10 @@ class EnvWorkers(Protocol):
         """Step these envs and wait: ``[(obs, reward, terminated, truncated, info) or fault]``."""
         ...
 
+    def renew(self, indices: Sequence[int]) -> None:
+        """Replace these envs by fresh ones (after a fault left them in an unknown state)."""
+        ...
+
     def close(self) -> None:
         """Release every environment (and worker)."""
         ...
@@ -221,10 +226,47 @@ class LocalEnvs(_BatchedEnvs):
         True
     """
 
-    def __init__(self, recipe: EnvRecipe, num_envs: int) -> None:
-        _check_count(num_envs)
+    def __init__(self, recipe: EnvRecipe | None, num_envs: int, *,
+                 envs: Sequence[Any] | None = None,
+                 factory: Callable[[], Any] | None = None) -> None:
+        if envs is None:
+            _check_count(num_envs)
+        if recipe is None and factory is None and envs is None:
+            raise ConfigError("LocalEnvs needs a recipe, a factory or the envs themselves")
         self.num_envs = num_envs
-        self.envs = [recipe.build() for _ in range(num_envs)]
+        self._build: Callable[[], Any] | None = recipe.build if recipe is not None else factory
+        self.envs = list(envs) if envs is not None else [self._fresh() for _ in range(num_envs)]
+
+    @classmethod
+    def from_envs(cls, envs: Sequence[Any],
+                  factory: Callable[[], Any] | None = None) -> LocalEnvs:
+        """Wrap environments built elsewhere (any object with Gymnasium's reset/step);
+        ``factory`` builds a replacement for :meth:`renew`.
+
+            >>> from memplay.environments import make
+            >>> LocalEnvs.from_envs([make("KuhnPoker-v0")]).num_envs
+            1
+        """
+        return cls(None, len(envs), envs=envs, factory=factory)
+
+    def _fresh(self) -> Any:
+        if self._build is None:
+            raise ConfigError("these envs were given without a factory, so none can be "
+                              "rebuilt; pass factory= to LocalEnvs.from_envs")
+        return self._build()
+
+    def renew(self, indices: Sequence[int]) -> None:
+        """Rebuild these envs in place (the others keep running).
+
+            >>> envs = LocalEnvs(EnvRecipe("KuhnPoker-v0"), num_envs=2)
+            >>> old = envs.envs[1]; envs.renew([1]); envs.envs[1] is old
+            False
+        """
+        self._check(indices)
+        for index in indices:
+            with contextlib.suppress(Exception):  # a broken env may fail to close
+                self.envs[index].close()
+            self.envs[index] = self._fresh()
 
     def _start(self, op: str, requests: list[tuple[int, dict[str, Any]]]) -> PendingResults:
         results: list[EnvResult] = []
@@ -309,6 +351,13 @@ class ProcessEnvs(_BatchedEnvs):
         process.start()
         child.close()
         return _Worker(process, parent)
+
+    def renew(self, indices: Sequence[int]) -> None:
+        """Restart the workers of these envs with fresh environments."""
+        self._check(indices)
+        for index in indices:
+            self._restart(index, "renewed on request")
+            self._awaiting.discard(index)
 
     def _restart(self, index: int, why: str) -> EnvironmentFault:
         old = self._workers[index]

@@ -32,6 +32,9 @@ class Corridor:
         return {"goal": "walk right to the end", "admissible_actions": ["left", "right"],
                 "invalid_actions": 0, **extra}
 
+    def close(self) -> None:
+        """Nothing to release."""
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[str, dict[str, Any]]:
         self.pos, self.count = 0, 0

@@ -38,7 +38,7 @@ def _with(state: AgentState, **changes: Any) -> AgentState:
 
 def test_observe_resets_with_the_slot_seed_and_records_goal(corridor: Any) -> None:
     state, rt = _started(corridor, 2)
-    assert [e.resets for e in rt.context.envs] == [[10], [11]]
+    assert [e.resets for e in rt.context.envs.envs] == [[10], [11]]
     slot = state["slots"][1]
     assert slot.started and slot.goal == "walk right to the end"
     assert slot.admissible == ["left", "right"] and slot.observation == "A.."
@@ -47,7 +47,7 @@ def test_observe_resets_with_the_slot_seed_and_records_goal(corridor: Any) -> No
 def test_observe_does_not_reset_running_episodes(corridor: Any) -> None:
     state, rt = _started(corridor)
     nodes.observe(state, rt)
-    assert rt.context.envs[0].resets == [10]
+    assert rt.context.envs.envs[0].resets == [10]
 
 
 def test_observe_isolates_a_crashing_reset(corridor: Any) -> None:
