@@ -316,11 +316,13 @@ class Agent:
             self._llm = make_llm(picked)
 
     def learn_from(self, demos: Sequence[Any], memory_dir: str | Path,
-                   provenance: str | None = None) -> Any:
+                   provenance: str | None = None, replay: bool = True) -> Any:
         """Write episodes the agent did not play into its memory in ``memory_dir``: demo
         files (JSONL, see :mod:`memplay.demos`), :class:`~memplay.demos.DemoEpisode` objects
         or trajectories. Each is replayed first; a bad one stops everything with its
         ``file:line`` and nothing is written (see :mod:`memplay.agents.demos`).
+        ``replay=False`` trusts trajectories an environment produced (checking each action
+        against its recorded admissible actions instead): ALFWorld games take ~2 s to replay.
 
         >>> agent = Agent("FrozenLake-4x4-v0", memory={"embedder": "hash"})  # doctest: +SKIP
         >>> agent.learn_from(["walkthroughs.jsonl"], "runs/m").episodes   # doctest: +SKIP
@@ -328,7 +330,7 @@ class Agent:
         """
         from memplay.agents.demos import learn_demos, load_demos
 
-        return learn_demos(self, load_demos(demos, provenance), Path(memory_dir))
+        return learn_demos(self, load_demos(demos, provenance), Path(memory_dir), replay)
 
     def _epoch_trainer(self, root: Path, memory_dir: Path) -> Any:
         """The weight trainer of a run with ``train_every`` (None without). Rounds also train

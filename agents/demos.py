@@ -36,7 +36,7 @@ from memplay.environments.demos import replay_demos
 from memplay.errors import ConfigError
 from memplay.types import Trajectory
 
-__all__ = ["LearnReport", "demo_slot", "learn_demos", "load_demos"]
+__all__ = ["LearnReport", "check_recorded", "demo_slot", "learn_demos", "load_demos"]
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,34 @@ def demo_slot(trajectory: Trajectory, use_view: bool = True) -> Slot:
                 success=trajectory.success, reward=trajectory.total_reward, steps=steps)
 
 
-def learn_demos(agent: Any, demos: Sequence[DemoEpisode], memory_dir: str | Path
-                ) -> LearnReport:
+def check_recorded(demo: DemoEpisode) -> DemoEpisode:
+    """``demo`` as it is, once every action is among its step's recorded admissible actions.
+
+    >>> from memplay.types import Step
+    >>> bad = Trajectory(env_id="x", steps=[Step(observation="o", action="fly",
+    ...                                          admissible_actions=["walk"])])
+    >>> check_recorded(DemoEpisode(trajectory=bad))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    memplay.errors.ConfigError: demo 'x seed None', step 1: action 'fly' is not among ...
+    """
+    for index, step in enumerate(demo.trajectory.steps):
+        if step.admissible_actions and step.action not in step.admissible_actions:
+            where = f"{demo.origin(index)}: " if demo.origin(index) else ""
+            raise ConfigError(f"{where}demo {demo.name!r}, step {index + 1}: action "
+                              f"{step.action!r} is not among the step's recorded admissible "
+                              "actions; fix the demo or learn with replay=True")
+    return demo
+
+
+def learn_demos(agent: Any, demos: Sequence[DemoEpisode], memory_dir: str | Path,
+                replay: bool = True) -> LearnReport:
     """Replay ``demos`` (all of them, or an error and nothing written), then write them into
-    the agent's memory in ``memory_dir`` and save it. The agent must keep memory."""
+    the agent's memory in ``memory_dir`` and save it. The agent must keep memory.
+
+    ``replay=False`` trusts trajectories an environment already produced, with their
+    observations and admissible actions (ALFWorld's played demos: replaying takes about 2 s a
+    game); each action is still checked against its step's recorded admissible actions."""
     cfg = agent.config
     if not cfg.spec.uses_memory:
         raise ConfigError(f"variant={cfg.variant!r} keeps no memory to learn into; use a "
@@ -104,7 +128,10 @@ def learn_demos(agent: Any, demos: Sequence[DemoEpisode], memory_dir: str | Path
     if wrong:
         raise ConfigError(f"demos of {wrong} cannot teach an agent on {cfg.env_id!r}; pass "
                           f"--env {wrong[0]} or demos of {cfg.env_id}")
-    replayed = replay_demos(demos, make_env=lambda env_id: cast(TextEnv, make_env(cfg)))
+    if replay:
+        replayed = replay_demos(demos, make_env=lambda env_id: cast(TextEnv, make_env(cfg)))
+    else:
+        replayed = [check_recorded(demo) for demo in demos]
     memory = agent.open_memory(Path(memory_dir))  # no LLM is needed to learn from demos
     task = memory.task_memory if cfg.spec.task_memory != "none" else None
     steps = memory.step_memory if cfg.uses_step_memory else None

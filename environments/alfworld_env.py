@@ -224,7 +224,8 @@ class ALFWorldEnv(TextEnv):
 
     ``reset(options={"game": i})`` picks game ``i`` (or a game-file path, absolute or relative
     to the data root as demos record it); ``options={"task_type": name}`` draws among that
-    type; otherwise the seed draws a game.
+    type; otherwise the seed draws a game, or, with ``games_by_seed=True``, seed ``i`` plays
+    game ``i`` (modulo the number of games: task seeds are game indices, as benchmarks want).
     While an episode runs, ``info["view"]`` holds the portable view of the state and actions
     (:mod:`memplay.environments.alfworld_view`). ``timings`` adds up seconds spent loading
     games, resetting and stepping.
@@ -238,7 +239,8 @@ class ALFWorldEnv(TextEnv):
     def __init__(self, split: str = "eval_in_distribution",
                  task_types: list[str] | tuple[str, ...] | None = None,
                  game: int | None = None, data_dir: str | None = None,
-                 expert: bool = False, fast_load: bool = True) -> None:
+                 expert: bool = False, fast_load: bool = True,
+                 games_by_seed: bool = False) -> None:
         super().__init__()
         self.root = alfworld_data_dir(data_dir, split)
         types = tuple(task_types) if task_types is not None else TASK_TYPES
@@ -253,6 +255,7 @@ class ALFWorldEnv(TextEnv):
                                f"under {str(self.root)!r}; {_GET_DATA}")
         self.fixed_game = None if game is None else self._game_index(game)
         self.expert, self.fast_load = bool(expert), bool(fast_load)
+        self.games_by_seed, self._seed = bool(games_by_seed), None
         self.timings = {"load_s": 0.0, "reset_s": 0.0, "step_s": 0.0,
                         "loads": 0, "resets": 0, "steps": 0}
         self._tw: Any = None
@@ -276,8 +279,21 @@ class ALFWorldEnv(TextEnv):
         """
         return read_walkthrough(self.game_file)
 
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[str, dict[str, Any]]:
+        """Start a game (see the class docstring for how it is chosen).
+
+            >>> env = ALFWorldEnv(games_by_seed=True)             # doctest: +SKIP
+            >>> env.reset(seed=3)[1]["game_file"] == env.games[3]  # doctest: +SKIP
+            True
+        """
+        self._seed = seed
+        return super().reset(seed=seed, options=options)
+
     def _pick(self, options: dict[str, Any]) -> str:
-        choice = options.get("game", self.fixed_game)
+        by_seed = self._seed % len(self.games) if self.games_by_seed and self._seed is not None \
+            else None
+        choice = options.get("game", self.fixed_game if by_seed is None else by_seed)
         if isinstance(choice, str):
             if choice not in self.games:  # a demo's portable name: relative to the data root
                 choice = str(self.root / choice) if not os.path.isabs(choice) else choice

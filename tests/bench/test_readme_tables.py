@@ -34,8 +34,8 @@ def test_check_fails_when_a_result_changes(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("x\n<!-- bench:speed -->\n<!-- /bench:speed -->\ny\n", encoding="utf-8")
     filled = tables.fill(readme.read_text(), results)
-    assert filled.startswith("x\n<!-- bench:speed -->\n| parallel envs |") and filled.endswith(
-        "<!-- /bench:speed -->\ny\n")
+    assert filled.startswith("x\n<!-- bench:speed -->\n| env | parallel envs |")
+    assert filled.endswith("<!-- /bench:speed -->\ny\n")
     record = json.loads((results / "bench_speed.json").read_text())
     record["results"][0]["decisions_per_s"] = 123.456
     (results / "bench_speed.json").write_text(json.dumps(record))

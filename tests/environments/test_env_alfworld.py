@@ -130,3 +130,14 @@ def test_fast_textworld_nests_and_restores_the_originals() -> None:
             assert fast_downward.pddl2sas is not original
         assert fast_downward.pddl2sas is not original
     assert fast_downward.pddl2sas is original
+
+
+def test_games_by_seed_makes_task_seeds_game_indices() -> None:
+    data = _need_alfworld()
+    env = ALFWorldEnv(split="eval_in_distribution", games_by_seed=True, data_dir=data)
+    count = len(env.games)
+    assert env.reset(seed=3)[1]["game_file"] == env.games[3]
+    assert env.reset(seed=count + 5)[1]["game_file"] == env.games[5]  # modulo the count
+    assert env.reset(seed=3, options={"game": 7})[1]["game_file"] == env.games[7]  # options win
+    drawn = ALFWorldEnv(split="eval_in_distribution", data_dir=data)  # the seed draws a game
+    assert {drawn.reset(seed=s)[1]["game_file"] for s in range(6)} != set(env.games[:6])
