@@ -73,6 +73,8 @@ class Agent:
         self.state_key = state_key or default_state_key
         self.memory: MemoryBundle | None = None
         self._memory_dir: Path | None = None
+        self._run_dir: Path | None = None
+        self.self_play: Any = None  # the SelfPlay set-up of the last context, if any
 
     @property
     def llm(self) -> LLM:
@@ -102,15 +104,26 @@ class Agent:
         memory = self._memory(memory_dir)
         spec = cfg.spec
         setup = ReflectionSetup(memory_dir, cfg, self.llm, lambda: make_env(cfg), self.state_key)
-        return AgentContext(
+        step_memory = memory.step_memory if memory and cfg.uses_step_memory else None
+        if step_memory is not None and cfg.exact_step_lookup:
+            from memplay.agents.selfplay import ExactStates
+
+            step_memory = ExactStates(step_memory)  # type: ignore[arg-type]
+        ctx = AgentContext(
             envs=[make_env(cfg) for _ in range(min(cfg.parallel_envs, len(cfg.tasks)))],
             llm=self.llm, config=cfg,
             task_memory=memory.task_memory if memory and spec.task_memory != "none" else None,
-            step_memory=memory.step_memory if memory and cfg.uses_step_memory else None,
+            step_memory=step_memory,
             reflections=[*(make_reflection(n, setup) for n in spec.reflections),
                          *self.extra_reflections],
             env_factory=lambda: make_env(cfg), state_key=self.state_key,
         )
+        self.self_play = None
+        if cfg.self_play.enabled:  # the envs' opponent becomes the agent itself
+            from memplay.agents.selfplay import SelfPlay
+
+            self.self_play = SelfPlay(cfg, self._run_dir).attach(ctx)
+        return ctx
 
     def run(self, epochs: int | None = None, tasks: Iterable[int] | None = None, *,
             run_dir: str | Path | None = None, memory_dir: str | Path | None = None,
@@ -133,14 +146,21 @@ class Agent:
         RunFiles(root)  # an unwritable run dir fails now, before any model loads
         # the trainer fails (a backend that cannot reload) before memory opens
         trainer = None if frozen else self._epoch_trainer(root, mem_dir)
+        self._run_dir = root
         ctx = self.context(mem_dir)
         save = None if frozen or self.memory is None else self._saver(mem_dir)
         if trainer is not None:
             # new weights make the running per-action score means stale: start them afresh
             trainer.on_reload = ctx.llm_bias.clear
             trainer.resume()
-        return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
-                            on_epoch_end=trainer.on_epoch_end if trainer else None)
+        play = self.self_play
+        if play is not None and graph is None:
+            graph = play.graph(self.config.variant)
+        return run_episodes(
+            ctx, root, graph=graph, progress=progress,
+            on_batch_end=_chain(save, play.flush if play else None),
+            on_epoch_end=_chain(trainer.on_epoch_end if trainer else None,
+                                play.on_epoch_end if play and not frozen else None))
 
     def _epoch_trainer(self, root: Path, memory_dir: Path) -> Any:
         """The weight trainer of a run with ``train_every`` (None without). Rounds also train
@@ -166,3 +186,15 @@ class Agent:
         if self.memory is not None:
             self.memory.close()
             self.memory = None
+
+
+def _chain(*hooks: Any) -> Any:
+    """One hook calling every given hook in order (None when none is given)."""
+    given = [h for h in hooks if h is not None]
+    if not given:
+        return None
+
+    def call(*args: Any) -> None:
+        for hook in given:
+            hook(*args)
+    return call

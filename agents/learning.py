@@ -23,7 +23,7 @@ from memplay.agents.state import Slot
 from memplay.memory.item import MemoryItem
 from memplay.types import Trajectory
 
-__all__ = ["experience_text", "learn_from", "step_returns"]
+__all__ = ["experience_text", "learn_from", "learn_task", "step_returns"]
 
 
 def experience_text(trajectory: Trajectory, max_actions: int = 40) -> str:
@@ -102,15 +102,22 @@ def step_returns(keys: Sequence[str], visits: Sequence[int], *, success: bool, t
 
 def learn_from(slot: Slot, ctx: AgentContext) -> None:
     """Update the context's task and step memories from one finished episode."""
-    if ctx.task_memory is not None:
-        trajectory = slot.to_trajectory(ctx.config.env_id)
-        if slot.memories_used:  # alpha, q_init and the merge threshold are the retriever's
-            ctx.task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
-        ctx.task_memory.write_back(MemoryItem(
-            intent=f"{slot.goal}\n{slot.steps[0].observation}",
-            experience=experience_text(trajectory), env_id=ctx.config.env_id))
+    learn_task(slot, ctx)
     if ctx.step_memory is not None:
         keys = [s.state for s in slot.steps]
         returns = step_returns(keys, [s.visits for s in slot.steps], success=slot.success,
                                truncated=slot.truncated, cfg=ctx.config.memory)
         ctx.step_memory.update(keys, [s.action for s in slot.steps], returns)
+
+
+def learn_task(slot: Slot, ctx: AgentContext) -> None:
+    """MemRL's task-level update from one finished episode (nothing without task memory):
+    the memories it was shown move toward its outcome, and it is written back."""
+    if ctx.task_memory is None or not slot.steps:
+        return
+    trajectory = slot.to_trajectory(ctx.config.env_id)
+    if slot.memories_used:  # alpha, q_init and the merge threshold are the retriever's
+        ctx.task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
+    ctx.task_memory.write_back(MemoryItem(
+        intent=f"{slot.goal}\n{slot.steps[0].observation}",
+        experience=experience_text(trajectory), env_id=ctx.config.env_id))
