@@ -277,8 +277,18 @@ def learn_both_seats(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
             if seat_slot is not None:
                 _learn_seat(seat_slot, ctx)
         if opponent is not None and other is not None:
-            opponent.play.keep(slot, other, 1 - opponent.seat)
+            opponent.play.keep(slot, other, opponent.seat)
     return {}
+
+
+def _check_two_player(env_id: str) -> None:
+    """A registered id whose game is not two-player cannot be played against oneself."""
+    from memplay.environments.registry import load_entry_point, registry
+
+    spec = registry.get(env_id)
+    if spec is not None and not issubclass(load_entry_point(spec.entry_point), TwoPlayerEnv):
+        raise ConfigError(f"self-play needs a two-player game; {env_id!r} is not one (try "
+                          "TicTacToe-v0 or KuhnPoker-v0, or turn self_play off)")
 
 
 class SelfPlay:
@@ -311,6 +321,7 @@ class SelfPlay:
 
     def attach(self, ctx: AgentContext) -> SelfPlay:
         """Give every environment of ``ctx`` (and its factory) a self-play opponent."""
+        _check_two_player(self.config.env_id)
         self._ctx = ctx
         ctx.envs = [self.make_env() for _ in ctx.envs]
         ctx.env_factory = self.make_env
@@ -406,7 +417,10 @@ class SelfPlay:
         path = self.root / "measures.jsonl"
         if epoch in {row["epoch"] for row in read_jsonl(path)}:
             return None
-        row = {"epoch": epoch, **measure(self.live())}
+        try:
+            row = {"epoch": epoch, **measure(self.live())}
+        except LLMError as exc:  # a backend fault costs this epoch's measure, not the run
+            row = {"epoch": epoch, "error": f"{type(exc).__name__}: {exc}"}
         append_jsonl(path, [row])
         return row
 

@@ -26,9 +26,10 @@ from typing import Any
 
 from memplay.environments.core import MAX_SEED, StepResult, TextEnv, validate_seed
 from memplay.environments.registry import make
+from memplay.environments.task_sets import LAYOUTS, register_layout
 from memplay.errors import ConfigError, EnvironmentFault
 
-__all__ = ["DEFAULT_ARMS", "STRIDE", "TaskSpaceEnv", "validate_arms"]
+__all__ = ["DEFAULT_ARMS", "STRIDE", "TaskSpaceEnv", "task_space_layout", "validate_arms"]
 
 STRIDE = 1_000_000
 
@@ -101,6 +102,7 @@ class TaskSpaceEnv(TextEnv):
         self._envs: dict[int, TextEnv] = {}
         self._current: TextEnv | None = None
         self._arm = 0
+        self._instance = 0
 
     @property
     def arm_names(self) -> list[str]:
@@ -157,7 +159,7 @@ class TaskSpaceEnv(TextEnv):
             checked = self.task_id(int(self.np_random.integers(len(self.arms))),
                                    int(self.np_random.integers(self.stride)))
         name, instance = self.arm_of(checked)
-        self._arm = self.arm_names.index(name)
+        self._arm, self._instance = self.arm_names.index(name), instance
         self._current = self._env(self._arm)
         obs, info = self._current.reset(seed=instance, options=options)
         return obs, self._tag(info)
@@ -183,3 +185,20 @@ class TaskSpaceEnv(TextEnv):
         """Close every arm env made so far."""
         for env in self._envs.values():
             env.close()
+
+
+def task_space_layout(env: TaskSpaceEnv) -> str:
+    """The running task's layout for distinct task sets: the arm's name, then the arm game's
+    own layout when it has a reader (else the instance number).
+
+    >>> env = TaskSpaceEnv(); _ = env.reset(seed=env.task_id("lake-4x4", 0))
+    >>> task_space_layout(env).splitlines()[:2]
+    ['lake-4x4', 'SFFF']
+    """
+    inner = env.current.unwrapped
+    reader = LAYOUTS.get(type(inner))
+    own = reader(inner) if reader is not None else f"instance {env._instance}"
+    return f"{env.arms[env._arm]['name']}\n{own}"
+
+
+register_layout(TaskSpaceEnv, task_space_layout)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,10 @@ class TextWorldGenEnv(TextEnv):
             infos = textworld.EnvInfos(admissible_commands=True, objective=True, won=True,
                                        lost=True, description=True, inventory=True,
                                        score=True, extras=["walkthrough"])
-            self._game, self._path = textworld.start(str(path), request_infos=infos), path
+            with warnings.catch_warnings():  # jericho: "not fully supported" (textworld
+                warnings.simplefilter("ignore")  # tracks the score itself, so it is harmless)
+                self._game = textworld.start(str(path), request_infos=infos)
+            self._path = path
         self._state = self._start_state = self._game.reset()
         self._score = float(self._state["score"] or 0)
         return f"{self._state['objective'].strip()}\n{self._observe()}"
