@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
+from memplay.agents.curriculum.base import Planned
+from memplay.agents.curriculum.log import Curriculum
 from memplay.agents.graph import build_agent_graph
 from memplay.agents.metrics import compute_metrics, plot_learning_curves
 from memplay.agents.progress import RunProgress
@@ -30,14 +32,6 @@ from memplay.config import dump_config
 from memplay.memory.persistence import DirectoryLock
 
 __all__ = ["Planned", "RunResult", "run_episodes", "schedule"]
-
-
-class Planned(NamedTuple):
-    """One scheduled episode."""
-
-    episode: int
-    epoch: int
-    seed: int
 
 
 @dataclass
@@ -163,8 +157,6 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
     graph = graph if graph is not None else build_agent_graph(cfg.variant)
     done = files.done_episodes()
     pending = [p for p in schedule(cfg) if p.episode not in done]
-    from memplay.agents.curriculum.log import Curriculum  # it imports Planned from here
-
     curriculum = Curriculum(ctx, files.root, done)  # rebuilt from the recorded outcomes
     _resume_boundary(hooks, pending, len(cfg.tasks))
     bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)

@@ -193,7 +193,7 @@ def task_space_layout(env: TaskSpaceEnv) -> str:
 
     >>> env = TaskSpaceEnv(); _ = env.reset(seed=env.task_id("lake-4x4", 0))
     >>> task_space_layout(env).splitlines()[:2]
-    ['lake-4x4', 'SFFF']
+    ['lake-4x4', 'SFHF']
     """
     inner = env.current.unwrapped
     reader = LAYOUTS.get(type(inner))

@@ -25,19 +25,26 @@ import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.llm.base import LLM
-from memplay.agents.runner import Planned
 from memplay.config import format_validation_error
 from memplay.environments.task_space import TaskSpaceEnv
 from memplay.errors import ConfigError
 
-__all__ = ["ArmBook", "CurriculumSetup", "Outcome", "SamplerOptions", "Solve", "Task",
+__all__ = ["ArmBook", "CurriculumSetup", "Outcome", "Planned", "SamplerOptions", "Solve", "Task",
            "TaskSampler", "TaskSpace", "UniformSampler", "boltzmann", "pick_arms"]
+
+
+class Planned(NamedTuple):
+    """One scheduled episode of a run (the runner's schedule; the seed is the fixed one)."""
+
+    episode: int
+    epoch: int
+    seed: int
 
 
 @dataclass(frozen=True)

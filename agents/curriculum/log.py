@@ -23,10 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from memplay.agents.context import AgentContext
-from memplay.agents.curriculum.base import CurriculumSetup, Outcome, Task, TaskSampler
+from memplay.agents.curriculum.base import (
+    CurriculumSetup,
+    Outcome,
+    Planned,
+    Task,
+    TaskSampler,
+)
 from memplay.agents.curriculum.registry import CURRICULA
 from memplay.agents.curriculum.replay import StartFrom
-from memplay.agents.runner import Planned
 from memplay.agents.state import Slot, StepRecord
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
 

@@ -17,8 +17,8 @@ LangGraph graph::
   never solved earn nothing and the proposer drifts toward the learner's frontier. The
   arm's value moves toward the reward, ``V <- (1 - alpha) V + alpha reward``.
 
-    >>> intermediate_reward(0.5), intermediate_reward(0.9), intermediate_reward(0.0)
-    (1.0, 0.2, 0.0)
+    >>> intermediate_reward(0.5), intermediate_reward(0.75), intermediate_reward(0.0)
+    (1.0, 0.5, 0.0)
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from memplay.agents.curriculum.base import (
     ArmBook,
     CurriculumSetup,
     Outcome,
+    Planned,
     SamplerOptions,
     Solve,
     Task,
@@ -43,7 +44,6 @@ from memplay.agents.curriculum.base import (
     pick_arms,
 )
 from memplay.agents.policy import llm_scores, log_softmax
-from memplay.agents.runner import Planned
 from memplay.errors import ConfigError
 
 __all__ = ["ProposerOptions", "ProposerSampler", "build_proposer_graph", "intermediate_reward"]

@@ -15,8 +15,7 @@ schedule (``config.tasks``), as the uniform sampler does. An episode from a repl
 recorded with task ``"<seed>@<moves replayed>"``.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.curriculum.base import CurriculumSetup, Outcome, Task
-    >>> from memplay.agents.runner import Planned
+    >>> from memplay.agents.curriculum.base import CurriculumSetup, Outcome, Planned, Task
     >>> cfg = AgentConfig(tasks=[0, 1], curriculum={"name": "replay", "options": {"back": 1}})
     >>> replay = ReplaySampler(CurriculumSetup(cfg))
     >>> replay.observe([Outcome(Task(0, "tasks"), 0, 0, False, actions=("down", "right"))])
@@ -35,11 +34,11 @@ from pydantic import Field
 from memplay.agents.curriculum.base import (
     CurriculumSetup,
     Outcome,
+    Planned,
     SamplerOptions,
     Task,
     TaskSampler,
 )
-from memplay.agents.runner import Planned
 from memplay.environments.core import StepResult, TextEnv
 from memplay.environments.wrappers import Wrapper
 

@@ -10,8 +10,7 @@ agent is getting better (or worse) at are practised and arms it has mastered or 
 touch fade. Arms never tried are tried first; ``explore`` keeps a floor on every arm.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.curriculum.base import CurriculumSetup, Outcome, Task
-    >>> from memplay.agents.runner import Planned
+    >>> from memplay.agents.curriculum.base import CurriculumSetup, Outcome, Planned, Task
     >>> cfg = AgentConfig(curriculum={"name": "sec", "options": {
     ...     "categories": {"easy": [0, 1], "hard": [10, 11]}}})
     >>> sec = SECSampler(CurriculumSetup(cfg))
@@ -34,12 +33,12 @@ from memplay.agents.curriculum.base import (
     ArmBook,
     CurriculumSetup,
     Outcome,
+    Planned,
     SamplerOptions,
     Task,
     TaskSampler,
     pick_arms,
 )
-from memplay.agents.runner import Planned
 
 __all__ = ["SECOptions", "SECSampler", "learning_progress"]
 

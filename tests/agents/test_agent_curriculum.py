@@ -187,9 +187,9 @@ def test_replayed_episodes_start_where_the_prefix_leads(tmp_path: Path) -> None:
     assert replayed, "failed episodes should have been replayed"
     for row, trajectory in replayed:
         env = make("FrozenLake-4x4-v0")
-        obs, _ = env.reset(seed=row["seed"])
+        env.reset(seed=row["seed"])
         for action in row["prefix"]:
-            obs, *_ = env.step(action)
+            env.step(action)
         assert trajectory["steps"][0]["info"]["state"] == env.render()
 
 

@@ -188,7 +188,7 @@ def test_bad_self_play_settings_are_refused(tmp_path: Path) -> None:
         agent.context(tmp_path)
     agent = Agent("TicTacToe-v0", variant="none", llm=ScriptedLLM(), self_play=True,
                   env_kwargs={"opponent": "random"})
-    with pytest.raises(ConfigError, match="env_kwargs.opponent"):
+    with pytest.raises(ConfigError, match=r"env_kwargs\.opponent"):
         agent.context(tmp_path)
     with pytest.raises(ConfigError, match="pool_every"):
         AgentConfig.from_source({"self_play": {"enabled": True, "pool_every": -1}})

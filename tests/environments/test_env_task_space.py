@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memplay.environments import check_env, make
-from memplay.environments.task_space import DEFAULT_ARMS, STRIDE, TaskSpaceEnv
 from memplay.environments.task_sets import task_layouts
+from memplay.environments.task_space import DEFAULT_ARMS, STRIDE, TaskSpaceEnv
 from memplay.errors import ConfigError
 
 
@@ -54,3 +54,5 @@ def test_layouts_name_the_arm_so_held_out_sets_can_exclude_train_levels() -> Non
     layouts = task_layouts("TaskSpace-v0", seeds)
     assert layouts[seeds[0]].startswith("soko-5x5-1box\n#")
     assert layouts[seeds[1]].startswith("lake-4x4\nS")
+    env.reset(seed=seeds[1])
+    assert layouts[seeds[1]].split("\n", 1)[1] == "\n".join(env.current.unwrapped.desc)
