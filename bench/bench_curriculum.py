@@ -38,7 +38,7 @@ CURRICULA = ("uniform", "sec", "proposer")
 HELD_OUT = 500_000  # held-out instances of every arm start here
 SIZES: dict[str, dict[str, int]] = {
     "quick": {"instances": 1, "epochs": 1, "held_out": 1, "max_steps": 3, "parallel": 6},
-    "full": {"instances": 3, "epochs": 5, "held_out": 4, "max_steps": 16, "parallel": 6},
+    "full": {"instances": 3, "epochs": 4, "held_out": 5, "max_steps": 14, "parallel": 6},
 }
 
 
