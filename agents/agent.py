@@ -51,7 +51,10 @@ class Agent:
         state_key: ``(env, observation, info) -> text`` step memory keys states by
             (default: :func:`~memplay.agents.context.default_state_key`).
         config: Base :class:`AgentConfig` (a mapping, a YAML path or a model).
-        **overrides: Any AgentConfig field (``epochs=3``, ``parallel_envs=8``...).
+        **overrides: Any AgentConfig field (``epochs=3``, ``parallel_envs=8``...), such as
+            ``self_play=True`` (two-player games: the agent is its own opponent and learns
+            from both seats, :mod:`memplay.agents.selfplay`) or ``curriculum="sec"`` (which
+            tasks each batch plays, :mod:`memplay.agents.curriculum`).
 
     >>> Agent("FrozenLake-4x4-v0", variant="none").config.variant
     'none'

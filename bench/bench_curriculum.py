@@ -21,7 +21,6 @@ the margins over uniform, the training success, and the arms each curriculum cho
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
+from _common import embedded_parts, machine, parse_embedded_args, write_record
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -191,16 +190,10 @@ def run(size: dict[str, int], llm: Any, embedder: Any, root: Path) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run every curriculum, print the table, write JSON and PNG."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    add_common_args(parser)
-    add_threads_arg(parser)
-    args = parser.parse_args(argv)
-    from memplay.agents.components import make_embedder, make_llm
-    from memplay.agents.config import AgentConfig
-
+    args = parse_embedded_args(__doc__, argv)
     started, load = time.perf_counter(), list(os.getloadavg())
     size = SIZES["quick" if args.quick else "full"]
-    llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
+    llm, embedder = embedded_parts(args.threads)
     res = run(size, llm, embedder,
               args.out / "runs" / ("curriculum_quick" if args.quick else "curriculum"))
     report(res)

@@ -20,7 +20,6 @@ rule goes with more experience.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
+from _common import embedded_parts, machine, parse_embedded_args, write_record
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -214,16 +213,10 @@ def plot(res: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run both games, print the tables, write JSON and PNG."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    add_common_args(parser)
-    add_threads_arg(parser)
-    args = parser.parse_args(argv)
-    from memplay.agents.components import make_embedder, make_llm
-    from memplay.agents.config import AgentConfig
-
+    args = parse_embedded_args(__doc__, argv)
     started, load = time.perf_counter(), list(os.getloadavg())
     size = SIZES["quick" if args.quick else "full"]
-    llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
+    llm, embedder = embedded_parts(args.threads)
     root = args.out / "runs" / ("selfplay_quick" if args.quick else "selfplay")
     res = {"kuhn": kuhn(llm, embedder, size, root / "kuhn"),
            "tictactoe": tictactoe(llm, embedder, size, root / "tictactoe")}
