@@ -2,8 +2,9 @@
 
 A curriculum chooses among *arms*: generator settings such as "FrozenLake 5x5 with 20% holes"
 or "Sokoban 6x6 with one box and two walls". :class:`TaskSpaceEnv` holds a list of arms and
-reads every reset seed as a *task id*: ``seed = arm * stride + instance``; the arm's env is
-reset with the instance seed, so the same task id always gives the same level. Everything
+reads every reset seed as a *task id*: ``seed = arm * stride + instance`` (larger seeds wrap
+around); the arm's env is reset with the instance seed, so the same task id always gives the
+same level. Everything
 else (actions, views, success) is the arm's own game; ``info`` adds ``category`` (the arm's
 name) and ``arm_kwargs`` (its generator settings).
 
@@ -124,12 +125,13 @@ class TaskSpaceEnv(TextEnv):
         return index * self.stride + instance
 
     def arm_of(self, task_id: int) -> tuple[str, int]:
-        """``(arm name, instance)`` of a task id."""
-        index, instance = divmod(int(task_id), self.stride)
-        if index >= len(self.arms):
-            raise ConfigError(f"seed={task_id} is outside the task space: it has "
-                              f"{len(self.arms)} arms of {self.stride} tasks (seeds below "
-                              f"{len(self.arms) * self.stride})")
+        """``(arm name, instance)`` of a task id; ids past the last arm wrap around (so any
+        seed, such as the ones Gymnasium's reset draws, names a task).
+
+        >>> env = TaskSpaceEnv(); env.arm_of(len(env.arms) * env.stride + 3)
+        ('lake-4x4', 3)
+        """
+        index, instance = divmod(int(task_id) % (len(self.arms) * self.stride), self.stride)
         return self.arms[index]["name"], instance
 
     def category(self, task_id: int) -> str:
@@ -153,9 +155,7 @@ class TaskSpaceEnv(TextEnv):
               ) -> tuple[str, dict[str, Any]]:
         """Start task ``seed`` (a task id); no seed draws one from the env's generator."""
         checked = validate_seed(seed)
-        if checked is not None:
-            self.arm_of(checked)  # a seed outside the space is a ConfigError
-        else:
+        if checked is None:
             checked = self.task_id(int(self.np_random.integers(len(self.arms))),
                                    int(self.np_random.integers(self.stride)))
         name, instance = self.arm_of(checked)
@@ -180,6 +180,20 @@ class TaskSpaceEnv(TextEnv):
     def portable_view(self) -> dict[str, Any] | None:
         """The running task's view (None before a reset)."""
         return self._current.portable_view() if self._current is not None else None
+
+    def action_vocabulary(self) -> list[str] | None:
+        """Every arm's actions together (None when an arm's are open-ended).
+
+        >>> TaskSpaceEnv().action_vocabulary()[:4]
+        ['left', 'down', 'right', 'up']
+        """
+        words: list[str] = []
+        for index in range(len(self.arms)):
+            vocabulary = self._env(index).action_vocabulary()
+            if vocabulary is None:
+                return None
+            words.extend(w for w in vocabulary if w not in words)
+        return words
 
     def close(self) -> None:
         """Close every arm env made so far."""

@@ -38,8 +38,9 @@ def test_instances_of_one_arm_differ_and_arms_differ() -> None:
 
 def test_bad_arms_and_seeds_are_refused() -> None:
     env = TaskSpaceEnv()
-    with pytest.raises(ConfigError, match="outside the task space"):
-        env.reset(seed=len(DEFAULT_ARMS) * STRIDE)
+    assert env.arm_of(len(DEFAULT_ARMS) * STRIDE + 2) == (env.arm_names[0], 2)  # wraps
+    with pytest.raises(ConfigError, match="out of range"):
+        env.reset(seed=2**40)
     with pytest.raises(ConfigError, match="not in the task space"):
         env.task_id("lake-9x9", 0)
     with pytest.raises(ConfigError, match="used twice"):
