@@ -63,11 +63,11 @@ class MemoryConfig(BaseModel):
     embedder: Literal["default", "hash"] = Field(
         default="default", description="'default' is MiniLM; 'hash' is fast, model-free (tests)."
     )
-    step_lookup: Literal["similar", "exact"] = Field(
-        default="similar",
-        description="'similar': a state step memory never stored borrows the values of its "
-        "nearest stored states; 'exact': only stored states answer (self-play always looks "
-        "up exactly, so the two seats of a game never borrow each other's values).",
+    step_exact: bool = Field(
+        default=False,
+        description="Only states step memory stored exactly answer (no borrowing from similar "
+        "states); self-play always looks up exactly, so the two seats of a game never borrow "
+        "each other's values.",
     )
 
 
@@ -302,8 +302,8 @@ class AgentConfig(BaseModel):
     @property
     def exact_step_lookup(self) -> bool:
         """True when step memory answers only for exactly stored states (self-play, or
-        ``memory.step_lookup="exact"``)."""
-        return self.self_play.enabled or self.memory.step_lookup == "exact"
+        ``memory.step_exact``)."""
+        return self.self_play.enabled or self.memory.step_exact
 
     @property
     def uses_step_memory(self) -> bool:

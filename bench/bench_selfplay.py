@@ -87,7 +87,7 @@ def play_against(opponent: str, games: int, root: Path, llm: Any, embedder: Any,
 
     agent = Agent("TicTacToe-v0", variant=variant, llm=llm, embedder=embedder, seed=1,
                   env_kwargs={"opponent": opponent, "player": "random"},
-                  memory={"step_lookup": "exact"}, policy={"temperature": 0.0},
+                  memory={"step_exact": True}, policy={"temperature": 0.0},
                   parallel_envs=min(20, games))
     shutil.rmtree(root, ignore_errors=True)
     try:
