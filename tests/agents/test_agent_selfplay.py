@@ -210,3 +210,13 @@ def test_self_play_setup_without_a_run_dir_keeps_nothing_on_disk() -> None:
     ctx = AgentContext(envs=[None, None], llm=ScriptedLLM(), config=cfg)
     play = SelfPlay(cfg, None).attach(ctx)
     assert play.snapshot(0) is None and play.measure(0) is None and play.pool() == []
+
+
+def test_exact_lookups_are_a_memory_setting_outside_self_play_too(tmp_path: Path) -> None:
+    agent = Agent("TicTacToe-v0", variant="memrl", llm=ScriptedLLM(),
+                  memory={"embedder": "hash", "step_exact": True})
+    assert isinstance(agent.context(tmp_path).step_memory, ExactStates)
+    agent.close()
+    plain = Agent("TicTacToe-v0", variant="memrl", llm=ScriptedLLM(), memory={"embedder": "hash"})
+    assert not isinstance(plain.context(tmp_path / "p").step_memory, ExactStates)
+    plain.close()
