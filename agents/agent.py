@@ -9,31 +9,153 @@ Defaults: the embedded SmolLM2-135M model choosing actions by scoring, MiniLM em
 MemRL task memory plus step memory. Pass ``llm=`` / ``embedder=`` to use your own. What a
 variant uses comes from the variant registry (:mod:`memplay.agents.variants`).
 Memory lives in ``<run_dir>/memory`` unless ``memory_dir`` says otherwise; running again
-in the same run directory resumes it.
+in the same run directory resumes it: on the memory directory its ``config.yaml`` recorded,
+with the run's latest trained weights (``models/vN``), and with an LLM object passed again
+when the run played with one that memplay cannot rebuild (see :class:`RunRecord`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from memplay.agents.components import (
     MemoryBundle,
     make_embedder,
     make_env,
     make_llm,
+    make_workers,
     open_memory,
 )
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext, Reflection, StateKey, default_state_key
 from memplay.agents.llm.base import LLM
+from memplay.agents.llm.registry import BACKENDS
 from memplay.agents.reflection import ReflectionSetup, make_reflection
 from memplay.agents.run_files import RunFiles
+from memplay.agents.run_log.epoch_log import EpochLog
 from memplay.agents.runner import RunResult, run_episodes
+from memplay.errors import ConfigError
 
-__all__ = ["Agent"]
+__all__ = ["LLM_FILE", "Agent", "RunRecord", "registered_backend", "trained_model"]
+
+log = logging.getLogger(__name__)
+
+LLM_FILE = "llm.json"
+"""``<run>/llm.json``: the backend a run played with (``llm``: its registry name, or null
+for an object memplay cannot rebuild; ``class``; ``name``)."""
+
+
+def registered_backend(llm: Any) -> str | None:
+    """The LLM registry name whose entry is ``llm``'s class (None: not a registered class).
+
+    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> registered_backend(ScriptedLLM()), registered_backend(object())
+    ('scripted', None)
+    """
+    cls = type(llm)
+    target = f"{cls.__module__}:{cls.__qualname__}"
+    for name in BACKENDS:
+        entry = BACKENDS.raw(name)
+        if entry == target or entry is cls:
+            return name
+    return None
+
+
+def _class_path(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What an earlier run left in its directory that resuming it must keep.
+
+    Attributes:
+        memory_dir: The memory directory it used (None: no run there yet).
+        llm_object: The class of an LLM object it played with that is not a registered
+            backend (``Agent(llm=obj)``); memplay cannot rebuild it, so a resume must pass a
+            backend again. None when ``config.yaml``'s ``llm`` says what played.
+
+    >>> import tempfile
+    >>> RunRecord.read(tempfile.mkdtemp())
+    RunRecord(memory_dir=None, llm_object=None)
+    """
+
+    memory_dir: Path | None = None
+    llm_object: str | None = None
+
+    @classmethod
+    def read(cls, run_dir: str | Path) -> RunRecord:
+        """Read ``config.yaml`` and ``llm.json`` of ``run_dir`` (both optional)."""
+        root = Path(run_dir)
+        memory = None
+        if (root / "config.yaml").is_file():
+            saved = _saved_memory_dir(root / "config.yaml")
+            memory = Path(saved) if saved else root / "memory"
+        llm_object = None
+        if (root / LLM_FILE).is_file():
+            try:
+                played = json.loads((root / LLM_FILE).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"{str(root / LLM_FILE)!r} is not readable JSON ({exc}); "
+                                  "delete it to resume with config.yaml's llm") from None
+            if isinstance(played, dict) and played.get("llm") is None:
+                llm_object = str(played.get("class") or "unknown")
+        return cls(memory, llm_object)
+
+    def check_backend(self, run_dir: Path, given: bool) -> None:
+        """Raise ConfigError when the run played with an object that memplay cannot
+        rebuild and no backend was ``given`` for the resume."""
+        if self.llm_object is None or given:
+            return
+        raise ConfigError(
+            f"run dir {str(run_dir)!r} played with an LLM object of class {self.llm_object} "
+            "(Agent(llm=...)), which memplay cannot rebuild from its config.yaml; resume it "
+            "with that object again, Agent(llm=...), or on the command line name a "
+            f"registered backend with --llm NAME ({', '.join(BACKENDS)})")
+
+
+def _saved_memory_dir(path: Path) -> str | None:
+    """``memory_dir`` of a saved config.yaml, read alone: the rest may name plug-ins (a
+    variant of your own) that only the program that registers them can validate."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{str(path)!r} is not readable YAML ({exc}); restore it or start "
+                          "a new run directory") from None
+    value = data.get("memory_dir") if isinstance(data, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"memory_dir={value!r} in {str(path)!r} must be a path; fix it or "
+                          "remove the line (then <run>/memory is used)")
+    return value
+
+
+def trained_model(config: AgentConfig, run_dir: str | Path, owner: str = "this run"
+                  ) -> tuple[AgentConfig, str]:
+    """``config`` with the run's latest complete ``models/vN`` when the run trained its
+    weights and no model was chosen (transformers backend, ``model=None``), and a line
+    saying so ('' when unchanged). ``memplay eval`` and resumed runs follow this rule.
+
+    >>> trained_model(AgentConfig(), "/no/such/run")[1]
+    ''
+    """
+    from memplay.trainers.version import latest_version
+
+    if config.llm != "transformers" or config.model is not None:
+        return config, ""  # the user chose a model, or the backend cannot load a version
+    latest = latest_version(run_dir)
+    if latest is None:
+        return config, ""
+    note = (f"model: {latest} (the latest trained version of {owner}; pass --model, or "
+            "Agent(model=...), to play with another)")
+    return config.model_copy(update={"model": str(latest)}), note
 
 
 class Agent:
@@ -72,6 +194,13 @@ class Agent:
         fields = {**base, **{k: v for k, v in given.items() if v is not None}, **overrides}
         self.config = AgentConfig.from_source(fields)
         self._llm, self._embedder = llm, embedder
+        # What the object is, so config.yaml records the backend that really plays.
+        self._llm_object = None if llm is None or registered_backend(llm) else _class_path(llm)
+        backend = registered_backend(llm) if llm is not None else None
+        if backend is not None and backend != self.config.llm:
+            # the config's model and kwargs described another backend
+            self.config = self.config.model_copy(
+                update={"llm": backend, "model": None, "llm_kwargs": {}})
         self.extra_reflections = list(reflections or [])
         self.state_key = state_key or default_state_key
         self.memory: MemoryBundle | None = None
@@ -86,9 +215,15 @@ class Agent:
             self._llm = make_llm(self.config)
         return self._llm
 
-    def _memory(self, directory: Path) -> MemoryBundle | None:
-        if not self.config.spec.uses_memory:
-            return None
+    def open_memory(self, directory: Path) -> MemoryBundle:
+        """The agent's memory in ``directory`` (loaded when it holds one), kept open (and
+        locked on save) until :meth:`close`.
+
+        >>> agent = Agent(memory={"embedder": "hash"})
+        >>> import tempfile; len(agent.open_memory(tempfile.mkdtemp()).store)
+        0
+        """
+        directory = Path(directory)
         if self.memory is not None and directory != self._memory_dir:
             self.close()  # another directory was asked for: load that one instead
         if self.memory is None:
@@ -97,6 +232,14 @@ class Agent:
                 self._embedder = make_embedder(self.config)
             self.memory = open_memory(self.config, self._embedder, directory)
         return self.memory
+
+    def _memory(self, directory: Path) -> MemoryBundle | None:
+        return self.open_memory(directory) if self.config.spec.uses_memory else None
+
+    def _llm_record(self) -> dict[str, Any]:
+        """What ``<run>/llm.json`` says about the backend that plays."""
+        return {"llm": None if self._llm_object else self.config.llm,
+                "class": _class_path(self.llm), "name": str(self.llm.name)}
 
     def context(self, memory_dir: Path, **overrides: Any) -> AgentContext:
         """The live context a graph run needs (environments, LLM, memory, reflections).
@@ -111,9 +254,9 @@ class Agent:
         if step_memory is not None and cfg.exact_step_lookup:
             from memplay.agents.selfplay import ExactStates
 
-            step_memory = ExactStates(step_memory)  # type: ignore[arg-type]
+            step_memory = ExactStates(step_memory)
         ctx = AgentContext(
-            envs=[make_env(cfg) for _ in range(min(cfg.parallel_envs, len(cfg.tasks)))],
+            envs=make_workers(cfg, min(cfg.parallel_envs, len(cfg.tasks))),
             llm=self.llm, config=cfg,
             task_memory=memory.task_memory if memory and spec.task_memory != "none" else None,
             step_memory=step_memory,
@@ -136,6 +279,10 @@ class Agent:
         Results go to ``run_dir`` (default ``runs/<env>-<variant>-<time>``). With
         ``config.train_every=K`` the weights are fine-tuned on the run's own data after every
         K-th epoch (see :mod:`memplay.agents.training`); memory is kept.
+
+        Memory: ``memory_dir``, else ``config.memory_dir``, else the one an earlier run in
+        ``run_dir`` recorded, else ``<run_dir>/memory``. A ``run_dir`` that holds trained
+        weights (``models/vN``) is played with its latest version when no model was chosen.
         """
         update: dict[str, Any] = {"frozen": frozen}
         if epochs is not None:
@@ -145,12 +292,22 @@ class Agent:
         self.config = AgentConfig.from_source({**self.config.model_dump(), **update})
         root = Path(run_dir) if run_dir is not None else Path("runs") / (
             f"{self.config.env_id}-{self.config.variant}-{time.strftime('%Y%m%d-%H%M%S')}")
-        mem_dir = Path(memory_dir) if memory_dir is not None else root / "memory"
         RunFiles(root)  # an unwritable run dir fails now, before any model loads
+        record = RunRecord.read(root)
+        record.check_backend(root, given=self._llm is not None)
+        mem_dir = Path(memory_dir or self.config.memory_dir or record.memory_dir
+                       or root / "memory")
+        self._play_trained_weights(root)
         # the trainer fails (a backend that cannot reload) before memory opens
         trainer = None if frozen else self._epoch_trainer(root, mem_dir)
+        epoch_log = EpochLog(root, self.config,
+                             then=trainer.on_epoch_end if trainer else None)
         self._run_dir = root
         ctx = self.context(mem_dir)
+        epoch_log.memory = self.memory  # memory_stats.jsonl: Q-values after each epoch
+        # config.yaml records the memory directory, so a resume continues on it
+        ctx.config = ctx.config.model_copy(
+            update={"memory_dir": _recorded_memory_dir(root, mem_dir)})
         save = None if frozen or self.memory is None else self._saver(mem_dir)
         if trainer is not None:
             # new weights make the running per-action score means stale: start them afresh
@@ -159,11 +316,42 @@ class Agent:
         play = self.self_play
         if play is not None and graph is None:
             graph = play.graph(self.config.variant)
-        return run_episodes(
-            ctx, root, graph=graph, progress=progress,
-            on_batch_end=_chain(save, play.flush if play else None),
-            on_epoch_end=_chain(trainer.on_epoch_end if trainer else None,
-                                play.on_epoch_end if play and not frozen else None))
+        try:
+            return run_episodes(
+                ctx, root, graph=graph, progress=progress,
+                on_batch_end=_chain(save, play.flush if play else None),
+                on_epoch_end=_chain(epoch_log.on_epoch_end,
+                                    play.on_epoch_end if play and not frozen else None),
+                llm_record=self._llm_record())
+        finally:
+            epoch_log.close()
+            ctx.workers.close()
+
+    def _play_trained_weights(self, root: Path) -> None:
+        """Resuming a run that trained its weights (by hand, ``memplay train``, when
+        ``train_every`` is 0; with ``train_every`` the trainer reloads them): build the
+        backend on the run's latest ``models/vN``, and say so."""
+        if self._llm is not None or self.config.train_every:
+            return
+        picked, note = trained_model(self.config, root)
+        if note:
+            log.warning(note)
+            self._llm = make_llm(picked)
+
+    def learn_from(self, demos: Sequence[Any], memory_dir: str | Path,
+                   provenance: str | None = None) -> Any:
+        """Write episodes the agent did not play into its memory in ``memory_dir``: demo
+        files (JSONL, see :mod:`memplay.demos`), :class:`~memplay.demos.DemoEpisode` objects
+        or trajectories. Each is replayed first; a bad one stops everything with its
+        ``file:line`` and nothing is written (see :mod:`memplay.agents.demos`).
+
+        >>> agent = Agent("FrozenLake-4x4-v0", memory={"embedder": "hash"})  # doctest: +SKIP
+        >>> agent.learn_from(["walkthroughs.jsonl"], "runs/m").episodes   # doctest: +SKIP
+        12
+        """
+        from memplay.agents.demos import learn_demos, load_demos
+
+        return learn_demos(self, load_demos(demos, provenance), Path(memory_dir))
 
     def _epoch_trainer(self, root: Path, memory_dir: Path) -> Any:
         """The weight trainer of a run with ``train_every`` (None without). Rounds also train
@@ -201,3 +389,11 @@ def _chain(*hooks: Any) -> Any:
         for hook in given:
             hook(*args)
     return call
+
+
+def _recorded_memory_dir(root: Path, memory: Path) -> str | None:
+    """What config.yaml records: None for ``<run_dir>/memory`` (it moves with the run),
+    else the absolute path (a resume from another working directory finds it)."""
+    if memory.resolve() == (root / "memory").resolve():
+        return None
+    return str(memory.resolve())

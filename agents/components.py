@@ -17,7 +17,8 @@ from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, StepMemoryLike, TaskMemory
 from memplay.agents.llm.base import LLM
 
-__all__ = ["MemoryBundle", "make_embedder", "make_env", "make_llm", "open_memory"]
+__all__ = ["MemoryBundle", "make_embedder", "make_env", "make_llm", "make_workers",
+           "open_memory"]
 
 HASH_DIM = 256
 
@@ -44,6 +45,21 @@ def make_embedder(config: AgentConfig) -> Any:
     return HashEmbedder(HASH_DIM) if config.memory.embedder == "hash" else default_embedder()
 
 
+def make_workers(config: AgentConfig, count: int) -> Any:
+    """``count`` environments of the configured id, in this process or in worker processes
+    (``config.env_workers``); see :mod:`memplay.environments.workers`.
+
+    >>> make_workers(AgentConfig(), 2).num_envs
+    2
+    """
+    from memplay.environments.workers import EnvRecipe, LocalEnvs, ProcessEnvs
+
+    if config.env_workers == "process":
+        return ProcessEnvs(EnvRecipe(config.env_id, dict(config.env_kwargs)), count)
+    return LocalEnvs.from_envs([make_env(config) for _ in range(count)],
+                               lambda: make_env(config))
+
+
 def make_env(config: AgentConfig) -> Env:
     """One environment of the configured id (unknown ids raise EnvironmentNotFound)."""
     from memplay.environments import make
@@ -66,8 +82,9 @@ class MemoryBundle:
         self.step_memory.save(root / "steps")  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        """Release the store's directory lock."""
+        """Release the directory locks of the store and of the step memory."""
         self.store.close()
+        self.step_memory.close()  # type: ignore[attr-defined]
 
 
 def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None) -> MemoryBundle:
@@ -85,8 +102,12 @@ def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None
     if root is not None and (root / "store").is_dir():
         store = FaissMemoryStore.load(root / "store", embedder)
         steps = StepMemory.load(root / "steps", embedder)
+        # how values are looked up is the run's choice, whatever the memory was saved with
+        steps.config = steps.config.model_copy(
+            update=config.step_memory_config().model_dump(exclude={"index", "q_init", "alpha"}))
     else:
-        store, steps = FaissMemoryStore(embedder), StepMemory(embedder)
+        store = FaissMemoryStore(embedder)
+        steps = StepMemory(embedder, config.step_memory_config())
     mem = config.memory
     lam = 0.0 if config.spec.task_memory == "similarity" else mem.lam
     retrieval = RetrievalConfig(k1=mem.k1, k2=mem.k2, delta=mem.delta, lam=lam, alpha=mem.alpha,

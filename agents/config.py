@@ -47,8 +47,23 @@ class MemoryConfig(BaseModel):
     q_init: float = Field(default=0.0, description="Q of a freshly written memory.")
     merge_threshold: float = Field(default=0.9, ge=0.0, le=1.0, description="Merge above this sim.")
     step_memory: bool = Field(
-        default=True, description="Use step-level memory (state -> action Q)."
+        default=True, description="Use step-level memory ((kind, context) -> action Q)."
     )
+    step_keys: Literal["view", "state"] = Field(
+        default="view", description="Key step memory by the environment's portable view "
+        "(values carry to other maps; falls back to the state when there is none) or by the "
+        "whole state text (memplay < 0.2; what self-play always uses).")
+    step_lookup: Literal["action", "state"] = Field(
+        default="action", description="Unseen pairs: 'action' borrows from similar pairs of "
+        "the same action (NEC kNN, borrowed evidence kept apart); 'state' averages similar "
+        "states' tables (memplay < 0.2).")
+    step_k: int = Field(default=5, ge=1, description="Neighbours a borrowed value averages.")
+    step_threshold: float = Field(
+        default=0.9, ge=-1.0, le=1.0, description="Least similarity of a neighbour.")
+    step_kernel: Literal["inverse", "similarity"] = Field(
+        default="inverse", description="Neighbour weights: NEC's 1/(d^2+delta) or similarity.")
+    step_max_states: int | None = Field(
+        default=None, ge=1, description="Bound on step memory's contexts (LRU); None: none.")
     gamma: float = Field(
         default=0.95, ge=0.0, le=1.0,
         description="Discount of step returns (outcome and novelty) over earlier steps.",
@@ -219,9 +234,17 @@ class AgentConfig(BaseModel):
         default_factory=lambda: list(range(4)), description="Task seeds (one episode each)."
     )
     parallel_envs: int = Field(default=4, ge=1, description="Environments stepped in lockstep.")
+    env_workers: Literal["local", "process"] = Field(
+        default="local", description="Where the environments run: 'local' (this process, one "
+        "after another) or 'process' (one worker process each, stepped in parallel: worth it "
+        "for slow games such as ALFWorld).")
     max_steps: int = Field(default=30, ge=1, description="Hard cap on steps per episode.")
     seed: int = Field(default=0, ge=0, description="Seed of the agent's own randomness.")
     frozen: bool = Field(default=False, description="Evaluate only: read memory, never write it.")
+    memory_dir: str | None = Field(
+        default=None,
+        description="Memory directory (None: <run_dir>/memory). A run records the one it used "
+        "in its config.yaml, so a resumed run continues on it.")
     train_every: int = Field(
         default=0, ge=0,
         description="Fine-tune the model on the run's own data every K epochs (0 = never).",
@@ -230,6 +253,10 @@ class AgentConfig(BaseModel):
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     reflection: ReflectionConfig = Field(default_factory=ReflectionConfig)
     train: TrainLoopConfig = Field(default_factory=TrainLoopConfig)
+    log: list[Literal["tensorboard"]] = Field(
+        default_factory=list,
+        description="Also log per-epoch scalars: 'tensorboard' writes <run>/tensorboard/.",
+    )
     self_play: SelfPlayConfig = Field(default_factory=SelfPlayConfig)
     curriculum: CurriculumConfig = Field(default_factory=CurriculumConfig)
 
@@ -280,6 +307,20 @@ class AgentConfig(BaseModel):
             data["curriculum"] = {"name": data["curriculum"]}
         return data
 
+    @model_validator(mode="after")
+    def _self_play_keys_by_state(self) -> AgentConfig:
+        """Self-play keys step memory by the whole state text, which names the seat, whatever
+        ``memory.step_keys`` says: a portable view could file an O move and an X move under
+        one key. Its opponent calls back into the agent, so its envs live in this process."""
+        if not self.self_play.enabled:
+            return self
+        if self.env_workers != "local":
+            raise ConfigError(f"self-play needs env_workers='local' (the opponent is the agent "
+                              f"itself, in this process), not {self.env_workers!r}")
+        if self.memory.step_keys != "state":  # forced, also over a dumped default "view"
+            self.memory = self.memory.model_copy(update={"step_keys": "state"})
+        return self
+
     @field_validator("variant")
     @classmethod
     def _known_variant(cls, value: str) -> str:
@@ -298,6 +339,19 @@ class AgentConfig(BaseModel):
     def spec(self) -> VariantSpec:
         """What this run's variant uses (see :mod:`memplay.agents.variants`)."""
         return get_variant(self.variant)
+
+    def step_memory_config(self) -> Any:
+        """The :class:`~memplay.memory.step_memory.StepMemoryConfig` these settings ask for.
+
+        >>> AgentConfig(memory={"step_k": 3}).step_memory_config().k_neighbors
+        3
+        """
+        from memplay.memory.step_memory import StepMemoryConfig
+
+        mem = self.memory
+        return StepMemoryConfig(lookup=mem.step_lookup, threshold=mem.step_threshold,
+                                k_neighbors=mem.step_k, kernel=mem.step_kernel,
+                                max_states=mem.step_max_states)
 
     @property
     def exact_step_lookup(self) -> bool:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.llm.base import LLM
+from memplay.environments.workers import EnvWorkers, LocalEnvs
 from memplay.types import Trajectory
 
 __all__ = [
@@ -72,16 +73,20 @@ class TaskMemory(Protocol):
 
 
 class StepMemoryLike(Protocol):
-    """Step-level memory: per state, a value estimate per action (see ActionValue)."""
+    """Step-level memory: a value per ``(kind, context)`` key (see :mod:`memplay.agents.keys`
+    and :class:`~memplay.memory.step_memory.StepMemory`)."""
 
-    def action_values(self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
-                      ) -> Sequence[Mapping[str, Any]]:
-        """For each state, action -> :class:`~memplay.memory.step_memory.ActionValue`."""
+    def estimate(self, queries: Sequence[Mapping[str, tuple[str, str]]]
+                 ) -> Sequence[Mapping[str, Any]]:
+        """For each decision, action -> :class:`~memplay.memory.step_memory.ActionValue`,
+        each action given as its (kind, context) key."""
         ...
 
     def update(self, states: Sequence[str], actions: Sequence[str],
-               returns: Sequence[float]) -> Any:
-        """Move Q(state, action) toward each return and count the visit."""
+               returns: Sequence[float], alpha: float | None = None,
+               source: str = "self") -> Any:
+        """Move Q(context, kind) toward each return and count the visit (contexts first);
+        ``source`` is the provenance of the experience."""
         ...
 
 
@@ -140,7 +145,10 @@ class AgentContext:
     """Everything live a graph run needs. One environment per lockstep slot.
 
     Attributes:
-        envs: Environments; slot ``i`` runs in ``envs[i]``.
+        envs: The environments, addressed by slot index: an
+            :class:`~memplay.environments.workers.EnvWorkers` (in this process, in worker
+            processes, on Ray) or a plain list of env objects (wrapped in
+            :class:`~memplay.environments.workers.LocalEnvs`).
         llm: Any backend implementing the LLM protocol.
         config: The run's :class:`AgentConfig`.
         task_memory: MemRL retriever (None: no task-level memory).
@@ -154,7 +162,7 @@ class AgentContext:
             calibration (see :func:`memplay.agents.policy.calibrate`).
     """
 
-    envs: list[Env]
+    envs: list[Env] | EnvWorkers
     llm: LLM
     config: AgentConfig
     task_memory: TaskMemory | None = None
@@ -167,3 +175,21 @@ class AgentContext:
 
     def __post_init__(self) -> None:
         self.rng.seed(self.config.seed)
+        if isinstance(self.envs, list):
+            self.envs = LocalEnvs.from_envs(self.envs, self.env_factory)
+
+    @property
+    def workers(self) -> EnvWorkers:
+        """The environments as a batch interface (``reset_many``, ``step_many``, ``renew``)."""
+        return cast(EnvWorkers, self.envs)
+
+    def env_at(self, index: int) -> Any:
+        """The env object of slot ``index`` when it lives in this process, else None (a
+        state key then reads ``info`` alone).
+
+        >>> from memplay.agents.llm.fake import ScriptedLLM
+        >>> AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig()).env_at(0) is None
+        True
+        """
+        envs = self.envs.envs if isinstance(self.envs, LocalEnvs) else []
+        return envs[index] if 0 <= index < len(envs) else None

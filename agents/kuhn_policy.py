@@ -30,6 +30,7 @@ from functools import cache
 from typing import Any
 
 from memplay.agents.context import AgentContext
+from memplay.agents.keys import action_keys
 from memplay.agents.nodes import action_scores
 from memplay.agents.policy import llm_scores, log_softmax
 from memplay.agents.selfplay import decide, sibling_context
@@ -108,13 +109,14 @@ def infoset_slots(ctx: AgentContext) -> list[tuple[Infoset, Slot]]:
         env = KuhnPokerEnv(opponent=_Line(words[1 - seat::2]), player=seat)
         obs, info = env.reset(seed=_seed_for(seat, card))
         steps = []
+        use_view = ctx.config.memory.step_keys == "view"
         for mine in words[seat::2]:  # the agent's own earlier moves, as it played them
-            state = ctx.state_key(env, obs, info)
-            steps.append(StepRecord(obs, mine, admissible=list(info["admissible_actions"]),
-                                    state=state))
+            state, admissible = ctx.state_key(env, obs, info), list(info["admissible_actions"])
+            key = action_keys(state, info.get("view"), admissible, use_view)[mine]
+            steps.append(StepRecord(obs, mine, admissible=admissible, state=state, key=key))
             obs, _, _, _, info = env.step(mine)
         slot = Slot(len(out), started=True, goal=str(info["goal"]), observation=obs,
-                    state=ctx.state_key(env, obs, info), steps=steps,
+                    state=ctx.state_key(env, obs, info), view=info.get("view"), steps=steps,
                     admissible=list(info["admissible_actions"]))
         out.append(((card, history), slot))
     return out

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from memplay.agents.config import MemoryConfig
-from memplay.agents.context import AgentContext
+from memplay.agents.config import AgentConfig, MemoryConfig
+from memplay.agents.context import StepMemoryLike, TaskMemory
 from memplay.agents.state import Slot
 from memplay.memory.item import MemoryItem
 from memplay.types import Trajectory
@@ -100,24 +100,31 @@ def step_returns(keys: Sequence[str], visits: Sequence[int], *, success: bool, t
     return returns
 
 
-def learn_from(slot: Slot, ctx: AgentContext) -> None:
-    """Update the context's task and step memories from one finished episode."""
-    learn_task(slot, ctx)
-    if ctx.step_memory is not None:
-        keys = [s.state for s in slot.steps]
-        returns = step_returns(keys, [s.visits for s in slot.steps], success=slot.success,
-                               truncated=slot.truncated, cfg=ctx.config.memory)
-        ctx.step_memory.update(keys, [s.action for s in slot.steps], returns)
+def learn_from(slot: Slot, config: AgentConfig, task_memory: TaskMemory | None,
+               step_memory: StepMemoryLike | None, provenance: str = "self") -> None:
+    """Update task and step memory from one finished episode; ``provenance`` says whose
+    experience it is ("self", or "demo"/"import" for episodes the agent did not play)."""
+    learn_task(slot, config, task_memory, provenance)
+    if step_memory is not None:
+        # returns follow the exact states (loops are found there); values go to each key
+        returns = step_returns([s.state for s in slot.steps], [s.visits for s in slot.steps],
+                               success=slot.success, truncated=slot.truncated,
+                               cfg=config.memory)
+        keys = [s.memory_key for s in slot.steps]
+        step_memory.update([c for _, c in keys], [k for k, _ in keys], returns,
+                           source=provenance)
 
 
-def learn_task(slot: Slot, ctx: AgentContext) -> None:
-    """MemRL's task-level update from one finished episode (nothing without task memory):
-    the memories it was shown move toward its outcome, and it is written back."""
-    if ctx.task_memory is None or not slot.steps:
+def learn_task(slot: Slot, config: AgentConfig, task_memory: TaskMemory | None,
+               provenance: str = "self") -> None:
+    """MemRL's task-level update from one finished episode (nothing without task memory or
+    steps): the memories it was shown move toward its outcome, and it is written back."""
+    if task_memory is None or not slot.steps:
         return
-    trajectory = slot.to_trajectory(ctx.config.env_id)
+    trajectory = slot.to_trajectory(config.env_id)
     if slot.memories_used:  # alpha, q_init and the merge threshold are the retriever's
-        ctx.task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
-    ctx.task_memory.write_back(MemoryItem(
+        task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
+    task_memory.write_back(MemoryItem(
         intent=f"{slot.goal}\n{slot.steps[0].observation}",
-        experience=experience_text(trajectory), env_id=ctx.config.env_id))
+        experience=experience_text(trajectory), env_id=config.env_id,
+        metadata={"provenance": provenance}))

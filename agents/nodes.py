@@ -28,7 +28,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from memplay.agents.context import AgentContext
+from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
+from memplay.agents.llm.base import release_sessions
 from memplay.agents.policy import LLMView, calibrate, choose_action, combine_scores, llm_scores
 from memplay.agents.prompts import build_messages
 from memplay.agents.state import (
@@ -53,27 +55,34 @@ def _admissible(info: dict[str, Any], previous: list[str]) -> list[str]:
 
 
 def observe(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """Reset the environment of every slot that has not started; record goal and actions.
+    """Reset the environment of every slot that has not started (one batch to the env
+    workers); record goal, actions, state and view.
 
-    Faults while resetting end that episode with ``error`` set (the runner recreates the
+    Faults while resetting end that episode with ``error`` set (the runner renews the
     environment); the other slots go on.
     """
     ctx = runtime.context
+    fresh = [s for s in active(state["slots"]) if not s.started]
+    if not fresh:
+        return {"slots": state["slots"]}
+    results = ctx.workers.reset_many([s.index for s in fresh], seeds=[s.seed for s in fresh])
     updated = []
-    for slot in active(state["slots"]):
-        if slot.started:
+    for slot, result in zip(fresh, results):
+        if isinstance(result, Exception):  # an env crash stays with its episode
+            updated.append(slot.failed(f"reset failed: {_cause(result)}"))
             continue
-        env = ctx.envs[slot.index]
-        try:
-            obs, info = env.reset(seed=slot.seed)
-        except Exception as exc:  # any env crash is isolated to its episode by design
-            updated.append(slot.failed(f"reset failed: {type(exc).__name__}: {exc}"))
-            continue
+        obs, info = result
         updated.append(slot.but(
-            started=True, observation=obs, state=ctx.state_key(env, obs, info),
-            goal=str(info.get("goal", "")), admissible=_admissible(info, []),
-            seconds=time.perf_counter()))
+            started=True, observation=obs, state=ctx.state_key(ctx.env_at(slot.index), obs, info),
+            view=info.get("view"), goal=str(info.get("goal", "")),
+            admissible=_admissible(info, []), seconds=time.perf_counter()))
     return {"slots": replace_slots(state["slots"], updated)}
+
+
+def _cause(fault: Exception) -> str:
+    """``Type: message`` of what an env raised (kept as the fault's cause by the workers)."""
+    cause = fault.__cause__ or fault
+    return f"{type(cause).__name__}: {cause}"
 
 
 def _task_memories(slot: Slot, ctx: AgentContext) -> list[Memory]:
@@ -92,8 +101,7 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     slots = active(state["slots"])
     values: list[dict[str, Any]] = [{} for _ in slots]
     if ctx.step_memory is not None and slots:
-        values = [dict(v) for v in ctx.step_memory.action_values(
-            [s.state for s in slots], [s.admissible for s in slots])]
+        values = [dict(v) for v in ctx.step_memory.estimate([_keys(s, ctx) for s in slots])]
     recalled = []
     for slot, value in zip(slots, values):
         lessons = [(r.tag, r.prompt_text(slot.goal, slot.observation, slot.seed))
@@ -102,6 +110,11 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
                         lessons=[(tag, text) for tag, text in lessons if text])
         recalled.append(slot.but(recall=recall))
     return {"slots": replace_slots(state["slots"], recalled)}
+
+
+def _keys(slot: Slot, ctx: AgentContext) -> dict[str, tuple[str, str]]:
+    use_view = ctx.config.memory.step_keys == "view"
+    return action_keys(slot.state, slot.view, slot.admissible, use_view)
 
 
 def build_prompt(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
@@ -130,14 +143,17 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     slots = [s for s in active(state["slots"]) if s.admissible]
     if not slots:
         return {"slots": state["slots"]}
+    started = time.perf_counter()
     try:
         views = llm_scores(ctx.llm, [s.prompt for s in slots], [s.admissible for s in slots],
-                           ctx.config.policy)
+                           ctx.config.policy, [s.session for s in slots])
     except Exception as exc:  # any backend fault (timeouts too) is isolated to its episodes
         failed = [s.but(llm_faults=s.llm_faults + 1).failed(f"LLM failed: {exc}")
                   for s in slots]
         return {"slots": replace_slots(state["slots"], failed)}
-    return {"slots": replace_slots(state["slots"], _choose_all(ctx, slots, views))}
+    share = (time.perf_counter() - started) / len(slots)  # one batched call for all slots
+    chosen = [s.but(llm_seconds=s.llm_seconds + share) for s in _choose_all(ctx, slots, views)]
+    return {"slots": replace_slots(state["slots"], chosen)}
 
 
 def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
@@ -176,31 +192,41 @@ def _choose_all(ctx: AgentContext, slots: list[Slot], views: list[LLMView]) -> l
     return chosen
 
 
-def _step_one(slot: Slot, ctx: AgentContext) -> Slot:
-    env = ctx.envs[slot.index]
-    try:
-        obs, reward, terminated, truncated, info = env.step(slot.action)
-    except Exception as exc:  # any env crash is isolated to its episode by design
-        return slot.failed(f"step failed: {type(exc).__name__}: {exc}")
+def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) -> Slot:
+    """The slot after its env answered ``result`` (a Gymnasium step tuple, or a fault)."""
+    if isinstance(result, Exception):  # an env crash stays with its episode
+        return slot.failed(f"step failed: {_cause(result)}")
+    obs, reward, terminated, truncated, info = result
     record = StepRecord(observation=slot.observation, action=slot.action, reward=float(reward),
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
-                        visits=sum(v.visits for v in slot.recall.values.values()))
+                        visits=sum(v.visits for v in slot.recall.values.values()),
+                        key=_keys(slot, ctx).get(slot.action))
     steps = [*slot.steps, record]
     out_of_time = bool(truncated) or len(steps) >= ctx.config.max_steps
     done = bool(terminated) or out_of_time
     total = slot.reward + float(reward)
     return slot.but(
-        steps=steps, observation=obs, state=ctx.state_key(env, obs, info), reward=total,
-        done=done, truncated=out_of_time and not terminated,
+        steps=steps, observation=obs,
+        state=ctx.state_key(ctx.env_at(slot.index), obs, info), view=info.get("view"),
+        reward=total, done=done, truncated=out_of_time and not terminated,
         success=bool(info.get("success", total > 0)) if done else False,
         admissible=_admissible(info, slot.admissible), thought=None,
+        env_seconds=slot.env_seconds + env_seconds,
         invalid_actions=int(info.get("invalid_actions", slot.invalid_actions)))
 
 
 def env_step(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """Send each chosen action to its environment and record the step."""
-    slots = [_step_one(s, runtime.context) for s in active(state["slots"])]
-    return {"slots": replace_slots(state["slots"], slots)}
+    """Send each chosen action to its environment (one batch to the env workers, which may
+    step them in parallel) and record the step."""
+    ctx = runtime.context
+    slots = active(state["slots"])
+    if not slots:
+        return {"slots": state["slots"]}
+    started = time.perf_counter()
+    results = ctx.workers.step_many([s.index for s in slots], [s.action for s in slots])
+    share = (time.perf_counter() - started) / len(slots)  # one batch for all slots
+    stepped = [_step_one(s, ctx, r, share) for s, r in zip(slots, results)]
+    return {"slots": replace_slots(state["slots"], stepped)}
 
 
 def all_done(state: AgentState) -> bool:
@@ -214,7 +240,8 @@ def all_done(state: AgentState) -> bool:
 
 
 def finish(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """End of batch, first node: stamp each episode's wall time (errored ones too).
+    """End of batch, first node: stamp each episode's wall time (errored ones too) and let
+    the backend free the attention states it kept for the batch's episodes.
 
     >>> from langgraph.runtime import Runtime
     >>> from memplay.agents.state import initial_state
@@ -222,6 +249,8 @@ def finish(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     0.0
     """
     now = time.perf_counter()
+    if runtime.context is not None:  # the batch is over: free its episodes' cached states
+        release_sessions(runtime.context.llm, [s.session for s in state["slots"]])
     return {"slots": [s.but(seconds=max(now - s.seconds, 0.0) if s.started else 0.0)
                       for s in state["slots"]]}
 
@@ -236,7 +265,7 @@ def update_memory(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     if not ctx.config.frozen:
         for slot in state["slots"]:
             if slot.error is None and slot.steps:
-                learn_from(slot, ctx)
+                learn_from(slot, ctx.config, ctx.task_memory, ctx.step_memory)
     return {}
 
 

@@ -1,6 +1,6 @@
 """The one action policy: what the LLM says, plus what memory knows, becomes one choice.
 
-score(a) = u * log_softmax(LLM)(a) + w * Q(s, a) + c / sqrt(1 + n(s, a))
+score(a) = u * log_softmax(LLM)(a) + w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s, a))
 
 - The LLM term comes from one batched call per decision (:func:`llm_scores`): by default
   the log-probability of each admissible action as the prompt's continuation ("score"
@@ -8,9 +8,13 @@ score(a) = u * log_softmax(LLM)(a) + w * Q(s, a) + c / sqrt(1 + n(s, a))
   an API that gives no log-probabilities, the model's answer ("generate" mode) parsed to the
   nearest admissible action, optionally after a ReAct-style ``think:`` turn. It is
   normalised over the admissible actions so it is on the same scale whatever the prompt.
-- The Q term is the step-level memory used as an additive prior; the last term is a
-  count-based novelty bonus: a random policy almost never reaches a sparse reward (1.4% on
-  FrozenLake 4x4, DESIGN.md), so exploration is steered to untried actions.
+- The Q term is the step-level memory used as an additive prior: at full weight for a pair
+  tried before (``conf = 1``), at the similarity of its sources for a value borrowed from
+  similar situations (``conf = sim``). The last term is a count-based novelty bonus: a random
+  policy almost never reaches a sparse reward (1.4% on FrozenLake 4x4, DESIGN.md), so
+  exploration is steered to untried actions. ``n`` counts real visits (memory's, this
+  episode's tries from this state, parallel episodes' picks here) plus borrowed evidence at
+  ``borrowed_weight``: a situation that only looks like visited ones stays worth exploring.
 
 The act node, the critique search's rollouts and generate mode all choose through here.
 
@@ -33,7 +37,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memplay.agents.llm.base import LLM, Prompt, SamplingParams
+from memplay.agents.llm.base import LLM, Prompt, SamplingParams, score_in_sessions
 from memplay.agents.llm.parse import parse_action
 from memplay.errors import LLMOutputError
 from memplay.memory.step_memory import ActionValue
@@ -81,6 +85,9 @@ class PolicyConfig(BaseModel):
         default=4.0, ge=0.0, description="Weight of step memory's Q added to the action score.")
     exploration: float = Field(
         default=2.0, ge=0.0, description="Novelty bonus scale c in c/sqrt(1+visits).")
+    borrowed_weight: float = Field(
+        default=0.5, ge=0.0, description="How much a borrowed value's evidence (its "
+        "neighbours' visits) counts against the novelty bonus, next to real visits (1).")
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ def calibrate(scores: Mapping[str, float], bias: dict[str, list[float]]) -> dict
     return {a: v - bias[a][0] / bias[a][1] for a, v in normed.items()}
 
 
-def novelty_bonus(visits: int, scale: float) -> float:
+def novelty_bonus(visits: float, scale: float) -> float:
     """Count-based exploration bonus ``scale / sqrt(1 + visits)`` (MBIE-EB style).
 
     Unlike UCB1's ``sqrt(ln N / n)`` it does not fade as the state gets visited, so a
@@ -176,12 +183,26 @@ def combine_scores(
         return base
     combined = {}
     for action, score in base.items():
-        value = values.get(action)
-        visits = value.visits if value is not None else 0
-        q = value.q if value is not None and visits > 0 else 0.0
-        bonus = novelty_bonus(visits + tried_now.get(action, 0), cfg.exploration)
-        combined[action] = score + cfg.prior_weight * q + bonus
+        value = values.get(action) or _UNKNOWN
+        seen = value.visits + tried_now.get(action, 0) + cfg.borrowed_weight * value.borrowed
+        combined[action] = (score + cfg.prior_weight * _confidence(value) * value.q
+                            + novelty_bonus(seen, cfg.exploration))
     return combined
+
+
+_UNKNOWN = ActionValue(0.0, 0, 0.0)
+
+
+def _confidence(value: ActionValue) -> float:
+    """How much of the Q term to trust: all of a pair tried before, a borrowed value as much
+    as its sources resemble this situation, nothing of a value with no evidence.
+
+    >>> _confidence(ActionValue(1.0, 2, 1.0)), _confidence(ActionValue(1.0, 0, 0.9, 3.0))
+    (1.0, 0.9)
+    """
+    if value.visits > 0:
+        return 1.0
+    return value.sim if value.borrowed > 0 else 0.0
 
 
 def choose_action(scores: Mapping[str, float], temperature: float, rng: random.Random) -> str:
@@ -200,8 +221,13 @@ def choose_action(scores: Mapping[str, float], temperature: float, rng: random.R
 
 
 def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequence[str]],
-               cfg: PolicyConfig) -> list[LLMView]:
+               cfg: PolicyConfig, sessions: Sequence[str | None] | None = None
+               ) -> list[LLMView]:
     """What the LLM says about each decision, in one batched call (two with a retry).
+
+    ``sessions`` names the episode each prompt belongs to: a backend that keeps attention
+    states between calls (:class:`~memplay.agents.llm.base.SessionScorer`) then only runs
+    the tokens a prompt adds to its episode's previous one.
 
     >>> from memplay.agents.llm.fake import ScriptedLLM
     >>> llm_scores(ScriptedLLM(scores={"right": -0.5}), ["?"], [["left", "right"]],
@@ -213,7 +239,8 @@ def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequenc
     """
     if cfg.method == "generate":
         return _by_generation(llm, list(prompts), [list(a) for a in admissible], cfg)
-    scored = llm.score(prompts, admissible)
+    scored = score_in_sessions(llm, prompts, admissible, sessions) if sessions is not None \
+        else llm.score(prompts, admissible)
     bad = [c for row in scored for c in row if not math.isfinite(c.logprob_mean)]
     if bad:  # NaN/inf would poison the softmax over actions: a backend fault, not a choice
         raise LLMOutputError(f"backend {llm.name!r} scored {bad[0].text!r} as "

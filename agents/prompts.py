@@ -78,22 +78,31 @@ def format_memories(
 
 
 def format_step_hint(values: Mapping[str, ActionValue]) -> str:
-    """Name the best remembered action from this state, when its value is positive.
+    """Name the best remembered action here, when its value is positive; truthfully: a value
+    learned in this very situation, or one borrowed from a similar one (with its similarity).
 
     Small models follow a step-level hint far more often than a whole past plan (see
-    DESIGN.md), so the hint names one action for this very state.
+    DESIGN.md), so the hint names one action for this state.
 
     >>> format_step_hint({"left": ActionValue(-1.0, 3, 1.0), "down": ActionValue(0.7, 2, 1.0)})
     '<hint>In a past successful episode, ... the move was: down (Q=+0.70)</hint>'
+    >>> format_step_hint({"up": ActionValue(0.6, 0, 0.93, 2.0)})
+    '<hint>In a similar position (similarity 0.93), the move was: up (Q=+0.60)</hint>'
     >>> format_step_hint({"left": ActionValue(-1.0, 3, 1.0)})
     ''
     """
-    good = [(value.q, action) for action, value in values.items() if value.q > 0]
-    if not good:
+    exact = [(v.q, a) for a, v in values.items() if v.visits > 0 and v.q > 0]
+    if exact:
+        q, action = max(exact)
+        return (f"<hint>In a past successful episode, from this same position the move was: "
+                f"{action} (Q={q:+.2f})</hint>")
+    borrowed = [(v.q * v.sim, a) for a, v in values.items() if v.borrowed > 0 and v.q > 0]
+    if not borrowed:
         return ""
-    q, action = max(good)
-    return (f"<hint>In a past successful episode, from this same position the move was: "
-            f"{action} (Q={q:+.2f})</hint>")
+    _, action = max(borrowed)
+    value = values[action]
+    return (f"<hint>In a similar position (similarity {value.sim:.2f}), the move was: "
+            f"{action} (Q={value.q:+.2f})</hint>")
 
 
 def _recent_moves(steps: Sequence[StepRecord], n: int) -> str:
@@ -113,28 +122,31 @@ def _lesson_blocks(lessons: Sequence[tuple[str, str]], cfg: PromptConfig) -> lis
 
 
 def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
-    """The chat prompt of one decision: goal, reflections' lessons, memories, state, actions.
+    """The chat prompt of one decision: lessons, goal, memories, moves, hint, state, actions.
 
-    Lessons (playbook, critique...: ``slot.recall.lessons``) and task memories share
-    ``max_context_chars``; memories get what the lessons leave.
+    What stays the same for the whole episode comes first (the system text, the reflections'
+    lessons: playbook, critique...; the goal; the task memories, retrieved once per episode)
+    and what changes every step last, so a backend that keeps each episode's attention
+    states (:class:`~memplay.agents.llm.base.SessionScorer`) only computes the new tail.
+    Lessons and task memories share ``max_context_chars``; memories get what lessons leave.
 
     >>> s = Slot(0, goal="reach G", observation="S.G", admissible=["left"])
     >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[0]
     'Goal: reach G'
     >>> from memplay.agents.state import Recall
     >>> s = s.but(recall=Recall(lessons=[("critique", "'left' failed")]))
-    >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[1:4]
-    ['<critique>', "'left' failed", '</critique>']
+    >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[:4]
+    ['<critique>', "'left' failed", '</critique>', 'Goal: reach G']
     """
     lessons = _lesson_blocks(slot.recall.lessons, cfg)
     used = sum(len(b) for b in lessons)
     memories = format_memories(slot.recall.memories, cfg, cfg.max_context_chars - used)
-    parts = [
-        f"Goal: {slot.goal}",
+    parts = [  # what stays the same within an episode first: a backend reuses its states
         *lessons,
+        f"Goal: {slot.goal}",
         memories,
+        _recent_moves(slot.steps, cfg.recent_steps),  # from here on, new every step
         format_step_hint(slot.recall.values),
-        _recent_moves(slot.steps, cfg.recent_steps),
         f"Observation:\n{slot.observation}",
         "Allowed actions: " + ", ".join(slot.admissible),
         "Your action:",

@@ -14,10 +14,15 @@ the context, see :mod:`memplay.agents.agent`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import yaml
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
@@ -28,10 +33,18 @@ from memplay.agents.metrics import compute_metrics, plot_learning_curves
 from memplay.agents.progress import RunProgress
 from memplay.agents.run_files import RunFiles
 from memplay.agents.state import Slot, initial_state
-from memplay.config import dump_config
 from memplay.memory.persistence import DirectoryLock
 
-__all__ = ["Planned", "RunResult", "run_episodes", "schedule"]
+__all__ = ["Planned", "RunResult", "dump_run_config", "public_llm_kwargs", "run_episodes",
+           "schedule"]
+
+log = logging.getLogger(__name__)
+
+# Words that mark an llm_kwargs entry as a secret (matched against the parts of its name,
+# so ``max_prompt_tokens`` is kept while ``api_key``, ``hf_token`` or ``password`` are not).
+_SECRET_WORDS = {"key", "apikey", "token", "password", "passwd", "secret", "credential",
+                 "credentials", "auth", "authorization", "bearer", "cookie"}
+_NAME_PARTS = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
@@ -56,6 +69,61 @@ def schedule(config: AgentConfig) -> list[Planned]:
     """Every episode of the run, in order."""
     n = len(config.tasks)
     return [Planned(e, e // n, config.tasks[e % n]) for e in range(n * config.epochs)]
+
+
+def _is_secret(name: str) -> bool:
+    parts = _NAME_PARTS.split(name.lower())
+    # "api_key_env" names the variable holding the key, not the key: it is kept
+    return parts[-1] != "env" and any(part in _SECRET_WORDS for part in parts)
+
+
+def public_llm_kwargs(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``kwargs`` without secrets (at any depth), and the dotted names of what was dropped.
+
+    >>> kept, dropped = public_llm_kwargs({"api_key": "sk-1", "api_key_env": "K",
+    ...     "max_prompt_tokens": 512, "headers": {"Authorization": "Bearer x"}})
+    >>> kept
+    {'api_key_env': 'K', 'max_prompt_tokens': 512, 'headers': {}}
+    >>> dropped
+    ['api_key', 'headers.Authorization']
+    """
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for name, value in kwargs.items():
+        if _is_secret(str(name)):
+            dropped.append(str(name))
+        elif isinstance(value, Mapping):
+            kept[name], inner = public_llm_kwargs(value)
+            dropped += [f"{name}.{part}" for part in inner]
+        else:
+            kept[name] = value
+    return kept, dropped
+
+
+def dump_run_config(config: AgentConfig, path: str | Path) -> None:
+    """Write the run's ``config.yaml`` atomically, with no secret in it.
+
+    Secret-looking ``llm_kwargs`` (``api_key``, tokens, passwords...) are left out, with a
+    warning saying how to supply the key on resume: through an environment variable named
+    by ``api_key_env`` (``--api-key-env``; default ``OPENAI_API_KEY``), which is kept.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "config.yaml"
+    >>> dump_run_config(AgentConfig(llm_kwargs={"api_key_env": "MY_KEY"}), p)
+    >>> AgentConfig.from_source(p).llm_kwargs
+    {'api_key_env': 'MY_KEY'}
+    """
+    kept, dropped = public_llm_kwargs(config.llm_kwargs)
+    data = config.model_copy(update={"llm_kwargs": kept}).model_dump(mode="json")
+    if dropped:
+        log.warning("llm_kwargs %s not saved in %s: secrets never go to disk. To resume, put "
+                    "the API key in an environment variable and name it with --api-key-env "
+                    "NAME (llm_kwargs api_key_env; default OPENAI_API_KEY)",
+                    ", ".join(dropped), path)
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, target)
 
 
 def _batches(pending: Sequence[Planned], size: int) -> Iterator[list[Planned]]:
@@ -83,12 +151,10 @@ def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned], tasks: list[
 
 
 def _recreate_crashed(ctx: AgentContext, slots: Sequence[Slot]) -> None:
-    """A crashed environment may be in any state: replace it before its next episode."""
-    if ctx.env_factory is None:
-        return
-    for slot in slots:
-        if slot.error is not None and "LLM failed" not in slot.error:
-            ctx.envs[slot.index] = ctx.env_factory()
+    """A crashed environment may be in any state: renew it before its next episode."""
+    crashed = [s.index for s in slots if s.error is not None and "LLM failed" not in s.error]
+    if crashed and ctx.env_factory is not None:
+        ctx.workers.renew(crashed)
 
 
 def _finish(files: RunFiles, config: AgentConfig, label: str, fixed_tasks: bool) -> RunResult:
@@ -111,15 +177,19 @@ def run_episodes(
     on_batch_end: Callable[[], None] | None = None,
     on_epoch_end: Callable[[int], Any] | None = None,
     progress: bool = True,
+    llm_record: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run every scheduled episode not yet in ``run_dir`` and return the run's metrics.
 
-    ``ctx.envs`` must hold ``ctx.config.parallel_envs`` environments. ``on_batch_end`` runs
-    after each batch's rows are on disk (the agent saves memory there, so a resumed run's
-    memory matches its episodes). ``on_epoch_end(epoch)`` runs after the last batch of each
-    epoch (the agent trains weights there, see :mod:`memplay.agents.training`); a run
-    resumed at an epoch boundary calls it once first for the epoch before, so work cut off
+    ``ctx.envs`` holds one environment per slot of a batch (``num_envs`` of them).
+    ``on_batch_end`` runs after each batch's rows are on disk (the agent saves memory there, so
+    a resumed run's memory matches its episodes). ``on_epoch_end(epoch)`` runs after the last
+    batch of each epoch (the agent trains weights there, see :mod:`memplay.agents.training`); a
+    run resumed at an epoch boundary calls it once first for the epoch before, so work cut off
     there is finished (the hook must be idempotent). Pass ``graph`` to run a custom graph.
+    ``config.yaml`` (no secrets, see :func:`dump_run_config`) and ``llm_record`` (as
+    ``llm.json``: which backend plays, see :class:`memplay.agents.agent.RunRecord`) are written
+    first.
 
     >>> # see memplay.agents.agent.Agent.run for the one-call version
     """
@@ -127,6 +197,9 @@ def run_episodes(
     # One writer per run directory: a second run would append the same episodes again.
     lock = DirectoryLock(files.root / "episodes")
     try:
+        dump_run_config(ctx.config, files.config)
+        if llm_record is not None:
+            files.write_json(files.root / "llm.json", dict(llm_record))
         return _run_locked(ctx, files, graph, _Hooks(on_batch_end, on_epoch_end), progress)
     finally:
         lock.release()
@@ -153,7 +226,6 @@ def _resume_boundary(hooks: _Hooks, pending: Sequence[Planned], n_tasks: int) ->
 def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
                 progress: bool) -> RunResult:
     cfg = ctx.config
-    dump_config(cfg, files.config)
     graph = graph if graph is not None else build_agent_graph(cfg.variant)
     done = files.done_episodes()
     pending = [p for p in schedule(cfg) if p.episode not in done]
@@ -161,7 +233,7 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
     _resume_boundary(hooks, pending, len(cfg.tasks))
     bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)
     try:
-        for batch in _batches(pending, len(ctx.envs)):
+        for batch in _batches(pending, ctx.workers.num_envs):
             slots = curriculum.play(batch, lambda tasks, b=batch: _run_batch(graph, ctx, b,
                                                                              tasks))
             files.append(files.episodes, [s.to_result(cfg.env_id) for s in slots])

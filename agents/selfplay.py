@@ -13,9 +13,11 @@ Both seats learn. The end-of-batch node :func:`learn_both_seats` (it replaces
 payoff as the return: a game is zero-sum, its payoff is what both seats maximise, and a draw
 is worth 0 (the single-player returns of :mod:`memplay.agents.learning` would blame a draw's
 last move). Memory is conditioned on the role: TicTacToe's and Kuhn Poker's state texts name
-the seat ("You play O", "You are player 1"), and in self-play step memory answers only for
-states it stored exactly (:class:`ExactStates`), so an O position never borrows the value of
-a similar-looking X position (the two embed at cosine 0.97 with MiniLM).
+the seat ("You play O", "You are player 1"); self-play keys step memory by that whole state
+text (``memory.step_keys="state"``: a key is ``(move, state text)``, never the seat-free
+portable view) and step memory answers only for keys it stored exactly
+(:class:`ExactStates`), so an O position never borrows the value of a similar-looking X
+position (the two embed at cosine 0.97 with MiniLM).
 
 Opponent pool (``self_play.pool_every=K``): after every K-th epoch a frozen copy of step
 memory is written to ``<run>/selfplay/pool/epoch-N.jsonl``; a share of later games
@@ -29,12 +31,14 @@ measure, e.g. Kuhn Poker's exploitability, see :mod:`memplay.agents.kuhn_policy`
 ``pool/``.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> AgentConfig(env_id="KuhnPoker-v0", self_play=True).exact_step_lookup
-    True
+    >>> cfg = AgentConfig(env_id="KuhnPoker-v0", self_play=True)
+    >>> cfg.exact_step_lookup, cfg.memory.step_keys
+    (True, 'state')
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,9 +50,12 @@ from langgraph.runtime import Runtime
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext, Env, StepMemoryLike
 from memplay.agents.graph import DEFAULT_NODES, build_agent_graph
+from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_task
+from memplay.agents.llm.base import release_sessions
 from memplay.agents.state import AgentState, Recall, Slot, StepRecord, initial_state
 from memplay.environments.two_player import Opponent, TwoPlayerEnv
+from memplay.environments.workers import LocalEnvs
 from memplay.errors import ConfigError, LLMError, MemoryStoreError
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl, write_text_atomic
 from memplay.memory.step_memory import ActionValue
@@ -72,44 +79,43 @@ def register_measure(env_class: str, measure: str | Measure) -> None:
     MEASURES[env_class] = measure
 
 
+Query = Mapping[str, tuple[str, str]]
+_UNKNOWN = ActionValue(0.0, 0, 0.0)
+
+
 class _RowMemory(StepMemoryLike, Protocol):
     def to_rows(self) -> list[dict[str, Any]]:
-        """Every stored state with its per-action values."""
+        """Every stored context with its per-kind values."""
         ...
 
 
 class ExactStates:
-    """Step memory that answers only for states it stored exactly; others get no values.
+    """Step memory that answers only for ``(kind, context)`` keys it stored exactly; any
+    other key (a borrowed neighbour value, an unseen context) gets ``ActionValue(0, 0, 0)``.
 
     Wraps the live step memory (updates go through to it, so saving is unchanged).
 
     >>> from memplay.memory import HashEmbedder, StepMemory
     >>> inner = StepMemory(HashEmbedder(64)); inner.update(["X to play"], ["a"], [1.0])
     >>> mem = ExactStates(inner)
-    >>> mem.action_values(["X to play", "O to play"], [["a"], ["a"]])[1]["a"].visits
-    0
+    >>> [v["a"].q for v in mem.estimate([{"a": ("a", "X to play")}, {"a": ("a", "O to play")}])]
+    [1.0, 0.0]
     """
 
     def __init__(self, inner: _RowMemory) -> None:
         self.inner = inner
-        self.known = {str(row["state"]) for row in inner.to_rows()}
 
-    def action_values(self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
-                      ) -> list[dict[str, ActionValue]]:
-        """Values of stored states; an unknown state gets 0 with no visits for every action."""
-        stored = [i for i, s in enumerate(state_texts) if s in self.known]
-        found = self.inner.action_values([state_texts[i] for i in stored],
-                                         [admissible[i] for i in stored]) if stored else []
-        out = [{a: ActionValue(0.0, 0, 0.0) for a in acts} for acts in admissible]
-        for i, values in zip(stored, found):
-            out[i] = dict(values)
-        return out
+    def estimate(self, queries: Sequence[Query]) -> list[dict[str, ActionValue]]:
+        """The stored value of each exactly stored key (visits > 0 at similarity 1)."""
+        found = self.inner.estimate(queries)
+        return [{action: value if value.visits > 0 and value.sim >= 1.0 - 1e-6 else _UNKNOWN
+                 for action, value in values.items()} for values in found]
 
     def update(self, states: Sequence[str], actions: Sequence[str],
-               returns: Sequence[float]) -> None:
-        """Teach the live memory; the states are known from now on."""
-        self.inner.update(states, actions, returns)
-        self.known.update(states)
+               returns: Sequence[float], alpha: float | None = None,
+               source: str = "self") -> Any:
+        """Teach the live memory (contexts first, then kinds, as ``StepMemory.update``)."""
+        return self.inner.update(states, actions, returns, alpha, source)
 
     def to_rows(self) -> list[dict[str, Any]]:
         """The live memory's rows (for snapshots)."""
@@ -117,26 +123,26 @@ class ExactStates:
 
 
 class SnapshotValues:
-    """A frozen table of step values (rows of ``StepMemory.to_rows``), looked up exactly.
+    """A frozen table of step values (rows of ``StepMemory.to_rows``: ``{"state": context,
+    "actions": {kind: {"q", "visits"}}}``), looked up exactly.
 
     >>> snap = SnapshotValues([{"state": "s", "actions": {"a": {"q": 0.5, "visits": 2}}}])
-    >>> snap.action_values(["s"], [["a", "b"]])[0]["a"]
-    ActionValue(q=0.5, visits=2, sim=1.0)
+    >>> snap.estimate([{"x": ("a", "s"), "y": ("b", "s")}])[0]["x"]
+    ActionValue(q=0.5, visits=2, sim=1.0, borrowed=0.0)
     """
 
     def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
         self.table = {str(r["state"]): {a: ActionValue(float(v["q"]), int(v["visits"]), 1.0)
                                         for a, v in r["actions"].items()} for r in rows}
 
-    def action_values(self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
-                      ) -> list[dict[str, ActionValue]]:
-        """The stored values; unknown states and actions get 0 with no visits."""
-        unknown = ActionValue(0.0, 0, 0.0)
-        return [{a: self.table.get(s, {}).get(a, unknown) for a in acts}
-                for s, acts in zip(state_texts, admissible)]
+    def estimate(self, queries: Sequence[Query]) -> list[dict[str, ActionValue]]:
+        """The stored values; unknown keys get 0 with no visits."""
+        return [{action: self.table.get(context, {}).get(kind, _UNKNOWN)
+                 for action, (kind, context) in query.items()} for query in queries]
 
     def update(self, states: Sequence[str], actions: Sequence[str],
-               returns: Sequence[float]) -> None:
+               returns: Sequence[float], alpha: float | None = None,
+               source: str = "self") -> Any:
         """Snapshots never learn."""
         raise MemoryStoreError("a self-play snapshot is read-only; teach the live memory")
 
@@ -195,15 +201,20 @@ class SelfPlayOpponent(Opponent):
     Built by :class:`SelfPlay` (one per environment); see the module docstring.
     """
 
-    def __init__(self, play: SelfPlay) -> None:
+    def __init__(self, play: SelfPlay, number: int = 0) -> None:
         self.play = play
         self.seat = 1
         self.slot: Slot | None = None
         self.returns: tuple[float, float] | None = None
         self.policy: AgentContext | None = None
+        # its own LLM session key (episode numbers of the agent's episodes are >= 0)
+        self.episode = -1 - number
 
     def new_game(self, seat: int) -> None:
-        """Forget the last game; draw the policy (live or a snapshot) for this one."""
+        """Forget the last game (and free its LLM session); draw the policy (live or a
+        snapshot) for this one."""
+        if self.slot is not None and self.policy is not None:
+            release_sessions(self.policy.llm, [self.slot.session])
         self.seat, self.slot, self.returns = seat, None, None
         self.policy = self.play.opponent_context()
 
@@ -214,16 +225,21 @@ class SelfPlayOpponent(Opponent):
     def __call__(self, obs: str, info: dict[str, Any]) -> str:
         """Choose this seat's move through the agent's decision nodes and record it."""
         ctx = self.policy or self.play.live()
-        key = ctx.state_key(None, obs, info)
+        state = ctx.state_key(None, obs, info)
         admissible = list(info.get("admissible_actions") or [])
-        base = self.slot or Slot(0, started=True, goal=str(info.get("goal", "")))
-        slot = base.but(observation=obs, state=key, admissible=admissible)
+        base = self.slot or Slot(0, episode=self.episode, started=True,
+                                 goal=str(info.get("goal", "")))
+        slot = base.but(observation=obs, state=state, view=info.get("view"),
+                        admissible=admissible)
         (slot,) = decide(ctx, [slot])
         if slot.error is not None:  # an LLM fault ends the agent's episode as errored
             raise LLMError(f"self-play opponent: {slot.error}")
+        keys = action_keys(state, slot.view, admissible,
+                           use_view=ctx.config.memory.step_keys == "view")
         record = StepRecord(observation=obs, action=slot.action, admissible=admissible,
-                            state=key, thought=slot.thought,
-                            visits=sum(v.visits for v in slot.recall.values.values()))
+                            state=state, thought=slot.thought,
+                            visits=sum(v.visits for v in slot.recall.values.values()),
+                            key=keys.get(slot.action))
         self.slot = slot.but(steps=[*slot.steps, record], recall=Recall(
             memories=slot.recall.memories))
         return slot.action
@@ -253,12 +269,12 @@ def seat_opponent(env: Env) -> SelfPlayOpponent | None:
 
 
 def _learn_seat(slot: Slot, ctx: AgentContext) -> None:
-    learn_task(slot, ctx)
+    learn_task(slot, ctx.config, ctx.task_memory)
     if ctx.step_memory is not None:
         payoff = 0.0 if slot.truncated else slot.reward
         returns = payoff_returns(len(slot.steps), payoff, ctx.config.self_play.gamma)
-        ctx.step_memory.update([s.state for s in slot.steps], [s.action for s in slot.steps],
-                               returns)
+        keys = [s.memory_key for s in slot.steps]
+        ctx.step_memory.update([c for _, c in keys], [k for k, _ in keys], returns)
 
 
 def learn_both_seats(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -269,7 +285,7 @@ def learn_both_seats(state: AgentState, runtime: Runtime[AgentContext]) -> dict[
     """
     ctx = runtime.context
     for slot in state["slots"]:
-        opponent = seat_opponent(ctx.envs[slot.index])
+        opponent = seat_opponent(ctx.env_at(slot.index))
         other = opponent.take_game(slot) if opponent is not None else None
         if ctx.config.frozen or slot.error is not None or not slot.steps:
             continue
@@ -303,7 +319,7 @@ class SelfPlay:
     >>> cfg = AgentConfig(env_id="TicTacToe-v0", variant="none", self_play=True)
     >>> ctx = AgentContext(envs=[None], llm=ScriptedLLM(), config=cfg)
     >>> play = SelfPlay(cfg, None).attach(ctx)
-    >>> seat_opponent(ctx.envs[0]) is not None
+    >>> seat_opponent(ctx.env_at(0)) is not None
     True
     """
 
@@ -316,14 +332,19 @@ class SelfPlay:
         self._rng = random.Random(config.seed + 1)
         self._snapshots: dict[Path, AgentContext] = {}
         self._games: list[dict[str, Any]] = []
+        self._opponents = 0  # opponents made so far (each gets its own LLM session key)
 
     # ---- wiring ------------------------------------------------------------------------
 
     def attach(self, ctx: AgentContext) -> SelfPlay:
-        """Give every environment of ``ctx`` (and its factory) a self-play opponent."""
+        """Replace the environments of ``ctx`` (and its factory) by as many in this process
+        whose opponent is the agent (it must call back into the agent's policy)."""
         _check_two_player(self.config.env_id)
         self._ctx = ctx
-        ctx.envs = [self.make_env() for _ in ctx.envs]
+        count = ctx.workers.num_envs
+        with contextlib.suppress(Exception):  # the replaced envs are never played
+            ctx.workers.close()
+        ctx.envs = LocalEnvs.from_envs([self.make_env() for _ in range(count)], self.make_env)
         ctx.env_factory = self.make_env
         return self
 
@@ -342,8 +363,10 @@ class SelfPlay:
         if self._make is None:
             from memplay.environments import make as make_env
             self._make = make_env
+        self._opponents += 1
+        opponent = SelfPlayOpponent(self, self._opponents - 1)
         env = self._make(cfg.env_id, **{"player": "random", **cfg.env_kwargs,
-                                         "opponent": SelfPlayOpponent(self)})
+                                         "opponent": opponent})
         if seat_opponent(env) is None:
             raise ConfigError(f"self-play needs a two-player game; {cfg.env_id!r} is not one "
                               "(try TicTacToe-v0 or KuhnPoker-v0)")
@@ -427,7 +450,7 @@ class SelfPlay:
     def _measure_fn(self) -> Measure | None:
         from memplay._lazy import import_target
 
-        env = self.live().envs[0]
+        env = self.live().env_at(0)
         name = type(getattr(env, "unwrapped", env)).__name__
         entry = MEASURES.get(name)
         if isinstance(entry, str):

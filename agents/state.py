@@ -33,12 +33,14 @@ __all__ = ["AgentState", "Memory", "Recall", "Slot", "StepRecord", "active", "in
 class StepRecord:
     """One step an episode took: what was seen, what was done and what came of it.
 
-    ``state`` is the key step memory filed the state under and ``visits`` how often memory
-    had seen that state before this step (the novelty reward uses it).
+    ``state`` is the exact state text (loops and detours are found with it), ``key`` the
+    ``(kind, context)`` step memory files the action under (see :mod:`memplay.agents.keys`)
+    and ``visits`` how often memory had seen that situation before this step (the novelty
+    reward uses it).
 
     >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
     >>> r.to_step().info
-    {'state': 'S.G', 'visits': 0}
+    {'state': 'S.G', 'visits': 0, 'key': ['right', 'S.G']}
     """
 
     observation: str
@@ -48,12 +50,19 @@ class StepRecord:
     state: str = ""
     visits: int = 0
     thought: str | None = None
+    key: tuple[str, str] | None = None
+
+    @property
+    def memory_key(self) -> tuple[str, str]:
+        """The step memory key of the action taken (``(action, state)`` without a view)."""
+        return self.key if self.key is not None else (self.action, self.state)
 
     def to_step(self) -> Step:
         """This step as the shared :class:`~memplay.types.Step` (what trajectories store)."""
         return Step(observation=self.observation, action=self.action, reward=self.reward,
                     admissible_actions=list(self.admissible), thought=self.thought,
-                    info={"state": self.state, "visits": self.visits})
+                    info={"state": self.state, "visits": self.visits,
+                          "key": list(self.memory_key)})
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ class Slot:
     goal: str = ""
     observation: str = ""
     state: str = ""
+    view: dict[str, Any] | None = None
     admissible: list[str] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
     recall: Recall = field(default_factory=Recall)
@@ -120,6 +130,8 @@ class Slot:
     llm_faults: int = 0
     error: str | None = None
     seconds: float = 0.0
+    llm_seconds: float = 0.0  # this episode's share of the batched LLM calls
+    env_seconds: float = 0.0  # time in env.step
 
     def but(self, **changes: Any) -> Slot:
         """A copy with ``changes`` applied (slots are immutable).
@@ -136,6 +148,15 @@ class Slot:
         'reset failed'
         """
         return self.but(done=True, success=False, error=error)
+
+    @property
+    def session(self) -> str:
+        """The key a backend caches this episode's prompt states under (between steps).
+
+        >>> Slot(2, episode=17).session
+        'episode-17'
+        """
+        return f"episode-{self.episode}"
 
     @property
     def memories_used(self) -> list[str]:
@@ -164,7 +185,8 @@ class Slot:
             seed=self.seed, success=self.success, reward=self.reward, steps=len(self.steps),
             invalid_actions=self.invalid_actions, memories_used=self.memories_used,
             llm_faults=self.llm_faults, errored=self.error is not None, error=self.error,
-            seconds=self.seconds)
+            seconds=self.seconds, llm_seconds=self.llm_seconds, env_seconds=self.env_seconds,
+            memory_sims=[m.sim for m in self.recall.memories])
 
 
 class AgentState(TypedDict):

@@ -7,7 +7,15 @@ plus a short per-env observation that changes every step. We time:
 - decisions/s for N = 1, 8, 32 with one batched ``score`` call per step, with and without
   prefix KV reuse (``prefix_reuse=False`` runs every prompt in full);
 - "one at a time": the N = 1 rate is the baseline of scoring envs one after another;
-- generation tokens/s for 1 and 8 prompts (greedy).
+- generation tokens/s for 1 and 8 prompts (greedy);
+- whole episodes (issue 23): N = 1, 8, 32 episodes in lockstep, each prompt = shared rules
+  and memory + the episode's goal and growing history + the current board; with per-episode
+  KV reuse (``sessions=``), with the batch-shared prefix only, and with no reuse; decisions/s
+  and the cache hit rate (fraction of prompt tokens not run through the model);
+- many candidates sharing leading tokens (26 ALFWorld-like actions), with and without the
+  candidate trie;
+- with ``--quantize-decisions N``: float32 against int8 Linear layers on N recorded agent
+  decisions (speed and agreement of the chosen action).
 
 Goals (issue 4): batched 32 envs >= 8x the decisions/s of one env at a time; prefix reuse
 >= 2x faster per decision when the shared prefix is > 80% of the prompt.
@@ -30,22 +38,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 import transformers
 from _common import add_common_args, write_record
+from _llm_cases import (
+    MEMORY,
+    MOVES,
+    RULES,
+    compare_quantized,
+    recorded_decisions,
+    time_candidates,
+    time_episodes,
+)
 from rich.console import Console
 from rich.table import Table
 
 from memplay.agents.llm.base import Prompt, SamplingParams
 from memplay.agents.llm.transformers_backend import TransformersLLM
-
-MOVES = ["left", "down", "right", "up"]
-RULES = (
-    "You play FrozenLake on a 4x4 grid. S is the start, F is frozen ice you can walk on, "
-    "H is a hole that ends the episode, G is the goal. You move one cell per action: left, "
-    "down, right or up. Moving off the grid leaves you in place. Reach G without falling.\n"
-)
-MEMORY = "".join(
-    f"Memory {k}: in a past successful episode, from row {k % 4}, column {(k * 3) % 4}, "
-    f"the move was: {MOVES[k % 4]}.\n" for k in range(12)
-)
 
 
 def env_prompt(env: int, step: int) -> Prompt:
@@ -89,7 +95,28 @@ def shared_fraction(llm: TransformersLLM) -> float:
     return shared / len(a)
 
 
-def run(quick: bool, threads: int) -> dict[str, Any]:
+def run_episodes(reuse: TransformersLLM, plain: TransformersLLM, quick: bool) -> list[dict]:
+    """Whole episodes per size: sessions and batch-shared prefix only; no reuse at one env
+    (the existing rows show that its rate is flat in size). Sized to add about two minutes
+    to the full run on 2 idle cores."""
+    steps, sizes = (3, (1, 4)) if quick else (5, (1, 8, 32))
+    rows = []
+    for envs in sizes:
+        rows.append(time_episodes(reuse, envs, steps, "sessions"))
+        rows.append(time_episodes(reuse, envs, steps, "prefix"))
+        if envs == 1:
+            rows.append(time_episodes(plain, envs, steps, "no-reuse"))
+    return rows
+
+
+def run_candidates(reuse: TransformersLLM, threads: int, quick: bool) -> list[dict]:
+    """26 ALFWorld-like actions per prompt, with and without the candidate trie."""
+    envs = 2 if quick else 8
+    alone = TransformersLLM(share_candidates=False, num_threads=threads)
+    return [time_candidates(reuse, envs, 1), time_candidates(alone, envs, 1)]
+
+
+def run(quick: bool, threads: int, quantize_decisions: int = 0) -> dict[str, Any]:
     # Full: 3 steps per size, except the slowest cell (32 envs, no reuse: 45-75 s a step),
     # timed once: that rate is flat across sizes (compute-bound) and one step keeps the run
     # inside the 60-minute budget of all full benchmarks; quick is a CI smoke run.
@@ -102,8 +129,15 @@ def run(quick: bool, threads: int) -> dict[str, Any]:
             n_steps = 1 if name == "no-reuse" and envs > 8 else steps
             rows.append({"prefix": name, **time_decisions(llm, envs, n_steps)})
     gen = [time_generation(reuse, b, 8 if quick else 32) for b in ((1,) if quick else (1, 8))]
-    return {"decisions": rows, "generation": gen, "shared_prefix_fraction": shared_fraction(reuse),
-            "prompt_tokens": len(reuse.encode(env_prompt(0, 0))), "steps": steps}
+    result = {"decisions": rows, "generation": gen,
+              "shared_prefix_fraction": shared_fraction(reuse),
+              "prompt_tokens": len(reuse.encode(env_prompt(0, 0))), "steps": steps,
+              "episodes": run_episodes(reuse, plain, quick),
+              "candidates": run_candidates(reuse, threads, quick)}
+    if quantize_decisions:
+        result["quantization"] = compare_quantized(recorded_decisions(quantize_decisions),
+                                                   threads, "int8")
+    return result
 
 
 def ratios(result: dict[str, Any]) -> dict[str, float]:
@@ -145,6 +179,35 @@ def report(result: dict[str, Any]) -> None:
     console.print(gen)
     for key, value in result["ratios"].items():
         console.print(f"{key}: {value:.2f}x")
+    report_cases(console, result)
+
+
+def report_cases(console: Console, result: dict[str, Any]) -> None:
+    """Tables of the episode, candidate and quantisation cases."""
+    eps = Table(title="whole episodes (growing history, one score call per step)")
+    for col in ("envs", "steps", "reuse", "decisions/s", "after step 1", "cache hit rate",
+                "from sessions", "tokens run / prompt tokens"):
+        eps.add_column(col)
+    for r in result["episodes"]:
+        eps.add_row(str(r["envs"]), str(r["steps"]), r["mode"], f"{r['decisions_per_s']:.1f}",
+                    f"{r['later_steps_decisions_per_s']:.1f}", f"{r['hit_rate']:.0%}",
+                    f"{r['session_rate']:.0%}",
+                    f"{r['computed_tokens_per_decision']:.0f} / "
+                    f"{r['prompt_tokens_per_decision']:.0f}")
+    console.print(eps)
+    cands = Table(title="many candidates sharing leading tokens")
+    for col in ("envs", "candidates", "trie", "decisions/s", "candidate tokens run / all"):
+        cands.add_column(col)
+    for r in result["candidates"]:
+        cands.add_row(str(r["envs"]), str(r["candidates"]), str(r["trie"]),
+                      f"{r['decisions_per_s']:.2f}",
+                      f"{r['candidate_tokens_run']} / {r['candidate_tokens']}")
+    console.print(cands)
+    q = result.get("quantization")
+    if q:
+        console.print(f"{q['mode']} vs float32 on {q['decisions']} recorded decisions: "
+                      f"{q['speedup']:.2f}x faster, chosen action agrees on "
+                      f"{q['agreement']:.1%}")
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
@@ -171,10 +234,12 @@ def main() -> None:
     add_common_args(parser)  # --quick: fewer steps and one batch size less
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (1 is fastest on a shared, loaded machine)")
+    parser.add_argument("--quantize-decisions", type=int, default=0, metavar="N",
+                        help="also compare float32 with int8 on N recorded agent decisions")
     args = parser.parse_args()
     torch.manual_seed(0)
     start = time.perf_counter()
-    result = run(args.quick, args.threads)
+    result = run(args.quick, args.threads, args.quantize_decisions)
     result["ratios"] = ratios(result)
     result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
                          "torch_threads": torch.get_num_threads(),

@@ -96,7 +96,7 @@ def run_once(envs: int, episodes: int, max_steps: int, llm: Any, embedder: Any,
                   embedder=Timed(embedder, clock, "embedding"), parallel_envs=envs,
                   tasks=list(range(episodes)), epochs=1, max_steps=max_steps, seed=0)
     ctx = agent.context(root / "memory")
-    ctx.envs = [Timed(env, clock, "env") for env in ctx.envs]
+    ctx.envs = Timed(ctx.envs, clock, "env")  # the batch of envs: reset_many, step_many
     ctx.task_memory = Timed(ctx.task_memory, clock, "memory")
     ctx.step_memory = Timed(ctx.step_memory, clock, "memory")
     memory = agent.memory

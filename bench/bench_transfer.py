@@ -1,15 +1,27 @@
-"""Transfer: memory learned on one set of maps, used frozen on maps it has never seen.
+"""Transfer: memory learned on some maps or levels, used frozen on others it never saw.
 
-FrozenLake-random-v0 draws a new 4x4 map from each reset seed. The MemRL agent (task memory +
-step memory, embedded SmolLM2-135M scoring actions) learns on the *train* seeds for a few
-epochs; its memory folder is then loaded read-only (``Agent.run(frozen=True,
-memory_dir=...)``) by a fresh agent that plays *held-out* seeds. Compared with the same
-held-out seeds played with no memory (variant ``none``), and with the frozen memory replayed
-on its own train seeds (in-distribution). The ceiling is 1.0: every random map is solvable
-(Gymnasium's generator guarantees a path; the BFS expert checks it fits the step cap).
+For each game the train and held-out task sets never share a layout
+(``memplay.environments.task_sets.benchmark_split``: train from seed 0, held-out from seed
+1000, with maps or levels that repeat dropped). Every row plays the same held-out tasks with
+the frozen embedded SmolLM2-135M scoring actions; the rows differ in the memory they bring:
 
-    python bench/bench_transfer.py --quick    # 2 maps each side, 1 epoch (CI smoke run)
-    python bench/bench_transfer.py            # 8 train maps x 3 epochs, 8 held-out maps x 1
+- ``none``: no memory.
+- ``rag``: past episodes of the train tasks, retrieved by similarity.
+- ``memrl-state``: MemRL with step memory keyed by the whole state text and averaged over
+  similar states (memplay < 0.2, ``memory.step_keys=state, step_lookup=state``).
+- ``memrl``: MemRL with step memory keyed by the game's portable view and looked up per
+  action by kNN (Neural Episodic Control), the default.
+- ``demos``: no play at all: the game's solver paths on the train tasks written into memory
+  (``Agent.learn_from``), keyed like ``memrl``.
+- ``demos+play``: those demos, then the agent's own play on the train tasks.
+
+Rows that play the train tasks first (rag, memrl-state, memrl, demos+play) report their
+success per train epoch too: same-task learning, next to the held-out number that is the
+claim. The ceiling is the solver's success on the held-out tasks within the step cap.
+
+    python bench/bench_transfer.py --quick                    # CI smoke run
+    python bench/bench_transfer.py                            # the README's numbers
+    python bench/bench_transfer.py --games FrozenLake-4x4 --rows none memrl
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import argparse
 import os
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,106 +39,173 @@ from _common import add_common_args, add_threads_arg, llm_config, machine, write
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-ENV_ID = "FrozenLake-random-v0"
-HELD_OUT = 1000  # held-out seeds start here, far from the train seeds 0..n-1
-# (train tasks, train epochs, held-out tasks, eval epochs, max steps)
-SIZES = {"quick": (2, 1, 2, 1, 6), "full": (8, 3, 8, 1, 12)}
+ROWS = ("none", "rag", "memrl-state", "memrl", "demos", "demos+play")
+# row -> (variant, memory settings, learns from demos, plays the train tasks)
+RECIPES: dict[str, tuple[str, dict[str, Any], bool, bool]] = {
+    "none": ("none", {}, False, False),
+    "rag": ("rag", {}, False, True),
+    "memrl-state": ("memrl", {"step_keys": "state", "step_lookup": "state"}, False, True),
+    "memrl": ("memrl", {}, False, True),
+    "demos": ("memrl", {}, True, False),
+    "demos+play": ("memrl", {}, True, True),
+}
 
 
-def play(variant: str, tasks: list[int], epochs: int, max_steps: int, run_dir: Path,
-         llm: Any, embedder: Any, memory_dir: Path | None = None) -> dict[str, Any]:
-    """One run; frozen (read-only) when ``memory_dir`` is given. Metrics + wall time.
+@dataclass(frozen=True)
+class Game:
+    """One game of the benchmark: tasks per set, train epochs and step cap (quick, full)."""
 
-    >>> # play("memrl", [0, 1], 2, 12, Path("/tmp/t"), llm, emb)["last_epoch_success"]
-    """
+    env_id: str
+    max_steps: tuple[int, int]
+    tasks: tuple[int, int]
+    epochs: tuple[int, int]
+    rows: tuple[str, ...] = ROWS
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+# Sized to fit two groups of at most 60 minutes on 2 idle cores (bench/run_full.sh).
+GAMES: dict[str, Game] = {
+    "FrozenLake-4x4": Game("FrozenLake-random-v0", (6, 12), (2, 32), (1, 4),
+                           note="random 4x4 maps (Gymnasium's generator, p=0.8)"),
+    "FrozenLake-8x8": Game("FrozenLake-random-8x8-v0", (10, 40), (2, 16), (1, 4),
+                           rows=("none", "memrl", "demos", "demos+play"),
+                           note="random 8x8 maps"),
+    "Sokoban-gen": Game("Sokoban-gen-v0", (8, 40), (2, 16), (1, 3),
+                        rows=("none", "memrl-state", "memrl", "demos", "demos+play"),
+                        note="generated 7x7 levels with 2 boxes, solvable by BFS"),
+    "Minesweeper": Game("Minesweeper-v0", (6, 15), (2, 32), (1, 3),
+                        rows=("none", "memrl-state", "memrl"), env_kwargs={"flags": False},
+                        note="5x5 boards, 4 mines, reveal only (no solver: no demo rows)"),
+}
+QUICK_GAMES = ("FrozenLake-4x4",)
+
+
+def _agent(game: Game, row: str, llm: Any, embedder: Any, max_steps: int) -> Any:
     from memplay.agents import Agent
 
-    agent = Agent(ENV_ID, variant=variant, llm=llm, embedder=embedder, max_steps=max_steps,
-                  parallel_envs=min(len(tasks), 8), seed=0)
-    shutil.rmtree(run_dir, ignore_errors=True)  # a left-over run dir would be resumed
-    started = time.perf_counter()
+    variant, memory, _, _ = RECIPES[row]
+    return Agent(game.env_id, variant=variant, llm=llm, embedder=embedder, seed=0,
+                 env_kwargs=game.env_kwargs, max_steps=max_steps, parallel_envs=8,
+                 memory={"embedder": "default", **memory})
+
+
+def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool, llm: Any,
+            embedder: Any, root: Path) -> dict[str, Any]:
+    """Teach (demos, then own play on the train tasks), then play the held-out tasks."""
+    from memplay.environments.demos import solver_demo_episodes
+
+    train, held_out = sets
+    _, _, demos, plays = RECIPES[row]
+    steps, epochs = game.max_steps[not quick], game.epochs[not quick]
+    shutil.rmtree(root, ignore_errors=True)  # a left-over run dir would be resumed
+    started, out = time.perf_counter(), {}
+    agent = _agent(game, row, llm, embedder, steps)
     try:
-        result = agent.run(epochs=epochs, tasks=tasks, run_dir=run_dir, progress=False,
-                           memory_dir=memory_dir, frozen=memory_dir is not None)
+        if demos:
+            paths = solver_demo_episodes(game.env_id, train, **game.env_kwargs)
+            learned = agent.learn_from(paths, root / "memory")
+            out["demos"] = {"episodes": learned.episodes, "steps": learned.steps}
+        if plays:
+            result = agent.run(epochs=epochs, tasks=train, run_dir=root / "train",
+                               memory_dir=root / "memory", progress=False)
+            out["train"] = result.success_per_epoch
+        agent.close()
+        held = agent.run(epochs=1, tasks=held_out, run_dir=root / "held_out", progress=False,
+                         memory_dir=root / "memory", frozen=True)
     finally:
         agent.close()
-    return {**result.metrics, "wall_s": round(time.perf_counter() - started, 1)}
+    return {**out, "held_out": held.metrics["success_rate"],
+            "wall_s": round(time.perf_counter() - started, 1)}
 
 
-def run(sizes: tuple[int, int, int, int, int], llm: Any, embedder: Any, root: Path
-        ) -> dict[str, Any]:
-    """Learn on train maps, then the three evaluations; returns every arm's metrics."""
-    n_train, train_epochs, n_test, eval_epochs, max_steps = sizes
-    train, test = list(range(n_train)), list(range(HELD_OUT, HELD_OUT + n_test))
-    learned = play("memrl", train, train_epochs, max_steps, root / "train", llm, embedder)
-    memory = root / "train" / "memory"
-    arms = {
-        "held-out, frozen learned memory": play("memrl", test, eval_epochs, max_steps,
-                                                root / "transfer", llm, embedder, memory),
-        "held-out, no memory": play("none", test, eval_epochs, max_steps, root / "none",
-                                    llm, embedder),
-        "train maps, frozen learned memory": play("memrl", train, eval_epochs, max_steps,
-                                                  root / "replay", llm, embedder, memory),
-    }
-    return {"train_seeds": train, "held_out_seeds": test, "train_epochs": train_epochs,
-            "eval_epochs": eval_epochs, "max_steps": max_steps, "learning": learned,
-            "arms": arms, "ceiling": ceiling(ENV_ID, {}, test, max_steps)}
+def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
+             root: Path) -> dict[str, Any]:
+    """Every asked row of one game, on the same train and held-out tasks."""
+    from memplay.environments.task_sets import benchmark_split
+
+    game = GAMES[name]
+    train, held_out = benchmark_split(game.env_id, count=game.tasks[not quick],
+                                      **game.env_kwargs)
+    results: dict[str, Any] = {}
+    for row in [r for r in rows if r in game.rows]:
+        print(f"{name}: {row}", flush=True)
+        results[row] = run_row(game, row, (train, held_out), quick, llm, embedder,
+                               root / name / row)
+        print(f"{name}: {row}: held-out {results[row]['held_out']:.2f} "
+              f"({results[row]['wall_s']:.0f} s)", flush=True)
+    cap = game.max_steps[not quick]
+    return {"env_id": game.env_id, "env_kwargs": game.env_kwargs, "note": game.note,
+            "train_seeds": train, "held_out_seeds": held_out, "max_steps": cap,
+            "train_epochs": game.epochs[not quick], "rows": results,
+            "ceiling": ceiling(game.env_id, game.env_kwargs, held_out, cap)}
 
 
-def report(res: dict[str, Any]) -> None:
-    """Rich table: success of each arm (and the learning run's curve)."""
+def report(results: dict[str, Any]) -> None:
+    """Rich table: held-out success of every row, train success per epoch beside it."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"transfer on {ENV_ID} (frozen memory, embedded SmolLM2-135M)")
-    for col in ("run", "success per epoch", "mean success", "wall s"):
+    table = Table(title="held-out success with frozen memory (embedded SmolLM2-135M)")
+    for col in ("game", "row", "held-out", "train (same tasks) per epoch", "ceiling", "wall s"):
         table.add_column(col)
-    rows = {"learning on train maps": res["learning"], **res["arms"]}
-    for name, m in rows.items():
-        per = " ".join(f"{v:.2f}" for v in m["success_per_epoch"] if v is not None)
-        table.add_row(name, per, f"{m['success_rate']:.2f}", str(m["wall_s"]))
-    Console(width=120).print(table)
-    print(f"ceiling (BFS expert on the held-out maps): {res['ceiling']['value']:.2f}")
+    for game, res in results.items():
+        for row, m in res["rows"].items():
+            train = " ".join(f"{v:.2f}" for v in m.get("train", []) if v is not None)
+            table.add_row(game, row, f"{m['held_out']:.2f}", train or "-",
+                          f"{res['ceiling']['value']:.2f}", str(m["wall_s"]))
+    Console(width=140).print(table)
 
 
-def plot(res: dict[str, Any], path: Path) -> None:
-    """Bars: mean success of each evaluation arm, with the ceiling."""
+def plot(results: dict[str, Any], path: Path) -> None:
+    """One panel per game: held-out success of each row, the ceiling dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(res["arms"])
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    ax.bar([n.replace(", ", "\n") for n in names],
-           [res["arms"][n]["success_rate"] for n in names], color=["C0", "C1", "C2"])
-    ax.axhline(res["ceiling"]["value"], color="grey", linestyle="--", label="ceiling")
-    ax.set(ylabel="success rate", ylim=(0, 1.05), title=f"{ENV_ID}: frozen memory transfer")
-    ax.legend()
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6), squeeze=False)
+    for ax, (game, res) in zip(axes[0], results.items()):
+        rows = list(res["rows"])
+        ax.bar(rows, [res["rows"][r]["held_out"] for r in rows],
+               color=[f"C{ROWS.index(r)}" for r in rows])
+        ax.axhline(res["ceiling"]["value"], color="grey", linestyle="--", label="ceiling")
+        ax.set(title=game, ylabel="held-out success", ylim=(0, 1.05))
+        ax.tick_params(axis="x", rotation=45)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Run the transfer benchmark, print the table, write JSON and PNG."""
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add_common_args(parser)
     add_threads_arg(parser)
+    parser.add_argument("--games", nargs="+", choices=list(GAMES),
+                        help=f"default: all (quick: {' '.join(QUICK_GAMES)})")
+    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
     args = parser.parse_args(argv)
+    args.games = args.games or list(QUICK_GAMES if args.quick else GAMES)
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the asked games and rows, print the table, write JSON and PNG."""
+    args = parse_args(argv)
     from memplay.agents.components import make_embedder, make_llm
     from memplay.agents.config import AgentConfig
 
     started, load = time.perf_counter(), list(os.getloadavg())
     llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
-    res = run(SIZES["quick" if args.quick else "full"], llm, embedder,
-              args.out / "runs" / ("transfer_quick" if args.quick else "transfer"))
-    report(res)
-    record = {"env_id": ENV_ID, "variant": "memrl", "agent_seed": 0, "machine": machine(),
-              "load_avg_at_start": load, **res,
-              "wall_s": round(time.perf_counter() - started, 1)}
+    root = args.out / "runs" / ("transfer_quick" if args.quick else "transfer")
+    results = {name: run_game(name, args.rows, args.quick, llm, embedder, root)
+               for name in args.games}
+    report(results)
+    record = {"agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
+              "results": results, "wall_s": round(time.perf_counter() - started, 1)}
     out = write_record(args.out, "bench_transfer", args.quick, record)
-    plot(res, out.with_suffix(".png"))
+    plot(results, out.with_suffix(".png"))
     print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
     return record
 

@@ -51,11 +51,14 @@ def learning(d: dict[str, Any]) -> list[str]:
 
 
 def transfer(d: dict[str, Any]) -> list[str]:
-    """One row per run of the transfer benchmark."""
-    out = ["| run | success per epoch | mean success | wall s |", "|---|---|---|---|"]
-    for name, m in {"learning on train maps": d["learning"], **d["arms"]}.items():
-        per = ", ".join(fmt(v) for v in m["success_per_epoch"])
-        out.append(f"| {name} | {per} | {fmt(m['success_rate'])} | {m['wall_s']:.0f} |")
+    """One row per game and memory: held-out success, train success per epoch beside it."""
+    out = ["| game | memory | held-out success | train tasks, per epoch | ceiling | wall s |",
+           "|---|---|---|---|---|---|"]
+    for game, res in d["results"].items():
+        for row, m in res["rows"].items():
+            train = ", ".join(fmt(v) for v in m.get("train", [])) or "-"
+            out.append(f"| {game} | {row} | {fmt(m['held_out'])} | {train} | "
+                       f"{fmt(res['ceiling']['value'])} | {m['wall_s']:.0f} |")
     return out
 
 

@@ -17,18 +17,27 @@ Data: ``$ALFWORLD_DATA`` (or ``data_dir=``) must contain ``json_2.1.1/<split>``.
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import io
 import json
 import os
 import re
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from memplay.environments.alfworld_view import AlfredTracker
 from memplay.environments.core import Outcome, TextEnv
 from memplay.errors import ConfigError, DataNotFound
 
-__all__ = ["SPLITS", "TASK_TYPES", "ALFWorldEnv", "alfworld_data_dir", "read_walkthrough"]
+__all__ = ["SPLITS", "TASK_TYPES", "ALFWorldEnv", "alfworld_data_dir", "floorplan_of",
+           "read_walkthrough", "task_type_of"]
 
 TASK_TYPES = ("pick_and_place_simple", "look_at_obj_in_light", "pick_clean_then_place_in_recep",
               "pick_heat_then_place_in_recep", "pick_cool_then_place_in_recep",
@@ -106,10 +115,98 @@ def collect_games(root: str, split: str, task_types: tuple[str, ...]) -> tuple[s
     return tuple(sorted(files))
 
 
-def _task_type_of(game_file: str) -> str:
+def task_type_of(game_file: str) -> str:
+    """The task type of a game file, read from its folder name.
+
+        >>> task_type_of("json_2.1.1/train/pick_and_place_simple-Apple-None-Fridge-1/t/g.tw-pddl")
+        'pick_and_place_simple'
+    """
     # trial folders are named <task_type>-<Object>-<Movable>-<Parent>-<scene>/trial_...
     name = Path(game_file).parent.parent.name
     return next((t for t in TASK_TYPES if name.startswith(t + "-")), "unknown")
+
+
+def floorplan_of(game_file: str) -> str:
+    """The AI2-THOR floor plan (scene number) of a game file, read from its folder name.
+
+        >>> floorplan_of("valid_seen/look_at_obj_in_light-Bowl-None-DeskLamp-308/trial_1/g.tw-pddl")
+        '308'
+    """
+    return Path(game_file).parent.parent.name.rsplit("-", 1)[-1]
+
+
+# ---- faster loading and stepping --------------------------------------------------------------
+# Measured (cProfile, valid_seen games): a new game costs four PDDL->SAS translations, because
+# TextWorld builds the planning state in ``load`` and again in ``reset``, each time translating
+# twice (a plain copy to play on, and an optimised copy that only the PDDL planner reads, for
+# ``policy_commands``, which memplay never requests); and every ``derive`` of a feedback or
+# command text re-parses the same grammar strings with tatsu. Both are pure functions of their
+# text, so while :func:`fast_textworld` is active they are memoised per process (the planner's
+# copy reuses the plain translation; parsed grammar symbols are deep-copied on each use, since
+# the deriver mutates them).
+_SAS_MEMO: OrderedDict[str, tuple[Any, str]] = OrderedDict()
+_SAS_MEMO_SIZE = 4
+_GRAMMAR_MEMO: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_GRAMMAR_MEMO_SIZE = 20_000
+
+
+def _remember(memo: OrderedDict[Any, Any], key: Any, size: int, compute: Any) -> Any:
+    if key not in memo:
+        memo[key] = compute()
+        while len(memo) > size:
+            memo.popitem(last=False)
+    memo.move_to_end(key)
+    return memo[key]
+
+
+def _memo_translate(domain: str, problem: str, verbose: bool = False,
+                    optimize: bool = False) -> tuple[Any, str]:
+    key = hashlib.sha1(f"{domain}\0{problem}".encode()).hexdigest()
+    translate = _ORIGINALS["pddl2sas"]
+    return _remember(_SAS_MEMO, key, _SAS_MEMO_SIZE,  # optimize: see the note above
+                     lambda: translate(domain, problem, verbose=verbose))
+
+
+def _memo_parse(text: str, rule_name: str, trace: bool = False) -> Any:
+    parse = _ORIGINALS["parse"]
+    symbols = _remember(_GRAMMAR_MEMO, (text, rule_name), _GRAMMAR_MEMO_SIZE,
+                        lambda: parse(text, rule_name=rule_name, trace=trace))
+    return copy.deepcopy(symbols)
+
+
+_ORIGINALS: dict[str, Any] = {}
+_ACTIVE = {"depth": 0}
+_PATCH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def fast_textworld() -> Iterator[None]:
+    """While active, PDDL translation and grammar parsing are memoised (see the note above).
+
+    Nested or concurrent uses share one installation; the originals come back when the last
+    one ends.
+
+        >>> with fast_textworld():                    # doctest: +SKIP
+        ...     env.load(game_file); state = env.reset(); env.step("look")
+    """
+    import fast_downward
+    import textworld.envs.pddl.textgen as textgen
+
+    with _PATCH_LOCK:
+        if _ACTIVE["depth"] == 0:
+            _ORIGINALS.update(pddl2sas=fast_downward.pddl2sas, parse=textgen._parse_and_convert)
+            fast_downward.pddl2sas, textgen._parse_and_convert = _memo_translate, _memo_parse
+        _ACTIVE["depth"] += 1
+    argv = list(sys.argv)
+    try:
+        yield
+    finally:
+        sys.argv[:] = argv  # fast-downward's translator overwrites sys.argv
+        with _PATCH_LOCK:
+            _ACTIVE["depth"] -= 1
+            if _ACTIVE["depth"] == 0:
+                fast_downward.pddl2sas = _ORIGINALS["pddl2sas"]
+                textgen._parse_and_convert = _ORIGINALS["parse"]
 
 
 class ALFWorldEnv(TextEnv):
@@ -120,9 +217,16 @@ class ALFWorldEnv(TextEnv):
         task_types: Keep only these task types (names from ``TASK_TYPES``).
         game: Always play this game (index into ``games``) unless reset options say otherwise.
         data_dir: Folder containing ``json_2.1.1`` (default ``$ALFWORLD_DATA``).
+        expert: Run alfworld's handcoded expert alongside; ``info["expert_action"]`` is its
+            next action (it reads the game's facts, so steps are slower).
+        fast_load: Reuse one TextWorld environment across games and memoise PDDL translation
+            and grammar parsing (see :func:`fast_textworld`); False runs TextWorld as it is.
 
     ``reset(options={"game": i})`` picks game ``i`` (or a game-file path);
     ``options={"task_type": name}`` draws among that type; otherwise the seed draws a game.
+    While an episode runs, ``info["view"]`` holds the portable view of the state and actions
+    (:mod:`memplay.environments.alfworld_view`). ``timings`` adds up seconds spent loading
+    games, resetting and stepping.
 
         >>> env = ALFWorldEnv(data_dir="/nowhere")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -132,7 +236,8 @@ class ALFWorldEnv(TextEnv):
 
     def __init__(self, split: str = "eval_in_distribution",
                  task_types: list[str] | tuple[str, ...] | None = None,
-                 game: int | None = None, data_dir: str | None = None) -> None:
+                 game: int | None = None, data_dir: str | None = None,
+                 expert: bool = False, fast_load: bool = True) -> None:
         super().__init__()
         self.root = alfworld_data_dir(data_dir, split)
         types = tuple(task_types) if task_types is not None else TASK_TYPES
@@ -146,12 +251,16 @@ class ALFWorldEnv(TextEnv):
             raise DataNotFound(f"no ALFWorld games of types {list(types)} in split {split!r} "
                                f"under {str(self.root)!r}; {_GET_DATA}")
         self.fixed_game = None if game is None else self._game_index(game)
+        self.expert, self.fast_load = bool(expert), bool(fast_load)
+        self.timings = {"load_s": 0.0, "reset_s": 0.0, "step_s": 0.0,
+                        "loads": 0, "resets": 0, "steps": 0}
         self._tw: Any = None
         self._tw_file: str | None = None
         self.game_file = self.games[0]
         self._last = ""
         self._goal_text = "Complete the household task."
         self._state: Any = None
+        self._tracker: AlfredTracker | None = None
 
     def _game_index(self, game: object) -> int:
         if isinstance(game, bool) or not isinstance(game, int) or not 0 <= game < len(self.games):
@@ -177,7 +286,7 @@ class ALFWorldEnv(TextEnv):
             return self.games[self._game_index(choice)]
         pool = list(self.games)
         if "task_type" in options:
-            pool = [g for g in pool if _task_type_of(g) == options["task_type"]]
+            pool = [g for g in pool if task_type_of(g) == options["task_type"]]
             if not pool:
                 raise ConfigError(f"options['task_type']={options['task_type']!r} matches no "
                                   f"game; use one of {list(TASK_TYPES)}")
@@ -186,27 +295,59 @@ class ALFWorldEnv(TextEnv):
     def _reset_game(self, options: dict[str, Any]) -> str:
         self.game_file = self._pick(options)
         if self._tw is None or self._tw_file != self.game_file:
-            self._start(self.game_file)
-        self._state = self._tw.reset()
+            self._load(self.game_file)
+        started = time.perf_counter()
+        with self._speedups():
+            self._state = self._tw.reset()
+        self._count("reset", started)
         self._last = self._state.feedback.split("-= Welcome to TextWorld, ALFRED! =-")[-1].strip()
         # the task is stated once, in the first observation: keep it as the goal
         match = _TASK_RE.search(self._last)
         self._goal_text = match.group(1).strip().rstrip(".") if match else "Complete the task."
+        self._tracker = AlfredTracker(self._goal_text, self._last)
         return self._last
+
+    def _speedups(self) -> contextlib.AbstractContextManager[None]:
+        return fast_textworld() if self.fast_load else contextlib.nullcontext()
+
+    def _count(self, phase: str, started: float) -> None:
+        self.timings[f"{phase}_s"] += time.perf_counter() - started
+        self.timings[f"{phase}s"] += 1
+
+    def _load(self, game_file: str) -> None:
+        started = time.perf_counter()
+        with self._speedups():
+            if self.fast_load and self._tw is not None:
+                self._tw.load(game_file)  # same wrappers and fast-downward library, new game
+            else:
+                self._start(game_file)
+        self._tw_file = game_file
+        self._count("load", started)
 
     def _start(self, game_file: str) -> None:
         import textworld
-        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
+        from alfworld.agents.environment.alfred_tw_env import (
+            AlfredDemangler,
+            AlfredExpert,
+            AlfredInfos,
+        )
 
         self.close()
         request = textworld.EnvInfos(won=True, admissible_commands=True, extras=["gamefile"])
-        self._tw = textworld.start(game_file, request,
-                                   wrappers=[AlfredDemangler(shuffle=False), AlfredInfos])
-        self._tw_file = game_file
+        wrappers: list[Any] = [AlfredDemangler(shuffle=False), AlfredInfos]
+        if self.expert:
+            wrappers.append(AlfredExpert(expert_type="handcoded"))
+            request.extras.append("expert_plan")
+        self._tw = textworld.start(game_file, request, wrappers=wrappers)
 
     def _apply(self, action: str) -> Outcome:
-        self._state, _, _ = self._tw.step(action)
+        started = time.perf_counter()
+        with self._speedups():
+            self._state, _, _ = self._tw.step(action)
+        self._count("step", started)
         self._last = str(self._state.feedback).strip()
+        if self._tracker is not None:
+            self._tracker.update(action, self._last)
         won = bool(self._state.won)
         return Outcome("", 1.0 if won else 0.0, won, won)
 
@@ -220,8 +361,17 @@ class ALFWorldEnv(TextEnv):
         return list(self._state.admissible_commands) if self._state is not None else []
 
     def _extra_info(self) -> dict[str, Any]:
-        return {"task_type": _task_type_of(self.game_file), "game_file": self.game_file,
-                "won": bool(self._state.won) if self._state is not None else False}
+        info: dict[str, Any] = {
+            "task_type": task_type_of(self.game_file), "game_file": self.game_file,
+            "won": bool(self._state.won) if self._state is not None else False}
+        if self._state is None or self._done:
+            return info
+        if self._tracker is not None:
+            info["view"] = self._tracker.view(self._admissible())
+        if self.expert:
+            plan = self._state.get("extra.expert_plan") or []
+            info["expert_action"] = str(plan[0]) if plan else None
+        return info
 
     def close(self) -> None:
         """Close the TextWorld game (it is restarted on the next reset)."""

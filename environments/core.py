@@ -196,7 +196,7 @@ class TextEnv:
         >>> from memplay.environments.frozenlake import FrozenLakeEnv
         >>> env = FrozenLakeEnv(); _ = env.reset(seed=0)
         >>> env.portable_view()["actions"]["down"]["kind"]
-        'down'
+        'down to ice'
         >>> TextEnv().portable_view() is None
         True
         """
@@ -266,6 +266,9 @@ class TextEnv:
             "success": self._success,
         }
         info.update(self._extra_info())
+        # The state as text, as render() gives it: an agent whose environment runs in another
+        # process (or machine) keys its memory by this, without a handle on the env.
+        info.setdefault("state", self._observe())
         view = self.portable_view()
         if view is not None:
             info["view"] = view

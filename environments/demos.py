@@ -16,8 +16,8 @@ when the game has one.
     >>> [demo] = solver_demos("FrozenLake-4x4-v0", [0])
     >>> demo.actions, demo.success
     (['down', 'down', 'right', 'down', 'right', 'right'], True)
-    >>> demo.steps[0].info["view"]["actions"]["down"]["context"]
-    'next ice; window ###|#AF|#FH; goal 3+ down, 3+ right'
+    >>> demo.steps[0].info["view"]["actions"]["down"]
+    {'kind': 'down to ice', 'context': 'window ###|#AF|#FH; goal 3+ down, 3+ right'}
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ state. No coordinates and no map size appear, so the same surroundings read the 
     >>> info["view"]["state"]
     'window ###|#AF|#FH; goal 3+ down, 3+ right'
     >>> info["view"]["actions"]["left"]
-    {'kind': 'left', 'context': 'next edge; window ###|#AF|#FH; goal 3+ down, 3+ right'}
+    {'kind': 'left to edge', 'context': 'window ###|#AF|#FH; goal 3+ down, 3+ right'}
 """
 
 from __future__ import annotations
@@ -219,7 +219,9 @@ class FrozenLakeEnv(TextEnv):
         actions = {}
         for action, (dr, dc) in _MOVES.items():
             ahead = self._view_cell(here[0] + dr, here[1] + dc) or "#"
-            actions[action] = (action, f"next {_CELL_WORDS[ahead]}; {state}")
+            # What the move steps onto decides most of its value, so it is part of the kind:
+            # a move into a hole never borrows from a move onto ice, however alike the rest.
+            actions[action] = (f"{action} to {_CELL_WORDS[ahead]}", state)
         return build_view(state, actions)
 
     def _view_cell(self, row: int, col: int) -> str | None:

@@ -22,11 +22,13 @@ lies ahead and what a push does to the box (onto or off a target, stuck in a cor
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from memplay.environments.core import Outcome, TextEnv
+from memplay.environments.sokoban_files import load_levels
 from memplay.environments.sokoban_gen import check_generator_args, generate_level
-from memplay.environments.sokoban_level import MOVES, SokobanLevel, load_levels
+from memplay.environments.sokoban_level import MOVES, SokobanLevel
 from memplay.environments.sokoban_solver import is_corner_deadlock, push, solve
 from memplay.environments.sokoban_view import sokoban_view
 from memplay.environments.view import check_view_option
@@ -44,7 +46,8 @@ class SokobanEnv(TextEnv):
     Args:
         generate: Draw a fresh solvable level at each reset instead of a bundled one.
         level: Always play this bundled level index (default: chosen by the reset seed).
-        levels_file: JSON file of levels to use instead of the bundled set.
+        levels_file: Levels to use instead of the bundled set: an XSB collection (the
+            standard text format of public level sets) or memplay's JSON (``.json``).
         height, width, num_boxes, max_walls: Generator settings (``generate=True``).
         end_on_deadlock: End the episode (unsolved) once a box is stuck in a corner.
         view_radius: Half-side of the view's window around the player (1: 3x3).
@@ -56,7 +59,7 @@ class SokobanEnv(TextEnv):
     """
 
     def __init__(self, generate: bool = False, level: int | None = None,
-                 levels_file: str | None = None, height: int = 7, width: int = 7,
+                 levels_file: str | Path | None = None, height: int = 7, width: int = 7,
                  num_boxes: int = 2, max_walls: int = 3, end_on_deadlock: bool = True,
                  view_radius: int = 1) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""Sokoban levels: parsing the usual text format (XSB), validation and rendering.
+"""Sokoban levels: parsing the usual text format (XSB) rows, validation and rendering.
 
 ``#`` wall, ``@`` player, ``+`` player on a target, ``$`` box, ``*`` box on a target,
 ``.`` target, and a space, ``-`` or ``_`` for floor.
@@ -10,16 +10,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
-from memplay.errors import ConfigError, DataNotFound
+from memplay.errors import ConfigError
 
-__all__ = ["MOVES", "Cell", "SokobanLevel", "load_levels"]
+__all__ = ["MOVES", "Cell", "SokobanLevel"]
 
 Cell = tuple[int, int]
 MOVES: dict[str, Cell] = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
@@ -124,28 +121,3 @@ def _classify(ch: str, cell: Cell, cells: dict[str, set[Cell]], name: str) -> No
                           "# @ + $ * . and space/-/_ for floor")
     for kind in kinds[ch]:
         cells[kind].add(cell)
-
-
-def load_levels(path: str | Path | None = None) -> list[SokobanLevel]:
-    """Load levels from a JSON file ``{"levels": [{"name":..., "rows": [...]}, ...]}``.
-
-    Without a path, the bundled easy set (``memplay/environments/data/sokoban_levels.json``).
-
-        >>> len(load_levels()) >= 10
-        True
-    """
-    if path is None:
-        text = resources.files("memplay.environments.data").joinpath(
-            "sokoban_levels.json").read_text(encoding="utf-8")
-    else:
-        if not Path(path).is_file():
-            raise DataNotFound(f"Sokoban levels file {str(path)!r} does not exist; pass a JSON "
-                               "file with {'levels': [{'name': ..., 'rows': [...]}]} or None")
-        text = Path(path).read_text(encoding="utf-8")
-    try:
-        entries = json.loads(text)["levels"]
-        return [SokobanLevel.from_rows(e["rows"], e.get("name", str(i)))
-                for i, e in enumerate(entries)]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"Sokoban levels file {path or 'bundled'!s}: malformed ({exc}); "
-                          "expected {'levels': [{'name': str, 'rows': [str, ...]}]}") from exc

@@ -59,7 +59,7 @@ def solve(level: SokobanLevel, start: State | None = None,
           max_states: int = 200_000) -> list[str] | None:
     """Shortest move list that puts every box on a target; None if none within ``max_states``.
 
-    >>> from memplay.environments.sokoban_level import load_levels
+    >>> from memplay.environments.sokoban_files import load_levels
     >>> len(solve(load_levels()[0]))
     1
     """

@@ -36,7 +36,7 @@ def sokoban_view(level: SokobanLevel, player: Cell, boxes: frozenset[Cell],
                  radius: int = 1) -> dict[str, Any]:
     """``info["view"]`` for the player at ``player`` with these ``boxes`` (admissible moves only).
 
-    >>> from memplay.environments.sokoban_level import load_levels
+    >>> from memplay.environments.sokoban_files import load_levels
     >>> lvl = load_levels()[0]
     >>> sorted(sokoban_view(lvl, lvl.player, lvl.boxes)["actions"]) == sorted(
     ...     m for m in MOVES if push(lvl, (lvl.player, lvl.boxes), m) is not None)

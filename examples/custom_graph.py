@@ -6,10 +6,12 @@ record (memplay.agents.state.Slot) that nodes copy with `slot.but(...)`. Here we
 that prints each prompt's size and swap `act` for one that avoids repeating the last move.
 
     python examples/custom_graph.py
+    python examples/custom_graph.py --quick   # scripted LLM and hash embedder: seconds
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from memplay.agents import Agent, build_agent_graph
@@ -40,7 +42,10 @@ def main() -> None:
         nodes={"log_sizes": log_sizes, "act": act_no_repeat},
         step_pipeline=["observe", "retrieve", "build_prompt", "log_sizes", "act", "env_step"],
     )
-    agent = Agent("FrozenLake-4x4-v0", variant="memrl", max_steps=15, parallel_envs=2)
+    # --quick: no model (the scripted LLM and the hash embedder), to check the plumbing
+    quick = {"llm": "scripted", "memory": {"embedder": "hash"}} if "--quick" in sys.argv else None
+    agent = Agent("FrozenLake-4x4-v0", variant="memrl", max_steps=15, parallel_envs=2,
+                  config=quick)
     result = agent.run(epochs=2, tasks=range(2), run_dir="runs/example-custom", graph=graph)
     print("success per epoch:", result.success_per_epoch)
     agent.close()

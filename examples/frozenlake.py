@@ -1,6 +1,7 @@
 """FrozenLake: memory on (MemRL + step memory) against memory off, same model, same seeds.
 
     python examples/frozenlake.py --epochs 6 --tasks 8
+    python examples/frozenlake.py --quick   # scripted LLM and hash embedder: seconds
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from memplay.agents.config import AgentConfig
 from memplay.agents.metrics import plot_learning_curves
 from memplay.agents.progress import print_summary
 
+QUICK = {"llm": "scripted", "memory": {"embedder": "hash"}}  # --quick: no model, plumbing only
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -21,10 +24,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--tasks", type=int, default=8)
     parser.add_argument("--out", default="runs/example-frozenlake")
+    parser.add_argument("--quick", action="store_true", help="a few seconds, no model")
     args = parser.parse_args()
+    epochs, tasks = (2, 2) if args.quick else (args.epochs, args.tasks)
 
-    base = AgentConfig(env_id=args.env, epochs=args.epochs, tasks=list(range(args.tasks)),
-                       parallel_envs=args.tasks, max_steps=15)
+    base = AgentConfig(env_id=args.env, epochs=epochs, tasks=list(range(tasks)),
+                       parallel_envs=tasks, max_steps=15, **(QUICK if args.quick else {}))
     llm, embedder = make_llm(base), make_embedder(base)  # loaded once, shared
     metrics = {}
     for variant in ("memrl", "none"):

@@ -388,6 +388,7 @@ def import_archive(path: str | Path, store: MemoryStore | None = None, *,
     A new store uses ``embedder``, or the archive's embedder rebuilt by name. When the
     target's embedder differs from the archive's, intents are re-embedded. Step rows go into
     ``step_memory`` (a new one on the store's embedder if None and the archive has any).
+    Imported memories and step values get provenance "import".
 
     >>> import tempfile, pathlib
     >>> from memplay.memory import FaissMemoryStore, HashEmbedder
@@ -399,6 +400,11 @@ def import_archive(path: str | Path, store: MemoryStore | None = None, *,
     (True, 1, ['a'])
     """
     manifest, items, vectors, steps = read_archive(path, limits)
+    # Experience from another run is "import" here, whatever it was there.
+    items = [it.model_copy(update={"metadata": {**it.metadata, "provenance": "import"}})
+             for it in items]
+    steps = [{**row, "sources": {"import": sum(v["visits"] for v in row["actions"].values())}}
+             for row in steps]
     if store is None:
         store = FaissMemoryStore(embedder or _archive_embedder(Path(path), manifest))
     same = (store.embedder.name, store.embedder.dim) == (

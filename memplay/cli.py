@@ -36,7 +36,9 @@ COMMANDS: dict[str, str] = {
     "inspect": "memplay.commands.inspect:InspectCommand",
     "export": "memplay.commands.archive:ExportCommand",
     "import": "memplay.commands.archive:ImportCommand",
+    "learn": "memplay.commands.learn:LearnCommand",
     "train": "memplay.commands.train:TrainCommand",
+    "report": "memplay.commands.report:ReportCommand",
 }
 
 

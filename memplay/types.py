@@ -54,6 +54,9 @@ class Trajectory(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     success: bool = False
     total_reward: float = 0.0
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Free extras, e.g. {"provenance": "demo", "source": "walkthrough"}.')
 
     @property
     def actions(self) -> list[str]:
@@ -92,3 +95,8 @@ class EpisodeResult(BaseModel):
     errored: bool = Field(default=False, description="True when the env or LLM crashed.")
     error: str | None = None
     seconds: float = Field(default=0.0, ge=0.0)
+    llm_seconds: float = Field(
+        default=0.0, ge=0.0, description="This episode's share of batched action-choice calls.")
+    env_seconds: float = Field(default=0.0, ge=0.0, description="Time spent in env.step.")
+    memory_sims: list[float] = Field(
+        default_factory=list, description="Similarity of each memory in memories_used.")

@@ -33,6 +33,8 @@ from memplay.agents.curriculum.base import (
 from memplay.agents.curriculum.registry import CURRICULA
 from memplay.agents.curriculum.replay import StartFrom
 from memplay.agents.state import Slot, StepRecord
+from memplay.environments.workers import LocalEnvs
+from memplay.errors import ConfigError
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
 
 __all__ = ["LOG_NAME", "Curriculum", "make_sampler", "outcome_of", "read_outcomes"]
@@ -42,7 +44,7 @@ RunBatch = Callable[[list[Task]], list[Slot]]
 
 
 def make_sampler(ctx: AgentContext) -> TaskSampler:
-    """The sampler ``ctx.config.curriculum`` names, over the task space of ``ctx.envs``.
+    """The sampler ``ctx.config.curriculum`` names, over the task space of the run's envs.
 
     >>> from memplay.agents.config import AgentConfig
     >>> from memplay.agents.llm.fake import ScriptedLLM
@@ -52,8 +54,12 @@ def make_sampler(ctx: AgentContext) -> TaskSampler:
     """
     cfg = ctx.config
     factory = CURRICULA.get(cfg.curriculum.name)
-    sampler: TaskSampler = factory(CurriculumSetup(cfg, ctx.envs[0] if ctx.envs else None,
-                                                   ctx.llm))
+    env = ctx.env_at(0)
+    if env is None and ctx.workers.num_envs > 0:  # envs in worker processes: one here
+        from memplay.agents.components import make_env
+
+        env = make_env(cfg)
+    sampler: TaskSampler = factory(CurriculumSetup(cfg, env, ctx.llm))
     return sampler
 
 
@@ -115,12 +121,19 @@ class Curriculum:
 
     def _prepare_starts(self, tasks: Sequence[Task]) -> None:
         """Environments of replayed starts replay their prefix at reset; others do not."""
+        workers = self.ctx.workers
+        if not isinstance(workers, LocalEnvs):
+            if any(task.prefix for task in tasks):
+                raise ConfigError(f"the {self.sampler.name!r} curriculum replays start states, "
+                                  "which needs the envs in this process; set "
+                                  "env_workers='local'")
+            return
         for i, task in enumerate(tasks):
-            env = self.ctx.envs[i]
+            env = workers.envs[i]
             if isinstance(env, StartFrom):
                 env.prefix = task.prefix
             elif task.prefix:
-                self.ctx.envs[i] = StartFrom(env, task.prefix)  # type: ignore[arg-type]
+                workers.envs[i] = StartFrom(env, task.prefix)
 
     def summary(self) -> dict[str, Any]:
         """The sampler's current beliefs."""

@@ -1,18 +1,19 @@
-"""Batched forward passes that score candidate continuations with a shared prefix.
+"""Batched forward passes that score candidate continuations on top of cached states.
 
 The scoring plan for one batch of prompts (all id lists, already rendered):
 
-1. the **prefix** shared by every prompt is run once (batch size 1), or taken from the
-   prefix cache;
-2. the per-prompt **suffixes** run as one batch on top of the prefix states, left-padded so
-   the last position of every row is the prompt's last token; one slice of logits there
-   scores the first token of every candidate (single-token candidates end here);
-3. candidates longer than one token run as one more batch, each row on top of its prompt's
-   states, and the remaining tokens are read from those logits.
+1. each row starts from **past states** it already has: the prefix every prompt of the
+   batch shares (run once, or taken from the prefix cache) or the states its episode kept
+   from the previous step (the session cache); rows may have pasts of different lengths;
+2. the rest of every prompt runs as one batch on top of those pasts
+   (:func:`prompt_logprobs`); one slice of logits at the last position scores the first
+   token of every candidate (single-token candidates end here);
+3. the candidates' further tokens run as one more batch (:func:`tree_logprobs`): per
+   prompt, the token trie of its candidates, each node once, with a tree attention mask.
 
-Rows with padding in the middle (left pads after the prefix) are handled with an explicit
-attention mask and explicit position ids, so every real token sees the same positions as in
-an unpadded forward.
+Padding sits in the middle of rows (left pads of a short past, left pads of the new part),
+so every forward passes an explicit attention mask and explicit position ids: every real
+token sees exactly the positions and keys it would see in an unpadded forward.
 
     >>> from memplay.agents.llm.kv_scoring import pad_left
     >>> pad_left([[1, 2], [3]], pad_id=0)
@@ -23,14 +24,24 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from transformers import DynamicCache
 
-from memplay.agents.llm.prefix_cache import KV
+from memplay.agents.llm.candidate_tree import CandidateTree
+from memplay.agents.llm.prefix_cache import KV, KVChain, kv_len
 
-__all__ = ["cache_to_kv", "extend_prefix", "next_token_logprobs", "pad_left", "tail_logprobs"]
+__all__ = [
+    "PromptStates",
+    "cache_to_kv",
+    "extend_prefix",
+    "pad_left",
+    "prompt_logprobs",
+    "stack_pasts",
+    "tree_logprobs",
+]
 
 
 def _cache_kwarg(model: Any, cache: Any) -> dict[str, Any]:
@@ -91,71 +102,167 @@ def extend_prefix(model: Any, kv: KV | None, past_len: int, ids: Sequence[int]) 
     return cache_to_kv(_returned_cache(out))
 
 
-@torch.inference_mode()
-def next_token_logprobs(
-    model: Any, kv: KV | None, past_len: int, suffixes: Sequence[Sequence[int]], pad_id: int
-) -> tuple[torch.Tensor, Any, torch.Tensor]:
-    """Log-probs of the token after each ``prefix + suffix`` row, in one forward.
 
-    Returns ``(logprobs [rows, vocab], cache, full_mask [rows, past_len + width])``; the
-    cache and mask let :func:`tail_logprobs` continue every row.
+def stack_pasts(pasts: Sequence[KVChain]) -> tuple[KV | None, torch.Tensor]:
+    """One padded batch of past states from per-row chains of different lengths.
+
+    Rows are left-padded (pads first, then the row's states); returns the per-layer
+    ``[rows, kv_heads, width, head_dim]`` tensors (None when no row has a past) and the
+    ``[rows, width]`` mask, 1 on real past tokens. Rows that share one chain object are
+    expanded, not copied. Pads hold zeros and are never attended to.
+
+    >>> seg = [(torch.ones(1, 1, 2, 1), torch.ones(1, 1, 2, 1))]
+    >>> kv, mask = stack_pasts([KVChain((seg,)), KVChain((seg,)).head(1)])
+    >>> mask.tolist(), kv[0][0][1, 0, :, 0].tolist()
+    ([[1, 1], [0, 1]], [0.0, 1.0])
+    """
+    lengths = [p.length for p in pasts]
+    width = max(lengths)
+    mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths], dtype=torch.long)
+    if width == 0:
+        return None, mask
+    if all(p is pasts[0] for p in pasts):
+        return [(k.expand(len(pasts), -1, -1, -1), v.expand(len(pasts), -1, -1, -1))
+                for k, v in pasts[0].head(width).merged()], mask
+    layers = []
+    ref = next(p for p in pasts if p.length).segments[0]
+    for i, (k0, v0) in enumerate(ref):
+        keys = k0.new_zeros(len(pasts), k0.shape[1], width, k0.shape[3])
+        values = v0.new_zeros(len(pasts), v0.shape[1], width, v0.shape[3])
+        for row, chain in enumerate(pasts):
+            at = width - chain.length
+            for seg in chain.segments:
+                n = kv_len(seg)
+                keys[row, :, at : at + n] = seg[i][0][0]
+                values[row, :, at : at + n] = seg[i][1][0]
+                at += n
+        layers.append((keys, values))
+    return layers, mask
+
+
+@dataclass(frozen=True)
+class PromptStates:
+    """What one batched prompt forward leaves behind for candidates and sessions.
+
+    Attributes:
+        logprobs: ``[rows, vocab]`` log-probs of the token after each prompt.
+        layers: Per layer, ``[rows, kv_heads, width, head_dim]`` states of the padded batch.
+        mask: ``[rows, width]``, 1 on each row's real tokens.
+        lengths: Real prompt length per row (the position the next token takes).
+    """
+
+    logprobs: torch.Tensor
+    layers: KV
+    mask: torch.Tensor
+    lengths: list[int]
+
+    def row_tail(self, row: int, n: int) -> KV:
+        """An owned copy of the states of row ``row``'s last ``n`` tokens (batch size 1)."""
+        return [(k[row : row + 1, :, k.shape[2] - n :].clone(),
+                 v[row : row + 1, :, v.shape[2] - n :].clone()) for k, v in self.layers]
+
+
+@torch.inference_mode()
+def prompt_logprobs(
+    model: Any, pasts: Sequence[KVChain], news: Sequence[Sequence[int]], pad_id: int
+) -> PromptStates:
+    """Run each row's new tokens on top of its own past states, in one forward.
+
+    Row r's past covers its first ``pasts[r].length`` tokens and ``news[r]`` (at least one
+    token) the rest. New tokens are left-padded so the last column holds every row's last
+    token; explicit position ids continue each row's own past, and the mask hides pads both
+    in the past and in the new part.
+
+    >>> from memplay.agents.llm.kv_scoring import prompt_logprobs     # doctest: +SKIP
+    >>> states = prompt_logprobs(model, [KVChain()] * 2, [[5, 6], [8]], 0)  # doctest: +SKIP
+    >>> states.logprobs.shape, states.lengths                        # doctest: +SKIP
+    (torch.Size([2, 49152]), [2, 1])
     """
     device = model.device
-    ids, mask = pad_left(suffixes, pad_id)
-    rows = len(ids)
-    mask_t = torch.tensor(mask, device=device)
-    # Real tokens count positions from the end of the prefix; pads get a harmless position.
-    positions = (past_len + torch.cumsum(mask_t, dim=1) - 1).clamp(min=past_len)
-    prefix_mask = torch.ones(rows, past_len, dtype=mask_t.dtype, device=device)
-    full_mask = torch.cat([prefix_mask, mask_t], 1)
+    past_kv, past_mask = stack_pasts(pasts)
+    ids, new_mask = pad_left(news, pad_id)
+    new = torch.tensor(new_mask)
+    starts = torch.tensor([[p.length] for p in pasts])
+    positions = torch.maximum(starts + torch.cumsum(new, 1) - 1, starts)  # pads: harmless
+    mask = torch.cat([past_mask, new], 1).to(device)
+    cache = None if past_kv is None else DynamicCache(ddp_cache_data=past_kv, config=model.config)
     out = model(
         input_ids=torch.tensor(ids, device=device),
-        attention_mask=full_mask,
-        position_ids=positions,
-        **_cache_kwarg(model, _make_cache(model, kv, rows)),
+        attention_mask=mask,
+        position_ids=positions.to(device),
+        **_cache_kwarg(model, cache),
         use_cache=True,
         logits_to_keep=1,
     )
     logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
-    return logprobs, _returned_cache(out), full_mask
+    lengths = [p.length + len(n) for p, n in zip(pasts, news)]
+    return PromptStates(logprobs, cache_to_kv(_returned_cache(out)), mask, lengths)
+
+
+def tree_logprobs(
+    model: Any, states: PromptStates, trees: Sequence[CandidateTree], max_floats: int = 1 << 24
+) -> list[dict[tuple[int, int], float]]:
+    """Per row, the log-probs of ``trees[r].queries()``: every trie node runs once.
+
+    Rows are grouped so one forward's logits stay under ``max_floats`` values.
+
+    >>> trees = [CandidateTree.build([[7, 1], [7, 2]])] * 2           # doctest: +SKIP
+    >>> tree_logprobs(model, states, trees)[0]                        # doctest: +SKIP
+    {(0, 1): -3.2, (0, 2): -5.1}
+    """
+    found: list[dict[tuple[int, int], float]] = [{} for _ in trees]
+    rows = [r for r, tree in enumerate(trees) if len(tree)]
+    vocab = int(states.logprobs.shape[1])
+    part: list[int] = []
+    for r in rows:
+        width = max(len(trees[i]) for i in (*part, r))
+        if part and (len(part) + 1) * width * vocab > max_floats:
+            _tree_forward(model, states, part, trees, found)
+            part = []
+        part.append(r)
+    if part:
+        _tree_forward(model, states, part, trees, found)
+    return found
 
 
 @torch.inference_mode()
-def tail_logprobs(
+def _tree_forward(
     model: Any,
-    cache: Any,
-    mask: torch.Tensor,
-    rows: Sequence[int],
-    candidates: Sequence[Sequence[int]],
-    pad_id: int,
-) -> list[list[float]]:
-    """Log-probs of tokens 2..n of each candidate, continuing prompt row ``rows[i]`` of ``cache``.
-
-    Candidates must have at least two tokens (the first one is scored by
-    :func:`next_token_logprobs`). Candidate rows are right-padded: pads after the real
-    tokens are never attended to by them.
-    """
+    states: PromptStates,
+    rows: list[int],
+    trees: Sequence[CandidateTree],
+    found: list[dict[tuple[int, int], float]],
+) -> None:
+    """One forward over the trie nodes of ``rows``; fills ``found[r]`` for each row."""
     device = model.device
-    index = torch.tensor(list(rows), device=device)
-    layers = [(layer.keys.index_select(0, index), layer.values.index_select(0, index))
-              for layer in cache.layers]
-    past = DynamicCache(ddp_cache_data=layers, config=model.config)
-    feed = [list(c[:-1]) for c in candidates]
-    width = max(len(f) for f in feed)
-    ids = torch.tensor([f + [pad_id] * (width - len(f)) for f in feed], device=device)
-    own = torch.tensor([[1] * len(f) + [0] * (width - len(f)) for f in feed], device=device)
-    past_mask = mask.index_select(0, index)
-    start = past_mask.sum(dim=1, keepdim=True)  # real prompt length of each row
-    positions = start + torch.arange(width, device=device).unsqueeze(0)
+    index = torch.tensor(rows, device=device)
+    whole = rows == list(range(len(states.lengths)))
+    layers = states.layers if whole else [
+        (k.index_select(0, index), v.index_select(0, index)) for k, v in states.layers]
+    past_mask = states.mask.index_select(0, index).bool()
+    picked = [trees[r] for r in rows]
+    width = max(len(t) for t in picked)
+    ids = [[*t.tokens, *[0] * (width - len(t))] for t in picked]
+    positions = [[states.lengths[r] + d - 1 for d in t.depths]
+                 + [states.lengths[r]] * (width - len(t)) for r, t in zip(rows, picked)]
+    own = torch.zeros(len(rows), width, width, dtype=torch.bool)
+    for i, t in enumerate(picked):
+        own[i, : len(t), : len(t)] = t.ancestors()
+    allowed = torch.cat([past_mask[:, None, :].expand(-1, width, -1), own.to(device)], 2)
+    additive = torch.zeros(allowed.shape, dtype=model.dtype, device=device)
+    additive.masked_fill_(~allowed, torch.finfo(model.dtype).min)
     out = model(
-        input_ids=ids,
-        attention_mask=torch.cat([past_mask, own.to(past_mask.dtype)], 1),
-        position_ids=positions,
-        **_cache_kwarg(model, past),
+        input_ids=torch.tensor(ids, device=device),
+        attention_mask=additive[:, None],  # a 4D mask is used as given: tree attention
+        position_ids=torch.tensor(positions, device=device),
+        **_cache_kwarg(model, DynamicCache(ddp_cache_data=layers, config=model.config)),
         use_cache=False,
     )
-    logprobs = torch.log_softmax(out.logits.float(), dim=-1)
-    return [
-        [float(logprobs[r, t, c[t + 1]]) for t in range(len(c) - 1)]
-        for r, c in enumerate(candidates)
-    ]
+    logits = out.logits.float()
+    norm = torch.logsumexp(logits, dim=-1)
+    for i, (r, tree) in enumerate(zip(rows, picked)):
+        queries = tree.queries()
+        nodes = torch.tensor([n for n, _ in queries], device=device)
+        toks = torch.tensor([t for _, t in queries], device=device)
+        values = (logits[i, nodes, toks] - norm[i, nodes]).tolist()
+        found[r] = dict(zip(queries, values))

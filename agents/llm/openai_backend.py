@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,9 +41,13 @@ from memplay.agents.llm.parse import first_line, parse_action
 from memplay.agents.llm.text import check_messages, cut_at_stop, render_chatml
 from memplay.errors import ConfigError, LLMError, LLMOutputError
 
-__all__ = ["OpenAILLM"]
+__all__ = ["BASE_URL_ENV", "DEFAULT_KEY_ENV", "OpenAILLM", "key_from_env"]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
+BASE_URL_ENV = "OPENAI_BASE_URL"
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -54,9 +59,14 @@ class OpenAILLM:
     """An :class:`~memplay.agents.llm.base.LLM` talking to an OpenAI-compatible server.
 
     Args:
-        base_url: Server root including ``/v1``.
+        base_url: Server root including ``/v1``; default ``$OPENAI_BASE_URL``, else
+            ``http://127.0.0.1:8000/v1`` (a local vLLM server).
         model: Model name the server expects.
-        api_key: Sent as a bearer token when given.
+        api_key: Sent as a bearer token. Leave it out of configs: when it is not given, the
+            key is read from the environment variable named by ``api_key_env``.
+        api_key_env: Environment variable holding the key (default ``OPENAI_API_KEY``;
+            unset means no key, as local servers need none). Naming a variable that is not
+            set is a ConfigError.
         timeout, max_retries, backoff: See :class:`~.http_client.JsonClient`.
         score_mode: "auto", "logprobs" (echoed prompt log-probs), "top_logprobs" (first
             token from the next-token top list) or "generate" (matching).
@@ -74,10 +84,11 @@ class OpenAILLM:
 
     def __init__(
         self,
-        base_url: str = "http://127.0.0.1:8000/v1",
+        base_url: str | None = None,
         model: str = "default",
         *,
         api_key: str | None = None,
+        api_key_env: str | None = None,
         timeout: float = 60.0,
         max_retries: int = 3,
         backoff: float = 0.5,
@@ -90,6 +101,8 @@ class OpenAILLM:
     ) -> None:
         if score_mode not in _MODES:
             raise ConfigError(f"score_mode={score_mode!r} is not supported; use one of {_MODES}")
+        base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        api_key = api_key or key_from_env(api_key_env)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = JsonClient(base_url, timeout=timeout, max_retries=max_retries,
                                  backoff=backoff, headers=headers, transport=transport)
@@ -209,6 +222,29 @@ class OpenAILLM:
             CandidateScore(c, 0.0 if c == match else math.log(max(_similarity(line, c), 1e-3)), 1)
             for c in candidates
         ]
+
+
+def key_from_env(name: str | None) -> str | None:
+    """The API key in environment variable ``name`` (None: ``OPENAI_API_KEY``, which may be
+    unset). A variable named on purpose must be set.
+
+    >>> key_from_env(None) == os.environ.get("OPENAI_API_KEY")
+    True
+    >>> key_from_env("MEMPLAY_NO_SUCH_KEY")
+    Traceback (most recent call last):
+    ...
+    memplay.errors.ConfigError: api_key_env='MEMPLAY_NO_SUCH_KEY' but that environment ...
+    """
+    if name is None:
+        return os.environ.get(DEFAULT_KEY_ENV) or None
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"api_key_env={name!r} must name an environment variable, e.g. "
+                          f"{DEFAULT_KEY_ENV!r}")
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"api_key_env={name!r} but that environment variable is not set; "
+                          f"export {name}=<your key> before running")
+    return value
 
 
 def _similarity(a: str, b: str) -> float:

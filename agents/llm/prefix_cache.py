@@ -19,15 +19,87 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
 from memplay.errors import ConfigError
 
-__all__ = ["KV", "PrefixKVCache", "common_prefix_len"]
+__all__ = ["KV", "KVChain", "PrefixKVCache", "common_prefix_len", "kv_len"]
 
 # One (keys, values) pair per layer, each of shape [1, kv_heads, seq_len, head_dim].
 KV = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def kv_len(kv: KV) -> int:
+    """Tokens a KV block covers (0 for an empty block).
+
+    >>> kv_len([(torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2))])
+    3
+    """
+    return int(kv[0][0].shape[2]) if kv else 0
+
+
+@dataclass(frozen=True)
+class KVChain:
+    """The key/value states of one token sequence, kept as consecutive read-only segments.
+
+    Why segments: the states of a prefix shared by many sequences (the system message
+    every episode starts with) are stored once and referenced by each sequence's chain,
+    and extending a sequence by a few tokens appends a small segment instead of copying
+    everything before it. Slicing returns views; nothing is ever modified in place.
+
+    >>> seg = [(torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2))]
+    >>> chain = KVChain((seg,)).then(seg)
+    >>> chain.length, chain.head(4).length, len(chain.head(2).segments)
+    (6, 4, 1)
+    """
+
+    segments: tuple[KV, ...] = ()
+
+    @property
+    def length(self) -> int:
+        """Tokens covered by the whole chain."""
+        return sum(kv_len(s) for s in self.segments)
+
+    def head(self, n: int) -> KVChain:
+        """The first ``n`` tokens (views into the same storage)."""
+        kept: list[KV] = []
+        left = n
+        for seg in self.segments:
+            if left <= 0:
+                break
+            size = kv_len(seg)
+            kept.append(seg if size <= left else [(k[:, :, :left], v[:, :, :left]) for k, v in seg])
+            left -= size
+        return KVChain(tuple(kept))
+
+    def then(self, kv: KV) -> KVChain:
+        """This chain followed by the segment ``kv``."""
+        return KVChain((*self.segments, kv)) if kv_len(kv) else self
+
+    def merged(self) -> KV:
+        """All segments as one block (the segment itself when there is only one).
+
+        >>> seg = [(torch.zeros(1, 1, 2, 1), torch.zeros(1, 1, 2, 1))]
+        >>> kv_len(KVChain((seg, seg)).merged())
+        4
+        """
+        if len(self.segments) == 1:
+            return self.segments[0]
+        return [(torch.cat([s[i][0] for s in self.segments], 2),
+                 torch.cat([s[i][1] for s in self.segments], 2))
+                for i in range(len(self.segments[0]))]
+
+    def compact(self, max_segments: int) -> KVChain:
+        """Merge all segments after the first (often shared) one when there are too many.
+
+        Reading a chain copies each segment once per layer, so a long episode would pay
+        for one tiny segment per step; merging keeps that cost flat.
+        """
+        if len(self.segments) <= max_segments:
+            return self
+        return KVChain((self.segments[0], KVChain(self.segments[1:]).merged()))
 
 
 def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:

@@ -1,9 +1,12 @@
 """The transformers backend: any causal LM folder or hub id, on CPU or GPU; the embedded default.
 
-``score`` is the fast path agents use to pick actions: the prefix every prompt of a batch
-shares is encoded once (and kept in an LRU prefix cache, so the next step re-runs only the
-new tokens), the suffixes run as one batch, single-token candidates are read from one slice
-of logits, and longer candidates run as one more batch (see :mod:`.kv_scoring`).
+``score`` is the fast path agents use to pick actions (see :mod:`.cached_scorer`): the prefix
+every prompt of a batch shares is encoded once (and kept in an LRU prefix cache); with
+``sessions=`` each running episode also keeps the states of its last prompt, so its next
+step runs only the tokens after the longest common prefix; the rest of the prompts run as
+one batch, single-token candidates are read from one slice of logits, and longer candidates
+run as one more batch, shared leading tokens once (a token trie). ``release(keys)`` frees
+finished episodes; ``cache_stats()`` says how many prompt tokens were served from caches.
 
 Over-long prompts follow :func:`~memplay.agents.llm.truncation.truncate_ids`: the system
 message (up to half the budget) and the most recent tokens are kept, the middle is cut; each
@@ -17,26 +20,30 @@ cut is logged and counted in ``truncated_prompts``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from memplay.agents.llm.base import CandidateScore, Prompt, SamplingParams, validate_batch
-from memplay.agents.llm.embedded import embedded_model_path
-from memplay.agents.llm.kv_scoring import (
-    extend_prefix,
-    next_token_logprobs,
-    pad_left,
-    tail_logprobs,
+from memplay.agents.llm.base import (
+    CacheStats,
+    CandidateScore,
+    Prompt,
+    SamplingParams,
+    validate_batch,
+    validate_sessions,
 )
-from memplay.agents.llm.prefix_cache import KV, PrefixKVCache, common_prefix_len
+from memplay.agents.llm.cached_scorer import CachedScorer, ScorerOptions
+from memplay.agents.llm.embedded import embedded_model_path
+from memplay.agents.llm.kv_scoring import pad_left
+from memplay.agents.llm.prefix_cache import PrefixKVCache
 from memplay.agents.llm.text import cut_at_stop, render_prompt
 from memplay.agents.llm.truncation import truncate_ids
 from memplay.errors import ConfigError, LLMError
 
-__all__ = ["TransformersLLM", "load_pretrained"]
+__all__ = ["QUANTIZERS", "TransformersLLM", "load_pretrained"]
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +86,51 @@ def _torch_dtype(dtype: str | None, device: str) -> torch.dtype:
     return value
 
 
+def _int8_dynamic(model: Any) -> Any:
+    """Linear layers with int8 weights and int8 activations quantised on the fly (CPU only).
+
+    >>> type(_int8_dynamic(torch.nn.Sequential(torch.nn.Linear(4, 4)))[0]).__name__
+    'Linear'
+
+    torch marks ``torch.ao.quantization`` deprecated in favour of torchao but still ships it;
+    its warnings are silenced here because the option is opt-in and measured (bench_llm).
+    """
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+# How ``quantize=`` rewrites a loaded CPU model; bench_llm measures each against float32.
+QUANTIZERS: dict[str, Callable[[Any], Any]] = {"int8": _int8_dynamic}
+
+
+def _check_quantize(quantize: str | None, device: str) -> None:
+    """Raise ConfigError unless ``quantize`` is None or a known mode on the CPU.
+
+    >>> _check_quantize("int8", "cpu")
+    >>> try:
+    ...     _check_quantize("int4", "cpu")
+    ... except ConfigError as exc:
+    ...     print(str(exc)[:35])
+    quantize='int4' is not known; use o
+    """
+    if quantize is None:
+        return
+    if quantize not in QUANTIZERS:
+        raise ConfigError(f"quantize={quantize!r} is not known; use one of "
+                          f"{sorted(QUANTIZERS)} or None")
+    if device != "cpu":
+        raise ConfigError(f"quantize={quantize!r} runs on CPU only, not device={device!r}; "
+                          "use dtype='bfloat16' on accelerators")
+
+
 class TransformersLLM:
     """An :class:`~memplay.agents.llm.base.LLM` backed by a transformers causal LM.
+
+    Also a :class:`~memplay.agents.llm.base.SessionScorer`: ``score(..., sessions=keys)``
+    keeps each episode's states between steps, ``release(keys)`` frees them.
 
     Args:
         model: None for the embedded SmolLM2-135M-Instruct, a model folder, a ``.gguf``
@@ -88,10 +138,17 @@ class TransformersLLM:
         device: torch device string ("cpu", "cuda", "cuda:1").
         dtype: torch dtype name; default float32 on CPU, bfloat16 elsewhere.
         max_prompt_tokens: Prompt budget in tokens; default: the model's context minus 256.
-        prefix_reuse: Share the common prompt prefix across a batch and across calls.
-        prefix_cache_size: How many prefixes the LRU keeps between calls.
+        prefix_reuse: Reuse states at all: the batch-shared prefix, across calls, and per
+            session (False runs every prompt in full).
+        prefix_cache_size: How many batch-shared prefixes the LRU keeps between calls.
+        max_sessions: How many episodes' states the session LRU keeps.
+        max_session_tokens: How many tokens the session LRU keeps in all (the embedded
+            model needs 46 KB per token in float32).
         min_prefix_tokens: Shorter shared prefixes are not worth a separate forward.
         max_batch_rows: Rows per forward pass (bounds memory for big batches).
+        share_candidates: Run candidates' shared leading tokens once (a token trie).
+        quantize: None (default) or "int8": dynamic int8 Linear layers on CPU (faster, and
+            not bit-identical: bench_llm reports how often the chosen action changes).
         num_threads: If given, set torch's CPU thread count (process-wide). On a loaded
             machine, fewer threads than cores is much faster: measured here, a 6-token
             forward took 0.34 s with 1 thread and 7.2 s with 2 while other jobs shared the
@@ -110,38 +167,50 @@ class TransformersLLM:
         max_prompt_tokens: int | None = None,
         prefix_reuse: bool = True,
         prefix_cache_size: int = 8,
+        max_sessions: int = 64,
+        max_session_tokens: int = 32768,
         min_prefix_tokens: int = 16,
         max_batch_rows: int = 32,
+        share_candidates: bool = True,
+        quantize: str | None = None,
         num_threads: int | None = None,
         name: str | None = None,
     ) -> None:
-        if max_batch_rows < 1:
-            raise ConfigError(f"max_batch_rows={max_batch_rows} must be >= 1")
+        _check_quantize(quantize, device)
+        options = ScorerOptions(prefix_reuse, prefix_cache_size, max_sessions,
+                                max_session_tokens, min_prefix_tokens, max_batch_rows,
+                                share_candidates)
         if num_threads is not None:
             if num_threads < 1:
                 raise ConfigError(f"num_threads={num_threads} must be >= 1 (or None for default)")
             torch.set_num_threads(num_threads)
-        self.device, self.dtype = device, dtype
-        self.prefix_reuse, self.min_prefix_tokens = prefix_reuse, min_prefix_tokens
+        self.device, self.dtype, self.quantize = device, dtype, quantize
         self.max_batch_rows = max_batch_rows
-        self.prefix_cache = PrefixKVCache(prefix_cache_size if prefix_reuse else 0)
         self.truncated_prompts = 0
         self._budget = max_prompt_tokens
         self._name = name
+        self.scorer = CachedScorer(None, 0, options)  # its model is set by reload
         self.reload(model)
 
     def reload(self, model: str | Path | None = None) -> None:
-        """Load (new) weights, e.g. after a trainer run; cached prefix states are dropped.
+        """Load (new) weights, e.g. after a trainer run; cached states are dropped.
 
         >>> llm.reload("runs/exp1/checkpoint")  # doctest: +SKIP
         """
         source = embedded_model_path() if model is None else model
         self.tokenizer, self.model = load_pretrained(source, self.device, self.dtype)
+        if self.quantize is not None:
+            self.model = QUANTIZERS[self.quantize](self.model)
         self.source = source
         self.name = self._name or f"transformers:{Path(str(source)).name}"
         context = getattr(self.model.config, "max_position_embeddings", None) or 2048
         self.max_prompt_tokens = self._budget or max(context - _RESERVED_TOKENS, 1)
-        self.prefix_cache.clear()
+        self.scorer.reset(self.model, self.tokenizer.pad_token_id)
+
+    @property
+    def prefix_cache(self) -> PrefixKVCache:
+        """The LRU of batch-shared prefixes (its ``hits``/``reused_tokens`` count reuse)."""
+        return self.scorer.prefix_cache
 
     # -- prompts -----------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:
@@ -212,23 +281,43 @@ class TransformersLLM:
 
     # -- score -------------------------------------------------------------------------
     def score(
-        self, prompts: Sequence[Prompt], candidates: Sequence[Sequence[str]]
+        self,
+        prompts: Sequence[Prompt],
+        candidates: Sequence[Sequence[str]],
+        *,
+        sessions: Sequence[str | None] | None = None,
     ) -> list[list[CandidateScore]]:
         """Log-probability of each candidate as the continuation of its prompt.
 
+        ``sessions[i]`` names the episode prompt i belongs to: its states are kept, and the
+        episode's next prompt runs only the tokens after their longest common prefix.
+
         >>> llm.score(["The sky is"], [[" blue", " green"]])  # doctest: +SKIP
         [[CandidateScore(text=' blue', ...), CandidateScore(text=' green', ...)]]
+        >>> llm.score([prompt_t], [moves], sessions=["env3-ep7"])  # doctest: +SKIP
         """
         validate_batch(prompts, candidates)
+        validate_sessions(prompts, sessions)
         ids = [self.encode(p) for p in prompts]
         cands = [[self._candidate_ids(c, i) for c in cs] for i, cs in enumerate(candidates)]
-        out: list[list[CandidateScore]] = []
-        for start in range(0, len(ids), self.max_batch_rows):
-            rows = slice(start, start + self.max_batch_rows)
-            sums = self._score_rows(ids[rows], cands[rows])
-            for texts, toks, lps in zip(candidates[rows], cands[rows], sums):
-                out.append([CandidateScore(t, s, len(k)) for t, k, s in zip(texts, toks, lps)])
-        return out
+        sums = self.scorer.score(ids, cands, sessions)
+        return [[CandidateScore(t, s, len(k)) for t, k, s in zip(texts, toks, lps)]
+                for texts, toks, lps in zip(candidates, cands, sums)]
+
+    def release(self, sessions: Iterable[str]) -> None:
+        """Free the states of finished episodes (unknown keys are ignored).
+
+        >>> llm.release(["env3-ep7"])  # doctest: +SKIP
+        """
+        self.scorer.release(sessions)
+
+    def cache_stats(self) -> CacheStats:
+        """Prompt tokens served from caches, session hits and evictions since construction.
+
+        >>> llm.cache_stats().hit_rate  # doctest: +SKIP
+        0.93
+        """
+        return self.scorer.stats()
 
     def _candidate_ids(self, text: str, prompt_index: int) -> list[int]:
         ids = self._ids(text, special=False)
@@ -237,47 +326,3 @@ class TransformersLLM:
                 f"candidate {text!r} of prompt {prompt_index} has no tokens; drop empty candidates"
             )
         return ids
-
-    def _score_rows(self, ids: list[list[int]], cands: list[list[list[int]]]) -> list[list[float]]:
-        shared = self._shared_len(ids)
-        kv = self._prefix_states(ids[0][:shared])
-        pad = self.tokenizer.pad_token_id
-        first, cache, mask = next_token_logprobs(
-            self.model, kv, shared, [p[shared:] for p in ids], pad
-        )
-        sums = [[float(first[r, c[0]]) for c in cs] for r, cs in enumerate(cands)]
-        longer = [(r, j) for r, cs in enumerate(cands) for j, c in enumerate(cs) if len(c) > 1]
-        for start in range(0, len(longer), self.max_batch_rows):
-            part = longer[start : start + self.max_batch_rows]
-            tails = tail_logprobs(
-                self.model, cache, mask, [r for r, _ in part], [cands[r][j] for r, j in part], pad
-            )
-            for (r, j), lps in zip(part, tails):
-                sums[r][j] += sum(lps)
-        return sums
-
-    def _shared_len(self, ids: list[list[int]]) -> int:
-        """Tokens to encode once as a prefix (and keep in the cache).
-
-        Several rows: the prefix they all share. A single prompt: the cached part when the
-        cache covers at least half of it (one forward for the rest); otherwise all but the
-        last token, so the next step finds this prompt in the cache.
-        """
-        if not self.prefix_reuse:
-            return 0
-        shared = min(len(p) for p in ids) - 1  # each row keeps >= 1 token to read logits at
-        for row in ids[1:]:
-            shared = min(shared, common_prefix_len(ids[0], row))
-        if len(ids) == 1:
-            cached = self.prefix_cache.match_len(ids[0])
-            shared = min(cached, shared) if 2 * cached >= len(ids[0]) else shared
-        return shared if shared >= self.min_prefix_tokens else 0
-
-    def _prefix_states(self, prefix: list[int]) -> KV | None:
-        if not prefix:
-            return None
-        reused, kv = self.prefix_cache.lookup(prefix)
-        if reused < len(prefix):
-            kv = extend_prefix(self.model, kv, reused, prefix[reused:])
-            self.prefix_cache.put(prefix, kv)
-        return kv

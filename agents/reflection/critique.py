@@ -49,6 +49,7 @@ from typing import Any
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, StateKey, StepMemoryLike, default_state_key
+from memplay.agents.keys import action_keys
 from memplay.agents.learning import step_returns
 from memplay.agents.policy import PolicyConfig, choose_action, combine_scores
 from memplay.agents.prompts import clip
@@ -101,13 +102,14 @@ def lesson_text(revision: RevisionTrajectory, max_moves: int = 8) -> str:
 
 
 def memory_policy(env: Env, step_memory: StepMemoryLike, state_key: StateKey = default_state_key,
-                  seed: int = 0, temperature: float = 0.25) -> Policy:
+                  seed: int = 0, temperature: float = 0.25, use_view: bool = True) -> Policy:
     """A rollout policy biased by step memory: softmax over remembered Q (unknown: 0).
 
     Moves the agent already paid for (into a hole: Q=-1, into a wall: -0.5) become rare,
     so random rollouts, which win well under 1% of the time on FrozenLake 4x4 within 12
-    steps, find winning lines far more often. Values are looked up once per state (the
-    lookup embeds the state text) and cached for the whole search.
+    steps, find winning lines far more often. Values are looked up with the agent's keys
+    (``use_view``: the portable view's, see :mod:`memplay.agents.keys`) once per state and
+    cached for the whole search.
 
     >>> from memplay.memory import HashEmbedder
     >>> from memplay.memory.step_memory import StepMemory
@@ -126,11 +128,12 @@ def memory_policy(env: Env, step_memory: StepMemoryLike, state_key: StateKey = d
         actions = list(info.get("admissible_actions") or [])
         if not actions:
             return random_policy(seed)(obs, info)
-        key = state_key(env, obs, info)
-        if key not in cache:
-            values = step_memory.action_values([key], [actions])[0]
-            cache[key] = combine_scores({a: 0.0 for a in actions}, values, policy)
-        return choose_action(cache[key], temperature, rng)
+        state = state_key(env, obs, info)
+        if state not in cache:
+            keys = action_keys(state, info.get("view"), actions, use_view)
+            values = step_memory.estimate([keys])[0]
+            cache[state] = combine_scores({a: 0.0 for a in actions}, values, policy)
+        return choose_action(cache[state], temperature, rng)
 
     return choose
 
@@ -219,7 +222,8 @@ class AgentCritic:
         env = self.env_factory()
         rollout_seed = cfg.seed + (seed or 0) + 7919 * self._n(seed)
         policy = random_policy(rollout_seed) if step_memory is None else \
-            memory_policy(env, step_memory, self.state_key, rollout_seed)
+            memory_policy(env, step_memory, self.state_key, rollout_seed,
+                          use_view=cfg.memory.step_keys == "view")
         search = MCTS(
             _Horizon(env, cfg.max_steps),
             MCTSConfig(iterations=cfg.reflection.critique_iterations, max_depth=cfg.max_steps,
@@ -244,23 +248,26 @@ class AgentCritic:
         """Replay the revision's winning path (bad prefix without the bad step, then the
         good continuation) and update step memory as if the agent had won with it."""
         actions = revision.bad_actions[:-1] + revision.good_actions
-        states = self._states(revision.seed, actions)
+        states, keys = self._replay(revision.seed, actions)
         # No novelty bonus: these states were found by search, not explored by the agent.
         mem = self.config.memory.model_copy(update={"novelty": 0.0})
         returns = step_returns(states, [0] * len(states), success=True, truncated=False,
                                cfg=mem)
-        step_memory.update(states, actions, returns)
+        step_memory.update([c for _, c in keys], [k for k, _ in keys], returns)
 
-    def _states(self, seed: int | None, actions: list[str]) -> list[str]:
-        """The step-memory key of the state before each action."""
+    def _replay(self, seed: int | None, actions: list[str]
+                ) -> tuple[list[str], list[tuple[str, str]]]:
+        """The state before each action, and the step-memory key the action is filed under."""
         env = self.env_factory()
         obs, info = env.reset(seed=seed)
-        states = []
+        use_view = self.config.memory.step_keys == "view"
+        states, keys = [], []
         for action in actions:
             states.append(self.state_key(env, obs, info))
+            keys.append(action_keys(states[-1], info.get("view"), [action], use_view)[action])
             obs, _, _, _, info = env.step(action)
         getattr(env, "close", lambda: None)()
-        return states
+        return states, keys
 
     def prompt_text(self, goal: str, observation: str, seed: int | None = None) -> str:
         """The most relevant lesson for a task (same seed first), cut to

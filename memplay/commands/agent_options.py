@@ -25,7 +25,7 @@ __all__ = ["add_agent_arguments", "config_from_args"]
 _FIELDS = {
     "env": "env_id", "variant": "variant", "llm": "llm", "model": "model",
     "epochs": "epochs", "parallel": "parallel_envs", "seed": "seed", "max_steps": "max_steps",
-    "train_every": "train_every",
+    "train_every": "train_every", "log": "log",
 }
 # option dest -> PolicyConfig field
 _POLICY = {"temperature": "temperature", "action_method": "method", "think": "think"}
@@ -82,6 +82,8 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
                         "failed episodes; proposer = generator settings of intermediate "
                         "success, e.g. on --env TaskSpace-v0). Options: config curriculum:")
     parser.add_argument("--embedder", choices=["default", "hash"], help="memory embedder")
+    parser.add_argument("--log", action="append", choices=["tensorboard"],
+                        help="also write per-epoch scalars to <run-dir>/tensorboard/")
     parser.add_argument("--run-dir", help="where results go (default runs/<env>-<variant>-<time>)")
     parser.add_argument("--memory-dir", help=(
         "memory to load and save (default <run-dir>/memory)" if learning else

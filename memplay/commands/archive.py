@@ -21,7 +21,8 @@ __all__ = ["ExportCommand", "ImportCommand", "memory_dir_of"]
 
 
 def memory_dir_of(path: str | Path) -> Path:
-    """The memory directory inside ``path`` (a run dir or a memory dir).
+    """The memory directory of ``path``: a run dir (the memory its ``config.yaml`` records,
+    ``<run>/memory`` by default) or a memory dir.
 
     >>> import tempfile
     >>> memory_dir_of(tempfile.mkdtemp())
@@ -32,7 +33,12 @@ def memory_dir_of(path: str | Path) -> Path:
     from memplay.memory.reflection.archive_files import reflection_entries
 
     root = Path(path)
-    for candidate in (root / "memory", root):
+    candidates = [root / "memory", root]
+    if (root / "config.yaml").is_file():
+        from memplay.agents.agent import RunRecord
+
+        candidates.insert(0, RunRecord.read(root).memory_dir or root / "memory")
+    for candidate in candidates:
         if (candidate / "store").is_dir() or reflection_entries(candidate):
             return candidate
     raise ConfigError(f"{str(root)!r} holds no memory (no store/, reflections or critiques "

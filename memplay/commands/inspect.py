@@ -145,8 +145,25 @@ class InspectCommand(Command):
         if not (mem / "store").is_dir():
             return 0  # reflections only: shown by their own sections
         store = FaissMemoryStore.load(mem / "store")
-        console.print(memory_table(list(store.items()), top))
+        items = list(store.items())
+        console.print(memory_table(items, top))
+        counts: dict[str, int] = {}
+        for item in items:
+            source = str(item.metadata.get("provenance", "self"))
+            counts[source] = counts.get(source, 0) + 1
+        lines = [f"task memories by provenance: {_counts(counts)}"]
         if (mem / "steps").is_dir():
             steps = StepMemory.load(mem / "steps", store.embedder)
             console.print(step_table(steps.to_rows(), top))
+            lines.append(f"step-memory updates by provenance: {_counts(steps.sources())}")
+        console.print("\n".join(lines), markup=False)
         return 1
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """``self 12, demo 40`` (or ``none``).
+
+    >>> _counts({"demo": 3, "self": 1})
+    'demo 3, self 1'
+    """
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"

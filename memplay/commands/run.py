@@ -22,7 +22,8 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
     from memplay.agents.agent import Agent
     from memplay.agents.components import make_env
 
-    if getattr(args, "resume", None):
+    resuming = bool(getattr(args, "resume", None))
+    if resuming:
         args = resume_args(args)
     config = config_from_args(args)
     if frozen and args.epochs is None and args.config is None:
@@ -38,7 +39,7 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
         config, note = eval_model(config, args.memory_dir)
         if note:
             print(note)
-    agent = Agent(config=config)
+    agent = Agent(config=config, llm=_resume_backend(args, config) if resuming else None)
     try:
         result = agent.run(run_dir=args.run_dir, memory_dir=args.memory_dir, frozen=frozen,
                            progress=not args.no_progress)
@@ -50,24 +51,18 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
 
 def eval_model(config: Any, memory_dir: str | Path) -> tuple[Any, str]:
     """The config ``eval`` plays with: when the memory belongs to a run that trained its
-    weights (``<run>/models/vN``, ``train_every``) and no model was chosen, the run's latest
-    version, so memory and weights are evaluated together as the run left them. Returns the
-    config and a line saying which model was picked ('' when unchanged).
+    weights (``<run>/models/vN``) and no model was chosen, the run's latest version, so
+    memory and weights are evaluated together as the run left them (the rule of
+    :func:`memplay.agents.agent.trained_model`). Returns the config and a line saying which
+    model was picked ('' when unchanged).
 
     >>> from memplay.agents import AgentConfig
     >>> eval_model(AgentConfig(), "/no/such/run/memory")[1]
     ''
     """
-    from memplay.trainers.version import latest_version
+    from memplay.agents.agent import trained_model
 
-    if config.llm != "transformers" or config.model is not None:
-        return config, ""  # the user chose a model, or the backend cannot load a version
-    latest = latest_version(Path(memory_dir).parent)
-    if latest is None:
-        return config, ""
-    note = (f"model: {latest} (the latest trained version of the run that owns this memory; "
-            "pass --model to evaluate another)")
-    return config.model_copy(update={"model": str(latest)}), note
+    return trained_model(config, Path(memory_dir).parent, "the run that owns this memory")
 
 
 def _print_result(result: Any, config: Any, frozen: bool) -> None:
@@ -99,14 +94,32 @@ def _self_play_lines(run_dir: Path) -> list[str]:
             for key in keys]
 
 
+def _resume_backend(args: argparse.Namespace, config: Any) -> Any:
+    """The backend ``--llm`` names, built here, when the run being resumed played with an
+    LLM object memplay cannot rebuild (the agent refuses to guess one); else None."""
+    from memplay.agents.agent import RunRecord, trained_model
+    from memplay.agents.components import make_llm
+
+    if RunRecord.read(args.run_dir).llm_object is None:
+        return None
+    picked, note = trained_model(config, args.run_dir)
+    if note:
+        print(note)
+    return make_llm(picked)
+
+
 def resume_args(args: argparse.Namespace) -> argparse.Namespace:
     """Point the options at an interrupted run: its directory and its saved config.
 
-    Episodes already in ``episodes.jsonl`` are skipped and the memory is reloaded, so the
-    run continues where it stopped; with ``train_every`` it plays with the run's latest
-    ``models/vN`` and rounds already recorded are not trained again. Options given beside
-    ``--resume`` override the saved config (``--epochs 20`` extends a finished run).
+    Episodes already in ``episodes.jsonl`` are skipped and the memory the run recorded
+    (``memory_dir``) is reloaded, so the run continues where it stopped; it plays with the
+    run's latest ``models/vN`` unless a model is chosen, and rounds already recorded are
+    not trained again. Options given beside ``--resume`` override the saved config
+    (``--epochs 20`` extends a finished run). A run that played with an LLM object memplay
+    cannot rebuild (``Agent(llm=obj)``, see ``llm.json``) needs ``--llm NAME``.
     """
+    from memplay.agents.agent import RunRecord
+
     run_dir = Path(args.resume)
     saved = run_dir / "config.yaml"
     if not saved.is_file():
@@ -117,6 +130,7 @@ def resume_args(args: argparse.Namespace) -> argparse.Namespace:
                           "pass only --resume")
     if args.config is not None:
         raise ConfigError("--resume reuses the run's own config.yaml; drop --config")
+    RunRecord.read(run_dir).check_backend(run_dir, given=args.llm is not None)
     return argparse.Namespace(**{**vars(args), "run_dir": str(run_dir), "config": str(saved)})
 
 

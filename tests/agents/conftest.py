@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,9 @@ class Corridor:
     def _info(self, **extra: Any) -> dict[str, Any]:
         return {"goal": "walk right to the end", "admissible_actions": ["left", "right"],
                 "invalid_actions": 0, **extra}
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[str, dict[str, Any]]:
@@ -87,17 +90,21 @@ class DictStepMemory:
 
     table: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
-    def action_values(self, state_texts: Sequence[str], admissible: Sequence[Sequence[str]]
-                      ) -> list[dict[str, ActionValue]]:
+    def estimate(self, queries: Sequence[Mapping[str, tuple[str, str]]]
+                 ) -> list[dict[str, ActionValue]]:
         out = []
-        for state, actions in zip(state_texts, admissible):
-            row = self.table.get(state, {})
-            out.append({a: ActionValue(row[a][0], int(row[a][1]), 1.0)
-                        for a in actions if a in row})
+        for query in queries:
+            values = {}
+            for action, (kind, context) in query.items():
+                row = self.table.get(context, {})
+                if kind in row:
+                    values[action] = ActionValue(row[kind][0], int(row[kind][1]), 1.0)
+            out.append(values)
         return out
 
     def update(self, states: Sequence[str], actions: Sequence[str],
-               returns: Sequence[float]) -> None:
+               returns: Sequence[float], alpha: float | None = None,
+               source: str = "self") -> None:
         for state, action, ret in zip(states, actions, returns):
             q, n = self.table.setdefault(state, {}).get(action, [0.0, 0])
             self.table[state][action] = [q + (ret - q) / (n + 1), n + 1]

@@ -166,7 +166,7 @@ def test_eval_command_plays_with_the_trained_version(
     from memplay.errors import ConfigError
 
     class StopAgent:  # stands in for Agent: shows the config eval built, loads nothing
-        def __init__(self, config: object) -> None:
+        def __init__(self, config: object, llm: object = None) -> None:
             raise ConfigError(f"stop: model={config.model}")  # type: ignore[attr-defined]
 
     monkeypatch.setattr(memplay.agents.agent, "Agent", StopAgent)

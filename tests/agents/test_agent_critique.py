@@ -12,6 +12,7 @@ import pytest
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.graph import build_agent_graph, default_pipelines
+from memplay.agents.keys import action_keys
 from memplay.agents.llm.fake import ScriptedLLM, prompt_text
 from memplay.agents.reflection.critique import AgentCritic, first_bad_step
 from memplay.agents.reflection.judges import ValueJudge
@@ -73,10 +74,11 @@ def test_step_memory_learns_the_winning_path_of_a_revision(tmp_path: Path) -> No
     steps: Any = agent.memory.step_memory
     winning = [t["action"] for t in revision["bad_steps"][:-1] + revision["good_steps"]]
     env = make(ENV)
-    env.reset(seed=0)
-    states, obs = [env.render()], ""
-    for action in winning:
-        obs, *_ = env.step(action)
+    _, info = env.reset(seed=0)
+    states, keys, obs = [env.render()], [], ""
+    for action in winning:  # step memory files each move under the view's (kind, context)
+        keys.append(action_keys(states[-1], info.get("view"), [action])[action])
+        obs, _, _, _, info = env.step(action)
         states.append(env.render())
     assert "row 3, column 3" in obs  # the path really wins
     # Every move of it that is not a wall bump or part of a detour (a state visited again
@@ -85,7 +87,7 @@ def test_step_memory_learns_the_winning_path_of_a_revision(tmp_path: Path) -> No
                 if states[i + 1] != states[i] and states[i] not in states[i + 1:]]
     assert credited and credited[-1] == len(winning) - 1
     for i in credited:
-        q = steps.action_values([states[i]], [[winning[i]]])[0][winning[i]].q
+        q = steps.estimate([{winning[i]: keys[i]}])[0][winning[i]].q
         assert q > 0, (i, winning[i], q)
     agent.close()
 

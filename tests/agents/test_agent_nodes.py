@@ -38,7 +38,7 @@ def _with(state: AgentState, **changes: Any) -> AgentState:
 
 def test_observe_resets_with_the_slot_seed_and_records_goal(corridor: Any) -> None:
     state, rt = _started(corridor, 2)
-    assert [e.resets for e in rt.context.envs] == [[10], [11]]
+    assert [e.resets for e in rt.context.envs.envs] == [[10], [11]]
     slot = state["slots"][1]
     assert slot.started and slot.goal == "walk right to the end"
     assert slot.admissible == ["left", "right"] and slot.observation == "A.."
@@ -47,7 +47,7 @@ def test_observe_resets_with_the_slot_seed_and_records_goal(corridor: Any) -> No
 def test_observe_does_not_reset_running_episodes(corridor: Any) -> None:
     state, rt = _started(corridor)
     nodes.observe(state, rt)
-    assert rt.context.envs[0].resets == [10]
+    assert rt.context.envs.envs[0].resets == [10]
 
 
 def test_observe_isolates_a_crashing_reset(corridor: Any) -> None:
@@ -183,8 +183,10 @@ def test_env_step_records_the_step_and_detects_success(corridor: Any) -> None:
         assert state["slots"][0].done is expected_done
     slot = state["slots"][0]
     assert slot.success and slot.reward == 1.0 and len(slot.steps) == 2
-    assert slot.steps[0] == StepRecord("A..", "right", 0.0, ["left", "right"], "A..", 0)
-    assert slot.to_trajectory("x").steps[0].info == {"state": "A..", "visits": 0}
+    assert slot.steps[0] == StepRecord("A..", "right", 0.0, ["left", "right"], "A..", 0,
+                                       key=("right", "A.."))  # no view: (action, state)
+    assert slot.to_trajectory("x").steps[0].info == {"state": "A..", "visits": 0,
+                                                     "key": ["right", "A.."]}
 
 
 def test_env_step_enforces_max_steps_and_isolates_crashes(corridor: Any) -> None:
@@ -252,3 +254,34 @@ def test_calibration_removes_a_constant_llm_bias(corridor: Any, step_memory: Any
         rt.context.step_memory = step_memory
         choices.append(_act(state, rt, values={"left": ActionValue(0.0, 3, 1.0)}))
     assert choices == ["left", "right"]
+
+
+class SessionLLM(ScriptedLLM):
+    """The scripted LLM plus the session interface: records keys scored and released."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.sessions: list[list[str | None]] = []
+        self.released: list[str] = []
+
+    def score(self, prompts: Any, candidates: Any, *, sessions: Any = None) -> Any:
+        self.sessions.append(list(sessions) if sessions is not None else [])
+        return super().score(prompts, candidates)
+
+    def release(self, sessions: Any) -> None:
+        self.released.extend(sessions)
+
+    def cache_stats(self) -> Any:
+        return None
+
+
+def test_each_episode_is_scored_in_its_own_session_freed_at_the_end(corridor: Any) -> None:
+    from memplay.agents.graph import build_agent_graph
+
+    llm = SessionLLM(scores={"right": -0.1, "left": -3.0})
+    rt = _rt([corridor(), corridor()], llm=llm, variant="none")
+    slots = [Slot(0, episode=4, seed=1), Slot(1, episode=5, seed=2)]
+    build_agent_graph("none").invoke(initial_state(slots), {"recursion_limit": 100},
+                                     context=rt.context)
+    assert llm.sessions == [["episode-4", "episode-5"]] * 2  # two steps down the corridor
+    assert sorted(llm.released) == ["episode-4", "episode-5"]

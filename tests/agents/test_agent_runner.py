@@ -59,7 +59,7 @@ def test_interrupted_run_resumes_where_it_stopped(corridor: Any, tmp_path: Path)
     run_episodes(ctx, tmp_path, progress=False)
     episodes = [r.episode for r in RunFiles(tmp_path).read_results()]
     assert sorted(episodes) == list(range(6)) and len(episodes) == 6
-    assert sum(len(e.resets) for e in ctx.envs) == 4  # only the 4 missing episodes ran
+    assert sum(len(e.resets) for e in ctx.envs.envs) == 4  # only the 4 missing episodes ran
 
 
 def test_a_torn_last_line_is_ignored_and_rerun(corridor: Any, tmp_path: Path) -> None:
@@ -75,12 +75,12 @@ def test_env_crash_marks_episode_errored_and_recreates_the_env(corridor: Any,
                                                                tmp_path: Path) -> None:
     ctx = _ctx(corridor)
     broken = corridor(crash_on_step=1)
-    ctx.envs[0] = broken
+    ctx.envs.envs[0] = broken  # the in-process envs of a plain list
     result = run_episodes(ctx, tmp_path, progress=False)
     rows = sorted(RunFiles(tmp_path).read_results(), key=lambda r: r.episode)
     assert rows[0].errored and "corridor exploded" in (rows[0].error or "")
     assert not any(r.errored for r in rows[1:]) and len(rows) == 6
-    assert ctx.envs[0] is not broken
+    assert ctx.envs.envs[0] is not broken
     assert result.metrics["errored"] == 1 and result.metrics["success_per_epoch"][0] == 2 / 3
 
 
@@ -89,3 +89,19 @@ def test_unwritable_run_dir_is_a_config_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="not writable"):
         RunFiles(blocker / "run")
+
+
+def test_envs_in_worker_processes_play_exactly_as_in_this_process(tmp_path: Path) -> None:
+    from memplay.agents import Agent
+    from memplay.memory import HashEmbedder
+
+    curves = {}
+    for where in ("local", "process"):
+        agent = Agent("FrozenLake-4x4-v0", variant="memrl", env_workers=where,
+                      llm=ScriptedLLM(scores={"down": -0.5}), embedder=HashEmbedder(64),
+                      max_steps=8, parallel_envs=2)
+        result = agent.run(epochs=2, tasks=[0, 1], run_dir=tmp_path / where, progress=False)
+        agent.close()
+        curves[where] = ((tmp_path / where / "trajectories.jsonl").read_text(),
+                         result.success_per_epoch)
+    assert curves["process"] == curves["local"]

@@ -82,11 +82,24 @@ def test_role_conditioned_values_never_mix() -> None:
     x_state = "  0 1 2\n0 . . .\n1 . X .\n2 . . .\nYou play X. It is your turn."
     o_state = x_state.replace("You play X", "You play O")
     inner.update([x_state], ["mark 0 0"], [1.0])
-    borrowed = inner.action_values([o_state], [["mark 0 0"]])[0]["mark 0 0"]
-    exact = ExactStates(inner).action_values([o_state], [["mark 0 0"]])[0]["mark 0 0"]
-    assert borrowed.visits == 1  # plain lookup: O would borrow X's value
-    assert exact.visits == 0 and exact.q == 0.0  # self-play: it does not
-    assert ExactStates(inner).action_values([x_state], [["mark 0 0"]])[0]["mark 0 0"].q == 1.0
+    o_key = [{"mark 0 0": ("mark 0 0", o_state)}]
+    borrowed = inner.estimate(o_key)[0]["mark 0 0"]
+    exact = ExactStates(inner).estimate(o_key)[0]["mark 0 0"]
+    assert borrowed.q == 1.0 and borrowed.borrowed == 1.0  # plain lookup: O borrows X's value
+    assert exact.q == 0.0 and exact.visits == 0 and exact.borrowed == 0.0  # self-play: not
+    x_key = [{"mark 0 0": ("mark 0 0", x_state)}]
+    assert ExactStates(inner).estimate(x_key)[0]["mark 0 0"].q == 1.0
+
+
+def test_self_play_keys_step_memory_by_the_whole_state() -> None:
+    assert AgentConfig(env_id="TicTacToe-v0", self_play=True).memory.step_keys == "state"
+    assert AgentConfig(env_id="TicTacToe-v0").memory.step_keys == "view"
+    forced = AgentConfig.from_source({"env_id": "TicTacToe-v0", "self_play": True,
+                                      "memory": {"step_keys": "view"}})
+    assert forced.memory.step_keys == "state"
+    with pytest.raises(ConfigError, match="env_workers"):
+        AgentConfig.from_source({"env_id": "TicTacToe-v0", "self_play": True,
+                                 "env_workers": "process"})
 
 
 def test_the_opponent_is_the_agent_s_own_policy() -> None:
@@ -95,7 +108,7 @@ def test_the_opponent_is_the_agent_s_own_policy() -> None:
     agent = Agent("KuhnPoker-v0", variant="none", llm=llm, self_play=True, parallel_envs=2,
                   policy={"temperature": 0.0, "calibrate": False})
     ctx = agent.context(Path("unused"))
-    env = ctx.envs[0]
+    env = ctx.env_at(0)
     assert seat_opponent(env) is not None
     for seed in range(6):
         obs, info = env.reset(seed=seed)

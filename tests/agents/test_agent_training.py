@@ -239,3 +239,43 @@ def test_rounds_train_on_the_critique_memorys_revisions(tmp_path: Path) -> None:
     (record,) = read_rounds(tmp_path)
     assert record.status == "trained" and record.examples >= 1
     assert {r.source for r in FakeTrainer.made[0].data} == {"revision"}
+
+
+def test_vllm_backend_trains_and_restarts_its_engine_on_the_new_version(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the README says of train_every with vllm: accepted, the round trains, then a new
+    engine starts on models/vN with the same engine settings (a fake vllm module; no GPU)."""
+    import sys
+    import types
+
+    from memplay.agents.llm.vllm_backend import VLLMBackend
+
+    engines: list[tuple[str, dict[str, Any]]] = []
+
+    def engine(model: str, **kwargs: Any) -> Any:
+        engines.append((model, kwargs))
+        return types.SimpleNamespace(get_tokenizer=lambda: None)
+
+    monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=engine))
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    config = AgentConfig(llm="vllm", model=str(base), train_every=1, epochs=3, tasks=[0],
+                         llm_kwargs={"gpu_memory_utilization": 0.4})
+    llm = VLLMBackend(str(base), require_gpu=False, gpu_memory_utilization=0.4)
+    check_trainable(config, llm)  # no ConfigError: vllm can reload weights
+    won = Trajectory(env_id="FrozenLake-4x4-v0", goal="g", seed=0, success=True,
+                     steps=[Step(observation="a", action="down", admissible_actions=["down"])])
+    (tmp_path / "trajectories.jsonl").write_text(won.model_dump_json() + "\n")
+    row = EpisodeResult(episode=0, epoch=0, env_id=won.env_id, success=True, reward=1.0,
+                        steps=1)
+    (tmp_path / "episodes.jsonl").write_text(row.model_dump_json() + "\n")
+    record = EpochTrainer(tmp_path, llm, config).on_epoch_end(0)
+    assert record is not None and record.status == "trained"
+    assert FakeTrainer.made[0].start == str(base)  # trained from the model vllm served
+    (v1,) = list_versions(tmp_path)
+    assert engines == [(str(base), {"enable_prefix_caching": True,
+                                    "gpu_memory_utilization": 0.4}),
+                       (str(v1), {"enable_prefix_caching": True,
+                                  "gpu_memory_utilization": 0.4})]
+    assert llm.name == "vllm:v1"

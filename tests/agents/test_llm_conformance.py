@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from memplay.agents.llm.actions import select_actions
 from memplay.agents.llm.base import LLM, Prompt, SamplingParams
 from memplay.agents.llm.embedded import embedded_gguf_file
 from memplay.agents.llm.openai_backend import OpenAILLM
 from memplay.agents.llm.transformers_backend import TransformersLLM
+from memplay.agents.policy import PolicyConfig, llm_scores
 
 pytestmark = pytest.mark.embedded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -120,11 +120,12 @@ def test_score_shape_order_and_ranking(backend: LLM) -> None:
     assert rows[0][1].logprob_sum > rows[0][0].logprob_sum + 2
 
 
-def test_frozenlake_moves_chosen_by_scoring(backend: LLM) -> None:
+def test_the_policy_scores_frozenlake_moves_with_every_backend(backend: LLM) -> None:
     states = [(0, 0), (1, 2), (3, 1)]
-    choices = select_actions(backend, [_frozenlake(r, c) for r, c in states], [MOVES] * 3)
-    assert all(c.action in MOVES and c.method == "score" and not c.fallback for c in choices)
-    assert all(set(c.scores) == set(MOVES) for c in choices)
+    views = llm_scores(backend, [_frozenlake(r, c) for r, c in states], [MOVES] * 3,
+                       PolicyConfig())
+    assert all(set(v.scores) == set(MOVES) and v.parsed for v in views)
+    assert all(max(v.scores.values()) <= 0.0 for v in views)  # per-token mean log-probs
 
 
 def test_server_and_local_model_agree_on_logprobs(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from memplay.agents.llm.actions import select_actions
 from memplay.agents.llm.embedded import embedded_model_path
 from memplay.agents.llm.transformers_backend import TransformersLLM
+from memplay.agents.policy import PolicyConfig, llm_scores
 
 pytestmark = pytest.mark.embedded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,9 +43,9 @@ def test_cold_cache_converts_once_then_loads_from_cache(
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".convert-")]
 
     llm = TransformersLLM(path, num_threads=1)
-    plain, hinted = select_actions(llm, [_prompt(None), _prompt("right")], [MOVES, MOVES])
-    assert plain.action in MOVES and hinted.action in MOVES
-    assert not plain.fallback and plain.method == "score"
+    plain, hinted = llm_scores(llm, [_prompt(None), _prompt("right")], [MOVES, MOVES],
+                               PolicyConfig())
+    assert set(plain.scores) == set(hinted.scores) == set(MOVES)
     # The step-level memory line raises the remembered move's score relative to the others.
     gain = hinted.scores["right"] - plain.scores["right"]
     assert all(gain > hinted.scores[m] - plain.scores[m] for m in MOVES if m != "right")

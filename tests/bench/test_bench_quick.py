@@ -76,6 +76,15 @@ def test_bench_llm_quick(tmp_path: Path) -> None:
     assert all(is_rate(v) for v in record["ratios"].values())
     assert is_fraction(record["shared_prefix_fraction"])
     assert is_rate(record["generation"][0]["tokens_per_s"])
+    modes = {(r["mode"], r["envs"]) for r in record["episodes"]}
+    assert modes == {(m, n) for m in ("sessions", "prefix") for n in (1, 4)} | {("no-reuse", 1)}
+    by_mode = {(r["mode"], r["envs"]): r for r in record["episodes"]}
+    assert by_mode[("sessions", 4)]["session_rate"] > 0.3  # later steps resume their episode
+    assert by_mode[("no-reuse", 1)]["hit_rate"] == 0.0
+    assert all(is_fraction(r["hit_rate"]) and is_rate(r["decisions_per_s"])
+               for r in record["episodes"])
+    trie, alone = record["candidates"]
+    assert trie["candidate_tokens_run"] < alone["candidate_tokens_run"]
 
 
 def test_bench_soak_quick(tmp_path: Path) -> None:
@@ -143,11 +152,14 @@ def test_bench_learning_merges_partial_runs(tmp_path: Path) -> None:
 @pytest.mark.embedded
 def test_bench_transfer_quick(tmp_path: Path) -> None:
     record = run_quick("bench_transfer.py", tmp_path)
-    assert set(record["held_out_seeds"]).isdisjoint(record["train_seeds"])
-    assert len(record["arms"]) == 3
-    for metrics in [record["learning"], *record["arms"].values()]:
-        check_curve(metrics, len(metrics["success_per_epoch"]))
-    assert record["ceiling"]["value"] == 1.0
+    (game,) = record["results"].values()
+    assert set(game["held_out_seeds"]).isdisjoint(game["train_seeds"])
+    assert set(game["rows"]) == {"none", "rag", "memrl-state", "memrl", "demos", "demos+play"}
+    for row in game["rows"].values():
+        assert 0.0 <= row["held_out"] <= 1.0 and row["wall_s"] > 0
+    assert len(game["rows"]["memrl"]["train"]) == game["train_epochs"]
+    assert game["rows"]["demos"]["demos"]["episodes"] == len(game["train_seeds"])
+    assert game["ceiling"]["value"] == 1.0
 
 
 # bench_train.py --quick runs in tests/trainers/test_train_bench.py, which checks its record in

@@ -14,6 +14,7 @@ from memplay.environments.alfworld_env import (
     TASK_TYPES,
     ALFWorldEnv,
     alfworld_data_dir,
+    fast_textworld,
     read_walkthrough,
 )
 from memplay.errors import ConfigError, DataNotFound
@@ -104,3 +105,28 @@ def test_task_type_filter() -> None:
     assert env.games and all("look_at_obj_in_light" in g for g in env.games)
     with pytest.raises(ConfigError, match="task_types"):
         ALFWorldEnv(task_types=["dance"], data_dir=_data())
+
+
+@pytest.mark.alfworld
+def test_cached_loading_plays_exactly_like_plain_textworld(env: ALFWorldEnv) -> None:
+    plain = ALFWorldEnv(split="eval_in_distribution", data_dir=_need_alfworld(),
+                        fast_load=False)
+    for game in (2, 77, 2):  # switching games reuses the cached env's TextWorld instance
+        assert env.reset(options={"game": game}) == plain.reset(options={"game": game})
+        for action in env.walkthrough():
+            assert env.step(action) == plain.step(action)
+    assert plain.timings["loads"] == 3 and env.timings["steps"] >= plain.timings["steps"] > 0
+    plain.close()
+
+
+def test_fast_textworld_nests_and_restores_the_originals() -> None:
+    if importlib.util.find_spec("fast_downward") is None:
+        pytest.skip("textworld's fast_downward is not installed")
+    import fast_downward
+
+    original = fast_downward.pddl2sas
+    with fast_textworld():
+        with fast_textworld():
+            assert fast_downward.pddl2sas is not original
+        assert fast_downward.pddl2sas is not original
+    assert fast_downward.pddl2sas is original

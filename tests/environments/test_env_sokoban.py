@@ -10,8 +10,9 @@ import pytest
 
 from memplay.environments import TextEnv, make
 from memplay.environments.sokoban import SokobanEnv
+from memplay.environments.sokoban_files import load_levels
 from memplay.environments.sokoban_gen import generate_level
-from memplay.environments.sokoban_level import SokobanLevel, load_levels
+from memplay.environments.sokoban_level import SokobanLevel
 from memplay.environments.sokoban_solver import is_corner_deadlock
 from memplay.errors import ConfigError, DataNotFound, EnvironmentFault
 

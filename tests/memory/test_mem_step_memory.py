@@ -9,7 +9,9 @@ import pytest
 
 from memplay.errors import ConfigError, StoreLockedError
 from memplay.memory import (
+    ActionValue,
     HashEmbedder,
+    IndexConfig,
     StepMemory,
     StepMemoryConfig,
 )
@@ -30,8 +32,9 @@ def test_running_mean_and_constant_alpha() -> None:
     assert value.q == pytest.approx(1.0) and value.visits == 4 and value.sim == 1.0
 
 
-def test_exact_state_dominates_similar_neighbours() -> None:
-    mem = StepMemory(HashEmbedder(64), StepMemoryConfig(threshold=0.0))
+def test_state_rule_lets_an_exact_state_answer_alone() -> None:
+    # memplay < 0.2: a stored state ignores its neighbours, untried actions get q_init
+    mem = StepMemory(HashEmbedder(64), StepMemoryConfig(threshold=0.0, lookup="state"))
     mem.update([grid(0, 1)], ["down"], [1.0])
     mem.update([grid(0, 0)], ["right"], [-1.0])
     values = mem.action_values([grid(0, 0)], [["down", "right"]])[0]
@@ -39,17 +42,64 @@ def test_exact_state_dominates_similar_neighbours() -> None:
     assert values["down"].visits == 0 and values["down"].q == 0.0  # neighbour is ignored
 
 
-def test_unseen_state_uses_neighbours_above_threshold_only() -> None:
+def test_action_rule_borrows_an_untried_action_and_says_so() -> None:
+    # NEC: an action never taken here borrows from near contexts that took it
+    mem = StepMemory(HashEmbedder(64), StepMemoryConfig(threshold=0.0))
+    mem.update([grid(0, 1)], ["down"], [1.0])
+    mem.update([grid(0, 1)], ["down"], [1.0])
+    mem.update([grid(0, 0)], ["right"], [-1.0])
+    values = mem.action_values([grid(0, 0)], [["down", "right", "up"]])[0]
+    assert values["right"] == ActionValue(-1.0, 1, 1.0, 0.0)  # exact: its own value
+    down = values["down"]
+    assert down.q == 1.0 and down.visits == 0 and 0.0 < down.sim < 1.0
+    assert down.borrowed == 2.0  # the neighbour's visits, kept apart from real ones
+    assert values["up"] == ActionValue(0.0, 0, 1.0, 0.0)  # nobody took it: nothing to borrow
+
+
+def test_action_rule_borrows_only_within_the_same_kind() -> None:
     emb = HashEmbedder(256)
-    near, far = "you stand in a red room with a door", "bright sunny beach sand"
-    query = "you stand in a red room with a doors"
-    sim_near, sim_far = (emb.embed([query]) @ emb.embed([near, far]).T)[0]
-    mem = StepMemory(emb, StepMemoryConfig(threshold=(sim_near + sim_far) / 2))
-    mem.update([near, far], ["open door", "swim"], [1.0, 1.0])
-    values = mem.action_values([query])[0]
-    assert set(values) == {"open door"}
-    assert values["open door"].sim == pytest.approx(sim_near, abs=1e-5)
-    assert values["open door"].visits == 1
+    mem = StepMemory(emb, StepMemoryConfig(threshold=-1.0))
+    mem.update(["window .H. goal down"], ["left"], [-1.0])
+    values = mem.estimate([{"a": ("right", "window .H. goal down!"),
+                            "b": ("left", "window .H. goal down!")}])[0]
+    assert values["a"].q == 0.0 and values["a"].borrowed == 0.0
+    assert values["b"].q == -1.0 and values["b"].borrowed == 1.0
+
+
+def test_inverse_kernel_trusts_the_nearest_neighbour_most() -> None:
+    texts = ["state alpha one", "state beta two"]
+    found = {}
+    for kernel in ("inverse", "similarity"):
+        mem = StepMemory(HashEmbedder(256), StepMemoryConfig(threshold=-1.0, k_neighbors=2,
+                                                             kernel=kernel))
+        mem.update(texts, ["go", "go"], [1.0, 0.0])
+        found[kernel] = mem.action_values(["state alpha on"])[0]["go"].q
+    assert 0.5 < found["similarity"] < found["inverse"] < 1.0
+
+
+def test_max_states_drops_the_least_recently_updated() -> None:
+    mem = StepMemory(HashEmbedder(64), StepMemoryConfig(max_states=2, threshold=1.0))
+    mem.update(["a"], ["x"], [1.0])
+    mem.update(["b"], ["x"], [1.0])
+    mem.update(["a"], ["x"], [1.0])  # "a" is fresh again
+    mem.update(["c"], ["x"], [1.0])
+    assert len(mem) == 2 and [r["state"] for r in mem.to_rows()] == ["a", "c"]
+    assert mem.action_values(["b"], [["x"]])[0]["x"].visits == 0
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "auto"])
+def test_every_index_kind_saves_loads_and_answers_alike(kind: str, tmp_path: Path) -> None:
+    config = StepMemoryConfig(index=IndexConfig(kind=kind, approx_threshold=8, ivf_nprobe=64))
+    mem = StepMemory(HashEmbedder(64), config)
+    states = [grid(r, c) for r in range(4) for c in range(4)]
+    mem.update(states, ["right"] * 16, [float(i) for i in range(16)])
+    before = mem.action_values(states, [["right"]] * 16)
+    mem.save(tmp_path / "steps")
+    mem.close()
+    again = StepMemory.load(tmp_path / "steps")
+    assert again.config.index.kind == kind
+    assert again.action_values(states, [["right"]] * 16) == before
+    assert [v["right"].q for v in before] == [float(i) for i in range(16)]
 
 
 def test_neighbour_average_is_similarity_weighted() -> None:

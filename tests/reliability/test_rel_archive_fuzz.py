@@ -32,6 +32,7 @@ from memplay.memory.archive import ArchiveLimits, export_archive, import_archive
 DIM = 16
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
+FUZZ_SECONDS = float(os.environ.get("MEMPLAY_FUZZ_SECONDS", "8"))  # the seeded loop's budget
 
 def _snapshot(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
@@ -264,7 +265,7 @@ def _fuzz_once(rng: random.Random, raw: bytes) -> bytes:
 def test_archive_reader_fuzz_for_bounded_time(workdir: Path) -> None:
     """A plain seeded fuzz loop (no shrinking) that runs for FUZZ_SECONDS (CI: ~8 s)."""
     rng, raw = random.Random(20261125), _with_manifest(dict(VALID))
-    deadline = time.monotonic() + float(os.environ.get("MEMPLAY_FUZZ_SECONDS", "8"))
+    deadline = time.monotonic() + FUZZ_SECONDS
     outcomes = {"ok": 0, "refused": 0}
     while time.monotonic() < deadline:
         outcomes[_run(workdir, _fuzz_once(rng, raw))] += 1

@@ -24,6 +24,7 @@ from memplay.memory import FaissMemoryStore, HashEmbedder
 
 ENV = "FrozenLake-4x4-v0"
 EPOCHS, TASKS = 6, 4
+ENV_FAULT_RATE = 0.04  # share of reset/step calls that raise in the environment test
 
 
 class FlakyLLM(ScriptedLLM):
@@ -136,10 +137,10 @@ def test_non_finite_scores_are_llm_faults_not_crashes(tmp_path: Path, bad: float
 def test_env_faults_in_reset_and_step_are_isolated_and_env_recreated(tmp_path: Path) -> None:
     rng = random.Random(7)
     FlakyEnv.made = 0
-    envs: list[FlakyEnv] = [FlakyEnv(0.04, rng) for _ in range(2)]
+    envs: list[FlakyEnv] = [FlakyEnv(ENV_FAULT_RATE, rng) for _ in range(2)]
 
     def factory() -> FlakyEnv:
-        envs.append(FlakyEnv(0.04, rng))
+        envs.append(FlakyEnv(ENV_FAULT_RATE, rng))
         return envs[-1]
 
     cfg = AgentConfig(env_id=ENV, variant="none", llm="scripted", epochs=EPOCHS,

@@ -28,6 +28,8 @@ CHILD = Path(__file__).with_name("rel_kill_child.py")
 DIM = 16
 STORE_KILLS = int(os.environ.get("MEMPLAY_KILLS", "15"))
 RUN_KILLS = int(os.environ.get("MEMPLAY_RUN_KILLS", "5"))
+RUN_EPISODES = 48  # episodes of the agent run killed RUN_KILLS times
+CLI_KILLS, CLI_EPOCHS, CLI_TASKS = 2, 40, 4  # `memplay run` killed CLI_KILLS times
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:
@@ -110,7 +112,7 @@ def _wait_for_progress(proc: subprocess.Popen[Any], run_dir: Path, timeout: floa
 
 
 def test_killed_run_resumes_without_duplicates(tmp_path: Path) -> None:
-    rng, total = random.Random(99), 48
+    rng, total = random.Random(99), RUN_EPISODES
     run_dir = tmp_path / "run"
     done_at_kill: list[int] = []
     for _ in range(RUN_KILLS):
@@ -148,13 +150,13 @@ def test_second_run_in_the_same_run_dir_is_refused_without_duplicates(tmp_path: 
 
 
 def test_cli_run_killed_twice_then_rerun_finishes_once(tmp_path: Path) -> None:
-    """``memplay run`` again in the same --run-dir resumes (there is no --resume flag)."""
-    run_dir, rng = tmp_path / "cli", random.Random(5)
+    """``memplay run`` again in the same --run-dir resumes (as ``--resume RUN_DIR`` does)."""
+    run_dir, rng, total = tmp_path / "cli", random.Random(5), CLI_EPOCHS * CLI_TASKS
     cmd = [sys.executable, "-m", "memplay", "run", "--env", "FrozenLake-4x4-v0", "--llm",
-           "scripted", "--embedder", "hash", "--epochs", "40", "--tasks", "4",
-           "--run-dir", str(run_dir), "--no-progress"]
+           "scripted", "--embedder", "hash", "--epochs", str(CLI_EPOCHS), "--tasks",
+           str(CLI_TASKS), "--run-dir", str(run_dir), "--no-progress"]
     done_at_kill = []
-    for _ in range(2):
+    for _ in range(CLI_KILLS):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _wait_for_progress(proc, run_dir)
         time.sleep(rng.uniform(0.0, 1.0))
@@ -163,5 +165,5 @@ def test_cli_run_killed_twice_then_rerun_finishes_once(tmp_path: Path) -> None:
         done_at_kill.append(len(set(_episodes(run_dir))))
     final = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-1500:]
-    assert sorted(_episodes(run_dir)) == list(range(160))
-    assert any(0 < done < 160 for done in done_at_kill), done_at_kill
+    assert sorted(_episodes(run_dir)) == list(range(total))
+    assert any(0 < done < total for done in done_at_kill), done_at_kill

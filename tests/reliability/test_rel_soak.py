@@ -9,6 +9,7 @@ from types import ModuleType
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_soak.py"
+SOAK_EPISODES, CHUNK_EPISODES = 192, 32  # 16 task seeds x 2 epochs per chunk
 
 
 def _bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
@@ -23,8 +24,9 @@ def _bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 def test_short_soak_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bench = _bench(monkeypatch)
-    rows = bench.soak(total=192, chunk_epochs=2, seed=1, run_dir=tmp_path / "run")
-    assert [r["episodes"] for r in rows] == [32 * (i + 1) for i in range(6)]
+    rows = bench.soak(total=SOAK_EPISODES, chunk_epochs=2, seed=1, run_dir=tmp_path / "run")
+    chunks = SOAK_EPISODES // CHUNK_EPISODES
+    assert [r["episodes"] for r in rows] == [CHUNK_EPISODES * (i + 1) for i in range(chunks)]
     assert rows[-1]["fds"] <= rows[0]["fds"], "file descriptors leak across resumed runs"
     assert bench.bounded(rows) == {"rss": True, "fds": True, "items": True, "states": True}
-    assert len((tmp_path / "run" / "episodes.jsonl").read_text().splitlines()) == 192
+    assert len((tmp_path / "run" / "episodes.jsonl").read_text().splitlines()) == SOAK_EPISODES

@@ -1,0 +1,539 @@
+"""ALFWorld's portable view: the task, the stage and the place without object ids.
+
+A view (``/work/wt/VIEW_CONTRACT.md``, issue 15) lets memory find a value learned in one game
+again in another game where the situation is the same. For ALFWorld that means: the task with
+object ids removed ("put a clean apple in fridge"), how far the task has come (find the apple,
+clean it at the sink basin, bring it to the fridge, the second of two...), what kind of place the
+agent stands at, whether the object it is looking for is here or was seen, and for every
+``go to`` what the agent already knows about that place. Rooms, object ids and the order of
+receptacles never appear, so "go to countertop while looking for an apple" reads the same in
+every kitchen. An action that cannot help at this point (going back to a place already
+searched, taking an object the task does not need, heating in a cleaning task...) gets a short
+task-free context instead, so it never borrows the value of a useful step.
+
+:class:`AlfredTracker` follows one episode from the text alone (the intro, then each action and
+its feedback), so the view uses only what the agent itself could know.
+
+    >>> intro = ("You are in the middle of a room. Looking quickly around you, you see a "
+    ...          "countertop 1, a fridge 1, and a sinkbasin 1.\\n\\n"
+    ...          "Your task is to: put a clean apple in fridge.")
+    >>> tracker = AlfredTracker("put a clean apple in fridge", intro)
+    >>> tracker.update("go to countertop 1",
+    ...                "You arrive at countertop 1. On the countertop 1, you see a apple 2.")
+    >>> view = tracker.view(["take apple 2 from countertop 1", "go to fridge 1"])
+    >>> view["actions"]["take apple 2 from countertop 1"]["kind"]
+    'take apple from countertop'
+    >>> view["actions"]["take apple 2 from countertop 1"]["context"]
+    'put a clean apple in fridge | find apple | at countertop, apple here | apple seen'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "VIEW_VERSION",
+    "AlfredTask",
+    "AlfredTracker",
+    "canonical_action",
+    "object_class",
+    "parse_goal",
+]
+
+VIEW_VERSION = 5  # bump when view texts change (cached demos get their views recomputed)
+
+# Contexts of actions that cannot help the task now (see AlfredTracker.view).
+ALREADY_SEARCHED = "searched already: nothing the task needs is there"
+NOT_NEEDED_OBJECT = "an object the task does not need"
+NOT_NEEDED_PUT = "puts the object where the task does not need it"
+NOT_NEEDED_STEP = "a step the task does not need"
+
+# The twelve goal templates of ALFWorld's games (two phrasings per task type), most specific
+# first: "put a clean apple in fridge" must not be read as "put a <clean> ...".
+_GOAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (task_type, re.compile(pattern))
+    for task_type, pattern in (
+        ("pick_two_obj_and_place", r"^(?:put two (\w+) in|find two (\w+) and put them in) (\w+)"),
+        ("pick_clean_then_place_in_recep",
+         r"^(?:put a clean (\w+) in|clean some (\w+) and put it in) (\w+)"),
+        ("pick_heat_then_place_in_recep",
+         r"^(?:put a hot (\w+) in|heat some (\w+) and put it in) (\w+)"),
+        ("pick_cool_then_place_in_recep",
+         r"^(?:put a cool (\w+) in|cool some (\w+) and put it in) (\w+)"),
+        ("look_at_obj_in_light",
+         r"^(?:look at (\w+) under the|examine the (\w+) with the) (\w+)"),
+        ("pick_and_place_simple", r"^(?:put a (\w+) in|put some (\w+) on) (\w+)"),
+    )
+)
+# What each task type does to the object on the way, and where: (verb, adjective, device).
+_PROCESS = {
+    "pick_clean_then_place_in_recep": ("clean", "clean", "sinkbasin"),
+    "pick_heat_then_place_in_recep": ("heat", "hot", "microwave"),
+    "pick_cool_then_place_in_recep": ("cool", "cool", "fridge"),
+}
+_ID_RE = re.compile(r"\b([a-z][a-z-]*) (\d+)\b")
+_NUMBER_AFTER_WORD = re.compile(r"(?<=[A-Za-z]) +\d+\b")
+_SEEN_RE = re.compile(r"you see (.*)", re.IGNORECASE | re.DOTALL)
+
+
+def canonical_action(action: str) -> str:
+    """The action with object ids removed: a standalone integer after a word is dropped.
+
+    (Same rule as ``memplay.environments.canonical_action``, being written on another branch;
+    kept private to this module until the two are unified.)
+
+        >>> canonical_action("take apple 1 from countertop 2")
+        'take apple from countertop'
+        >>> canonical_action("go to desk 2"), canonical_action("look")
+        ('go to desk', 'look')
+    """
+    return " ".join(_NUMBER_AFTER_WORD.sub("", action).split())
+
+
+def object_class(name: str) -> str:
+    """The class of an ALFWorld object or receptacle name ("apple 3" -> "apple").
+
+        >>> object_class("sinkbasin 1"), object_class("apple")
+        ('sinkbasin', 'apple')
+    """
+    return name.split(" ", 1)[0]
+
+
+@dataclass(frozen=True)
+class AlfredTask:
+    """A parsed ALFWorld goal: task type, target object class, destination and light source.
+
+        >>> parse_goal("look at bowl under the desklamp").describe()
+        'look at bowl under the desklamp'
+    """
+
+    task_type: str
+    obj: str
+    parent: str = ""
+    lamp: str = ""
+
+    def describe(self) -> str:
+        """One canonical sentence per task (both goal phrasings of a type read the same).
+
+            >>> parse_goal("clean some apple and put it in fridge").describe()
+            'put a clean apple in fridge'
+        """
+        if self.task_type == "look_at_obj_in_light":
+            return f"look at {self.obj} under the {self.lamp}"
+        if self.task_type == "pick_two_obj_and_place":
+            return f"put two {self.obj} in {self.parent}"
+        if self.task_type in _PROCESS:
+            return f"put a {_PROCESS[self.task_type][1]} {self.obj} in {self.parent}"
+        if self.task_type == "pick_and_place_simple":
+            return f"put a {self.obj} in {self.parent}"
+        return self.obj
+
+    @property
+    def process(self) -> tuple[str, str, str] | None:
+        """(verb, adjective, device) for clean/heat/cool tasks, else None.
+
+            >>> parse_goal("put a hot egg in garbagecan").process
+            ('heat', 'hot', 'microwave')
+        """
+        return _PROCESS.get(self.task_type)
+
+
+def parse_goal(goal: str) -> AlfredTask:
+    """Read an ALFWorld goal sentence; an unknown sentence becomes task type "unknown".
+
+        >>> parse_goal("Put two cellphone in sofa.")
+        AlfredTask(task_type='pick_two_obj_and_place', obj='cellphone', parent='sofa', lamp='')
+        >>> parse_goal("dance a jig").task_type
+        'unknown'
+    """
+    text = " ".join(goal.lower().strip().rstrip(".").split())
+    for task_type, pattern in _GOAL_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            obj = match.group(1) or match.group(2)
+            if task_type == "look_at_obj_in_light":
+                return AlfredTask(task_type, obj, lamp=match.group(3))
+            return AlfredTask(task_type, obj, parent=match.group(3))
+    return AlfredTask("unknown", canonical_action(text))
+
+
+def _named_objects(text: str) -> list[str]:
+    """Object names with ids ("apple 1") listed after "you see" in a feedback text."""
+    match = _SEEN_RE.search(text)
+    if not match:
+        return []
+    listed = match.group(1).split("Your task is to", 1)[0]
+    return [f"{word} {number}" for word, number in _ID_RE.findall(listed)]
+
+
+@dataclass
+class AlfredTracker:
+    """What the agent knows in one episode, read from the intro, its actions and the feedback.
+
+    Args:
+        goal: The task sentence ("put a clean apple in fridge").
+        intro: The first observation (it lists the receptacles of the room).
+
+        >>> t = AlfredTracker("put two book in desk",
+        ...                   "Looking quickly around you, you see a bed 1, and a desk 1.")
+        >>> t.receptacles
+        ['bed 1', 'desk 1']
+    """
+
+    goal: str
+    intro: str
+    task: AlfredTask = field(init=False)
+    receptacles: list[str] = field(init=False)
+    at: str | None = None
+    held: str | None = None
+    contents: dict[str, list[str]] = field(default_factory=dict)
+    visited: set[str] = field(default_factory=set)
+    closed: dict[str, bool] = field(default_factory=dict)
+    processed: set[str] = field(default_factory=set)
+    placed: list[str] = field(default_factory=list)
+    lamp_on: bool = False
+    reachable: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.task = parse_goal(self.goal)
+        self.receptacles = sorted(_named_objects(self.intro), key=_natural_key)
+
+    # ---- reading the episode --------------------------------------------------------------
+
+    def update(self, action: str, feedback: str) -> None:
+        """Take in one action and the feedback it got (a failed action changes nothing).
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
+            >>> t.update("go to fridge 1", "You arrive at fridge 1. The fridge 1 is closed.")
+            >>> t.at, t.closed["fridge 1"], "fridge 1" in t.contents
+            ('fridge 1', True, False)
+        """
+        if feedback.startswith("Nothing happens"):
+            return
+        verb = action.split(" ", 1)[0]
+        handler = _ACTION_UPDATES.get(verb)
+        if handler is not None:
+            handler(self, action)
+        self._read_feedback(feedback)
+
+    def _read_feedback(self, feedback: str) -> None:
+        place = self.at
+        if place is None:
+            return
+        if f"The {place} is closed" in feedback:
+            self.closed[place] = True
+            return
+        opened = f"The {place} is open" in feedback
+        if opened:
+            self.closed[place] = False
+        # only a description of this receptacle lists its contents ("look" also says "you see")
+        if f"On the {place}, you see" in feedback or (opened and "In it, you see" in feedback):
+            self.contents[place] = _named_objects(feedback)
+
+    def _go(self, action: str) -> None:
+        self.at = action[len("go to "):]
+        self.visited.add(self.at)
+
+    def _take(self, action: str) -> None:
+        obj, _, source = action[len("take "):].partition(" from ")
+        self.held = obj
+        if obj in self.contents.get(source, []):
+            self.contents[source].remove(obj)
+        for objects in self.reachable.values():
+            objects.discard(obj)
+
+    def notice(self, admissible: list[str]) -> None:
+        """Read what the admissible actions reveal: objects that can be taken from here.
+
+        Receptacles can share a spot (a coffee machine on a countertop): from one, the other's
+        objects can be taken although the text only describes the first.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a coffeemachine 1.")
+            >>> t.at = "coffeemachine 1"; t.notice(["take apple 1 from countertop 2"])
+            >>> t.reachable
+            {'coffeemachine 1': {'apple 1'}}
+        """
+        if self.at is not None:
+            self.reachable[self.at] = {a[len("take "):].partition(" from ")[0]
+                                       for a in admissible if a.startswith("take ")}
+
+    def _move(self, action: str) -> None:
+        obj, _, target = action[len("move "):].partition(" to ")
+        self.held = None
+        self.contents.setdefault(target, []).append(obj)
+        if object_class(obj) == self.task.obj and object_class(target) == self.task.parent:
+            self.placed.append(obj)
+
+    def _process(self, action: str) -> None:
+        self.processed.add(action.split(" ", 1)[1].partition(" with ")[0])
+
+    def _use(self, action: str) -> None:
+        if object_class(action[len("use "):]) == self.task.lamp:
+            self.lamp_on = True
+
+    def _open(self, action: str) -> None:
+        self.closed[action[len("open "):]] = False
+
+    def _close(self, action: str) -> None:
+        self.closed[action[len("close "):]] = True
+
+    # ---- what the view says ---------------------------------------------------------------
+
+    def sought(self) -> str | None:
+        """The class the agent is looking for now (the object, or the lamp), else None.
+
+            >>> AlfredTracker("look at bowl under the desklamp", "").sought()
+            'bowl'
+        """
+        if self.held is None:
+            return self.task.obj if self.task.task_type != "unknown" else None
+        if self.task.task_type == "look_at_obj_in_light" and self._holding_target():
+            return self.task.lamp
+        return None
+
+    def stage(self) -> str:
+        """How far the task has come, in words without ids.
+
+            >>> t = AlfredTracker("put two book in desk", "")
+            >>> t.stage()
+            'find first book'
+            >>> t.placed.append("book 2"); t.stage()
+            'find second book'
+            >>> t.held = "book 1"; t.stage()
+            'bring the second one to desk'
+        """
+        task = self.task
+        if task.task_type == "unknown":
+            return "holding nothing" if self.held is None else f"holding {self._held_class()}"
+        ordinal = self._ordinal()
+        if self.held is None:
+            lamp = f", {task.lamp} on" if self.lamp_on else ""
+            return f"find {ordinal}{task.obj}{lamp}"
+        if not self._holding_target():
+            return f"drop {self._held_class()}"
+        if task.task_type == "look_at_obj_in_light":
+            return f"find {task.lamp} and use it"
+        # from here on the object no longer decides the value (the task text still names it):
+        # "it" lets a value learned while carrying a book count while carrying a pencil
+        process = task.process
+        if process is not None and self.held not in self.processed:
+            return f"{process[0]} it with {process[2]}"
+        return f"bring {'the ' + ordinal + 'one' if ordinal else 'it'} to {task.parent}"
+
+    def where(self) -> str:
+        """Where the agent stands: the place's class, closed or not, and the sought thing here.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
+            >>> t.where()
+            'start'
+        """
+        if self.at is None:
+            return "start"
+        text = object_class(self.at)
+        if self.closed.get(self.at):
+            text += " (closed)"
+        sought = self.sought()
+        if sought is not None and self._sees(self.at, sought):
+            text += f", {sought} here"
+        return text
+
+    def context(self, going: str | None = None) -> str:
+        """The context of an action: task | stage | place | whether the sought thing was seen.
+
+        For ``go to <place>`` (``going``) the place the agent leaves does not decide the value,
+        what it knows about the destination does: the context ends with that instead, so a
+        search step reads the same from wherever it starts.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
+            >>> t.context()
+            'put a apple in fridge | find apple | at start | apple not seen'
+            >>> t.context(going="fridge 1")
+            'put a apple in fridge | find apple | apple not seen | fridge: unvisited'
+        """
+        parts = [self.task.describe(), self.stage()]
+        if going is None:
+            parts.append(f"at {self.where()}")
+        sought, needed = self.sought(), self.needed_place()
+        if sought is not None:
+            seen = any(self._sees(place, sought) for place in self._known_places())
+            parts.append(f"{sought} {'seen' if seen else 'not seen'}")
+            if going is not None:
+                parts.append(f"{object_class(going)}: {self.place_status(going)}")
+        elif going is not None and needed is not None:
+            cls = object_class(going)
+            parts.append(f"{cls}: {'the place needed' if cls == needed else 'not the ' + needed}")
+        return " | ".join(parts)
+
+    def place_status(self, place: str) -> str:
+        """What the agent knows about a receptacle it could go to, for the thing it seeks.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
+            >>> t.place_status("fridge 1")
+            'unvisited'
+        """
+        if place not in self.visited:
+            return "unvisited"
+        sought = self.sought()
+        if sought is not None and self._sees(place, sought):
+            return f"{sought} there"
+        if place not in self.contents:
+            return "closed, not searched"
+        return "visited" if sought is None else f"no {sought}"
+
+    def state_text(self) -> str:
+        """The portable state for people and hints (no ids, no room layout).
+
+            >>> AlfredTracker("put a apple in fridge", "you see a fridge 1.").state_text()
+            'Task: put a apple in fridge. Stage: find apple. At start. Holding nothing.'
+        """
+        held = "nothing" if self.held is None else self._held_description()
+        text = (f"Task: {self.task.describe()}. Stage: {self.stage()}. At {self.where()}. "
+                f"Holding {held}.")
+        sought = self.sought()
+        places = sorted({object_class(p) for p in self._known_places() if self._sees(p, sought)})
+        if sought is not None and places:
+            text += f" {sought.capitalize()} seen at: {', '.join(places)}."
+        return text
+
+    def view(self, admissible: list[str]) -> dict[str, Any]:
+        """The ``info["view"]`` of the contract: portable state text and per-action entries.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
+            >>> t.view(["go to fridge 1"])["actions"]["go to fridge 1"]["context"]
+            'put a apple in fridge | find apple | apple not seen | fridge: unvisited'
+        """
+        self.notice(admissible)
+        here = self.context()
+        rules = _CONTEXT_RULES if self.task.task_type != "unknown" else {}
+        actions: dict[str, dict[str, str]] = {}
+        for action in admissible:
+            rule = rules.get(action.split(" ", 1)[0])
+            context = rule(self, action) if rule is not None else here
+            actions[action] = {"kind": canonical_action(action), "context": context or here}
+        return {"state": self.state_text(), "actions": actions}
+
+    # ---- per-action contexts --------------------------------------------------------------
+    # An action that cannot help the task at this point (a place already searched, an object
+    # or a step the task does not need) gets a short context without the task: it is worth
+    # the same little in every task, and its text is far from every useful situation, so
+    # memory neither borrows a demo's value for it nor mistakes it for one. ``None`` means
+    # "the situation's own context".
+
+    def needed_place(self) -> str | None:
+        """The receptacle class this stage must reach (destination or device), if one.
+
+            >>> t = AlfredTracker("put a hot egg in fridge", "you see a microwave 1.")
+            >>> t.held = "egg 1"; t.needed_place()
+            'microwave'
+        """
+        task = self.task
+        if self.held is None or not self._holding_target() or task.task_type in {
+                "look_at_obj_in_light", "unknown"}:
+            return None
+        process = task.process
+        if process is None or self.held in self.processed:
+            return task.parent
+        if process[2] == "sinkbasin" and not any(object_class(r) == "sinkbasin"
+                                                 for r in self.receptacles):
+            return "bathtubbasin"  # bathrooms without a sink basin clean in the bathtub
+        return process[2]
+
+    def _go_context(self, action: str) -> str | None:
+        place = action[len("go to "):]
+        sought = self.sought()
+        if sought is not None and place in self.contents and not self._sees(place, sought):
+            return ALREADY_SEARCHED
+        # any other place may be the one: unsearched, or (bringing the object) it may share a
+        # spot with the destination, as walkthroughs show (coffee machines on countertops)
+        return self.context(going=place)
+
+    def _take_context(self, action: str) -> str | None:
+        obj = action[len("take "):].partition(" from ")[0]
+        if object_class(obj) == self.sought() and obj not in self.placed:
+            return None
+        return NOT_NEEDED_OBJECT
+
+    def _move_context(self, action: str) -> str | None:
+        target = action[len("move "):].partition(" to ")[2]
+        if not self._holding_target():
+            return None  # putting down an object picked up by mistake is right anywhere
+        if self.needed_place() == self.task.parent == object_class(target):
+            return None
+        return NOT_NEEDED_PUT
+
+    def _process_context(self, action: str) -> str | None:
+        process = self.task.process
+        if (process is not None and action.startswith(process[0] + " ")
+                and self._holding_target() and self.held not in self.processed):
+            return None
+        return NOT_NEEDED_STEP
+
+    def _use_context(self, action: str) -> str | None:
+        lamp = action[len("use "):]
+        if self.task.task_type == "look_at_obj_in_light" and object_class(lamp) == self.task.lamp:
+            return None
+        return NOT_NEEDED_STEP
+
+    def _never_needed(self, action: str) -> str | None:
+        return NOT_NEEDED_STEP
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _held_class(self) -> str:
+        return object_class(self.held) if self.held is not None else ""
+
+    def _held_description(self) -> str:
+        process = self.task.process
+        if process is not None and self.held in self.processed:
+            return f"{process[1]} {self._held_class()}"
+        return self._held_class()
+
+    def _holding_target(self) -> bool:
+        return self._held_class() == self.task.obj
+
+    def _ordinal(self) -> str:
+        if self.task.task_type != "pick_two_obj_and_place":
+            return ""
+        return "second " if self.placed else "first "
+
+    def _sees(self, place: str, cls: str | None) -> bool:
+        if cls is None:
+            return False
+        objects = [*self.contents.get(place, []), *self.reachable.get(place, ())]
+        return any(object_class(o) == cls and o not in self.placed for o in objects)
+
+    def _known_places(self) -> list[str]:
+        return sorted(set(self.contents) | set(self.reachable))
+
+
+def _natural_key(name: str) -> tuple[str, int]:
+    cls, _, number = name.partition(" ")
+    return cls, int(number) if number.isdigit() else 0
+
+
+# per-action context rules by verb (others use the situation's context)
+_CONTEXT_RULES = {
+    "go": AlfredTracker._go_context,
+    "take": AlfredTracker._take_context,
+    "move": AlfredTracker._move_context,
+    "clean": AlfredTracker._process_context,
+    "heat": AlfredTracker._process_context,
+    "cool": AlfredTracker._process_context,
+    "use": AlfredTracker._use_context,
+    "slice": AlfredTracker._never_needed,  # no task of these splits slices anything
+}
+
+# one entry per action verb whose effect is certain from the action text itself
+_ACTION_UPDATES = {
+    "go": AlfredTracker._go,
+    "take": AlfredTracker._take,
+    "move": AlfredTracker._move,
+    "clean": AlfredTracker._process,
+    "heat": AlfredTracker._process,
+    "cool": AlfredTracker._process,
+    "use": AlfredTracker._use,
+    "open": AlfredTracker._open,
+    "close": AlfredTracker._close,
+}

@@ -1,0 +1,253 @@
+"""ALFWorld's portable view: goal parsing, canonical actions, the tracker, and portability."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from memplay.environments.alfworld_env import ALFWorldEnv, floorplan_of
+from memplay.environments.alfworld_view import (
+    ALREADY_SEARCHED,
+    NOT_NEEDED_OBJECT,
+    NOT_NEEDED_PUT,
+    NOT_NEEDED_STEP,
+    AlfredTracker,
+    canonical_action,
+    parse_goal,
+)
+
+_REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"
+KITCHEN = ("-= Welcome to TextWorld, ALFRED! =-\n\nYou are in the middle of a room. Looking "
+           "quickly around you, you see a cabinet 2, a cabinet 1, a countertop 1, a fridge 1, a "
+           "microwave 1, and a sinkbasin 1.\n\nYour task is to: put a clean apple in fridge.")
+
+
+def _data() -> str:
+    if importlib.util.find_spec("alfworld") is None:
+        pytest.skip("alfworld is not installed (pip install alfworld==0.4.2 pyyaml)")
+    if os.environ.get("ALFWORLD_DATA"):
+        return os.environ["ALFWORLD_DATA"]
+    if (_REPO_DATA / "json_2.1.1").is_dir():
+        return str(_REPO_DATA)
+    pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
+
+
+@pytest.mark.parametrize(("action", "kind"), [
+    ("go to desk 2", "go to desk"),
+    ("go to desk 12", "go to desk"),
+    ("take apple 1 from countertop 2", "take apple from countertop"),
+    ("clean butterknife 3 with sinkbasin 1", "clean butterknife with sinkbasin"),
+    ("move book 2 to desk 1", "move book to desk"),
+    ("inventory", "inventory"),
+    ("look", "look"),
+])
+def test_canonical_action_drops_object_ids(action: str, kind: str) -> None:
+    assert canonical_action(action) == kind
+
+
+@pytest.mark.parametrize(("goal", "task_type", "obj", "target"), [
+    ("put a apple in fridge.", "pick_and_place_simple", "apple", "fridge"),
+    ("put some spraybottle on toilet", "pick_and_place_simple", "spraybottle", "toilet"),
+    ("look at bowl under the desklamp", "look_at_obj_in_light", "bowl", "desklamp"),
+    ("examine the cd with the floorlamp", "look_at_obj_in_light", "cd", "floorlamp"),
+    ("put a clean apple in fridge", "pick_clean_then_place_in_recep", "apple", "fridge"),
+    ("clean some knife and put it in drawer", "pick_clean_then_place_in_recep", "knife", "drawer"),
+    ("put a hot egg in garbagecan", "pick_heat_then_place_in_recep", "egg", "garbagecan"),
+    ("heat some cup and put it in cabinet", "pick_heat_then_place_in_recep", "cup", "cabinet"),
+    ("put a cool tomato in microwave", "pick_cool_then_place_in_recep", "tomato", "microwave"),
+    ("cool some pan and put it in stoveburner", "pick_cool_then_place_in_recep", "pan",
+     "stoveburner"),
+    ("put two cellphone in sofa", "pick_two_obj_and_place", "cellphone", "sofa"),
+    ("find two book and put them in desk", "pick_two_obj_and_place", "book", "desk"),
+])
+def test_every_goal_template_is_parsed(goal: str, task_type: str, obj: str,
+                                       target: str) -> None:
+    task = parse_goal(goal)
+    assert (task.task_type, task.obj) == (task_type, obj)
+    assert target in (task.parent, task.lamp)
+
+
+def test_both_phrasings_of_a_task_give_the_same_context() -> None:
+    one = AlfredTracker("put a clean apple in fridge", KITCHEN)
+    other = AlfredTracker("clean some apple and put it in fridge", KITCHEN)
+    assert one.view(["go to fridge 1"]) == other.view(["go to fridge 1"])
+
+
+def test_tracker_follows_a_clean_task_through_its_stages() -> None:
+    t = AlfredTracker("put a clean apple in fridge", KITCHEN)
+    assert t.receptacles[:2] == ["cabinet 1", "cabinet 2"]
+    assert t.stage() == "find apple" and t.where() == "start"
+    t.update("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed.")
+    assert t.where() == "cabinet (closed)" and t.place_status("cabinet 1") == "closed, not searched"
+    t.update("open cabinet 1", "You open the cabinet 1. The cabinet 1 is open. In it, you see "
+                               "a cup 1.")
+    assert t.place_status("cabinet 1") == "no apple" and t.where() == "cabinet"
+    t.update("go to countertop 1",
+             "You arrive at countertop 1. On the countertop 1, you see a apple 3, and a egg 1.")
+    assert t.where() == "countertop, apple here"
+    t.update("look", "You are facing the countertop 1. Next to it, you see nothing.")
+    assert t.place_status("countertop 1") == "apple there"  # "look" lists no contents
+    t.update("take apple 3 from countertop 1", "You pick up the apple 3 from the countertop 1.")
+    assert t.stage() == "clean it with sinkbasin"
+    t.update("clean apple 3 with fridge 1", "Nothing happens.")
+    assert t.stage() == "clean it with sinkbasin"  # failed actions change nothing
+    t.update("go to sinkbasin 1", "You arrive at sinkbasin 1. On the sinkbasin 1, you see nothing.")
+    t.update("clean apple 3 with sinkbasin 1", "You clean the apple 3 using the sinkbasin 1.")
+    assert t.stage() == "bring it to fridge"
+    assert "Holding clean apple" in t.state_text()
+
+
+def test_two_object_task_counts_placed_objects_and_ignores_them_when_searching() -> None:
+    intro = "you see a bed 1, a desk 1, and a shelf 1."
+    t = AlfredTracker("put two book in desk", intro)
+    t.update("go to bed 1", "You arrive at bed 1. On the bed 1, you see a book 1, a book 2.")
+    t.update("take book 2 from bed 1", "You pick up the book 2 from the bed 1.")
+    assert t.stage() == "bring the first one to desk"
+    t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a pen 1.")
+    t.update("move book 2 to desk 1", "You move the book 2 to the desk 1.")
+    assert t.stage() == "find second book" and t.placed == ["book 2"]
+    assert t.place_status("desk 1") == "no book"  # the placed book does not count
+    assert t.place_status("bed 1") == "book there"
+    context = t.view(["go to bed 1"])["actions"]["go to bed 1"]["context"]
+    assert context == "put two book in desk | find second book | book seen | bed: book there"
+
+
+def test_look_task_seeks_the_lamp_once_the_object_is_held() -> None:
+    t = AlfredTracker("look at bowl under the desklamp", "you see a desk 1, a dresser 1.")
+    t.update("go to dresser 1", "You arrive at dresser 1. On the dresser 1, you see a desklamp 1.")
+    assert t.sought() == "bowl" and t.place_status("dresser 1") == "no bowl"
+    t.update("use desklamp 1", "You turn on the desklamp 1.")
+    assert t.stage() == "find bowl, desklamp on"
+    t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a bowl 1.")
+    t.update("take bowl 1 from desk 1", "You pick up the bowl 1 from the desk 1.")
+    assert t.sought() == "desklamp" and t.place_status("dresser 1") == "desklamp there"
+
+
+def _contexts(tracker: AlfredTracker, actions: list[str]) -> list[str]:
+    view = tracker.view(actions)["actions"]
+    return [view[a]["context"] for a in actions]
+
+
+def test_actions_that_cannot_help_get_task_free_contexts() -> None:
+    t = AlfredTracker("put a clean apple in fridge", KITCHEN)
+    t.update("go to cabinet 1", "You arrive at cabinet 1. On the cabinet 1, you see a cup 1.")
+    t.update("go to countertop 1", "You arrive at countertop 1. On the countertop 1, you see "
+                                   "a apple 3, and a egg 1.")
+    take_apple, take_egg, back, fresh = _contexts(t, [
+        "take apple 3 from countertop 1", "take egg 1 from countertop 1", "go to cabinet 1",
+        "go to cabinet 2"])
+    assert take_apple == t.context() and take_egg == NOT_NEEDED_OBJECT
+    assert back == ALREADY_SEARCHED and fresh.endswith("cabinet: unvisited")
+    t.update("take apple 3 from countertop 1", "You pick up the apple 3 from the countertop 1.")
+    sink, fridge, heat, put, slice_ = _contexts(t, [
+        "go to sinkbasin 1", "go to fridge 1", "heat apple 3 with microwave 1",
+        "move apple 3 to countertop 1", "slice egg 1 with apple 3"])
+    assert sink == ("put a clean apple in fridge | clean it with sinkbasin | sinkbasin: the "
+                    "place needed")
+    assert fridge == ("put a clean apple in fridge | clean it with sinkbasin | fridge: not the "
+                      "sinkbasin")  # not task-free: walkthroughs reach places via shared spots
+    assert put == NOT_NEEDED_PUT
+    assert heat == slice_ == NOT_NEEDED_STEP
+    t.update("go to sinkbasin 1", "You arrive at sinkbasin 1. On the sinkbasin 1, you see nothing.")
+    clean, early_put = _contexts(t, ["clean apple 3 with sinkbasin 1", "move apple 3 to fridge 1"])
+    assert clean == t.context() and early_put == NOT_NEEDED_PUT  # not clean yet: no win
+    t.update("clean apple 3 with sinkbasin 1", "You clean the apple 3 using the sinkbasin 1.")
+    again, fridge, put = _contexts(t, ["clean apple 3 with sinkbasin 1", "go to fridge 1",
+                                       "move apple 3 to fridge 1"])
+    assert again == NOT_NEEDED_STEP and put == t.context()
+    assert fridge == ("put a clean apple in fridge | bring it to fridge | fridge: the "
+                      "place needed")
+
+
+def test_objects_reachable_from_a_shared_spot_count_as_seen_there() -> None:
+    t = AlfredTracker("put a apple in fridge", "you see a cabinet 1, a coffeemachine 1.")
+    t.update("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed.")
+    view = t.view(["open cabinet 1", "take apple 2 from countertop 1", "go to coffeemachine 1"])
+    assert t.where() == "cabinet (closed), apple here" and t.place_status("cabinet 1") == (
+        "apple there")
+    assert view["state"].endswith("Apple seen at: cabinet.")
+    t.update("take apple 2 from countertop 1", "You pick up the apple 2 from the countertop 1.")
+    assert t.reachable == {"cabinet 1": set()} and t.stage() == "bring it to fridge"
+
+
+def test_a_bathroom_without_sink_basin_cleans_in_the_bathtub() -> None:
+    t = AlfredTracker("put a clean cloth in cabinet", "you see a bathtubbasin 1, a cabinet 1.")
+    t.held = "cloth 1"
+    assert t.needed_place() == "bathtubbasin"
+    assert _contexts(t, ["go to bathtubbasin 1"])[0].endswith("bathtubbasin: the place needed")
+
+
+def test_view_matches_contract_and_stays_short_and_id_free() -> None:
+    t = AlfredTracker("put a clean apple in fridge", KITCHEN)
+    admissible = [f"go to {r}" for r in t.receptacles] + ["inventory", "look"]
+    view = t.view(admissible)
+    assert set(view) == {"state", "actions"} and list(view["actions"]) == admissible
+    for entry in view["actions"].values():
+        assert set(entry) == {"kind", "context"}
+        assert len(entry["context"]) < 200 and not any(c.isdigit() for c in entry["context"])
+    assert not any(c.isdigit() for c in view["state"])
+    assert view == AlfredTracker("put a clean apple in fridge", KITCHEN).view(admissible)
+
+
+def test_unknown_goal_still_gives_a_view() -> None:
+    t = AlfredTracker("Juggle 3 oranges", "you see a table 1.")
+    view = t.view(["go to table 1"])
+    assert view["actions"]["go to table 1"]["kind"] == "go to table"
+    assert view["actions"]["go to table 1"]["context"].startswith("juggle oranges")
+
+
+@pytest.fixture(scope="module")
+def seen_env() -> ALFWorldEnv:
+    return ALFWorldEnv(split="eval_in_distribution", data_dir=_data())
+
+
+@pytest.mark.alfworld
+def test_env_info_carries_the_view_while_the_episode_runs(seen_env: ALFWorldEnv) -> None:
+    _, info = seen_env.reset(options={"game": 3})
+    assert list(info["view"]["actions"]) == info["admissible_actions"]
+    for action in seen_env.walkthrough():
+        assert action in info["view"]["actions"]
+        _, _, terminated, _, info = seen_env.step(action)
+    assert terminated and "view" not in info
+
+
+def _same_task_in_two_rooms(env: ALFWorldEnv) -> tuple[str, str]:
+    # e.g. pick_cool_then_place_in_recep-Apple-None-CounterTop-<scene>: same task, other room
+    by_task: dict[str, list[str]] = defaultdict(list)
+    for game in env.games:
+        by_task[Path(game).parent.parent.name.rsplit("-", 1)[0]].append(game)
+    for games in by_task.values():
+        rooms = {floorplan_of(g): g for g in games}
+        if len(rooms) >= 2 and "pick_and_place" in games[0]:
+            first, second = list(rooms.values())[:2]
+            return first, second
+    pytest.skip("no task type with the same objects in two rooms")
+
+
+@pytest.mark.alfworld
+def test_same_situation_in_two_rooms_gives_the_same_keys(seen_env: ALFWorldEnv) -> None:
+    first, second = _same_task_in_two_rooms(seen_env)
+    keys = []
+    for game in (first, second):
+        _, info = seen_env.reset(options={"game": game})
+        start = {(e["kind"], e["context"]) for e in info["view"]["actions"].values()}
+        for action in seen_env.walkthrough():  # play until the object is in hand
+            _, _, _, _, info = seen_env.step(action)
+            if action.startswith("take "):
+                break
+        task = parse_goal(info["goal"])
+        holding = {(e["kind"], e["context"]) for e in info["view"]["actions"].values()
+                   if e["kind"] == f"go to {task.parent}"}
+        keys.append((info["goal"], start, holding))
+    (goal_a, start_a, held_a), (goal_b, start_b, held_b) = keys
+    assert floorplan_of(first) != floorplan_of(second)
+    assert parse_goal(goal_a).describe() == parse_goal(goal_b).describe()
+    shared = start_a & start_b  # "go to countertop" while looking, in both rooms
+    assert len(shared) >= 2 and {k for k, _ in shared} == {k for k, _ in start_a} & {
+        k for k, _ in start_b}
+    assert held_a == held_b and len(held_a) == 1, "bringing the object reads the same"
+    assert next(iter(held_a))[1].startswith(parse_goal(goal_a).describe())
