@@ -29,7 +29,9 @@ PRINTS = {
     "custom_variant.py": "task 0, shortest win",
     "frozenlake.py": "learning curve:",
     "minesweeper.py": "- Open with reveal 2 2 in the middle",
+    "curriculum.py": "episodes per arm:",
     "quickstart.py": "last-epoch success:",
+    "self_play.py": "both seats of every game:",
     "sokoban.py": "frozen evaluation:",
     "two_player.py": "win rate per epoch:",
 }
