@@ -11,8 +11,9 @@ import pytest
 
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
+from memplay.agents.context import AgentContext
 from memplay.agents.curriculum.base import ArmBook, CurriculumSetup, Outcome, Task
-from memplay.agents.curriculum.log import read_outcomes
+from memplay.agents.curriculum.log import Curriculum, read_outcomes
 from memplay.agents.curriculum.proposer import ProposerSampler, intermediate_reward
 from memplay.agents.curriculum.replay import ReplaySampler, StartFrom
 from memplay.agents.curriculum.sec import SECSampler, learning_progress
@@ -191,6 +192,28 @@ def test_replayed_episodes_start_where_the_prefix_leads(tmp_path: Path) -> None:
         for action in row["prefix"]:
             env.step(action)
         assert trajectory["steps"][0]["info"]["state"] == env.render()
+
+
+class _RemoteEnvs:
+    """Env workers in other processes, as far as a curriculum can tell (none live here)."""
+
+    num_envs = 1
+
+    def close(self) -> None:
+        pass
+
+
+def test_envs_in_worker_processes_get_a_task_space_but_no_replayed_starts() -> None:
+    cfg = AgentConfig(env_id="TaskSpace-v0", env_kwargs={"arms": ARMS}, env_workers="process",
+                      curriculum={"name": "replay", "options": {"back": 1, "share": 1.0}})
+    ctx = AgentContext(envs=_RemoteEnvs(), llm=ScriptedLLM(), config=cfg)  # type: ignore[arg-type]
+    curriculum = Curriculum(ctx, None, set())
+    assert curriculum.sampler.space.arms == ["lake-3", "lake-4", "soko-5"]  # an env made here
+    curriculum.sampler.observe([Outcome(Task(5, "lake-4"), 0, 0, False, actions=("down", "up"))])
+    played: list[Any] = []
+    with pytest.raises(ConfigError, match="env_workers='local'"):
+        curriculum.play(_planned(1, 1), played.append)
+    assert played == []  # refused before anything ran
 
 
 def test_bad_curricula_are_one_clear_error(tmp_path: Path,
