@@ -80,9 +80,9 @@ class MemoryConfig(BaseModel):
     )
     step_exact: bool = Field(
         default=False,
-        description="Only states step memory stored exactly answer (no borrowing from similar "
-        "states); self-play always looks up exactly, so the two seats of a game never borrow "
-        "each other's values.",
+        description="Only (kind, context) keys step memory stored exactly answer (no value "
+        "borrowed from similar contexts); self-play always looks up exactly, so the two seats "
+        "of a game never borrow each other's values.",
     )
 
 
