@@ -1,14 +1,19 @@
 """End-to-end speed: decisions/s and episodes/min of a learning agent, and where the time goes.
 
-The MemRL agent (task memory + step memory, MiniLM embeddings) plays FrozenLake-4x4-v0 with
-the embedded SmolLM2-135M choosing actions by scoring, with 1, 8 and 32 environments in
-lockstep. Timing proxies wrap the LLM, every environment, the task/step memories and the
-memory save, so the wall time splits into LLM, env, memory (of which embedding) and the rest
-(graph overhead: LangGraph, prompt building, run files). Nothing in memplay is patched: the
-proxies sit in the agent's context (``Agent.context``) before ``run_episodes`` runs.
+The MemRL agent (task memory + step memory, MiniLM embeddings) plays FrozenLake-4x4-v0 and
+Sokoban-v0 with the embedded SmolLM2-135M choosing actions by scoring, with 1, 8 and 32
+environments in lockstep. Timing proxies wrap the LLM, every environment, the task/step
+memories and the memory save, so the wall time splits into LLM, env, memory (of which
+embedding) and the rest (graph overhead: LangGraph, prompt building, run files). Nothing in
+memplay is patched: the proxies sit in the agent's context (``Agent.context``) before
+``run_episodes`` runs. The backend's cache counters
+(:class:`~memplay.agents.llm.base.CacheStats`) give the real agent prompts' shared prefix (the
+share of prompt tokens common to the whole batch) and the cache hit rate (the share of prompt
+tokens not run through the model: shared once per batch or kept from the episode's previous
+step).
 
-    python bench/bench_speed.py --quick    # 1 and 2 envs, one episode each (about a minute)
-    python bench/bench_speed.py            # 1, 8 and 32 envs
+    python bench/bench_speed.py --quick    # FrozenLake, 1 and 2 envs, one episode each
+    python bench/bench_speed.py            # both games, 1, 8 and 32 envs
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from _common import add_common_args, add_threads_arg, llm_config, machine, write
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-ENV_ID = "FrozenLake-4x4-v0"
+ENV_IDS = ("FrozenLake-4x4-v0", "Sokoban-v0")
 PARTS = ("llm", "env", "memory", "embedding")
 
 
@@ -82,21 +87,23 @@ class Timed:
         return len(self._inner)
 
 
-def run_once(envs: int, episodes: int, max_steps: int, llm: Any, embedder: Any,
+def run_once(env_id: str, envs: int, episodes: int, max_steps: int, llm: Any, embedder: Any,
              root: Path) -> dict[str, Any]:
     """One MemRL run with ``envs`` parallel environments; wall time split by part.
 
-    >>> # run_once(8, 16, 10, llm, embedder, Path("/tmp/speed"))["decisions_per_s"]
+    >>> # run_once("Sokoban-v0", 8, 16, 10, llm, embedder, Path("/tmp/s"))["decisions_per_s"]
     """
     from memplay.agents import Agent
+    from memplay.agents.llm.base import cache_stats
     from memplay.agents.runner import run_episodes
 
     clock = Clock()
-    agent = Agent(ENV_ID, variant="memrl", llm=Timed(llm, clock, "llm"),
+    agent = Agent(env_id, variant="memrl", llm=Timed(llm, clock, "llm"),
                   embedder=Timed(embedder, clock, "embedding"), parallel_envs=envs,
                   tasks=list(range(episodes)), epochs=1, max_steps=max_steps, seed=0)
     ctx = agent.context(root / "memory")
-    ctx.envs = Timed(ctx.envs, clock, "env")  # the batch of envs: reset_many, step_many
+    workers = ctx.envs  # LocalEnvs: time each env's own calls (step counts the decisions)
+    workers.envs = [Timed(env, clock, "env") for env in workers.envs]  # type: ignore[union-attr]
     ctx.task_memory = Timed(ctx.task_memory, clock, "memory")
     ctx.step_memory = Timed(ctx.step_memory, clock, "memory")
     memory = agent.memory
@@ -106,11 +113,29 @@ def run_once(envs: int, episodes: int, max_steps: int, llm: Any, embedder: Any,
         memory.save(root / "memory")
         clock.add("memory", time.perf_counter() - start)
 
-    start = time.perf_counter()
+    start, cache_before = time.perf_counter(), cache_stats(llm)
     result = run_episodes(ctx, root / "run", on_batch_end=save, progress=False)
     wall = time.perf_counter() - start
+    cache_after = cache_stats(llm)
     agent.close()
-    return summarize(envs, wall, clock, result.metrics)
+    row = {"env_id": env_id, **summarize(envs, wall, clock, result.metrics)}
+    if cache_before is not None and cache_after is not None:
+        row["cache"] = cache_summary(cache_after.minus(cache_before))
+    return row
+
+
+def cache_summary(stats: Any) -> dict[str, Any]:
+    """What the real agent prompts shared and how much prompt work the caches saved.
+
+    >>> from memplay.agents.llm.base import CacheStats
+    >>> cache_summary(CacheStats(prompts=2, prompt_tokens=100, computed_tokens=20,
+    ...                          shared_tokens=50))["hit_rate"]
+    0.8
+    """
+    return {"prompts": stats.prompts,
+            "tokens_per_prompt": round(stats.prompt_tokens / max(stats.prompts, 1), 1),
+            "shared_rate": round(stats.shared_rate, 3),
+            "session_rate": round(stats.session_rate, 3), "hit_rate": round(stats.hit_rate, 3)}
 
 
 def summarize(envs: int, wall: float, clock: Clock, metrics: dict[str, Any]) -> dict[str, Any]:
@@ -136,17 +161,20 @@ def report(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"end to end, MemRL on {ENV_ID}, embedded SmolLM2-135M + MiniLM")
-    for col in ("envs", "episodes", "decisions", "wall s", "decisions/s", "episodes/min",
-                "LLM", "env", "memory", "(embed)", "overhead"):
+    table = Table(title="end to end, MemRL, embedded SmolLM2-135M + MiniLM")
+    for col in ("env", "envs", "episodes", "decisions", "wall s", "decisions/s", "episodes/min",
+                "LLM", "env", "memory", "(embed)", "overhead", "shared", "cache hit"):
         table.add_column(col, justify="right")
     for r in rows:
         share = r["share"]
-        table.add_row(str(r["envs"]), str(r["episodes"]), str(r["decisions"]),
+        cache = r.get("cache", {})
+        table.add_row(r["env_id"], str(r["envs"]), str(r["episodes"]), str(r["decisions"]),
                       f"{r['wall_s']:.1f}", f"{r['decisions_per_s']:.2f}",
                       f"{r['episodes_per_min']:.1f}",
                       *(f"{share[p]:.0%}" for p in ("llm", "env", "memory", "embedding",
-                                                     "overhead")))
+                                                     "overhead")),
+                      *(f"{cache[k]:.0%}" if k in cache else "-"
+                        for k in ("shared_rate", "hit_rate")))
     Console(width=140).print(table)
 
 
@@ -158,14 +186,14 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    labels = [str(r["envs"]) for r in rows]
+    labels = [f"{r['env_id'].split('-')[0]} {r['envs']}" for r in rows]
     bottom = [0.0] * len(rows)
     for part in ("llm", "env", "memory", "overhead"):
         ms = [1e3 * r["seconds"][part] / max(r["decisions"], 1) for r in rows]
         ax.bar(labels, ms, bottom=bottom, label=part)
         bottom = [b + m for b, m in zip(bottom, ms)]
-    ax.set(xlabel="parallel environments", ylabel="ms per decision",
-           title="where a decision's time goes (MemRL, FrozenLake 4x4)")
+    ax.set(xlabel="env, parallel environments", ylabel="ms per decision",
+           title="where a decision's time goes (MemRL)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -179,7 +207,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     add_threads_arg(parser)
     parser.add_argument("--envs", type=int, nargs="+", help="parallelisms (default 1 8 32)")
     parser.add_argument("--max-steps", type=int, help="step cap (default 6 quick, 10 full)")
+    parser.add_argument("--env-ids", nargs="+", choices=ENV_IDS,
+                        help=f"games (default: {' '.join(ENV_IDS)}; quick: the first)")
     args = parser.parse_args(argv)
+    env_ids = args.env_ids or (ENV_IDS[:1] if args.quick else ENV_IDS)
     sizes = args.envs or ([1, 2] if args.quick else [1, 8, 32])
     args.max_steps = args.max_steps or (6 if args.quick else 10)
     from memplay.agents.components import make_embedder, make_llm
@@ -189,12 +220,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            # every parallel env gets an episode (a full lockstep batch); at least 4 in full
-            episodes = max(n, 1 if args.quick else 4)
-            rows.append(run_once(n, episodes, args.max_steps, llm, embedder, Path(tmp) / str(n)))
+        for env_id in env_ids:
+            for n in sizes:
+                # every parallel env gets an episode (a full lockstep batch); at least 4 in full
+                episodes = max(n, 1 if args.quick else 4)
+                rows.append(run_once(env_id, n, episodes, args.max_steps, llm, embedder,
+                                     Path(tmp) / f"{env_id}-{n}"))
     report(rows)
-    record = {"env_id": ENV_ID, "variant": "memrl", "max_steps": args.max_steps, "seed": 0,
+    record = {"env_ids": list(env_ids), "variant": "memrl", "max_steps": args.max_steps, "seed": 0,
               "load_avg_at_start": list(load), "machine": machine(), "results": rows,
               "wall_s": round(time.perf_counter() - started, 1)}
     out = write_record(args.out, "bench_speed", args.quick, record)

@@ -64,14 +64,21 @@ def transfer(d: dict[str, Any]) -> list[str]:
 
 def speed(d: dict[str, Any]) -> list[str]:
     """Rates and the share of wall time per part."""
-    out = ["| parallel envs | decisions/s | episodes/min | LLM | env | memory (embedding) | "
-           "overhead |", "|---|---|---|---|---|---|---|"]
+    out = ["| env | parallel envs | decisions/s | episodes/min | LLM | env | memory (embedding) "
+           "| overhead | shared prefix | cache hit |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in d["results"]:
-        s = r["share"]
-        out.append(f"| {r['envs']} | {fmt(r['decisions_per_s'])} | "
+        s, cache = r["share"], r.get("cache", {})
+        env = r.get("env_id", d.get("env_id", "-")).removesuffix("-v0")
+        out.append(f"| {env} | {r['envs']} | {fmt(r['decisions_per_s'])} | "
                    f"{fmt(r['episodes_per_min'], 1)} | {s['llm']:.0%} | {s['env']:.1%} | "
-                   f"{s['memory']:.0%} ({s['embedding']:.0%}) | {s['overhead']:.0%} |")
+                   f"{s['memory']:.0%} ({s['embedding']:.0%}) | {s['overhead']:.0%} | "
+                   f"{_percent(cache.get('shared_rate'))} | {_percent(cache.get('hit_rate'))} |")
     return out
+
+
+def _percent(value: float | None) -> str:
+    """'42%', or '-' when the run did not record it."""
+    return "-" if value is None else f"{value:.0%}"
 
 
 def llm(d: dict[str, Any]) -> list[str]:

@@ -222,8 +222,9 @@ class ALFWorldEnv(TextEnv):
         fast_load: Reuse one TextWorld environment across games and memoise PDDL translation
             and grammar parsing (see :func:`fast_textworld`); False runs TextWorld as it is.
 
-    ``reset(options={"game": i})`` picks game ``i`` (or a game-file path);
-    ``options={"task_type": name}`` draws among that type; otherwise the seed draws a game.
+    ``reset(options={"game": i})`` picks game ``i`` (or a game-file path, absolute or relative
+    to the data root as demos record it); ``options={"task_type": name}`` draws among that
+    type; otherwise the seed draws a game.
     While an episode runs, ``info["view"]`` holds the portable view of the state and actions
     (:mod:`memplay.environments.alfworld_view`). ``timings`` adds up seconds spent loading
     games, resetting and stepping.
@@ -278,6 +279,8 @@ class ALFWorldEnv(TextEnv):
     def _pick(self, options: dict[str, Any]) -> str:
         choice = options.get("game", self.fixed_game)
         if isinstance(choice, str):
+            if choice not in self.games:  # a demo's portable name: relative to the data root
+                choice = str(self.root / choice) if not os.path.isabs(choice) else choice
             if choice not in self.games:
                 raise ConfigError(f"options['game']={choice!r} is not a game file of split "
                                   f"{self.split!r}; pass an index or one of env.games")

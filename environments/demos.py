@@ -128,15 +128,17 @@ def _solve(env: TextEnv, env_id: str, seed: int, solver: Solver) -> Trajectory:
     return trajectory
 
 
-def play(env: TextEnv, env_id: str, seed: int | None, next_action: NextAction) -> Trajectory:
-    """Reset with ``seed`` and play ``next_action`` until it returns None or the episode ends.
+def play(env: TextEnv, env_id: str, seed: int | None, next_action: NextAction,
+         options: dict[str, Any] | None = None) -> Trajectory:
+    """Reset with ``seed`` (and ``options``) and play ``next_action`` until it returns None
+    or the episode ends.
 
         >>> env = make("FrozenLake-4x4-v0")
         >>> t = play(env, "FrozenLake-4x4-v0", 0, lambda i, info: "right" if i < 2 else None)
         >>> t.actions, t.steps[1].info["state"].splitlines()[1]
         (['right', 'right'], '0 S A F F')
     """
-    obs, info = env.reset(seed=seed)
+    obs, info = env.reset(seed=seed, options=options)
     trajectory = Trajectory(env_id=env_id, goal=str(info["goal"]), seed=seed)
     while info["admissible_actions"]:
         action = next_action(len(trajectory.steps), info)
@@ -155,7 +157,8 @@ def play(env: TextEnv, env_id: str, seed: int | None, next_action: NextAction) -
 
 
 def replay_demo(env: TextEnv, demo: Trajectory | DemoEpisode) -> Trajectory:
-    """Replay ``demo``'s actions in ``env`` from ``reset(seed=demo.seed)``; return what the env
+    """Replay ``demo``'s actions in ``env`` from ``reset(seed=demo.seed)`` (with
+    ``options={"game": ...}`` when its metadata names a game file); return what the env
     showed (observations, admissible actions, rewards, success, ``info`` state and view).
 
     Raises ConfigError, naming the episode, the step (1-based), ``file:line`` and the admissible
@@ -190,7 +193,9 @@ def replay_demo(env: TextEnv, demo: Trajectory | DemoEpisode) -> Trajectory:
                               f"{_shown(choices)}; fix the action or the seed")
         return action if action in choices else normalize_action(action)
 
-    replayed = play(env, given.env_id, given.seed, next_action)
+    # a task given by a game file rather than a seed (ALFWorld) is named in the metadata
+    options = {"game": given.metadata["game"]} if "game" in given.metadata else None
+    replayed = play(env, given.env_id, given.seed, next_action, options)
     if len(replayed.steps) < len(given.steps):
         done = len(replayed.steps)
         raise ConfigError(f"{_where(episode, done)}demo {episode.name!r}: the episode ended after "

@@ -24,12 +24,12 @@ from memplay.types import Step, Trajectory
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # What each quick run must print (a line that only a finished run prints).
 PRINTS = {
-    "alfworld.py": "success per epoch:",
+    "alfworld_household.py": "held-out success (memory never saw these games):",
+    "curriculum.py": "episodes per arm:",
     "custom_graph.py": "prompt chars:",
     "custom_variant.py": "task 0, shortest win",
     "frozenlake.py": "learning curve:",
     "minesweeper.py": "- Open with reveal 2 2 in the middle",
-    "curriculum.py": "episodes per arm:",
     "quickstart.py": "last-epoch success:",
     "self_play.py": "both seats of every game:",
     "sokoban.py": "frozen evaluation:",
@@ -37,9 +37,7 @@ PRINTS = {
 }
 MARKS = {
     "quickstart.py": [pytest.mark.embedded],  # its point is the real model: kept very short
-    "alfworld.py": [pytest.mark.alfworld, pytest.mark.xfail(
-        strict=True, reason="examples/alfworld.py shadows the alfworld package when run as a "
-        "script (`import alfworld.agents` finds the example); issue 16 rewrites it")],
+    "alfworld_household.py": [pytest.mark.alfworld],
 }
 
 
@@ -50,7 +48,7 @@ def _examples() -> list[object]:
 
 @pytest.mark.parametrize("path", _examples())
 def test_example_runs_in_quick_mode(path: Path, tmp_path: Path) -> None:
-    if path.name == "alfworld.py" and not os.environ.get("ALFWORLD_DATA"):
+    if path.name == "alfworld_household.py" and not os.environ.get("ALFWORLD_DATA"):
         pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
     assert path.name in PRINTS, f"say what {path.name} --quick prints in PRINTS"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",

@@ -106,6 +106,12 @@ def test_bench_speed_quick(tmp_path: Path) -> None:
         total = share["llm"] + share["env"] + share["memory"] + share["overhead"]
         assert total == pytest.approx(1.0, abs=0.01)
         assert share["embedding"] <= share["memory"] + 0.01  # embedding runs inside memory
+        cache = row["cache"]  # the embedded backend keeps per-episode sessions
+        assert cache["prompts"] >= row["decisions"] and cache["tokens_per_prompt"] > 50, cache
+        assert 0.0 <= cache["shared_rate"] <= cache["hit_rate"] <= 1.0, cache
+    # after its first step an episode reuses its own session (3 steps here: 25% saved)
+    first = record["results"][0]
+    assert first["decisions"] < 2 or first["cache"]["session_rate"] > 0.1, first
 
 
 def check_curve(metrics: dict[str, Any], epochs: int) -> None:

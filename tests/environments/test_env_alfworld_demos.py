@@ -139,3 +139,26 @@ def test_revised_views_equal_the_views_of_a_fresh_play() -> None:
     old = demo.model_copy(update={"steps": blank, "metadata": {**demo.metadata,
                                                                "view_version": 0}})
     assert revise_views(old) == demo
+
+
+def test_walkthrough_demos_replay_by_game_file_into_an_agents_memory(tmp_path: Path) -> None:
+    from memplay.agents import Agent
+    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.memory.step_memory import StepMemory
+
+    data = _data()
+    demos = list(alfworld_demos("train", games=[0, 1], data_dir=data, workers=1))
+    agent = Agent("ALFWorld-v0", variant="memrl", llm=ScriptedLLM(),
+                  env_kwargs={"split": "train", "data_dir": data}, memory={"embedder": "hash"})
+    report = agent.learn_from(demos, tmp_path / "memory")  # replays each in its own game
+    agent.close()
+    assert report.episodes == 2 and report.steps == sum(len(d.steps) for d in demos)
+    steps = StepMemory.load(tmp_path / "memory" / "steps")
+    assert steps.sources() == {"demo": report.steps} and len(steps) > 0
+    wrong = Agent("ALFWorld-v0", variant="memrl", llm=ScriptedLLM(),
+                  env_kwargs={"split": "eval_in_distribution", "data_dir": data},
+                  memory={"embedder": "hash"})
+    with pytest.raises(ConfigError, match="is not a game file of split"):
+        wrong.learn_from(demos[:1], tmp_path / "other")  # the game is not in that split
+    wrong.close()
+    assert not (tmp_path / "other" / "steps").exists()  # all or nothing
