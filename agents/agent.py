@@ -173,7 +173,10 @@ class Agent:
         state_key: ``(env, observation, info) -> text`` step memory keys states by
             (default: :func:`~memplay.agents.context.default_state_key`).
         config: Base :class:`AgentConfig` (a mapping, a YAML path or a model).
-        **overrides: Any AgentConfig field (``epochs=3``, ``parallel_envs=8``...).
+        **overrides: Any AgentConfig field (``epochs=3``, ``parallel_envs=8``...), such as
+            ``self_play=True`` (two-player games: the agent is its own opponent and learns
+            from both seats, :mod:`memplay.agents.selfplay`) or ``curriculum="sec"`` (which
+            tasks each batch plays, :mod:`memplay.agents.curriculum`).
 
     >>> Agent("FrozenLake-4x4-v0", variant="none").config.variant
     'none'
@@ -202,6 +205,8 @@ class Agent:
         self.state_key = state_key or default_state_key
         self.memory: MemoryBundle | None = None
         self._memory_dir: Path | None = None
+        self._run_dir: Path | None = None
+        self.self_play: Any = None  # the SelfPlay set-up of the last context, if any
 
     @property
     def llm(self) -> LLM:
@@ -245,15 +250,26 @@ class Agent:
         memory = self._memory(memory_dir)
         spec = cfg.spec
         setup = ReflectionSetup(memory_dir, cfg, self.llm, lambda: make_env(cfg), self.state_key)
-        return AgentContext(
+        step_memory = memory.step_memory if memory and cfg.uses_step_memory else None
+        if step_memory is not None and cfg.exact_step_lookup:
+            from memplay.agents.selfplay import ExactStates
+
+            step_memory = ExactStates(step_memory)
+        ctx = AgentContext(
             envs=make_workers(cfg, min(cfg.parallel_envs, len(cfg.tasks))),
             llm=self.llm, config=cfg,
             task_memory=memory.task_memory if memory and spec.task_memory != "none" else None,
-            step_memory=memory.step_memory if memory and cfg.uses_step_memory else None,
+            step_memory=step_memory,
             reflections=[*(make_reflection(n, setup) for n in spec.reflections),
                          *self.extra_reflections],
             env_factory=lambda: make_env(cfg), state_key=self.state_key,
         )
+        self.self_play = None
+        if cfg.self_play.enabled:  # the envs' opponent becomes the agent itself
+            from memplay.agents.selfplay import SelfPlay
+
+            self.self_play = SelfPlay(cfg, self._run_dir).attach(ctx)
+        return ctx
 
     def run(self, epochs: int | None = None, tasks: Iterable[int] | None = None, *,
             run_dir: str | Path | None = None, memory_dir: str | Path | None = None,
@@ -286,6 +302,7 @@ class Agent:
         trainer = None if frozen else self._epoch_trainer(root, mem_dir)
         epoch_log = EpochLog(root, self.config,
                              then=trainer.on_epoch_end if trainer else None)
+        self._run_dir = root
         ctx = self.context(mem_dir)
         epoch_log.memory = self.memory  # memory_stats.jsonl: Q-values after each epoch
         # config.yaml records the memory directory, so a resume continues on it
@@ -296,10 +313,16 @@ class Agent:
             # new weights make the running per-action score means stale: start them afresh
             trainer.on_reload = ctx.llm_bias.clear
             trainer.resume()
+        play = self.self_play
+        if play is not None and graph is None:
+            graph = play.graph(self.config.variant)
         try:
-            return run_episodes(ctx, root, graph=graph, on_batch_end=save, progress=progress,
-                                on_epoch_end=epoch_log.on_epoch_end,
-                                llm_record=self._llm_record())
+            return run_episodes(
+                ctx, root, graph=graph, progress=progress,
+                on_batch_end=_chain(save, play.flush if play else None),
+                on_epoch_end=_chain(epoch_log.on_epoch_end,
+                                    play.on_epoch_end if play and not frozen else None),
+                llm_record=self._llm_record())
         finally:
             epoch_log.close()
             ctx.workers.close()
@@ -356,6 +379,18 @@ class Agent:
         if self.memory is not None:
             self.memory.close()
             self.memory = None
+
+
+def _chain(*hooks: Any) -> Any:
+    """One hook calling every given hook in order (None when none is given)."""
+    given = [h for h in hooks if h is not None]
+    if not given:
+        return None
+
+    def call(*args: Any) -> None:
+        for hook in given:
+            hook(*args)
+    return call
 
 
 def _recorded_memory_dir(root: Path, memory: Path) -> str | None:

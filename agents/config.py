@@ -24,8 +24,8 @@ from memplay.agents.variants import VariantSpec, get_variant
 from memplay.config import load_config
 from memplay.errors import ConfigError
 
-__all__ = ["AgentConfig", "MemoryConfig", "PolicyConfig", "PromptConfig", "ReflectionConfig",
-           "TrainLoopConfig"]
+__all__ = ["AgentConfig", "CurriculumConfig", "MemoryConfig", "PolicyConfig", "PromptConfig",
+           "ReflectionConfig", "SelfPlayConfig", "TrainLoopConfig"]
 
 # Fields that moved into ``policy`` (old configs and run directories still load, with a warning).
 _MOVED_TO_POLICY = {("action_method",): "method", ("llm_weight",): "llm_weight",
@@ -52,7 +52,7 @@ class MemoryConfig(BaseModel):
     step_keys: Literal["view", "state"] = Field(
         default="view", description="Key step memory by the environment's portable view "
         "(values carry to other maps; falls back to the state when there is none) or by the "
-        "whole state text (memplay < 0.2).")
+        "whole state text (memplay < 0.2; what self-play always uses).")
     step_lookup: Literal["action", "state"] = Field(
         default="action", description="Unseen pairs: 'action' borrows from similar pairs of "
         "the same action (NEC kNN, borrowed evidence kept apart); 'state' averages similar "
@@ -77,6 +77,12 @@ class MemoryConfig(BaseModel):
     )
     embedder: Literal["default", "hash"] = Field(
         default="default", description="'default' is MiniLM; 'hash' is fast, model-free (tests)."
+    )
+    step_exact: bool = Field(
+        default=False,
+        description="Only (kind, context) keys step memory stored exactly answer (no value "
+        "borrowed from similar contexts); self-play always looks up exactly, so the two seats "
+        "of a game never borrow each other's values.",
     )
 
 
@@ -146,6 +152,58 @@ class TrainLoopConfig(BaseModel):
     )
 
 
+class SelfPlayConfig(BaseModel):
+    """Self-play in two-player games: the opponent is the agent's own policy and both seats
+    learn (see :mod:`memplay.agents.selfplay`).
+
+    >>> SelfPlayConfig(enabled=True, pool_every=2).pool_size
+    4
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=False, description="Play both seats of a two-player game: the env's opponent "
+        "is the agent's own policy, and memory learns from both seats of every game.")
+    pool_every: int = Field(
+        default=0, ge=0, description="Save a frozen snapshot of step memory every K epochs "
+        "and draw opponents from that pool (0 = always the live policy).")
+    pool_size: int = Field(default=4, ge=1, description="Newest snapshots kept in the pool.")
+    pool_share: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="Share of games played against a snapshot once the pool has one.")
+    gamma: float = Field(
+        default=1.0, ge=0.0, le=1.0,
+        description="Discount of a game's payoff over a seat's earlier moves (1 = the payoff).")
+
+
+class CurriculumConfig(BaseModel):
+    """Which tasks the next batch plays: a task sampler named in the curriculum registry
+    (see :mod:`memplay.agents.curriculum`).
+
+    >>> CurriculumConfig(name="sec").options
+    {}
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        default="uniform", description="A registered task sampler: uniform (the fixed "
+        "schedule), sec, replay, proposer, or your own.")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="The sampler's own settings (its docstring).")
+
+    @field_validator("name")
+    @classmethod
+    def _known_sampler(cls, value: str) -> str:
+        from memplay.agents.curriculum.registry import CURRICULA
+
+        if value not in CURRICULA:
+            raise ConfigError(CURRICULA.unknown(value) + "; register your own with "
+                              "memplay.agents.curriculum.register_curriculum")
+        return value
+
+
 class AgentConfig(BaseModel):
     """One agent run. Every field has a default, so ``AgentConfig()`` is the FrozenLake demo.
 
@@ -199,6 +257,8 @@ class AgentConfig(BaseModel):
         default_factory=list,
         description="Also log per-epoch scalars: 'tensorboard' writes <run>/tensorboard/.",
     )
+    self_play: SelfPlayConfig = Field(default_factory=SelfPlayConfig)
+    curriculum: CurriculumConfig = Field(default_factory=CurriculumConfig)
 
     @classmethod
     def from_source(cls, source: str | Path | Mapping[str, Any] | None) -> AgentConfig:
@@ -234,6 +294,33 @@ class AgentConfig(BaseModel):
             data["policy"] = policy
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        """``self_play=True`` and ``curriculum="sec"`` stand for their sections."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        if isinstance(data.get("self_play"), bool):
+            data["self_play"] = {"enabled": data["self_play"]}
+        if isinstance(data.get("curriculum"), str):
+            data["curriculum"] = {"name": data["curriculum"]}
+        return data
+
+    @model_validator(mode="after")
+    def _self_play_keys_by_state(self) -> AgentConfig:
+        """Self-play keys step memory by the whole state text, which names the seat, whatever
+        ``memory.step_keys`` says: a portable view could file an O move and an X move under
+        one key. Its opponent calls back into the agent, so its envs live in this process."""
+        if not self.self_play.enabled:
+            return self
+        if self.env_workers != "local":
+            raise ConfigError(f"self-play needs env_workers='local' (the opponent is the agent "
+                              f"itself, in this process), not {self.env_workers!r}")
+        if self.memory.step_keys != "state":  # forced, also over a dumped default "view"
+            self.memory = self.memory.model_copy(update={"step_keys": "state"})
+        return self
+
     @field_validator("variant")
     @classmethod
     def _known_variant(cls, value: str) -> str:
@@ -265,6 +352,12 @@ class AgentConfig(BaseModel):
         return StepMemoryConfig(lookup=mem.step_lookup, threshold=mem.step_threshold,
                                 k_neighbors=mem.step_k, kernel=mem.step_kernel,
                                 max_states=mem.step_max_states)
+
+    @property
+    def exact_step_lookup(self) -> bool:
+        """True when step memory answers only for exactly stored states (self-play, or
+        ``memory.step_exact``)."""
+        return self.self_play.enabled or self.memory.step_exact
 
     @property
     def uses_step_memory(self) -> bool:

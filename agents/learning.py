@@ -23,7 +23,7 @@ from memplay.agents.state import Slot
 from memplay.memory.item import MemoryItem
 from memplay.types import Trajectory
 
-__all__ = ["experience_text", "learn_from", "step_returns"]
+__all__ = ["experience_text", "learn_from", "learn_task", "step_returns"]
 
 
 def experience_text(trajectory: Trajectory, max_actions: int = 40) -> str:
@@ -104,14 +104,7 @@ def learn_from(slot: Slot, config: AgentConfig, task_memory: TaskMemory | None,
                step_memory: StepMemoryLike | None, provenance: str = "self") -> None:
     """Update task and step memory from one finished episode; ``provenance`` says whose
     experience it is ("self", or "demo"/"import" for episodes the agent did not play)."""
-    if task_memory is not None:
-        trajectory = slot.to_trajectory(config.env_id)
-        if slot.memories_used:  # alpha, q_init and the merge threshold are the retriever's
-            task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
-        task_memory.write_back(MemoryItem(
-            intent=f"{slot.goal}\n{slot.steps[0].observation}",
-            experience=experience_text(trajectory), env_id=config.env_id,
-            metadata={"provenance": provenance}))
+    learn_task(slot, config, task_memory, provenance)
     if step_memory is not None:
         # returns follow the exact states (loops are found there); values go to each key
         returns = step_returns([s.state for s in slot.steps], [s.visits for s in slot.steps],
@@ -120,3 +113,18 @@ def learn_from(slot: Slot, config: AgentConfig, task_memory: TaskMemory | None,
         keys = [s.memory_key for s in slot.steps]
         step_memory.update([c for _, c in keys], [k for k, _ in keys], returns,
                            source=provenance)
+
+
+def learn_task(slot: Slot, config: AgentConfig, task_memory: TaskMemory | None,
+               provenance: str = "self") -> None:
+    """MemRL's task-level update from one finished episode (nothing without task memory or
+    steps): the memories it was shown move toward its outcome, and it is written back."""
+    if task_memory is None or not slot.steps:
+        return
+    trajectory = slot.to_trajectory(config.env_id)
+    if slot.memories_used:  # alpha, q_init and the merge threshold are the retriever's
+        task_memory.update_q(slot.memories_used, 1.0 if slot.success else -1.0)
+    task_memory.write_back(MemoryItem(
+        intent=f"{slot.goal}\n{slot.steps[0].observation}",
+        experience=experience_text(trajectory), env_id=config.env_id,
+        metadata={"provenance": provenance}))

@@ -43,8 +43,8 @@ from memplay.agents.state import (
     replace_slots,
 )
 
-__all__ = ["act", "all_done", "build_prompt", "env_step", "finish", "observe", "reflect",
-           "retrieve", "update_memory"]
+__all__ = ["act", "action_scores", "all_done", "build_prompt", "env_step", "finish", "observe",
+           "reflect", "retrieve", "update_memory"]
 
 Update = dict[str, Any]
 
@@ -156,6 +156,27 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     return {"slots": replace_slots(state["slots"], chosen)}
 
 
+def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
+                  claimed: dict[str, int] | None = None) -> dict[str, float]:
+    """The policy's score of each admissible action of ``slot`` (what ``act`` samples from
+    with the policy's temperature): calibrated LLM scores plus, with step memory on, the
+    memory prior and the novelty bonus for moves tried least (this episode's moves from the
+    same state and the ``claimed`` picks of parallel episodes count as tries).
+
+    Calibration updates ``ctx.llm_bias``; pass a context with a copy to only look.
+    """
+    cfg = ctx.config.policy
+    scores = view.scores
+    if cfg.calibrate and cfg.method == "score":
+        scores = calibrate(scores, ctx.llm_bias)
+    tried = None
+    if ctx.step_memory is not None:
+        tried = _tried_here(slot)
+        for action, n in (claimed or {}).items():
+            tried[action] = tried.get(action, 0) + n
+    return combine_scores(scores, slot.recall.values, cfg, tried)
+
+
 def _choose_all(ctx: AgentContext, slots: list[Slot], views: list[LLMView]) -> list[Slot]:
     """Pick actions slot by slot; with step memory on, parallel episodes in the same state
     count each other's picks as visits ("virtual loss"), so they try different moves."""
@@ -163,15 +184,7 @@ def _choose_all(ctx: AgentContext, slots: list[Slot], views: list[LLMView]) -> l
     claimed: dict[str, dict[str, int]] = {}
     chosen = []
     for slot, view in zip(slots, views):
-        scores = view.scores
-        if cfg.calibrate and cfg.method == "score":
-            scores = calibrate(scores, ctx.llm_bias)
-        tried = None
-        if ctx.step_memory is not None:
-            tried = _tried_here(slot)
-            for action, n in claimed.get(slot.state, {}).items():
-                tried[action] = tried.get(action, 0) + n
-        combined = combine_scores(scores, slot.recall.values, cfg, tried)
+        combined = action_scores(ctx, slot, view, claimed.get(slot.state))
         action = choose_action(combined, cfg.temperature, ctx.rng)
         picks = claimed.setdefault(slot.state, {})
         picks[action] = picks.get(action, 0) + 1

@@ -1,6 +1,8 @@
 """The episode runner: epochs over a task set, environments in lockstep, resumable.
 
-Episode ``e`` of a run is task ``tasks[e % len(tasks)]`` in epoch ``e // len(tasks)``.
+Episode ``e`` of a run is task ``tasks[e % len(tasks)]`` in epoch ``e // len(tasks)``, unless
+a curriculum (``config.curriculum``, :mod:`memplay.agents.curriculum`) chooses each batch's
+tasks instead; the number of episodes and the epochs stay the same.
 Finished episodes are appended to ``episodes.jsonl`` / ``trajectories.jsonl`` as they end;
 a restarted run skips every episode already there (memory is reloaded by whoever builds
 the context, see :mod:`memplay.agents.agent`).
@@ -24,6 +26,8 @@ import yaml
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
+from memplay.agents.curriculum.base import Planned
+from memplay.agents.curriculum.log import Curriculum
 from memplay.agents.graph import build_agent_graph
 from memplay.agents.metrics import compute_metrics, plot_learning_curves
 from memplay.agents.progress import RunProgress
@@ -41,14 +45,6 @@ log = logging.getLogger(__name__)
 _SECRET_WORDS = {"key", "apikey", "token", "password", "passwd", "secret", "credential",
                  "credentials", "auth", "authorization", "bearer", "cookie"}
 _NAME_PARTS = re.compile(r"[^a-z0-9]+")
-
-
-class Planned(NamedTuple):
-    """One scheduled episode."""
-
-    episode: int
-    epoch: int
-    seed: int
 
 
 @dataclass
@@ -142,9 +138,12 @@ def _batches(pending: Sequence[Planned], size: int) -> Iterator[list[Planned]]:
         yield batch
 
 
-def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned]) -> list[Slot]:
-    slots = [Slot(i, episode=p.episode, epoch=p.epoch, task=str(p.seed), seed=p.seed)
-             for i, p in enumerate(batch)]
+def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned], tasks: list[Any]
+               ) -> list[Slot]:
+    """Play ``batch``; episode ``i`` plays ``tasks[i]`` (its seed and label, a curriculum
+    :class:`~memplay.agents.curriculum.Task`)."""
+    slots = [Slot(i, episode=p.episode, epoch=p.epoch, task=t.label, seed=t.seed)
+             for i, (p, t) in enumerate(zip(batch, tasks))]
     config = {"recursion_limit": 6 * ctx.config.max_steps + 20,
               "configurable": {"thread_id": f"batch-{batch[0].episode}"}}
     final: list[Slot] = graph.invoke(initial_state(slots), config, context=ctx)["slots"]
@@ -158,8 +157,11 @@ def _recreate_crashed(ctx: AgentContext, slots: Sequence[Slot]) -> None:
         ctx.workers.renew(crashed)
 
 
-def _finish(files: RunFiles, config: AgentConfig, label: str) -> RunResult:
-    metrics = compute_metrics(files.read_results(), [str(t) for t in config.tasks], config.epochs)
+def _finish(files: RunFiles, config: AgentConfig, label: str, fixed_tasks: bool) -> RunResult:
+    rows = files.read_results()
+    # a curriculum chooses the tasks: "solved at least once" counts over those it played
+    tasks = [str(t) for t in config.tasks] if fixed_tasks else sorted({r.task for r in rows})
+    metrics = compute_metrics(rows, tasks, config.epochs)
     metrics.update(variant=config.variant, env_id=config.env_id, seed=config.seed)
     files.write_json(files.metrics, metrics)
     plot_learning_curves({label: metrics["success_per_epoch"]}, files.curve,
@@ -227,11 +229,13 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
     graph = graph if graph is not None else build_agent_graph(cfg.variant)
     done = files.done_episodes()
     pending = [p for p in schedule(cfg) if p.episode not in done]
+    curriculum = Curriculum(ctx, files.root, done)  # rebuilt from the recorded outcomes
     _resume_boundary(hooks, pending, len(cfg.tasks))
     bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)
     try:
         for batch in _batches(pending, ctx.workers.num_envs):
-            slots = _run_batch(graph, ctx, batch)
+            slots = curriculum.play(batch, lambda tasks, b=batch: _run_batch(graph, ctx, b,
+                                                                             tasks))
             files.append(files.episodes, [s.to_result(cfg.env_id) for s in slots])
             files.append(files.trajectories, [s.to_trajectory(cfg.env_id) for s in slots])
             if hooks.batch_end is not None:
@@ -243,4 +247,4 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
                 hooks.epoch_end(ended)
     finally:
         bar.close()
-    return _finish(files, cfg, cfg.variant)
+    return _finish(files, cfg, cfg.variant, not curriculum.sampler.stateful)

@@ -53,6 +53,27 @@ def llm_config(threads: int | None) -> Any:
     return AgentConfig(llm_kwargs={} if threads is None else {"num_threads": threads})
 
 
+def parse_embedded_args(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """The options of a script that runs the embedded model: ``--quick``, ``--out``,
+    ``--threads`` (description: the first line of ``doc``).
+
+    >>> parse_embedded_args("Demo.", ["--quick", "--threads", "2"]).threads
+    2
+    """
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    add_common_args(parser)
+    add_threads_arg(parser)
+    return parser.parse_args(argv)
+
+
+def embedded_parts(threads: int | None) -> tuple[Any, Any]:
+    """The embedded LLM (``threads`` torch threads) and the default MiniLM embedder."""
+    from memplay.agents.components import make_embedder, make_llm
+    from memplay.agents.config import AgentConfig
+
+    return make_llm(llm_config(threads)), make_embedder(AgentConfig())
+
+
 def result_path(out: Path, name: str, quick: bool) -> Path:
     """Where a run's JSON goes; the PNG is the same path with ``.png``."""
     return Path(out) / f"{name}{'_quick' if quick else ''}.json"

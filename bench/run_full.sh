@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every benchmark in full mode, one after another (never in parallel: they time CPU work),
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
-# Usage: bash bench/run_full.sh [script ...]   (default: all, in the order below)
+# Usage: bash bench/run_full.sh [script ...]   (default: the core group, in the order below)
+#        bash bench/run_full.sh --group NAME   (core: about 55 min; selfplay: bench_selfplay
+#                                               and bench_curriculum, about 35 min)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
 set -u
@@ -12,16 +14,26 @@ threads="${THREADS:-2}"
 py="${PYTHON:-.venv/bin/python}"  # the environment `make test` / `make demo` creates
 [ -x "$py" ] || py=python
 mkdir -p bench/results/runs  # logs (ignored by git)
+group=core
+if [ "${1:-}" = "--group" ]; then
+    group="${2:?--group needs a name: core or selfplay}"
+    shift 2
+fi
 scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
-    scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_transfer
-             bench_train bench_learning)
+    case "$group" in  # each group fits the 60-minute budget on 2 idle cores
+        core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_transfer
+                       bench_train bench_learning);;
+        selfplay) scripts=(bench_selfplay bench_curriculum);;
+        *) echo "unknown group $group (core, selfplay)" >&2; exit 2;;
+    esac
 fi
 for name in "${scripts[@]}"; do
     name="${name%.py}"
     extra=()
     case "$name" in  # the scripts that run the embedded model take --threads
-        bench_speed|bench_llm|bench_transfer|bench_train) extra=(--threads "$threads");;
+        bench_speed|bench_llm|bench_transfer|bench_train|bench_selfplay|bench_curriculum)
+            extra=(--threads "$threads");;
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
     esac
     start=$(date +%s)

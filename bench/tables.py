@@ -137,13 +137,49 @@ def train(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def selfplay(d: dict[str, Any]) -> list[str]:
+    """Kuhn NashConv per epoch with its references; TicTacToe games per agent."""
+    k = d["kuhn"]
+    per = ", ".join(fmt(v) for v in k["nash_conv_per_epoch"])
+    out = ["| Kuhn Poker policy | NashConv (0 = equilibrium) |", "|---|---|",
+           f"| self-play + memory, per epoch | {per} |",
+           f"| last / first epoch | {fmt(k['last_over_first'])} (mean of the last 3: "
+           f"{fmt(k['mean_last3_over_first'])}) |",
+           f"| LLM alone | {fmt(k['llm_alone'])} |", f"| uniform random | {fmt(k['random'])} |",
+           "", "| TicTacToe agent (greedy, memory frozen) | vs random: won/drawn/lost | "
+           "vs minimax: won/drawn/lost | self-play games |", "|---|---|---|---|"]
+    for name, arm in d["tictactoe"]["arms"].items():
+        cells = [f"{arm[o]['wins']}/{arm[o]['draws']}/{arm[o]['losses']}"
+                 for o in ("random", "minimax")]
+        train = arm.get("training")
+        played = train["epochs"] * train["games_per_epoch"] if train else "-"
+        out.append(f"| {name} | {cells[0]} | {cells[1]} | {played} |")
+    return out
+
+
+def curriculum(d: dict[str, Any]) -> list[str]:
+    """Held-out success per curriculum, margin over uniform, episodes spent per arm."""
+    arms = d["arms"]
+    out = ["| curriculum | held-out success | margin vs uniform | training success | "
+           + " | ".join(arms) + " |", "|---|---|---|---|" + "---|" * len(arms)]
+    for name, r in d["curricula"].items():
+        picks = " | ".join(str(sum(r["choices"].get(a, []))) for a in arms)
+        out.append(f"| {name} | {fmt(r['held_out_success'])} | {d['margins'][name]:+.2f} | "
+                   f"{fmt(r['train_success'])} | {picks} |")
+    return out
+
+
 def wall_seconds(d: dict[str, Any]) -> float:
     """A record's wall time (the scripts name it ``wall_s`` or ``wall_seconds``)."""
     return float(d.get("wall_s", d.get("wall_seconds", 0.0)))
 
 
+SELFPLAY_GROUP = ("bench_selfplay.json", "bench_curriculum.json")  # run_full.sh --group selfplay
+
+
 def times(records: dict[str, dict[str, Any]]) -> list[str]:
-    """Wall time, torch threads and load of every full run, and their total."""
+    """Wall time, torch threads and load of every full run, and the total of each group of
+    ``bench/run_full.sh`` (each fits the 60-minute budget)."""
     out = ["| benchmark | wall time | torch threads | load at end |", "|---|---|---|---|"]
     for file, d in records.items():
         end = d.get("machine_at_end", {})
@@ -151,8 +187,13 @@ def times(records: dict[str, dict[str, Any]]) -> list[str]:
         script = "bench_learning" if file == "learning.json" else file.removesuffix(".json")
         out.append(f"| `{script}.py` | {wall_seconds(d) / 60:.1f} min | "
                    f"{end.get('torch_threads') or '-'} | {fmt(load[0] if load else None, 1)} |")
-    total = sum(wall_seconds(d) for d in records.values())
-    out.append(f"| **total** | **{total / 60:.1f} min** | | |")
+    core = {f: d for f, d in records.items() if f not in SELFPLAY_GROUP}
+    groups = [("total", core), ("total, `--group selfplay`",
+                                {f: d for f, d in records.items() if f in SELFPLAY_GROUP})]
+    for label, members in groups:
+        if members:
+            total = sum(wall_seconds(d) for d in members.values())
+            out.append(f"| **{label}** | **{total / 60:.1f} min** | | |")
     return out
 
 
@@ -161,6 +202,8 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "speed": ("bench_speed.json", speed), "llm": ("bench_llm.json", llm),
     "memory": ("bench_memory.json", memory), "envs": ("bench_envs.json", envs),
     "soak": ("bench_soak.json", soak), "train": ("bench_train.json", train),
+    "selfplay": ("bench_selfplay.json", selfplay),
+    "curriculum": ("bench_curriculum.json", curriculum),
 }
 
 
@@ -185,7 +228,7 @@ def fill(text: str, results: Path = RESULTS) -> str:
     >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))
     Traceback (most recent call last):
     KeyError: "unknown table 'x'; use one of ['times', 'learning', 'transfer', 'speed', 'llm', \
-'memory', 'envs', 'soak', 'train']"
+'memory', 'envs', 'soak', 'train', 'selfplay', 'curriculum']"
     """
     return BLOCK.sub(lambda m: f"{m.group(1)}{table(m.group('name'), results)}\n{m.group(4)}",
                      text)

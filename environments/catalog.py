@@ -3,7 +3,10 @@
 Step limits are sized to a few times the optimum, so that a small model's episodes stay short:
 4x4 FrozenLake needs 6 moves and gets 30, 8x8 needs 14 and gets 100. The random-map ids draw a
 new map from every reset seed (``size`` and ``p``, the chance a cell is frozen, are options);
-Sokoban-gen-v0 draws a new solvable level (``height``, ``width``, ``num_boxes``, ``max_walls``).
+Sokoban-gen-v0 draws a new solvable level (``height``, ``width``, ``num_boxes``, ``max_walls``);
+TextWorld-gen-v0 generates a text game (``rooms``, ``objects``, ``quest_length``) and
+TaskSpace-v0 puts several such generators (arms) behind one env, the seed naming arm and
+instance (what curricula choose among).
 ``memplay.environments.task_sets.benchmark_split`` picks train and held-out seeds whose maps
 never coincide.
 
@@ -39,3 +42,5 @@ def register_builtin_envs() -> None:
     register("TicTacToe-v0", f"{_PKG}.tictactoe:TicTacToeEnv", 20, {})
     register("KuhnPoker-v0", f"{_PKG}.kuhn:KuhnPokerEnv", 10, {})
     register("ALFWorld-v0", f"{_PKG}.alfworld_env:ALFWorldEnv", 50, {})
+    register("TextWorld-gen-v0", f"{_PKG}.textworld_gen:TextWorldGenEnv", 50, {})
+    register("TaskSpace-v0", f"{_PKG}.task_space:TaskSpaceEnv", 30, {})

@@ -98,7 +98,7 @@ def register_gymnasium_envs(namespace: str = "memplay") -> list[str]:
     """Register every finite-action memplay env in Gymnasium's registry as ``namespace/<id>``.
 
     ``gymnasium.make`` then builds the Gymnasium view (step limits stay memplay's TimeLimit).
-    ALFWorld is left out: its commands are open-ended.
+    ALFWorld and TextWorld-gen are left out: their commands are open-ended.
 
         >>> import gymnasium
         >>> ids = register_gymnasium_envs()
@@ -107,7 +107,7 @@ def register_gymnasium_envs(namespace: str = "memplay") -> list[str]:
     """
     registered = []
     for env_id in list_envs():
-        if env_id.startswith("ALFWorld"):
+        if env_id.startswith(("ALFWorld", "TextWorld")):
             continue
         full_id = f"{namespace}/{env_id}"
         if full_id not in gymnasium.registry:

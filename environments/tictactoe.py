@@ -182,6 +182,15 @@ class TicTacToeEnv(TwoPlayerEnv):
         return build_view(state, actions)
 
     def _goal(self) -> str:
-        side = "for the side to play" if self.opponent == "self" else f"as {_MARKS[self.player]}"
+        if self.opponent == "self":
+            return self._goal_text("for the side to play")
+        return self.goal_for(self.player)
+
+    def goal_for(self, seat: int) -> str:
+        """The goal as seat ``seat`` reads it (its mark named)."""
+        return self._goal_text(f"as {_MARKS[seat]}")
+
+    @staticmethod
+    def _goal_text(side: str) -> str:
         return (f"Win tic-tac-toe {side}: get three of your marks in a row, column or "
                 "diagonal. Move with 'mark ROW COL' (rows and columns 0-2).")

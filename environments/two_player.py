@@ -20,9 +20,41 @@ from typing import Any
 from memplay.environments.core import Outcome, TextEnv, normalize_action
 from memplay.errors import ConfigError
 
-__all__ = ["OpponentPolicy", "TwoPlayerEnv"]
+__all__ = ["Opponent", "OpponentPolicy", "TwoPlayerEnv"]
 
 OpponentPolicy = Callable[[str, dict[str, Any]], str]
+
+
+class Opponent:
+    """An opponent policy that is told when a game starts and how it ended.
+
+    A plain callable ``(obs, info) -> action`` cannot tell one game from the next; an
+    opponent that learns (the agent itself in self-play) subclasses this to keep a record
+    per game. The env calls :meth:`new_game` at every reset, before anyone moves, and
+    :meth:`end_game` with both seats' payoffs when the game is over.
+
+        >>> from memplay.environments.kuhn import KuhnPokerEnv
+        >>> class AlwaysBet(Opponent):
+        ...     def __call__(self, obs, info):
+        ...         return "bet" if "bet" in info["admissible_actions"] else "call"
+        ...     def end_game(self, returns):
+        ...         self.last = returns
+        >>> me = AlwaysBet()
+        >>> env = KuhnPokerEnv(opponent=me, player=1)
+        >>> _ = env.reset(seed=0); _ = env.step("fold")
+        >>> me.last
+        (1.0, -1.0)
+    """
+
+    def __call__(self, obs: str, info: dict[str, Any]) -> str:
+        """The move for the seat to play (``info["player"]``)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+
+    def new_game(self, seat: int) -> None:
+        """A game starts in which this opponent plays ``seat``."""
+
+    def end_game(self, returns: tuple[float, float]) -> None:
+        """The game is over; ``returns`` are the payoffs of seats 0 and 1."""
 
 
 class TwoPlayerEnv(TextEnv):
@@ -100,6 +132,15 @@ class TwoPlayerEnv(TextEnv):
         """A move of the named scripted policy for the player to play."""
         raise NotImplementedError(f"{type(self).__name__} must implement _scripted_move")
 
+    def goal_for(self, seat: int) -> str:
+        """The task in words for ``seat`` (what a callable opponent is told in its ``info``).
+
+        >>> from memplay.environments.tictactoe import TicTacToeEnv
+        >>> TicTacToeEnv().goal_for(1).split(":")[0]
+        'Win tic-tac-toe as O'
+        """
+        return self._goal()
+
     # ---- TextEnv hooks ----------------------------------------------------------------------
 
     def _reset_game(self, options: dict[str, Any]) -> str:
@@ -107,6 +148,8 @@ class TwoPlayerEnv(TextEnv):
             self.player = int(self.np_random.integers(2))
         self.opponent_invalid = 0
         self._new_game()
+        if isinstance(self.opponent, Opponent):
+            self.opponent.new_game(1 - self.player)
         replies = self._opponent_turns()
         return "\n".join([*replies, self._observe()])
 
@@ -121,6 +164,8 @@ class TwoPlayerEnv(TextEnv):
         final = self.returns()
         if final is None:
             return Outcome(" ".join(lines))
+        if isinstance(self.opponent, Opponent):
+            self.opponent.end_game(final)
         seat = mover if self.opponent == "self" else self.player
         reward = final[seat]
         verdict = "won" if reward > 0 else "lost" if reward < 0 else "drew"
@@ -164,8 +209,11 @@ class TwoPlayerEnv(TextEnv):
         if isinstance(self.opponent, str):
             return self._scripted_move(self.opponent)
         seat = self.to_play()
-        info = {"goal": self._goal(), "admissible_actions": self.legal_actions(),
+        info = {"goal": self.goal_for(seat), "admissible_actions": self.legal_actions(),
                 "to_play": seat, "player": seat}
+        view = self._portable_view()
+        if view is not None:
+            info["view"] = view
         move = normalize_action(self.opponent(self.view(seat), info))
         if move in self.legal_actions():
             return move

@@ -15,6 +15,7 @@ import argparse
 from typing import Any
 
 from memplay.agents.config import AgentConfig
+from memplay.agents.curriculum.registry import curriculum_names
 from memplay.agents.llm.registry import BACKENDS
 from memplay.agents.variants import variant_names
 
@@ -28,6 +29,8 @@ _FIELDS = {
 }
 # option dest -> PolicyConfig field
 _POLICY = {"temperature": "temperature", "action_method": "method", "think": "think"}
+# option dest -> SelfPlayConfig field
+_SELF_PLAY = {"self_play": "enabled", "self_play_pool": "pool_every"}
 # option dest -> llm_kwargs key (the API key itself never goes into a config: only its name)
 _LLM_KWARGS = {"base_url": "base_url", "api_key_env": "api_key_env"}
 
@@ -64,6 +67,20 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
         parser.add_argument("--train-every", type=int, metavar="K",
                             help="fine-tune the model on the run's own data every K epochs "
                             "(0 = never; settings in the config's train: section)")
+    parser.add_argument("--self-play", action="store_true", default=None,
+                        help="two-player games (TicTacToe-v0, KuhnPoker-v0): the agent is its "
+                        "own opponent, plays both seats (drawn at each reset) and learns from "
+                        "both; step memory looks states up exactly, so the seats' values never "
+                        "mix (config: self_play)")
+    parser.add_argument("--self-play-pool", type=int, metavar="K",
+                        help="with --self-play: every K epochs save a frozen snapshot of step "
+                        "memory; half the games are then played against a recent snapshot")
+    parser.add_argument("--curriculum", metavar="NAME",
+                        help="which tasks each batch plays: " + ", ".join(curriculum_names())
+                        + " (uniform = --tasks in order every epoch; sec = bandit over task "
+                        "categories by learning progress; replay = restart from states of "
+                        "failed episodes; proposer = generator settings of intermediate "
+                        "success, e.g. on --env TaskSpace-v0). Options: config curriculum:")
     parser.add_argument("--embedder", choices=["default", "hash"], help="memory embedder")
     parser.add_argument("--log", action="append", choices=["tensorboard"],
                         help="also write per-epoch scalars to <run-dir>/tensorboard/")
@@ -88,6 +105,10 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
         update["tasks"] = list(range(args.task_start, args.task_start + args.tasks))
     if args.embedder is not None:
         update["memory"] = {**base["memory"], "embedder": args.embedder}
+    if play := _given(args, _SELF_PLAY):
+        update["self_play"] = {**base["self_play"], **play}
+    if getattr(args, "curriculum", None) is not None:
+        update["curriculum"] = {**base["curriculum"], "name": args.curriculum}
     return AgentConfig.from_source({**base, **update})
 
 

@@ -77,8 +77,21 @@ def _print_result(result: Any, config: Any, frozen: bool) -> None:
 
         for line in describe_rounds(result.run_dir) or ["no round was due"]:
             console.print(f"training: {line}", soft_wrap=True, markup=False)
+    for line in _self_play_lines(result.run_dir):
+        console.print(line, soft_wrap=True, markup=False)
     console.print(f"run dir: {result.run_dir}\nlearning curve: "
                   f"{result.run_dir / 'learning_curve.png'}", soft_wrap=True)
+
+
+def _self_play_lines(run_dir: Path) -> list[str]:
+    """Each exact self-play measure per epoch (e.g. Kuhn poker's nash_conv), if recorded."""
+    from memplay.memory.reflection.jsonio import read_jsonl
+
+    rows = read_jsonl(Path(run_dir) / "selfplay" / "measures.jsonl")
+    keys = [k for k, v in rows[-1].items() if k != "epoch" and isinstance(v, float)] \
+        if rows else []
+    return [f"self-play {key} per epoch: " + " ".join(f"{r[key]:.3f}" for r in rows)
+            for key in keys]
 
 
 def _resume_backend(args: argparse.Namespace, config: Any) -> Any:

@@ -25,11 +25,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # What each quick run must print (a line that only a finished run prints).
 PRINTS = {
     "alfworld_household.py": "held-out success (memory never saw these games):",
+    "curriculum.py": "episodes per arm:",
     "custom_graph.py": "prompt chars:",
     "custom_variant.py": "task 0, shortest win",
     "frozenlake.py": "learning curve:",
     "minesweeper.py": "- Open with reveal 2 2 in the middle",
     "quickstart.py": "last-epoch success:",
+    "self_play.py": "both seats of every game:",
     "sokoban.py": "frozen evaluation:",
     "two_player.py": "win rate per epoch:",
 }

@@ -170,3 +170,31 @@ def test_bench_transfer_quick(tmp_path: Path) -> None:
 
 # bench_train.py --quick runs in tests/trainers/test_train_bench.py, which checks its record in
 # detail (running it here too would cost CI another two minutes).
+
+
+@pytest.mark.embedded
+def test_bench_selfplay_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_selfplay.py", tmp_path)
+    kuhn = record["kuhn"]
+    assert len(kuhn["nash_conv_per_epoch"]) == record["sizes"]["kuhn"][0]
+    assert all(0.0 <= v <= 4.0 for v in kuhn["nash_conv_per_epoch"])
+    assert kuhn["random"] == pytest.approx(11 / 12) and kuhn["equilibrium"] == 0.0
+    assert len(kuhn["last_strategy"]) == 12
+    for arm in record["tictactoe"]["arms"].values():
+        for opponent in ("random", "minimax"):
+            games = arm[opponent]
+            assert games["wins"] + games["draws"] + games["losses"] == games["games"]
+            assert games["wins"] == 0 or opponent == "random"  # minimax never loses
+            assert is_fraction(games["draws_rate"])
+
+
+@pytest.mark.embedded
+def test_bench_curriculum_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_curriculum.py", tmp_path)
+    assert set(record["curricula"]) == {"uniform", "sec", "proposer"}
+    assert not set(record["train_tasks"]) & set(record["held_out_tasks"])
+    for name, result in record["curricula"].items():
+        assert is_fraction(result["held_out_success"])
+        assert sum(sum(v) for v in result["choices"].values()) == record["train_episodes"]
+        assert record["margins"][name] == pytest.approx(
+            result["held_out_success"] - record["curricula"]["uniform"]["held_out_success"])
