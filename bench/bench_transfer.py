@@ -22,11 +22,16 @@ claim. The ceiling is the solver's success on the held-out tasks within the step
     python bench/bench_transfer.py --quick                    # CI smoke run
     python bench/bench_transfer.py                            # the README's numbers
     python bench/bench_transfer.py --games FrozenLake-4x4 --rows none memrl
+
+A run of some games merges into the JSON of the same mode (``--fresh`` replaces it), so the
+full benchmark runs in two parts of under an hour each (``bench/run_full.sh --group
+transfer``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import time
@@ -35,7 +40,14 @@ from pathlib import Path
 from typing import Any
 
 from _ceilings import ceiling
-from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
+from _common import (
+    add_common_args,
+    add_threads_arg,
+    llm_config,
+    machine,
+    result_path,
+    write_record,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -128,6 +140,7 @@ def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
     train, held_out = benchmark_split(game.env_id, count=game.tasks[not quick],
                                       **game.env_kwargs)
     results: dict[str, Any] = {}
+    started = time.perf_counter()
     for row in [r for r in rows if r in game.rows]:
         print(f"{name}: {row}", flush=True)
         results[row] = run_row(game, row, (train, held_out), quick, llm, embedder,
@@ -138,7 +151,23 @@ def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
     return {"env_id": game.env_id, "env_kwargs": game.env_kwargs, "note": game.note,
             "train_seeds": train, "held_out_seeds": held_out, "max_steps": cap,
             "train_epochs": game.epochs[not quick], "rows": results,
-            "ceiling": ceiling(game.env_id, game.env_kwargs, held_out, cap)}
+            "ceiling": ceiling(game.env_id, game.env_kwargs, held_out, cap),
+            "wall_s": round(time.perf_counter() - started, 1),
+            "load_avg_at_end": list(os.getloadavg())}
+
+
+def previous_games(path: Path, quick: bool) -> dict[str, Any]:
+    """Games of an earlier JSON of the same mode (runs of some games merge into it);
+    records of an older layout (no per-game wall time) are ignored.
+
+    >>> previous_games(Path("/nonexistent.json"), False)
+    {}
+    """
+    if not path.is_file():
+        return {}
+    old = json.loads(path.read_text())
+    results = old.get("results", {}) if old.get("quick") == quick else {}
+    return {k: v for k, v in results.items() if isinstance(v, dict) and "wall_s" in v}
 
 
 def report(results: dict[str, Any]) -> None:
@@ -185,6 +214,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--games", nargs="+", choices=list(GAMES),
                         help=f"default: all (quick: {' '.join(QUICK_GAMES)})")
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--fresh", action="store_true",
+                        help="replace the JSON instead of merging these games into it")
     args = parser.parse_args(argv)
     args.games = args.games or list(QUICK_GAMES if args.quick else GAMES)
     return args
@@ -199,11 +230,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started, load = time.perf_counter(), list(os.getloadavg())
     llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
     root = args.out / "runs" / ("transfer_quick" if args.quick else "transfer")
-    results = {name: run_game(name, args.rows, args.quick, llm, embedder, root)
-               for name in args.games}
+    path = result_path(args.out, "bench_transfer", args.quick)
+    results = {} if args.fresh else previous_games(path, args.quick)
+    for name in args.games:  # a game played now replaces its earlier result
+        results[name] = run_game(name, args.rows, args.quick, llm, embedder, root)
     report(results)
+    # the wall time is the sum over games: a merged record took that long, in parts
     record = {"agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
-              "results": results, "wall_s": round(time.perf_counter() - started, 1)}
+              "results": results, "wall_s": round(sum(g["wall_s"] for g in results.values()), 1),
+              "this_run_s": round(time.perf_counter() - started, 1)}
     out = write_record(args.out, "bench_transfer", args.quick, record)
     plot(results, out.with_suffix(".png"))
     print(f"wrote {out} and .png in {record['wall_s']:.0f} s")

@@ -3,7 +3,9 @@
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
 # Usage: bash bench/run_full.sh [script ...]   (default: the core group, in the order below)
 #        bash bench/run_full.sh --group NAME   (core: about 55 min; selfplay: bench_selfplay
-#                                               and bench_curriculum, about 35 min)
+#                                               and bench_curriculum, about 35 min; transfer-a
+#                                               and transfer-b: bench_transfer's games, in two
+#                                               parts that merge into one JSON)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
 set -u
@@ -15,6 +17,7 @@ py="${PYTHON:-.venv/bin/python}"  # the environment `make test` / `make demo` cr
 [ -x "$py" ] || py=python
 mkdir -p bench/results/runs  # logs (ignored by git)
 group=core
+transfer_games=()  # bench_transfer: all games unless a transfer group names some
 if [ "${1:-}" = "--group" ]; then
     group="${2:?--group needs a name: core or selfplay}"
     shift 2
@@ -22,18 +25,22 @@ fi
 scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
     case "$group" in  # each group fits the 60-minute budget on 2 idle cores
-        core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_transfer
-                       bench_train bench_learning);;
+        core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_train
+                       bench_learning);;
         selfplay) scripts=(bench_selfplay bench_curriculum);;
-        *) echo "unknown group $group (core, selfplay)" >&2; exit 2;;
+        transfer-a) scripts=(bench_transfer); transfer_games=(FrozenLake-4x4 FrozenLake-8x8);;
+        transfer-b) scripts=(bench_transfer); transfer_games=(Sokoban-gen Minesweeper);;
+        *) echo "unknown group $group (core, selfplay, transfer-a, transfer-b)" >&2; exit 2;;
     esac
 fi
 for name in "${scripts[@]}"; do
     name="${name%.py}"
     extra=()
     case "$name" in  # the scripts that run the embedded model take --threads
-        bench_speed|bench_llm|bench_transfer|bench_train|bench_selfplay|bench_curriculum)
+        bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum)
             extra=(--threads "$threads");;
+        bench_transfer) extra=(--threads "$threads")
+            [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}");;
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
     esac
     start=$(date +%s)

@@ -174,7 +174,10 @@ def wall_seconds(d: dict[str, Any]) -> float:
     return float(d.get("wall_s", d.get("wall_seconds", 0.0)))
 
 
-SELFPLAY_GROUP = ("bench_selfplay.json", "bench_curriculum.json")  # run_full.sh --group selfplay
+# run_full.sh groups other than core (each fits the 60-minute budget on its own)
+GROUPS = {"bench_selfplay.json": "`--group selfplay`",
+          "bench_curriculum.json": "`--group selfplay`",
+          "bench_transfer.json": "`--group transfer-a`, then `transfer-b`"}
 
 
 def times(records: dict[str, dict[str, Any]]) -> list[str]:
@@ -187,13 +190,13 @@ def times(records: dict[str, dict[str, Any]]) -> list[str]:
         script = "bench_learning" if file == "learning.json" else file.removesuffix(".json")
         out.append(f"| `{script}.py` | {wall_seconds(d) / 60:.1f} min | "
                    f"{end.get('torch_threads') or '-'} | {fmt(load[0] if load else None, 1)} |")
-    core = {f: d for f, d in records.items() if f not in SELFPLAY_GROUP}
-    groups = [("total", core), ("total, `--group selfplay`",
-                                {f: d for f, d in records.items() if f in SELFPLAY_GROUP})]
-    for label, members in groups:
-        if members:
-            total = sum(wall_seconds(d) for d in members.values())
-            out.append(f"| **{label}** | **{total / 60:.1f} min** | | |")
+    groups: dict[str, float] = {}
+    for file, d in records.items():
+        group = GROUPS.get(file, "core")
+        groups[group] = groups.get(group, 0.0) + wall_seconds(d)
+    for group, total in groups.items():
+        label = "total" if group == "core" else f"total, {group}"
+        out.append(f"| **{label}** | **{total / 60:.1f} min** | | |")
     return out
 
 

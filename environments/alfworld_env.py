@@ -255,7 +255,8 @@ class ALFWorldEnv(TextEnv):
                                f"under {str(self.root)!r}; {_GET_DATA}")
         self.fixed_game = None if game is None else self._game_index(game)
         self.expert, self.fast_load = bool(expert), bool(fast_load)
-        self.games_by_seed, self._seed = bool(games_by_seed), None
+        self.games_by_seed = bool(games_by_seed)
+        self._seed: int | None = None
         self.timings = {"load_s": 0.0, "reset_s": 0.0, "step_s": 0.0,
                         "loads": 0, "resets": 0, "steps": 0}
         self._tw: Any = None
