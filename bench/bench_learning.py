@@ -194,7 +194,27 @@ def run_variant(variant: str, base: Any, llm: Any, embedder: Any, run_dir: Path
            "load_avg_end": list(os.getloadavg())}
     if variant == TRAIN:
         row["train_every"] = update["train_every"]
+    row.update(writer_stats(run_dir / "memory"))
     return row
+
+
+def writer_stats(memory: Path) -> dict[str, Any]:
+    """How often the LLM's own reflection writing was usable (Reflexion: reflections the LLM
+    wrote against template fallbacks; ExpeL: answers with at least one applied insight edit).
+
+    >>> writer_stats(Path("/nonexistent"))
+    {}
+    """
+    out: dict[str, Any] = {}
+    reflections = memory / "reflexion" / "reflections.jsonl"
+    if reflections.is_file():
+        rows = [json.loads(line) for line in reflections.read_text().splitlines() if line]
+        out["reflections"] = {"llm": sum(r.get("source") == "llm" for r in rows),
+                              "template": sum(r.get("source") == "template" for r in rows)}
+    for book in sorted((memory / "insights").glob("*.json")):
+        data = json.loads(book.read_text())
+        out["insights"] = {"count": len(data.get("insights", [])), **data.get("stats", {})}
+    return out
 
 
 def run_suite(name: str, variants: list[str], quick: bool, llm: Any, embedder: Any,

@@ -89,3 +89,19 @@ def test_nothing_to_learn_from_or_another_env_is_a_config_error(tmp_path: Path,
     with pytest.raises(ConfigError, match="cannot teach an agent on"):
         agent.learn_from(solver_demo_episodes("Sokoban-v0", [0]), tmp_path / "m")
     agent.close()
+
+
+def test_a_demo_is_worth_its_outcome_so_later_steps_value_more(tmp_path: Path) -> None:
+    from memplay.agents.demos import demo_slot
+
+    demos = solver_demo_episodes(ENV, [0])
+    agent = _agent()
+    agent.learn_from(demos, tmp_path / "m")
+    agent.close()
+    steps = StepMemory.load(tmp_path / "m" / "steps")
+    keys = [s.key for s in demo_slot(demos[0].trajectory).steps]
+    values = [steps.estimate([{"a": key}])[0]["a"].q for key in keys]
+    # no novelty reward on demos: the discounted outcome rises toward the goal (with it, the
+    # first steps, which met the most new states, would outrank the winning move)
+    assert values == sorted(values) and values[-1] == pytest.approx(1.0), values
+    assert values[0] == pytest.approx(0.95 ** (len(keys) - 1), abs=1e-6), values
