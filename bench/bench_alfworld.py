@@ -1,0 +1,217 @@
+"""ALFWorld that learns: memory from train-split walkthroughs, used on valid_seen games.
+
+Every row plays the same valid_seen (``eval_in_distribution``) games, evenly spread over the
+six task types, with a 30-step cap; success is reported per task type with the wall time:
+
+- ``baseline``: no LLM, no agent: the scripted policy fitted on the same walkthroughs
+  (:mod:`memplay.environments.alfworld_baseline`), the reference a learning agent must beat.
+- ``none``: the embedded SmolLM2-135M alone (every step scores about 31 actions: slow).
+- ``demos``: MemRL whose memory was written from the train walkthroughs
+  (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen.
+- ``memrl``: MemRL that learned from its own play on train games only, frozen.
+- ``demos+play``: the demos' memory, then own play on train games, frozen.
+
+The decision stays the agent's: the LLM's scores plus step memory's values over ALFWorld's
+portable view (:mod:`memplay.environments.alfworld_view`); nothing scripted acts inside it.
+The evaluation is greedy (``policy.temperature=0``): among many places to go whose learned
+values are close, sampling at the training temperature (0.5) wanders off the demonstrated
+path. Walkthrough demos are played once into a resumable cache (``--demo-cache``).
+
+    python bench/bench_alfworld.py --quick                 # CI smoke run (a few minutes)
+    python bench/bench_alfworld.py --rows baseline demos   # the README's numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+SPLIT = "eval_in_distribution"
+ROWS = ("baseline", "none", "demos", "memrl", "demos+play")
+LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
+    "none": ("none", False, False), "demos": ("memrl", True, False),
+    "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True)}
+# (eval games per task type, train demos per task type, train games per type, epochs, steps)
+SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
+QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
+
+
+def eval_games(per_type: int) -> list[int]:
+    """Indices (into the split's games, which task seeds name) of the games every row plays.
+
+    >>> eval_games(1)  # doctest: +SKIP
+    [0, 13, 48, 75, 100, 116]
+    """
+    from memplay.environments.alfworld_demos import demo_games
+    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
+
+    every = list(collect_games(str(alfworld_data_dir(None, SPLIT)), SPLIT, TASK_TYPES))
+    return sorted(every.index(g) for g in demo_games(SPLIT, per_task_type=per_type))
+
+
+def per_task_type(seeds: list[int], successes: list[bool]) -> dict[str, dict[str, int]]:
+    """Games and successes per task type of the games ``seeds`` name."""
+    from memplay.environments.alfworld_env import (
+        TASK_TYPES,
+        alfworld_data_dir,
+        collect_games,
+        task_type_of,
+    )
+
+    every = collect_games(str(alfworld_data_dir(None, SPLIT)), SPLIT, TASK_TYPES)
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"games": 0, "solved": 0})
+    for seed, success in zip(seeds, successes):
+        cell = out[task_type_of(every[seed])]
+        cell["games"] += 1
+        cell["solved"] += int(success)
+    return dict(sorted(out.items()))
+
+
+def baseline_row(demos: list[Any], games: list[int], steps: int) -> dict[str, Any]:
+    """The no-LLM baseline fitted on ``demos``, on the same games."""
+    from memplay.environments.alfworld_baseline import evaluate_baseline, fit_baseline
+    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
+
+    started = time.perf_counter()
+    every = collect_games(str(alfworld_data_dir(None, SPLIT)), SPLIT, TASK_TYPES)
+    rows = evaluate_baseline(fit_baseline(demos), [every[i] for i in games], SPLIT,
+                             max_steps=steps, workers=2)
+    wins = [bool(r["success"]) for r in rows]
+    return {"success": sum(wins) / len(wins), "per_task_type": per_task_type(games, wins),
+            "wall_s": round(time.perf_counter() - started, 1)}
+
+
+def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...], llm: Any,
+              embedder: Any, root: Path, quick: bool = False) -> dict[str, Any]:
+    """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
+    from memplay.agents import Agent
+
+    variant, learns, plays = LLM_ROWS[row]
+    _, _, train_per_type, epochs, steps = size
+    shutil.rmtree(root, ignore_errors=True)  # a left-over run dir would be resumed
+    started, out = time.perf_counter(), {}
+    options = {"variant": variant, "llm": llm, "embedder": embedder, "max_steps": steps,
+               "parallel_envs": 8, "seed": 0}
+    if learns:
+        teacher = Agent("ALFWorld-v0", env_kwargs={"split": "train"}, **options)
+        out["demos"] = teacher.learn_from(demos, root / "memory", replay=False).episodes
+        teacher.close()
+    if plays:
+        player = Agent("ALFWorld-v0", env_kwargs={"split": "train", "games_by_seed": True},
+                       **options)
+        train = train_games(train_per_type)[:1 if quick else None]
+        out["train"] = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
+                                  memory_dir=root / "memory", progress=False).success_per_epoch
+        player.close()
+    student = Agent("ALFWorld-v0", env_kwargs={"split": SPLIT, "games_by_seed": True},
+                    policy={"temperature": 0.0}, **options)
+    result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,
+                         memory_dir=root / "memory", frozen=True)
+    student.close()
+    wins = episode_successes(root / "eval", games)
+    return {**out, "success": result.metrics["success_rate"],
+            "per_task_type": per_task_type(games, wins),
+            "wall_s": round(time.perf_counter() - started, 1)}
+
+
+def train_games(per_type: int) -> list[int]:
+    """Indices of train games the own-play rows learn on (evenly spread over the types)."""
+    from memplay.environments.alfworld_demos import demo_games
+    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
+
+    every = list(collect_games(str(alfworld_data_dir(None, "train")), "train", TASK_TYPES))
+    return sorted(every.index(g) for g in demo_games("train", per_task_type=per_type))
+
+
+def episode_successes(run_dir: Path, games: list[int]) -> list[bool]:
+    """Success of each game of ``games`` (by seed) from the run's ``episodes.jsonl``."""
+    rows = [json.loads(line) for line in (run_dir / "episodes.jsonl").read_text().splitlines()]
+    won = {r["seed"]: bool(r["success"]) for r in rows}
+    return [won.get(seed, False) for seed in games]
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Grouped bars: success per task type, one bar per row."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    types = sorted({t for r in results.values() for t in r["per_task_type"]})
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    width = 0.8 / max(len(results), 1)
+    for i, (row, r) in enumerate(results.items()):
+        cells = [r["per_task_type"].get(t, {"games": 0, "solved": 0}) for t in types]
+        ax.bar([x + i * width for x in range(len(types))],
+               [c["solved"] / c["games"] if c["games"] else 0.0 for c in cells], width,
+               label=f"{row} ({r['success']:.2f})")
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(types))],
+                  [t.replace("_", " ") for t in types], rotation=20, fontsize=7)
+    ax.set(ylabel="success", ylim=(0, 1.05), title="ALFWorld valid_seen, per task type")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_common_args(parser)
+    add_threads_arg(parser)
+    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--demo-cache", type=Path,
+                        default=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl",
+                        help="JSONL cache of played walkthroughs (resumable)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the asked rows on the same games, print the table, write the JSON."""
+    args = parse_args(argv)
+    from memplay.agents.components import make_embedder, make_llm
+    from memplay.agents.config import AgentConfig
+    from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
+
+    size = SIZES["quick" if args.quick else "full"]
+    started, load = time.perf_counter(), list(os.getloadavg())
+    games = eval_games(size[0])[:QUICK_GAMES if args.quick else None]
+    demos = [d for d in alfworld_demos("train", per_task_type=size[1], cache=args.demo_cache,
+                                       workers=2) if d.success]
+    demo_s = round(time.perf_counter() - started, 1)
+    llm = embedder = None
+    if set(args.rows) & set(LLM_ROWS):
+        llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
+    root = args.out / "runs" / ("alfworld_quick" if args.quick else "alfworld")
+    results: dict[str, Any] = {}
+    for row in args.rows:
+        print(f"ALFWorld: {row}", flush=True)
+        results[row] = (baseline_row(demos, games, size[4]) if row == "baseline" else
+                        agent_row(row, demos, games, size, llm, embedder, root / row,
+                                  args.quick))
+        print(f"ALFWorld: {row}: {results[row]['success']:.2f} "
+              f"({results[row]['wall_s']:.0f} s)", flush=True)
+    record = {"split": SPLIT, "games": games, "max_steps": size[4], "demos": demo_statistics(
+        demos), "demo_seconds": demo_s, "sizes": dict(zip(
+            ("eval_per_type", "demos_per_type", "train_per_type", "epochs", "max_steps"), size)),
+        "load_avg_at_start": load, "machine": machine(), "results": results,
+        "wall_s": round(time.perf_counter() - started, 1)}
+    out = write_record(args.out, "bench_alfworld", args.quick, record)
+    plot(results, out.with_suffix(".png"))
+    print(f"wrote {out} in {record['wall_s']:.0f} s")
+    return record
+
+
+if __name__ == "__main__":
+    main()

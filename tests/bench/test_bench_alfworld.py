@@ -1,0 +1,39 @@
+"""bench_alfworld.py --quick: every row runs on the same games and reports each task type."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.mark.slow
+@pytest.mark.embedded
+@pytest.mark.alfworld
+def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path) -> None:
+    if importlib.util.find_spec("alfworld") is None or not os.environ.get("ALFWORLD_DATA"):
+        pytest.skip("needs alfworld and ALFWORLD_DATA")
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
+                           "--out", str(tmp_path), "--demo-cache", str(tmp_path / "d.jsonl")],
+                          capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    record = json.loads((tmp_path / "bench_alfworld_quick.json").read_text())
+    assert (tmp_path / "bench_alfworld_quick.png").is_file()
+    assert len(record["games"]) == 2 and record["demos"]["games"] == 6  # one per task type
+    results = record["results"]
+    assert list(results) == ["baseline", "none", "demos", "memrl", "demos+play"]
+    for row, result in results.items():
+        cells = result["per_task_type"]
+        assert sum(c["games"] for c in cells.values()) == 2, (row, cells)
+        solved = sum(c["solved"] for c in cells.values())
+        assert result["success"] == pytest.approx(solved / 2), (row, result)
+    assert results["demos"]["demos"] == 6 and "demos" not in results["none"]
+    assert len(results["memrl"]["train"]) == 1  # one epoch of own play on train games
