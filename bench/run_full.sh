@@ -5,7 +5,8 @@
 #        bash bench/run_full.sh --group NAME   (core: about 55 min; selfplay: bench_selfplay
 #                                               and bench_curriculum, about 35 min; transfer-a
 #                                               and transfer-b: bench_transfer's games, in two
-#                                               parts that merge into one JSON)
+#                                               parts that merge into one JSON; alfworld:
+#                                               bench_alfworld's baseline and demos rows)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
 set -u
@@ -30,7 +31,9 @@ if [ ${#scripts[@]} -eq 0 ]; then
         selfplay) scripts=(bench_selfplay bench_curriculum);;
         transfer-a) scripts=(bench_transfer); transfer_games=(FrozenLake-4x4 FrozenLake-8x8);;
         transfer-b) scripts=(bench_transfer); transfer_games=(Sokoban-gen Minesweeper);;
-        *) echo "unknown group $group (core, selfplay, transfer-a, transfer-b)" >&2; exit 2;;
+        alfworld) scripts=(bench_alfworld);;
+        *) echo "unknown group $group (core, selfplay, transfer-a, transfer-b, alfworld)" >&2
+           exit 2;;
     esac
 fi
 for name in "${scripts[@]}"; do
@@ -39,6 +42,7 @@ for name in "${scripts[@]}"; do
     case "$name" in  # the scripts that run the embedded model take --threads
         bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum)
             extra=(--threads "$threads");;
+        bench_alfworld) extra=(--threads "$threads" --rows baseline demos);;  # see its doc
         bench_transfer) extra=(--threads "$threads")
             [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}");;
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge

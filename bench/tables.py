@@ -62,6 +62,25 @@ def transfer(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def alfworld(d: dict[str, Any]) -> list[str]:
+    """One row per agent or baseline: success per task type (solved/games), all, wall time."""
+    rows = d["results"]
+    types = sorted({t for r in rows.values() for t in r["per_task_type"]})
+    names = {"look_at_obj_in_light": "look", "pick_and_place_simple": "pick & place",
+             "pick_clean_then_place_in_recep": "clean", "pick_cool_then_place_in_recep": "cool",
+             "pick_heat_then_place_in_recep": "heat", "pick_two_obj_and_place": "two objects"}
+    short = [names.get(t, t) for t in types]
+    out = ["| row | " + " | ".join(short) + " | all | wall min |",
+           "|---|" + "---|" * (len(types) + 2)]
+    for name, r in rows.items():
+        cells = [r["per_task_type"].get(t, {"games": 0, "solved": 0}) for t in types]
+        games = sum(c["games"] for c in cells)
+        solved = sum(c["solved"] for c in cells)
+        out.append(f"| {name} | " + " | ".join(f"{c['solved']}/{c['games']}" for c in cells)
+                   + f" | {solved}/{games} ({fmt(r['success'])}) | {r['wall_s'] / 60:.1f} |")
+    return out
+
+
 def speed(d: dict[str, Any]) -> list[str]:
     """Rates and the share of wall time per part."""
     out = ["| env | parallel envs | decisions/s | episodes/min | LLM | env | memory (embedding) "
@@ -177,7 +196,8 @@ def wall_seconds(d: dict[str, Any]) -> float:
 # run_full.sh groups other than core (each fits the 60-minute budget on its own)
 GROUPS = {"bench_selfplay.json": "`--group selfplay`",
           "bench_curriculum.json": "`--group selfplay`",
-          "bench_transfer.json": "`--group transfer-a`, then `transfer-b`"}
+          "bench_transfer.json": "`--group transfer-a`, then `transfer-b`",
+          "bench_alfworld.json": "`--group alfworld`"}
 
 
 def times(records: dict[str, dict[str, Any]]) -> list[str]:
@@ -202,6 +222,7 @@ def times(records: dict[str, dict[str, Any]]) -> list[str]:
 
 TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "learning": ("learning.json", learning), "transfer": ("bench_transfer.json", transfer),
+    "alfworld": ("bench_alfworld.json", alfworld),
     "speed": ("bench_speed.json", speed), "llm": ("bench_llm.json", llm),
     "memory": ("bench_memory.json", memory), "envs": ("bench_envs.json", envs),
     "soak": ("bench_soak.json", soak), "train": ("bench_train.json", train),
