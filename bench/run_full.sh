@@ -2,10 +2,11 @@
 # Every benchmark in full mode, one after another (never in parallel: they time CPU work),
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
 # Usage: bash bench/run_full.sh [script ...]   (default: the core group, in the order below)
-#        bash bench/run_full.sh --group NAME   (core: about 55 min; selfplay: bench_selfplay
-#                                               and bench_curriculum, about 35 min; transfer-a
-#                                               and transfer-b: bench_transfer's games, in two
-#                                               parts that merge into one JSON; alfworld:
+#        bash bench/run_full.sh --group NAME   (core: about 15 min; learning: the whole
+#                                               bench_learning matrix, about 55 min; selfplay: bench_selfplay
+#                                               and bench_curriculum, about 35 min; transfer-a,
+#                                               -b, -c: bench_transfer's games, in three parts
+#                                               that merge into one JSON; alfworld:
 #                                               bench_alfworld's baseline and demos rows)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
@@ -26,13 +27,14 @@ fi
 scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
     case "$group" in  # each group fits the 60-minute budget on 2 idle cores
-        core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_train
-                       bench_learning);;
+        core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_train);;
+        learning) scripts=(bench_learning);;
         selfplay) scripts=(bench_selfplay bench_curriculum);;
-        transfer-a) scripts=(bench_transfer); transfer_games=(FrozenLake-4x4 FrozenLake-8x8);;
-        transfer-b) scripts=(bench_transfer); transfer_games=(Sokoban-gen Minesweeper);;
+        transfer-a) scripts=(bench_transfer); transfer_games=(FrozenLake-4x4);;
+        transfer-b) scripts=(bench_transfer); transfer_games=(FrozenLake-8x8);;
+        transfer-c) scripts=(bench_transfer); transfer_games=(Sokoban-gen Minesweeper);;
         alfworld) scripts=(bench_alfworld);;
-        *) echo "unknown group $group (core, selfplay, transfer-a, transfer-b, alfworld)" >&2
+        *) echo "unknown group $group (core, learning, selfplay, transfer-a/b/c, alfworld)" >&2
            exit 2;;
     esac
 fi

@@ -194,9 +194,9 @@ def wall_seconds(d: dict[str, Any]) -> float:
 
 
 # run_full.sh groups other than core (each fits the 60-minute budget on its own)
-GROUPS = {"bench_selfplay.json": "`--group selfplay`",
+GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--group selfplay`",
           "bench_curriculum.json": "`--group selfplay`",
-          "bench_transfer.json": "`--group transfer-a`, then `transfer-b`",
+          "bench_transfer.json": "`--group transfer-a`, `-b` and `-c`",
           "bench_alfworld.json": "`--group alfworld`"}
 
 
