@@ -31,14 +31,13 @@ another run's archive, "self" for the agent's own play) and a free-text ``source
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from memplay._atomic import write_text_atomic
 from memplay.config import format_validation_error
 from memplay.errors import ConfigError, DataNotFound
 from memplay.types import Step, Trajectory
@@ -235,20 +234,5 @@ def write_demos(path: str | Path, demos: Iterable[DemoEpisode]) -> int:
         if demo.episode:
             row["episode"] = demo.episode
         lines.append(json.dumps(row, ensure_ascii=False))
-    _write_text_atomic(Path(path), "".join(f"{line}\n" for line in lines))
+    write_text_atomic(Path(path), "".join(f"{line}\n" for line in lines))
     return len(lines)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    # readers see the old file or the new one, never half of one
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -27,7 +27,7 @@ FOLDERS = {"memplay": "memplay", "agents": "memplay.agents", "memory": "memplay.
            "trainers": "memplay.trainers", "environments": "memplay.environments"}
 LAYERS = ["core", "environments", "llm", "memory", "trainers", "agents", "app"]
 CORE = {"memplay.errors", "memplay.types", "memplay.config", "memplay.demos", "memplay._lazy",
-        "memplay._version", "memplay.registry"}
+        "memplay._version", "memplay.registry", "memplay._atomic"}
 
 
 def layer_of(module: str) -> str:
