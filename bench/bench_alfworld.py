@@ -19,6 +19,11 @@ path. Walkthrough demos are played once into a resumable cache (``--demo-cache``
 
     python bench/bench_alfworld.py --quick                 # CI smoke run (a few minutes)
     python bench/bench_alfworld.py --rows baseline demos   # the README's numbers
+    python bench/bench_alfworld.py --rows demos --llm openai --base-url http://HOST:PORT/v1
+
+``--llm openai`` plays the same rows with any OpenAI-compatible server (vLLM, llama.cpp,
+Ollama) instead of the embedded model; llama.cpp's server needs ``--score-mode top_logprobs``
+(its echoed prompt log-probs are wrong, see :mod:`memplay.agents.llm.openai_backend`).
 """
 
 from __future__ import annotations
@@ -174,13 +179,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--demo-cache", type=Path,
                         default=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl",
                         help="JSONL cache of played walkthroughs (resumable)")
-    return parser.parse_args(argv)
+    parser.add_argument("--llm", choices=["transformers", "openai"], default="transformers",
+                        help="the embedded model (default) or an OpenAI-compatible server")
+    parser.add_argument("--base-url", help="--llm openai: the server's root with /v1")
+    parser.add_argument("--score-mode", choices=["auto", "logprobs", "top_logprobs", "generate"],
+                        help="--llm openai: how the server scores actions (default auto)")
+    args = parser.parse_args(argv)
+    if args.llm != "openai" and (args.base_url or args.score_mode):
+        parser.error("--base-url and --score-mode need --llm openai")
+    return args
+
+
+def row_llm(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The LLM the agent rows play with, and what the JSON records of it (never a key).
+
+    >>> row_llm(parse_args(["--llm", "openai", "--base-url", "http://h:1/v1"]))[1]
+    {'backend': 'openai', 'base_url': 'http://h:1/v1'}
+    """
+    from memplay.agents.components import make_llm
+    from memplay.agents.config import AgentConfig
+
+    if args.llm == "transformers":
+        return make_llm(llm_config(args.threads)), {"backend": "transformers (embedded)",
+                                                    "threads": args.threads}
+    kwargs = {"base_url": args.base_url, "score_mode": args.score_mode}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return make_llm(AgentConfig(llm="openai", llm_kwargs=kwargs)), {"backend": "openai", **kwargs}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked rows on the same games, print the table, write the JSON."""
     args = parse_args(argv)
-    from memplay.agents.components import make_embedder, make_llm
+    from memplay.agents.components import make_embedder
     from memplay.agents.config import AgentConfig
     from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
 
@@ -190,9 +220,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     demos = [d for d in alfworld_demos("train", per_task_type=size[1], cache=args.demo_cache,
                                        workers=2) if d.success]
     demo_s = round(time.perf_counter() - started, 1)
-    llm = embedder = None
+    llm = embedder = llm_record = None
     if set(args.rows) & set(LLM_ROWS):
-        llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
+        (llm, llm_record), embedder = row_llm(args), make_embedder(AgentConfig())
     root = args.out / "runs" / ("alfworld_quick" if args.quick else "alfworld")
     results: dict[str, Any] = {}
     for row in args.rows:
@@ -205,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     record = {"split": SPLIT, "games": games, "max_steps": size[4], "demos": demo_statistics(
         demos), "demo_seconds": demo_s, "sizes": dict(zip(
             ("eval_per_type", "demos_per_type", "train_per_type", "epochs", "max_steps"), size)),
-        "load_avg_at_start": load, "machine": machine(), "results": results,
+        "load_avg_at_start": load, "machine": machine(), "llm": llm_record, "results": results,
         "wall_s": round(time.perf_counter() - started, 1)}
     out = write_record(args.out, "bench_alfworld", args.quick, record)
     plot(results, out.with_suffix(".png"))

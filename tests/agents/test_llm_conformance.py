@@ -1,7 +1,7 @@
 """One backend test suite, run against the transformers backend and a real llama.cpp server.
 
 The server is llama-cpp-python's OpenAI-compatible ``llama_cpp.server`` serving the embedded
-GGUF on a free 127.0.0.1 port, started by the fixture and stopped after the module. It is
+GGUF (the session fixture ``llamacpp_url`` of ``tests/conftest.py``). It is
 scored with ``score_mode="top_logprobs"`` because llama-cpp-python 0.3.x misreports echoed
 prompt log-probs (see the openai_backend module doc).
 """
@@ -9,18 +9,10 @@ prompt log-probs (see the openai_backend module doc).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
 from memplay.agents.llm.base import LLM, Prompt, SamplingParams
-from memplay.agents.llm.embedded import embedded_gguf_file
 from memplay.agents.llm.openai_backend import OpenAILLM
 from memplay.agents.llm.transformers_backend import TransformersLLM
 from memplay.agents.policy import PolicyConfig, llm_scores
@@ -29,51 +21,6 @@ pytestmark = pytest.mark.embedded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 MOVES = ["left", "down", "right", "up"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def llamacpp_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("llama_cpp.server", reason="pip install 'llama-cpp-python[server]'")
-    port = _free_port()
-    # One thread: like torch, llama.cpp's threads spin and crawl on a shared 2-core machine.
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf_file()),
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "1",
-           "--verbose", "false"]
-    # The server logs every request; a file (not a pipe nobody drains) can never block it.
-    log = tmp_path_factory.mktemp("llamacpp") / "server.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        _wait_ready(proc, url, log)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, limit: float = 120.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = log.read_text(errors="replace")[-500:]
-            pytest.fail(f"llama_cpp.server exited with {proc.returncode}: {err}")
-        try:
-            if httpx.get(url + "/models", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    pytest.fail(f"llama_cpp.server did not answer on {url} within {limit} s")
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,21 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One walkthrough cache for the module: the second run reuses the games the first played."""
+    return tmp_path_factory.mktemp("alfworld_demos") / "d.jsonl"
+
+
 @pytest.mark.slow
 @pytest.mark.embedded
 @pytest.mark.alfworld
-def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path) -> None:
+def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
+                                                                demo_cache: Path) -> None:
     if importlib.util.find_spec("alfworld") is None or not os.environ.get("ALFWORLD_DATA"):
         pytest.skip("needs alfworld and ALFWORLD_DATA")
     proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
-                           "--out", str(tmp_path), "--demo-cache", str(tmp_path / "d.jsonl")],
+                           "--out", str(tmp_path), "--demo-cache", str(demo_cache)],
                           capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
                           env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
@@ -37,3 +44,27 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path) -
         assert result["success"] == pytest.approx(solved / 2), (row, result)
     assert results["demos"]["demos"] == 6 and "demos" not in results["none"]
     assert len(results["memrl"]["train"]) == 1  # one epoch of own play on train games
+
+
+@pytest.mark.slow
+@pytest.mark.embedded
+@pytest.mark.alfworld
+def test_bench_alfworld_plays_unchanged_against_a_llama_cpp_server(
+        tmp_path: Path, demo_cache: Path, llamacpp_url: str) -> None:
+    """The same run with ``--llm openai``: the agent scores ALFWorld's actions on a server."""
+    if importlib.util.find_spec("alfworld") is None or not os.environ.get("ALFWORLD_DATA"):
+        pytest.skip("needs alfworld and ALFWORLD_DATA")
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
+                           "--rows", "demos", "--llm", "openai", "--base-url",
+                           llamacpp_url, "--score-mode", "top_logprobs", "--out", str(tmp_path),
+                           "--demo-cache", str(demo_cache)],
+                          capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    record = json.loads((tmp_path / "bench_alfworld_quick.json").read_text())
+    assert record["llm"] == {"backend": "openai", "base_url": llamacpp_url,
+                             "score_mode": "top_logprobs"}
+    assert list(record["results"]) == ["demos"] and record["results"]["demos"]["demos"] == 6
+    episodes = tmp_path / "runs" / "alfworld_quick" / "demos" / "eval" / "episodes.jsonl"
+    steps = [json.loads(line)["steps"] for line in episodes.read_text().splitlines()]
+    assert len(steps) == 2 and all(s >= 1 for s in steps), steps
