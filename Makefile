@@ -9,6 +9,9 @@ BIN    := $(VENV)/bin
 # The small CPU build of torch first, so the project's torch range installs nothing more.
 TORCH_SPEC ?= torch==2.13.0
 TEST_EXTRAS ?= dev,alfworld,llamacpp
+# Test processes (pytest-xdist; a test file stays in one process, so its fixtures are shared).
+# Each runs torch on one thread: more threads than cores spin and crawl.
+TEST_WORKERS ?= 2
 SHARED_ALFWORLD ?= ../shared/data/alfworld
 ALFWORLD_DATA ?= $(CURDIR)/.cache/alfworld
 BASE_STAMP := $(VENV)/.memplay-base
@@ -28,7 +31,7 @@ demo: setup
 	$(BIN)/memplay demo
 
 test: setup-test
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup-test
 	$(BIN)/ruff check .
