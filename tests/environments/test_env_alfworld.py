@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,27 +18,10 @@ from memplay.environments.alfworld_env import (
 )
 from memplay.errors import ConfigError, DataNotFound
 
-_REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"
-
-
-def _data() -> str:
-    if os.environ.get("ALFWORLD_DATA"):
-        return os.environ["ALFWORLD_DATA"]
-    if (_REPO_DATA / "json_2.1.1").is_dir():
-        return str(_REPO_DATA)
-    pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
-
-
-def _need_alfworld() -> str:
-    # find_spec, not importorskip: importing alfworld without ALFWORLD_DATA writes ~/.cache
-    if importlib.util.find_spec("alfworld") is None:
-        pytest.skip("alfworld is not installed (pip install alfworld==0.4.2 pyyaml)")
-    return _data()
-
 
 @pytest.fixture(scope="module")
-def env() -> Iterator[ALFWorldEnv]:
-    environment = ALFWorldEnv(split="eval_in_distribution", data_dir=_need_alfworld())
+def env(alfworld_data: str) -> Iterator[ALFWorldEnv]:
+    environment = ALFWorldEnv(split="eval_in_distribution", data_dir=alfworld_data)
     yield environment
     environment.close()
 
@@ -100,16 +82,17 @@ def test_invalid_command_changes_nothing(env: ALFWorldEnv) -> None:
 
 
 @pytest.mark.alfworld
-def test_task_type_filter() -> None:
-    env = ALFWorldEnv(task_types=["look_at_obj_in_light"], data_dir=_need_alfworld())
+def test_task_type_filter(alfworld_data: str) -> None:
+    env = ALFWorldEnv(task_types=["look_at_obj_in_light"], data_dir=alfworld_data)
     assert env.games and all("look_at_obj_in_light" in g for g in env.games)
     with pytest.raises(ConfigError, match="task_types"):
-        ALFWorldEnv(task_types=["dance"], data_dir=_data())
+        ALFWorldEnv(task_types=["dance"], data_dir=alfworld_data)
 
 
 @pytest.mark.alfworld
-def test_cached_loading_plays_exactly_like_plain_textworld(env: ALFWorldEnv) -> None:
-    plain = ALFWorldEnv(split="eval_in_distribution", data_dir=_need_alfworld(),
+def test_cached_loading_plays_exactly_like_plain_textworld(alfworld_data: str,
+                                                           env: ALFWorldEnv) -> None:
+    plain = ALFWorldEnv(split="eval_in_distribution", data_dir=alfworld_data,
                         fast_load=False)
     for game in (2, 77, 2):  # switching games reuses the cached env's TextWorld instance
         assert env.reset(options={"game": game}) == plain.reset(options={"game": game})
@@ -132,8 +115,8 @@ def test_fast_textworld_nests_and_restores_the_originals() -> None:
     assert fast_downward.pddl2sas is original
 
 
-def test_games_by_seed_makes_task_seeds_game_indices() -> None:
-    data = _need_alfworld()
+def test_games_by_seed_makes_task_seeds_game_indices(alfworld_data: str) -> None:
+    data = alfworld_data
     env = ALFWorldEnv(split="eval_in_distribution", games_by_seed=True, data_dir=data)
     count = len(env.games)
     assert env.reset(seed=3)[1]["game_file"] == env.games[3]

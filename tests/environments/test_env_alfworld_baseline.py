@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
-
 import pytest
 
 from memplay.environments.alfworld_baseline import (
@@ -17,18 +13,9 @@ from memplay.environments.alfworld_baseline import (
 from memplay.environments.alfworld_demos import alfworld_demos, demo_games
 from memplay.types import Step, Trajectory
 
-_REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"
 SPLIT = "eval_in_distribution"
 
 
-def _data() -> str:
-    if importlib.util.find_spec("alfworld") is None:
-        pytest.skip("alfworld is not installed (pip install alfworld==0.4.2 pyyaml)")
-    if os.environ.get("ALFWORLD_DATA"):
-        return os.environ["ALFWORLD_DATA"]
-    if (_REPO_DATA / "json_2.1.1").is_dir():
-        return str(_REPO_DATA)
-    pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
 
 
 def _demo(task_type: str, scene: str, actions: list[str]) -> Trajectory:
@@ -74,8 +61,8 @@ def test_policy_searches_likely_places_first_and_opens_closed_ones() -> None:
 
 
 @pytest.mark.alfworld
-def test_baseline_solves_easy_games_and_demos_make_it_faster() -> None:
-    data = _data()
+def test_baseline_solves_easy_games_and_demos_make_it_faster(alfworld_data: str) -> None:
+    data = alfworld_data
     games = demo_games(SPLIT, per_task_type=1, data_dir=data,
                        task_types=["pick_and_place_simple", "look_at_obj_in_light"])
     blind = evaluate_baseline(fit_baseline([]), games, SPLIT, workers=1, data_dir=data)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -20,18 +18,6 @@ from memplay.environments.alfworld_env import TASK_TYPES, task_type_of
 from memplay.environments.alfworld_view import VIEW_VERSION
 from memplay.errors import ConfigError
 from memplay.types import Step, Trajectory
-
-_REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"
-
-
-def _data() -> str:
-    if importlib.util.find_spec("alfworld") is None:
-        pytest.skip("alfworld is not installed (pip install alfworld==0.4.2 pyyaml)")
-    if os.environ.get("ALFWORLD_DATA"):
-        return os.environ["ALFWORLD_DATA"]
-    if (_REPO_DATA / "json_2.1.1").is_dir():
-        return str(_REPO_DATA)
-    pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
 
 
 def _demo(game: str, success: bool = True) -> Trajectory:
@@ -94,16 +80,16 @@ def test_bad_arguments_are_refused() -> None:
 
 
 @pytest.mark.alfworld
-def test_subset_takes_games_of_every_task_type() -> None:
-    games = demo_games("eval_in_distribution", per_task_type=2, data_dir=_data())
+def test_subset_takes_games_of_every_task_type(alfworld_data: str) -> None:
+    games = demo_games("eval_in_distribution", per_task_type=2, data_dir=alfworld_data)
     assert len(games) == 12 and {task_type_of(g) for g in games} == set(TASK_TYPES)
 
 
 @pytest.mark.alfworld
-def test_walkthrough_demo_wins_carries_views_and_is_cached(tmp_path: Path,
+def test_walkthrough_demo_wins_carries_views_and_is_cached(alfworld_data: str, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "demos.jsonl"
-    [demo] = alfworld_demos("train", games=[0], cache=cache, data_dir=_data())
+    [demo] = alfworld_demos("train", games=[0], cache=cache, data_dir=alfworld_data)
     assert demo.success and demo.total_reward == 1.0 and demo.steps[-1].reward == 1.0
     assert demo.metadata["provenance"] == "demo" and demo.metadata["source"] == "walkthrough"
     assert demo.metadata["game"].startswith("json_2.1.1/train/")
@@ -117,36 +103,37 @@ def test_walkthrough_demo_wins_carries_views_and_is_cached(tmp_path: Path,
         raise AssertionError("a cached demo was played again")
 
     monkeypatch.setattr(demos_module, "_played", no_playing)
-    [again] = alfworld_demos("train", games=[0], cache=cache, data_dir=_data())
+    [again] = alfworld_demos("train", games=[0], cache=cache, data_dir=alfworld_data)
     assert again == demo and len(cache.read_text().splitlines()) == 1
 
 
 @pytest.mark.alfworld
-def test_expert_demo_is_played_by_alfworlds_handcoded_expert() -> None:
-    games = demo_games("eval_in_distribution", per_task_type=1, data_dir=_data(),
+def test_expert_demo_is_played_by_alfworlds_handcoded_expert(alfworld_data: str) -> None:
+    games = demo_games("eval_in_distribution", per_task_type=1, data_dir=alfworld_data,
                        task_types=["pick_and_place_simple"])
     [demo] = alfworld_demos("eval_in_distribution", games=games, source="expert",
-                            data_dir=_data())
+                            data_dir=alfworld_data)
     assert demo.metadata["source"] == "expert" and demo.success
     assert demo.steps[0].action != "look"  # the expert's opening look is not recorded
     assert all(s.action in s.admissible_actions for s in demo.steps)
 
 
 @pytest.mark.alfworld
-def test_revised_views_equal_the_views_of_a_fresh_play() -> None:
-    [demo] = alfworld_demos("eval_in_distribution", games=[5], data_dir=_data())
+def test_revised_views_equal_the_views_of_a_fresh_play(alfworld_data: str) -> None:
+    [demo] = alfworld_demos("eval_in_distribution", games=[5], data_dir=alfworld_data)
     blank = [s.model_copy(update={"info": {"view": {}, "state": ""}}) for s in demo.steps]
     old = demo.model_copy(update={"steps": blank, "metadata": {**demo.metadata,
                                                                "view_version": 0}})
     assert revise_views(old) == demo
 
 
-def test_walkthrough_demos_replay_by_game_file_into_an_agents_memory(tmp_path: Path) -> None:
+def test_walkthrough_demos_replay_by_game_file_into_an_agents_memory(
+        alfworld_data: str, tmp_path: Path) -> None:
     from memplay.agents import Agent
     from memplay.agents.llm.fake import ScriptedLLM
     from memplay.memory.step_memory import StepMemory
 
-    data = _data()
+    data = alfworld_data
     demos = list(alfworld_demos("train", games=[0, 1], data_dir=data, workers=1))
     agent = Agent("ALFWorld-v0", variant="memrl", llm=ScriptedLLM(),
                   env_kwargs={"split": "train", "data_dir": data}, memory={"embedder": "hash"})

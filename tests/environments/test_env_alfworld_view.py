@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,20 +18,11 @@ from memplay.environments.alfworld_view import (
     parse_goal,
 )
 
-_REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"
 KITCHEN = ("-= Welcome to TextWorld, ALFRED! =-\n\nYou are in the middle of a room. Looking "
            "quickly around you, you see a cabinet 2, a cabinet 1, a countertop 1, a fridge 1, a "
            "microwave 1, and a sinkbasin 1.\n\nYour task is to: put a clean apple in fridge.")
 
 
-def _data() -> str:
-    if importlib.util.find_spec("alfworld") is None:
-        pytest.skip("alfworld is not installed (pip install alfworld==0.4.2 pyyaml)")
-    if os.environ.get("ALFWORLD_DATA"):
-        return os.environ["ALFWORLD_DATA"]
-    if (_REPO_DATA / "json_2.1.1").is_dir():
-        return str(_REPO_DATA)
-    pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
 
 
 @pytest.mark.parametrize(("action", "kind"), [
@@ -201,8 +190,8 @@ def test_unknown_goal_still_gives_a_view() -> None:
 
 
 @pytest.fixture(scope="module")
-def seen_env() -> ALFWorldEnv:
-    return ALFWorldEnv(split="eval_in_distribution", data_dir=_data())
+def seen_env(alfworld_data: str) -> ALFWorldEnv:
+    return ALFWorldEnv(split="eval_in_distribution", data_dir=alfworld_data)
 
 
 @pytest.mark.alfworld
