@@ -46,7 +46,7 @@ def games(quick: bool) -> dict[str, dict[str, Any]]:
     """
     chosen: dict[str, dict[str, Any]] = {"FrozenLake-4x4-v0": {"batches": 2 if quick else 8}}
     if not quick and alfworld_ready():
-        chosen = {"ALFWorld-v0": {"batches": 2}, **chosen}
+        chosen = {"ALFWorld-v0": {"batches": 3}, **chosen}
     return chosen
 
 
@@ -214,12 +214,14 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """``--quick``, ``--out``, ``--threads`` (embedded model), ``--workers``, ``--max-steps``,
-    ``--no-embedded``."""
+    ``--games``, ``--no-embedded``."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     add_common_args(parser)
     add_threads_arg(parser)
     parser.add_argument("--workers", type=int, nargs="+", help="default 1 2 4 (quick: 1 2)")
     parser.add_argument("--max-steps", type=int, help="step cap (default 10; quick 5)")
+    parser.add_argument("--games", nargs="+", choices=["ALFWorld-v0", "FrozenLake-4x4-v0"],
+                        help="play only these (default: both; quick: FrozenLake)")
     parser.add_argument("--no-embedded", action="store_true",
                         help="skip the embedded model's decision time")
     return parser.parse_args(argv)
@@ -241,6 +243,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # untimed: the first run builds the graph and imports what every run needs
         play("local", "FrozenLake-4x4-v0", 1, 1, max_steps, Path(tmp) / "warm-up")
         for env_id, game in games(args.quick).items():
+            if args.games and env_id not in args.games:
+                continue
             for executor in EXECUTORS:
                 for n in sizes:
                     rows.append(play(executor, env_id, n, game["batches"] * n, max_steps,
