@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -245,6 +246,23 @@ class RayEnvs(_BatchedEnvs):
             except self._ray.exceptions.RayError as exc:  # dead or silent: a new actor
                 self._restart(actor, f"failed to renew ({type(exc).__name__})", [])
         self._lost.update(indices)
+
+    def kill_actor(self, index: int, wait_s: float = 30.0) -> None:
+        """A fault drill: kill the actor that holds env ``index`` and return once Ray reports
+        it gone (a kill is asynchronous: a call sent before it lands is still answered). The
+        next call on its envs finds it dead and replaces it, as after a real crash."""
+        self._check([index])
+        actor = self._actors[self._place(index)[0]]
+        self._ray.kill(actor, no_restart=True)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            try:
+                self._ray.get(actor.__ray_ready__.remote(), timeout=wait_s)
+            except self._ray.exceptions.RayActorError:
+                return
+            time.sleep(0.05)
+        raise EnvironmentFault(f"env {index}: its Ray actor still answers {wait_s} s after "
+                               "ray.kill")
 
     def close(self) -> None:
         """Close every environment, end the actors, and disconnect from Ray when this

@@ -135,7 +135,7 @@ def test_a_killed_actor_costs_one_episode_which_is_not_retried(
         nonlocal calls
         calls += 1
         if calls == 1:  # the first decision: slot 0 has not stepped yet
-            cluster.kill(made[-1]._actors[0], no_restart=True)
+            made[-1].kill_actor(0)
         return -0.5 if action == "down" else -5.0
     _play(_agent("ray", ScriptedLLM(scores=kill_on_first_decision)), tmp_path)
     rows = sorted(RunFiles(tmp_path).read_results(), key=lambda r: r.episode)

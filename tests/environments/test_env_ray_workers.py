@@ -3,6 +3,7 @@ slot; a killed actor is replaced and its envs play again after a reset."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,16 @@ LAKE = EnvRecipe("FrozenLake-random-v0")
 def _comparable(results: list[Any]) -> list[Any]:
     # exceptions compare by identity: compare a fault by its message
     return [("fault", str(r)) if isinstance(r, EnvironmentFault) else r for r in results]
+
+
+def test_joining_no_cluster_is_a_config_error_with_the_fix() -> None:
+    # runs before the fixture below connects this process (then 'auto' would not be tried)
+    if ray.is_initialized() or os.environ.get("RAY_ADDRESS") \
+            or Path("/tmp/ray/ray_current_cluster").exists():
+        pytest.skip("a Ray cluster is running or connected here")
+    with pytest.raises(ConfigError, match="ray start --head"):
+        RayEnvs(LAKE, num_envs=1, address="auto")
+    assert not ray.is_initialized()
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +79,7 @@ def test_an_env_that_raises_returns_its_fault_and_others_go_on(lakes: RayEnvs) -
 def test_a_killed_actor_is_replaced_and_its_envs_lose_their_episode(lakes: RayEnvs) -> None:
     lakes.reset_many([0, 1, 2], seeds=[3, 4, 5])
     before = lakes.restarts
-    ray.kill(lakes._actors[0], no_restart=True)  # holds envs 0 and 1
+    lakes.kill_actor(1)  # its actor holds envs 0 and 1
     results = lakes.step_many([0, 2], ["down", "down"])
     assert isinstance(results[1], tuple)  # the other actor goes on
     assert isinstance(results[0], EnvironmentFault) and "died" in str(results[0])
