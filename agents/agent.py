@@ -176,7 +176,10 @@ class Agent:
         **overrides: Any AgentConfig field (``epochs=3``, ``parallel_envs=8``...), such as
             ``self_play=True`` (two-player games: the agent is its own opponent and learns
             from both seats, :mod:`memplay.agents.selfplay`) or ``curriculum="sec"`` (which
-            tasks each batch plays, :mod:`memplay.agents.curriculum`).
+            tasks each batch plays, :mod:`memplay.agents.curriculum`) or ``executor="ray"``
+            (the environments run as Ray actors, see
+            :mod:`memplay.environments.ray_workers`; ``ray_address="auto"`` joins a
+            running cluster; the LLM calls and memory writes stay in this process).
 
     >>> Agent("FrozenLake-4x4-v0", variant="none").config.variant
     'none'

@@ -46,18 +46,38 @@ def make_embedder(config: AgentConfig) -> Any:
 
 
 def make_workers(config: AgentConfig, count: int) -> Any:
-    """``count`` environments of the configured id, in this process or in worker processes
-    (``config.env_workers``); see :mod:`memplay.environments.workers`.
+    """``count`` environments of the configured id, in this process, in worker processes or
+    in Ray actors (``config.env_workers``); see :mod:`memplay.environments.workers`.
 
     >>> make_workers(AgentConfig(), 2).num_envs
     2
     """
-    from memplay.environments.workers import EnvRecipe, LocalEnvs, ProcessEnvs
+    return _EXECUTORS[config.env_workers](config, count)
 
-    if config.env_workers == "process":
-        return ProcessEnvs(EnvRecipe(config.env_id, dict(config.env_kwargs)), count)
+
+def _local_envs(config: AgentConfig, count: int) -> Any:
+    from memplay.environments.workers import LocalEnvs
+
     return LocalEnvs.from_envs([make_env(config) for _ in range(count)],
                                lambda: make_env(config))
+
+
+def _process_envs(config: AgentConfig, count: int) -> Any:
+    from memplay.environments.workers import EnvRecipe, ProcessEnvs
+
+    return ProcessEnvs(EnvRecipe(config.env_id, dict(config.env_kwargs)), count)
+
+
+def _ray_envs(config: AgentConfig, count: int) -> Any:
+    from memplay.environments.ray_workers import RayEnvs
+    from memplay.environments.workers import EnvRecipe
+
+    return RayEnvs(EnvRecipe(config.env_id, dict(config.env_kwargs)), count,
+                   envs_per_actor=config.ray_envs_per_actor, address=config.ray_address)
+
+
+# config.env_workers -> how that executor builds its environments
+_EXECUTORS = {"local": _local_envs, "process": _process_envs, "ray": _ray_envs}
 
 
 def make_env(config: AgentConfig) -> Env:

@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +29,16 @@ from memplay.errors import ConfigError
 
 __all__ = ["AgentConfig", "CurriculumConfig", "MemoryConfig", "PolicyConfig", "PromptConfig",
            "ReflectionConfig", "SelfPlayConfig", "TrainLoopConfig"]
+
+_RAY_ADDRESS = re.compile(r"auto|(ray://)?[\w.\-]+:\d+")
+
+
+def _ray_missing() -> bool:
+    """True when ``import ray`` would fail (checked without importing it: it is heavy)."""
+    if "ray" in sys.modules:
+        return sys.modules["ray"] is None
+    return importlib.util.find_spec("ray") is None
+
 
 # Fields that moved into ``policy`` (old configs and run directories still load, with a warning).
 _MOVED_TO_POLICY = {("action_method",): "method", ("llm_weight",): "llm_weight",
@@ -234,10 +247,19 @@ class AgentConfig(BaseModel):
         default_factory=lambda: list(range(4)), description="Task seeds (one episode each)."
     )
     parallel_envs: int = Field(default=4, ge=1, description="Environments stepped in lockstep.")
-    env_workers: Literal["local", "process"] = Field(
+    env_workers: Literal["local", "process", "ray"] = Field(
         default="local", description="Where the environments run: 'local' (this process, one "
-        "after another) or 'process' (one worker process each, stepped in parallel: worth it "
-        "for slow games such as ALFWorld).")
+        "after another), 'process' (one worker process each, stepped in parallel: worth it "
+        "for slow games such as ALFWorld) or 'ray' (actors on a Ray cluster; needs "
+        "memplay[ray]). Also accepted as 'executor'. The agent loop (LLM calls, memory) "
+        "always runs in this process.")
+    ray_address: str | None = Field(
+        default=None, description="env_workers='ray': the cluster to join: 'auto' (the one "
+        "`ray start` runs on this machine), 'ray://HOST:10001' or 'HOST:6379'; None starts "
+        "a local Ray instance for the run.")
+    ray_envs_per_actor: int = Field(
+        default=1, ge=1, description="env_workers='ray': environments each Ray actor holds "
+        "(and steps one after another).")
     max_steps: int = Field(default=30, ge=1, description="Hard cap on steps per episode.")
     seed: int = Field(default=0, ge=0, description="Seed of the agent's own randomness.")
     frozen: bool = Field(default=False, description="Evaluate only: read memory, never write it.")
@@ -305,7 +327,31 @@ class AgentConfig(BaseModel):
             data["self_play"] = {"enabled": data["self_play"]}
         if isinstance(data.get("curriculum"), str):
             data["curriculum"] = {"name": data["curriculum"]}
+        if "executor" in data:  # Agent(executor="ray"): given on purpose, so it wins
+            data["env_workers"] = data.pop("executor")
         return data
+
+    @model_validator(mode="after")
+    def _ray_settings(self) -> AgentConfig:
+        """Ray settings only with ``env_workers='ray'``, which needs the ray package."""
+        if self.env_workers == "ray" and _ray_missing():
+            raise ConfigError("env_workers='ray' needs the ray package, which is not "
+                              "installed; pip install 'memplay[ray]'")
+        if self.env_workers != "ray" and self.ray_address is not None:
+            raise ConfigError(f"ray_address={self.ray_address!r} is set but env_workers is "
+                              f"{self.env_workers!r}; set env_workers='ray' (memplay run "
+                              "--ray ADDRESS) or drop ray_address")
+        return self
+
+    @field_validator("ray_address")
+    @classmethod
+    def _ray_address_form(cls, value: str | None) -> str | None:
+        if value is None or _RAY_ADDRESS.fullmatch(value):
+            return value
+        raise ConfigError(f"ray_address={value!r} is not a Ray address; use 'auto' (the "
+                          "cluster `ray start` runs on this machine), 'ray://HOST:10001' "
+                          "(Ray Client), 'HOST:6379' (a head node), or None for a local "
+                          "instance")
 
     @model_validator(mode="after")
     def _self_play_keys_by_state(self) -> AgentConfig:

@@ -2,7 +2,7 @@
 # Every benchmark in full mode, one after another (never in parallel: they time CPU work),
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
 # Usage: bash bench/run_full.sh [script ...]   (default: the core group, in the order below)
-#        bash bench/run_full.sh --group NAME   (core: about 15 min; learning: the whole
+#        bash bench/run_full.sh --group NAME   (core: about 20 min; learning: the whole
 #                                               bench_learning matrix, about 55 min; selfplay: bench_selfplay
 #                                               and bench_curriculum, about 35 min; transfer-a,
 #                                               -b, -c: bench_transfer's games, in three parts
@@ -27,7 +27,8 @@ fi
 scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
     case "$group" in  # each group fits the 60-minute budget on 2 idle cores
-        core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_train);;
+        core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_train
+                    bench_scale);;
         learning) scripts=(bench_learning);;
         selfplay) scripts=(bench_selfplay bench_curriculum);;
         transfer-a) scripts=(bench_transfer); transfer_games=(FrozenLake-4x4);;
@@ -42,7 +43,7 @@ for name in "${scripts[@]}"; do
     name="${name%.py}"
     extra=()
     case "$name" in  # the scripts that run the embedded model take --threads
-        bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum)
+        bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum|bench_scale)
             extra=(--threads "$threads");;
         bench_alfworld) extra=(--threads "$threads" --rows baseline demos);;  # see its doc
         bench_transfer) extra=(--threads "$threads")

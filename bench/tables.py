@@ -188,6 +188,28 @@ def curriculum(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def scale(d: dict[str, Any]) -> list[str]:
+    """Episodes/min per game and env workers by executor (speed-up over local lockstep), then
+    one FrozenLake step's latency in each and Ray's overhead."""
+    out = ["| game | env workers | local lockstep | worker processes | Ray actors |",
+           "|---|---|---|---|---|"]
+    rate = {(r["env_id"], r["executor"], r["workers"]): r["episodes_per_min"]
+            for r in d["results"]}
+    for env_id, workers in dict.fromkeys((r["env_id"], r["workers"]) for r in d["results"]):
+        cells = [fmt(rate.get((env_id, "local", workers)), 1)]
+        for executor in ("process", "ray"):
+            ratio = d["speedup_vs_local"].get(f"{env_id} {executor} {workers}")
+            cells.append(f"{fmt(rate.get((env_id, executor, workers)), 1)} ({fmt(ratio)}x)")
+        out.append(f"| {env_id.removesuffix('-v0')} | {workers} | {' | '.join(cells)} |")
+    cost = d["overhead"]
+    lat, share = cost["step_latency_ms"], cost["ray_overhead_share"]
+    extra = "" if share is None else f", {share:.1%} of an embedded decision"
+    out.append(f"| one FrozenLake step (ms) | 1 | {fmt(lat['local'], 3)} | "
+               f"{fmt(lat['process'], 3)} | {fmt(lat['ray'], 3)} "
+               f"(+{fmt(cost['ray_overhead_ms'], 3)}{extra}) |")
+    return out
+
+
 def wall_seconds(d: dict[str, Any]) -> float:
     """A record's wall time (the scripts name it ``wall_s`` or ``wall_seconds``)."""
     return float(d.get("wall_s", d.get("wall_seconds", 0.0)))
@@ -228,6 +250,7 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "soak": ("bench_soak.json", soak), "train": ("bench_train.json", train),
     "selfplay": ("bench_selfplay.json", selfplay),
     "curriculum": ("bench_curriculum.json", curriculum),
+    "scale": ("bench_scale.json", scale),
 }
 
 
@@ -249,10 +272,9 @@ def table(name: str, results: Path = RESULTS) -> str:
 def fill(text: str, results: Path = RESULTS) -> str:
     """``text`` with every ``<!-- bench:NAME -->`` block replaced by the fresh table.
 
-    >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))
+    >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    KeyError: "unknown table 'x'; use one of ['times', 'learning', 'transfer', 'speed', 'llm', \
-'memory', 'envs', 'soak', 'train', 'selfplay', 'curriculum']"
+    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'scale']"
     """
     return BLOCK.sub(lambda m: f"{m.group(1)}{table(m.group('name'), results)}\n{m.group(4)}",
                      text)

@@ -292,27 +292,55 @@ def _check_count(num_envs: object) -> None:
 
 def _serve(conn: Connection, recipe_json: str) -> None:
     """A worker's loop: build the env, then answer JSON requests until told to close."""
-    recipe = EnvRecipe(**json.loads(recipe_json))
-    env: Any = None
-    build_error: str | None = None
-    try:
-        env = recipe.build()
-    except Exception as exc:  # reported on every request, so the caller sees why
-        build_error = f"building {recipe.env_id}: {type(exc).__name__}: {exc}"
+    env, build_error = _build(EnvRecipe(**json.loads(recipe_json)))
     while True:
         request = json.loads(conn.recv_bytes())
         if request["op"] == "close":
             break
-        try:
-            if env is None:
-                raise EnvironmentFault(build_error or "no environment")
-            reply: dict[str, Any] = {"ok": _call(env, request["op"], request["args"])}
-        except Exception as exc:
-            reply = {"error": f"{type(exc).__name__}: {exc}",
-                     "traceback": traceback.format_exc(limit=8)}
+        reply = _answer(env, build_error, request["op"], request["args"])
         conn.send_bytes(json.dumps(reply, default=_plain).encode("utf-8"))
     if env is not None:
         env.close()
+
+
+def _answer(env: Any, build_error: str | None, op: str, args: dict[str, Any]
+            ) -> dict[str, Any]:
+    """A worker's reply to one request: ``{"ok": result}`` or ``{"error", "traceback"}``
+    (what a remote worker sends back, whatever carries it: a pipe or Ray).
+
+        >>> _answer(None, "building X: boom", "reset", {})["error"]
+        'EnvironmentFault: building X: boom'
+    """
+    try:
+        if env is None:
+            raise EnvironmentFault(build_error or "no environment")
+        return {"ok": _call(env, op, args)}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=8)}
+
+
+def _build(recipe: EnvRecipe) -> tuple[Any, str | None]:
+    """The env, or None and why it could not be built (reported on every request)."""
+    try:
+        return recipe.build(), None
+    except Exception as exc:
+        return None, f"building {recipe.env_id}: {type(exc).__name__}: {exc}"
+
+
+def _from_reply(index: int, reply: dict[str, Any]) -> EnvResult:
+    """A worker's reply as the caller's result: the tuple, or the fault with its traceback.
+
+        >>> _from_reply(0, {"ok": ["obs", {}]})
+        ('obs', {})
+        >>> str(_from_reply(3, {"error": "ValueError: no", "traceback": ""}))
+        'env 3: ValueError: no'
+    """
+    if "error" in reply:
+        fault = EnvironmentFault(f"env {index}: {reply['error']}")
+        fault.add_note(f"in the worker process:\n{reply['traceback']}")
+        return fault
+    return tuple(reply["ok"])
 
 
 @dataclass
@@ -398,11 +426,7 @@ class ProcessEnvs(_BatchedEnvs):
             reply = json.loads(conn.recv_bytes())
         except (EOFError, OSError) as exc:
             return self._restart(index, f"died ({type(exc).__name__})")
-        if "error" in reply:
-            fault = EnvironmentFault(f"env {index}: {reply['error']}")
-            fault.add_note(f"in the worker process:\n{reply['traceback']}")
-            return fault
-        return tuple(reply["ok"])
+        return _from_reply(index, reply)
 
     def close(self) -> None:
         """Ask every worker to close its environment and exit (killed if it does not)."""

@@ -60,6 +60,14 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
     parser.add_argument("--seeds", type=int, nargs="+", help="explicit task seeds")
     parser.add_argument("--task-start", type=int, default=0, help="first seed for --tasks")
     parser.add_argument("--parallel", type=int, help="environments stepped in lockstep")
+    parser.add_argument("--ray", nargs="?", const="local", metavar="auto|ADDRESS",
+                        help="run the environments as Ray actors (pip install 'memplay[ray]'): "
+                        "'auto' joins the cluster `ray start --head` runs on this machine, "
+                        "ADDRESS ('ray://HOST:10001' or 'HOST:6379') a remote one, and --ray "
+                        "alone starts a local instance; the agent loop, its LLM client and "
+                        "the memory stay in this process (config: env_workers, ray_address)")
+    parser.add_argument("--envs-per-actor", type=int, metavar="N",
+                        help="with --ray: environments each Ray actor holds (default 1)")
     parser.add_argument("--seed", type=int, help="the agent's own random seed")
     parser.add_argument("--max-steps", type=int, help="step cap per episode")
     parser.add_argument("--temperature", type=float, help="action sampling temperature")
@@ -109,7 +117,24 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
         update["self_play"] = {**base["self_play"], **play}
     if getattr(args, "curriculum", None) is not None:
         update["curriculum"] = {**base["curriculum"], "name": args.curriculum}
+    update.update(_ray_fields(args))
     return AgentConfig.from_source({**base, **update})
+
+
+def _ray_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """``--ray [auto|ADDRESS]`` and ``--envs-per-actor`` as config fields.
+
+    >>> _ray_fields(argparse.Namespace(ray="auto", envs_per_actor=None))
+    {'env_workers': 'ray', 'ray_address': 'auto'}
+    >>> _ray_fields(argparse.Namespace(ray="local", envs_per_actor=2))["ray_address"] is None
+    True
+    """
+    fields: dict[str, Any] = {}
+    if getattr(args, "ray", None) is not None:
+        fields = {"env_workers": "ray", "ray_address": None if args.ray == "local" else args.ray}
+    if getattr(args, "envs_per_actor", None) is not None:
+        fields["ray_envs_per_actor"] = args.envs_per_actor
+    return fields
 
 
 def _given(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:
