@@ -24,8 +24,9 @@ claim. The ceiling is the solver's success on the held-out tasks within the step
     python bench/bench_transfer.py --games FrozenLake-4x4 --rows none memrl
 
 A run of some games merges into the JSON of the same mode (``--fresh`` replaces it), so the
-full benchmark runs in two parts of under an hour each (``bench/run_full.sh --group
-transfer``).
+full benchmark runs in parts (``bench/run_full.sh --group transfer-a``, ``-b``, ``-c``). Each
+finished row is saved in the game's run folder at once (until the JSON is written);
+``--resume`` plays only the rows an interrupted run did not finish (on the same tasks).
 """
 
 from __future__ import annotations
@@ -131,28 +132,45 @@ def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
+def finished_rows(path: Path, sets: tuple[list[int], list[int]]) -> dict[str, Any]:
+    """Rows an interrupted run of this game finished (``rows.json`` beside their run dirs),
+    kept only if they played the same train and held-out tasks.
+
+    >>> finished_rows(Path("/nonexistent/rows.json"), ([0], [1000]))
+    {}
+    """
+    if not path.is_file():
+        return {}
+    saved = json.loads(path.read_text())
+    return saved["rows"] if saved.get("sets") == [list(sets[0]), list(sets[1])] else {}
+
+
 def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
-             root: Path) -> dict[str, Any]:
-    """Every asked row of one game, on the same train and held-out tasks."""
+             root: Path, resume: bool = False) -> dict[str, Any]:
+    """Every asked row of one game, on the same train and held-out tasks. Each finished row
+    is saved at once to ``root/name/rows.json``; ``resume`` keeps the rows found there."""
+    from memplay._atomic import write_text_atomic
     from memplay.environments.task_sets import benchmark_split
 
     game = GAMES[name]
     train, held_out = benchmark_split(game.env_id, count=game.tasks[not quick],
                                       **game.env_kwargs)
-    results: dict[str, Any] = {}
-    started = time.perf_counter()
-    for row in [r for r in rows if r in game.rows]:
+    saved = root / name / "rows.json"
+    results: dict[str, Any] = finished_rows(saved, (train, held_out)) if resume else {}
+    for row in [r for r in rows if r in game.rows and r not in results]:
         print(f"{name}: {row}", flush=True)
         results[row] = run_row(game, row, (train, held_out), quick, llm, embedder,
                                root / name / row)
         print(f"{name}: {row}: held-out {results[row]['held_out']:.2f} "
               f"({results[row]['wall_s']:.0f} s)", flush=True)
+        write_text_atomic(saved, json.dumps({"sets": [train, held_out], "rows": results}))
+    results = {r: results[r] for r in ROWS if r in results}  # the table's row order
     cap = game.max_steps[not quick]
     return {"env_id": game.env_id, "env_kwargs": game.env_kwargs, "note": game.note,
             "train_seeds": train, "held_out_seeds": held_out, "max_steps": cap,
             "train_epochs": game.epochs[not quick], "rows": results,
             "ceiling": ceiling(game.env_id, game.env_kwargs, held_out, cap),
-            "wall_s": round(time.perf_counter() - started, 1),
+            "wall_s": round(sum(r["wall_s"] for r in results.values()), 1),
             "load_avg_at_end": list(os.getloadavg())}
 
 
@@ -216,6 +234,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
     parser.add_argument("--fresh", action="store_true",
                         help="replace the JSON instead of merging these games into it")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the rows an interrupted run of a game finished (saved in "
+                             "its run folder) and play only the others")
     args = parser.parse_args(argv)
     args.games = args.games or list(QUICK_GAMES if args.quick else GAMES)
     return args
@@ -233,13 +254,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     path = result_path(args.out, "bench_transfer", args.quick)
     results = {} if args.fresh else previous_games(path, args.quick)
     for name in args.games:  # a game played now replaces its earlier result
-        results[name] = run_game(name, args.rows, args.quick, llm, embedder, root)
+        results[name] = run_game(name, args.rows, args.quick, llm, embedder, root,
+                                 args.resume)
     report(results)
     # the wall time is the sum over games: a merged record took that long, in parts
     record = {"agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
               "results": results, "wall_s": round(sum(g["wall_s"] for g in results.values()), 1),
               "this_run_s": round(time.perf_counter() - started, 1)}
     out = write_record(args.out, "bench_transfer", args.quick, record)
+    for name in args.games:  # recorded: a later --resume must not reuse these rows
+        (root / name / "rows.json").unlink(missing_ok=True)
     plot(results, out.with_suffix(".png"))
     print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
     return record

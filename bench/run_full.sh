@@ -46,7 +46,7 @@ for name in "${scripts[@]}"; do
         bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum|bench_scale)
             extra=(--threads "$threads");;
         bench_alfworld) extra=(--threads "$threads" --rows baseline demos);;  # see its doc
-        bench_transfer) extra=(--threads "$threads")
+        bench_transfer) extra=(--threads "$threads" --resume)  # keeps an interrupted run's rows
             [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}");;
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
     esac
