@@ -200,6 +200,31 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def sessions_ab(envs: int, max_steps: int, threads: int, rounds: int = 2) -> dict[str, Any]:
+    """The same FrozenLake batch with per-episode KV sessions on and off (``max_sessions=0``),
+    alternating ``rounds`` times in one process, so both see the same machine load.
+
+    >>> # sessions_ab(8, 10, 1)["rows"][0]["sessions"]
+    """
+    from memplay.agents.components import make_embedder, make_llm
+    from memplay.agents.config import AgentConfig
+
+    embedder = make_embedder(AgentConfig())
+    llms = {True: make_llm(AgentConfig(llm_kwargs={"num_threads": threads})),
+            False: make_llm(AgentConfig(llm_kwargs={"num_threads": threads,
+                                                    "max_sessions": 0}))}
+    rows = []
+    for _ in range(rounds):
+        for sessions, llm in llms.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                row = run_once(ENV_IDS[0], envs, envs, max_steps, llm, embedder, Path(tmp))
+            rows.append({"sessions": sessions, "decisions_per_s": row["decisions_per_s"],
+                         "cache": row.get("cache"), "load_avg_1m": os.getloadavg()[0]})
+            print(f"sessions={sessions}: {row['decisions_per_s']:.2f} decisions/s, "
+                  f"cache {row.get('cache')}", flush=True)
+    return {"env_id": ENV_IDS[0], "envs": envs, "max_steps": max_steps, "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run every parallelism, print the table, write JSON and PNG."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -209,7 +234,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--max-steps", type=int, help="step cap (default 6 quick, 10 full)")
     parser.add_argument("--env-ids", nargs="+", choices=ENV_IDS,
                         help=f"games (default: {' '.join(ENV_IDS)}; quick: the first)")
+    parser.add_argument("--sessions-ab", type=int, metavar="ENVS",
+                        help="instead: FrozenLake with ENVS environments, episode KV sessions "
+                             "on and off, alternating twice (bench_speed_sessions.json)")
     args = parser.parse_args(argv)
+    if args.sessions_ab:
+        started = time.perf_counter()
+        record = sessions_ab(args.sessions_ab, args.max_steps or 10, args.threads)
+        record["wall_s"] = round(time.perf_counter() - started, 1)
+        print(f"wrote {write_record(args.out, 'bench_speed_sessions', args.quick, record)}")
+        return record
     env_ids = args.env_ids or (ENV_IDS[:1] if args.quick else ENV_IDS)
     sizes = args.envs or ([1, 2] if args.quick else [1, 8, 32])
     args.max_steps = args.max_steps or (6 if args.quick else 10)
