@@ -156,9 +156,7 @@ class RayEnvs(_BatchedEnvs):
                  address: str | None = None, timeout_s: float | None = None,
                  actor_options: dict[str, Any] | None = None) -> None:
         _check_count(num_envs)
-        if isinstance(envs_per_actor, bool) or not isinstance(envs_per_actor, int) \
-                or envs_per_actor < 1:
-            raise ConfigError(f"envs_per_actor={envs_per_actor!r} must be an int >= 1")
+        _check_count(envs_per_actor, "envs_per_actor")
         if timeout_s is not None and not timeout_s > 0:
             raise ConfigError(f"timeout_s={timeout_s!r} must be positive or None")
         self.num_envs, self.recipe, self.timeout_s = num_envs, recipe, timeout_s

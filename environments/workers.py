@@ -283,9 +283,9 @@ class LocalEnvs(_BatchedEnvs):
             env.close()
 
 
-def _check_count(num_envs: object) -> None:
-    if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
-        raise ConfigError(f"num_envs={num_envs!r} must be an int >= 1")
+def _check_count(value: object, name: str = "num_envs") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name}={value!r} must be an int >= 1")
 
 
 # ---- worker processes -------------------------------------------------------------------------
