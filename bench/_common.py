@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -110,5 +111,25 @@ def write_record(out: Path, name: str, quick: bool, record: dict[str, Any]) -> P
     path = result_path(out, name, quick)
     path.parent.mkdir(parents=True, exist_ok=True)
     full = {"benchmark": name, "quick": quick, **record, "machine_at_end": machine()}
-    path.write_text(json.dumps(full, indent=2, default=str))
+    partial = path.with_name(path.name + ".partial")  # a crash mid-write keeps the old file
+    partial.write_text(json.dumps(full, indent=2, default=str))
+    os.replace(partial, path)
+    return path
+
+
+def finish(out: Path, name: str, quick: bool, record: dict[str, Any],
+           draw: Callable[[Path], None]) -> Path:
+    """The last step of every script: write the JSON record, draw its PNG beside it (``draw``
+    gets the PNG's path), and say where both went and how long the run took.
+
+    >>> import tempfile
+    >>> p = finish(Path(tempfile.mkdtemp()), "demo", True, {"wall_s": 2.0},
+    ...            lambda png: png.write_bytes(b""))  # doctest: +ELLIPSIS
+    wrote .../demo_quick.json and .png in 2 s
+    >>> p.with_suffix(".png").exists()
+    True
+    """
+    path = write_record(out, name, quick, record)
+    draw(path.with_suffix(".png"))
+    print(f"wrote {path} and .png in {float(record.get('wall_s', 0.0)):.0f} s")
     return path

@@ -37,7 +37,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
+from _common import add_common_args, add_threads_arg, finish, llm_config, machine
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -237,9 +237,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("eval_per_type", "demos_per_type", "train_per_type", "epochs", "max_steps"), size)),
         "load_avg_at_start": load, "machine": machine(), "llm": llm_record, "results": results,
         "wall_s": round(time.perf_counter() - started, 1)}
-    out = write_record(args.out, "bench_alfworld", args.quick, record)
-    plot(results, out.with_suffix(".png"))
-    print(f"wrote {out} in {record['wall_s']:.0f} s")
+    finish(args.out, "bench_alfworld", args.quick, record, lambda png: plot(results, png))
     return record
 
 

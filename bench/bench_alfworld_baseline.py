@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, machine, write_record
+from _common import add_common_args, finish, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
@@ -221,9 +221,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         record["workers"] = workers_part(args.sizes["workers"])
     record["wall_s"] = time.perf_counter() - wall
     print_tables(record)
-    out = write_record(args.out, "bench_alfworld_baseline", args.quick, record)
-    plot(record, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    finish(args.out, "bench_alfworld_baseline", args.quick, record,
+           lambda png: plot(record, png))
     return record
 
 

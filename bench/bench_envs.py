@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import add_common_args, write_record
+from _common import add_common_args, finish
 
 
 def time_resets(env: Any, n: int, seed: int) -> list[float]:
@@ -186,9 +186,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     record = {"benchmark": "envs", "args": {k: str(v) for k, v in vars(args).items()},
               "seed": args.seed, "environment": environment(), "results": rows,
               "wall_s": time.perf_counter() - wall}
-    out = write_record(args.out, "bench_envs", args.quick, record)
-    plot(rows, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    finish(args.out, "bench_envs", args.quick, record, lambda png: plot(rows, png))
     return record
 
 

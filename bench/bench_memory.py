@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import add_common_args, write_record
+from _common import add_common_args, finish
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -301,9 +301,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
               "seed": args.seed, "environment": environment(), "sentences_available":
               len(sentences), "embed_sentences_per_s": embed_rate, "results": rows,
               "wall_s": time.perf_counter() - wall}
-    out = write_record(args.out, "bench_memory", args.quick, record)
-    plot(rows, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    finish(args.out, "bench_memory", args.quick, record, lambda png: plot(rows, png))
     return record
 
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
+from _common import add_common_args, add_threads_arg, finish, llm_config, machine
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -262,9 +262,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               "goals": {"alfworld_2_workers_speedup": GOAL_SPEEDUP,
                         "ray_overhead_share": GOAL_OVERHEAD},
               "wall_s": round(time.perf_counter() - started, 1)}
-    out = write_record(args.out, "bench_scale", args.quick, record)
-    plot(rows, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    finish(args.out, "bench_scale", args.quick, record, lambda png: plot(rows, png))
     return record
 
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import embedded_parts, machine, parse_embedded_args, write_record
+from _common import embedded_parts, finish, machine, parse_embedded_args
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -223,9 +223,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report(res)
     record = {"sizes": size, "agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
               **res, "wall_s": round(time.perf_counter() - started, 1)}
-    out = write_record(args.out, "bench_selfplay", args.quick, record)
-    plot(res, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    finish(args.out, "bench_selfplay", args.quick, record, lambda png: plot(res, png))
     return record
 
 

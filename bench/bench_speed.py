@@ -26,7 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, add_threads_arg, llm_config, machine, write_record
+from _common import add_common_args, add_threads_arg, finish, llm_config, machine, write_record
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -264,9 +264,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     record = {"env_ids": list(env_ids), "variant": "memrl", "max_steps": args.max_steps, "seed": 0,
               "load_avg_at_start": list(load), "machine": machine(), "results": rows,
               "wall_s": round(time.perf_counter() - started, 1)}
-    out = write_record(args.out, "bench_speed", args.quick, record)
-    plot(rows, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
+    finish(args.out, "bench_speed", args.quick, record, lambda png: plot(rows, png))
     return record
 
 

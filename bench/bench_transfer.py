@@ -44,10 +44,10 @@ from _ceilings import ceiling
 from _common import (
     add_common_args,
     add_threads_arg,
+    finish,
     llm_config,
     machine,
     result_path,
-    write_record,
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -261,11 +261,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     record = {"agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
               "results": results, "wall_s": round(sum(g["wall_s"] for g in results.values()), 1),
               "this_run_s": round(time.perf_counter() - started, 1)}
-    out = write_record(args.out, "bench_transfer", args.quick, record)
+    finish(args.out, "bench_transfer", args.quick, record, lambda png: plot(results, png))
     for name in args.games:  # recorded: a later --resume must not reuse these rows
         (root / name / "rows.json").unlink(missing_ok=True)
-    plot(results, out.with_suffix(".png"))
-    print(f"wrote {out} and .png in {record['wall_s']:.0f} s")
     return record
 
 
