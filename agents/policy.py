@@ -15,6 +15,9 @@ score(a) = u * log_softmax(LLM)(a) + w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s
   exploration is steered to untried actions. ``n`` counts real visits (memory's, this
   episode's tries from this state, parallel episodes' picks here) plus borrowed evidence at
   ``borrowed_weight``: a situation that only looks like visited ones stays worth exploring.
+- Frozen runs on memory written from demonstrations read visit counts differently: there they
+  say how often the teacher did something, not how little the agent knows, so
+  ``memory_novelty=False`` leaves only this episode's tries in ``n`` (off by default).
 
 The act node, the critique search's rollouts and generate mode all choose through here.
 
@@ -88,6 +91,10 @@ class PolicyConfig(BaseModel):
     borrowed_weight: float = Field(
         default=0.5, ge=0.0, description="How much a borrowed value's evidence (its "
         "neighbours' visits) counts against the novelty bonus, next to real visits (1).")
+    memory_novelty: bool = Field(
+        default=True, description="Count memory's visits in the novelty bonus. False: only "
+        "this episode's tries count, so every action starts equally novel (for frozen runs "
+        "on demonstrations, whose counts say how often the teacher did something).")
 
 
 @dataclass(frozen=True)
@@ -184,7 +191,8 @@ def combine_scores(
     combined = {}
     for action, score in base.items():
         value = values.get(action) or _UNKNOWN
-        seen = value.visits + tried_now.get(action, 0) + cfg.borrowed_weight * value.borrowed
+        known = value.visits + cfg.borrowed_weight * value.borrowed if cfg.memory_novelty else 0
+        seen = known + tried_now.get(action, 0)
         combined[action] = (score + cfg.prior_weight * _confidence(value) * value.q
                             + novelty_bonus(seen, cfg.exploration))
     return combined

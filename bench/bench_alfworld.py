@@ -15,7 +15,10 @@ The decision stays the agent's: the LLM's scores plus step memory's values over 
 portable view (:mod:`memplay.environments.alfworld_view`); nothing scripted acts inside it.
 The evaluation is greedy (``policy.temperature=0``): among many places to go whose learned
 values are close, sampling at the training temperature (0.5) wanders off the demonstrated
-path. Walkthrough demos are played once into a resumable cache (``--demo-cache``).
+path. It also sets ``policy.memory_novelty=False``: in memory written from walkthroughs a
+visit count says how often the teacher went somewhere, and a bonus for rare ones would send
+the agent to the places the teacher seldom needed. Walkthrough demos are played once into a
+resumable cache (``--demo-cache``).
 
     python bench/bench_alfworld.py --quick                 # CI smoke run (a few minutes)
     python bench/bench_alfworld.py --rows baseline demos   # the README's numbers
@@ -120,7 +123,7 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
                                   memory_dir=root / "memory", progress=False).success_per_epoch
         player.close()
     student = Agent("ALFWorld-v0", env_kwargs={"split": SPLIT, "games_by_seed": True},
-                    policy={"temperature": 0.0}, **options)
+                    policy={"temperature": 0.0, "memory_novelty": False}, **options)
     result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,
                          memory_dir=root / "memory", frozen=True)
     student.close()

@@ -42,13 +42,16 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 5  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 6  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
 NOT_NEEDED_OBJECT = "an object the task does not need"
 NOT_NEEDED_PUT = "puts the object where the task does not need it"
 NOT_NEEDED_STEP = "a step the task does not need"
+# Context of opening the closed place the agent stands at while it searches: worth the same
+# whatever is sought, so every walkthrough that opened a place to find something teaches it.
+SEARCH_OPEN = "searching: open the closed place here, not searched yet"
 
 # The twelve goal templates of ALFWorld's games (two phrasings per task type), most specific
 # first: "put a clean apple in fridge" must not be read as "put a <clean> ...".
@@ -248,14 +251,15 @@ class AlfredTracker:
         """Read what the admissible actions reveal: objects that can be taken from here.
 
         Receptacles can share a spot (a coffee machine on a countertop): from one, the other's
-        objects can be taken although the text only describes the first.
+        objects can be taken although the text only describes the first. With full hands
+        ALFWorld offers no ``take`` at all, which says nothing about what is here.
 
             >>> t = AlfredTracker("put a apple in fridge", "you see a coffeemachine 1.")
             >>> t.at = "coffeemachine 1"; t.notice(["take apple 1 from countertop 2"])
             >>> t.reachable
             {'coffeemachine 1': {'apple 1'}}
         """
-        if self.at is not None:
+        if self.at is not None and self.held is None:
             self.reachable[self.at] = {a[len("take "):].partition(" from ")[0]
                                        for a in admissible if a.startswith("take ")}
 
@@ -476,6 +480,12 @@ class AlfredTracker:
             return None
         return NOT_NEEDED_STEP
 
+    def _open_context(self, action: str) -> str | None:
+        place = action[len("open "):]
+        if place == self.at and self.sought() is not None and place not in self.contents:
+            return SEARCH_OPEN
+        return None
+
     def _never_needed(self, action: str) -> str | None:
         return NOT_NEEDED_STEP
 
@@ -522,6 +532,7 @@ _CONTEXT_RULES = {
     "heat": AlfredTracker._process_context,
     "cool": AlfredTracker._process_context,
     "use": AlfredTracker._use_context,
+    "open": AlfredTracker._open_context,
     "slice": AlfredTracker._never_needed,  # no task of these splits slices anything
 }
 

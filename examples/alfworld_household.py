@@ -37,7 +37,9 @@ def learn_export_reuse(out: Path, per_type: int, games: int, quick: bool) -> lis
     archive = out / "alfworld-memory.tar.gz"
     memplay_cli(["export", str(out / "teacher"), str(archive)])
     memplay_cli(["import", str(archive), str(out / "imported")])
-    student = Agent("ALFWorld-v0", env_kwargs={"split": "eval_in_distribution"}, **options)
+    # greedy, and no bonus for what the teacher did rarely (its counts are not our ignorance)
+    student = Agent("ALFWorld-v0", env_kwargs={"split": "eval_in_distribution"},
+                    policy={"temperature": 0.0, "memory_novelty": False}, **options)
     result = student.run(epochs=1, tasks=range(games), run_dir=out / "held-out",
                          memory_dir=out / "imported", frozen=True)
     student.close()

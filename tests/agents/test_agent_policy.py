@@ -92,3 +92,17 @@ def test_prior_weight_and_exploration_come_from_the_policy_config() -> None:
                             PolicyConfig(prior_weight=8.0, exploration=0.0))
     assert plain["left"] - plain["right"] == pytest.approx(4 * 0.5 + 2 / math.sqrt(3) - 2)
     assert strong["left"] - strong["right"] == pytest.approx(8 * 0.5)
+
+
+def test_without_memory_novelty_only_this_episodes_tries_lower_the_bonus() -> None:
+    # a teacher's demos: "desk" done 8 times, "drawer" once, both worth the same
+    values = {"desk": ActionValue(0.9, 8, 1.0), "drawer": ActionValue(0.9, 1, 1.0)}
+    llm = {"desk": 0.0, "drawer": 0.0, "look": 0.0}
+    exploring = combine_scores(llm, values, PolicyConfig())
+    assert max(exploring, key=exploring.get) == "drawer"  # the rarer one looks more novel
+    frozen = combine_scores(llm, values, PolicyConfig(memory_novelty=False), {"desk": 0})
+    assert frozen["desk"] == pytest.approx(frozen["drawer"])  # equal values, equal novelty
+    assert frozen["desk"] - frozen["look"] == pytest.approx(4 * 0.9)
+    tried = combine_scores(llm, values, PolicyConfig(memory_novelty=False), {"desk": 3})
+    assert tried["desk"] - tried["drawer"] == pytest.approx(2 / math.sqrt(4) - 2)
+

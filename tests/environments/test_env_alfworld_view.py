@@ -13,6 +13,7 @@ from memplay.environments.alfworld_view import (
     NOT_NEEDED_OBJECT,
     NOT_NEEDED_PUT,
     NOT_NEEDED_STEP,
+    SEARCH_OPEN,
     AlfredTracker,
     canonical_action,
     parse_goal,
@@ -161,6 +162,37 @@ def test_objects_reachable_from_a_shared_spot_count_as_seen_there() -> None:
     assert view["state"].endswith("Apple seen at: cabinet.")
     t.update("take apple 2 from countertop 1", "You pick up the apple 2 from the countertop 1.")
     assert t.reachable == {"cabinet 1": set()} and t.stage() == "bring it to fridge"
+
+
+def test_full_hands_do_not_erase_what_a_shared_spot_offers() -> None:
+    # a walkthrough of "put two bowl in desk": both bowls sit on a dresser reached from a
+    # drawer; with the first bowl in hand ALFWorld lists no take, yet the second is still there
+    t = AlfredTracker("put two bowl in desk", "you see a desk 1, a drawer 7, a dresser 1.")
+    t.update("go to drawer 7", "You arrive at drawer 7. On the drawer 7, you see a creditcard 2.")
+    t.view(["take bowl 1 from dresser 1", "take bowl 2 from dresser 1", "go to desk 1"])
+    t.update("take bowl 2 from dresser 1", "You pick up the bowl 2 from the dresser 1.")
+    t.view(["go to desk 1", "move bowl 2 to drawer 7"])  # hands full: no take offered
+    t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a pen 1.")
+    t.update("move bowl 2 to desk 1", "You move the bowl 2 to the desk 1.")
+    back = t.view(["go to drawer 7"])["actions"]["go to drawer 7"]["context"]
+    assert back == "put two bowl in desk | find second bowl | bowl seen | drawer: bowl there"
+
+
+def test_opening_the_closed_place_searched_for_reads_the_same_in_every_task() -> None:
+    contexts = []
+    for goal, obj in (("put a clean apple in fridge", "apple"), ("look at cd under the "
+                                                                  "desklamp", "cd")):
+        t = AlfredTracker(goal, "you see a cabinet 1, a fridge 1, a desklamp 1.")
+        t.update("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed.")
+        contexts.append(_contexts(t, ["open cabinet 1"])[0])
+        t.update("open cabinet 1", f"You open the cabinet 1. The cabinet 1 is open. In it, you "
+                                   f"see a {obj} 1.")
+        assert _contexts(t, ["close cabinet 1"])[0] == t.context()  # searched: the task's own
+    assert contexts == [SEARCH_OPEN, SEARCH_OPEN]
+    t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
+    t.held = "apple 1"  # bringing it: opening the destination belongs to this task
+    t.update("go to fridge 1", "You arrive at fridge 1. The fridge 1 is closed.")
+    assert _contexts(t, ["open fridge 1"])[0] == t.context()
 
 
 def test_a_bathroom_without_sink_basin_cleans_in_the_bathtub() -> None:
