@@ -8,6 +8,9 @@ six task types, with a 30-step cap; success is reported per task type with the w
 - ``none``: the embedded SmolLM2-135M alone (every step scores about 31 actions: slow).
 - ``demos``: MemRL whose memory was written from the train walkthroughs
   (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen.
+- ``demos-flat``: the same memory, with the LLM's scores flat (the registered ``scripted``
+  backend scores every action alike), so memory decides alone: the gap to ``demos`` is what
+  the LLM adds.
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
 - ``demos+play``: the demos' memory, then own play on train games, frozen.
 
@@ -46,12 +49,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
-ROWS = ("baseline", "none", "demos", "memrl", "demos+play")
+ROWS = ("baseline", "none", "demos", "demos-flat", "memrl", "demos+play")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
+    "demos-flat": ("memrl", True, False),
     "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True)}
 # (eval games per task type, train demos per task type, train games per type, epochs, steps)
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
+FLAT_ROWS = frozenset({"demos-flat"})  # rows whose LLM scores every action alike
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
 
 
@@ -210,6 +215,18 @@ def row_llm(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return make_llm(AgentConfig(llm="openai", llm_kwargs=kwargs)), {"backend": "openai", **kwargs}
 
 
+def flat_llm() -> Any:
+    """An LLM that scores every action alike (the ``scripted`` backend): memory decides.
+
+    >>> flat_llm().name
+    'scripted'
+    """
+    from memplay.agents.components import make_llm
+    from memplay.agents.config import AgentConfig
+
+    return make_llm(AgentConfig(llm="scripted"))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked rows on the same games, print the table, write the JSON."""
     args = parse_args(argv)
@@ -225,14 +242,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     demo_s = round(time.perf_counter() - started, 1)
     llm = embedder = llm_record = None
     if set(args.rows) & set(LLM_ROWS):
-        (llm, llm_record), embedder = row_llm(args), make_embedder(AgentConfig())
+        embedder = make_embedder(AgentConfig())
+    if set(args.rows) & (set(LLM_ROWS) - FLAT_ROWS):
+        llm, llm_record = row_llm(args)
     root = args.out / "runs" / ("alfworld_quick" if args.quick else "alfworld")
     results: dict[str, Any] = {}
     for row in args.rows:
         print(f"ALFWorld: {row}", flush=True)
         results[row] = (baseline_row(demos, games, size[4]) if row == "baseline" else
-                        agent_row(row, demos, games, size, llm, embedder, root / row,
-                                  args.quick))
+                        agent_row(row, demos, games, size, flat_llm() if row in FLAT_ROWS
+                                  else llm, embedder, root / row, args.quick))
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "
               f"({results[row]['wall_s']:.0f} s)", flush=True)
     record = {"split": SPLIT, "games": games, "max_steps": size[4], "demos": demo_statistics(
