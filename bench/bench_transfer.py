@@ -23,10 +23,11 @@ claim. The ceiling is the solver's success on the held-out tasks within the step
     python bench/bench_transfer.py                            # the README's numbers
     python bench/bench_transfer.py --games FrozenLake-4x4 --rows none memrl
 
-A run of some games merges into the JSON of the same mode (``--fresh`` replaces it), so the
-full benchmark runs in parts (``bench/run_full.sh --group transfer-a``, ``-b``, ``-c``). Each
-finished row is saved in the game's run folder at once (until the JSON is written);
-``--resume`` plays only the rows an interrupted run did not finish (on the same tasks).
+A run of some games, or of some rows of a game, merges into the JSON of the same mode
+(``--fresh`` replaces it), so the full benchmark runs in parts of at most one hour
+(``bench/run_full.sh --group transfer-1`` to ``transfer-7``). Each finished row is saved in the
+game's run folder at once (until the JSON is written); ``--resume`` plays only the rows an
+interrupted run did not finish (on the same tasks).
 """
 
 from __future__ import annotations
@@ -132,6 +133,22 @@ def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
+def other_rows(earlier: dict[str, Any] | None, sets: tuple[list[int], list[int]],
+               asked: list[str]) -> dict[str, Any]:
+    """The rows of a game's earlier record that this run does not play, if that record
+    played the same train and held-out tasks (so a game can be measured a few rows at a
+    time: ``run_full.sh``'s transfer groups).
+
+    >>> old = {"train_seeds": [0], "held_out_seeds": [1000], "rows": {"none": {}, "memrl": {}}}
+    >>> list(other_rows(old, ([0], [1000]), ["memrl"])), other_rows(old, ([1], [1000]), [])
+    (['none'], {})
+    """
+    if not earlier or [earlier.get("train_seeds"), earlier.get("held_out_seeds")] != [
+            list(sets[0]), list(sets[1])]:
+        return {}
+    return {row: m for row, m in earlier.get("rows", {}).items() if row not in asked}
+
+
 def finished_rows(path: Path, sets: tuple[list[int], list[int]]) -> dict[str, Any]:
     """Rows an interrupted run of this game finished (``rows.json`` beside their run dirs),
     kept only if they played the same train and held-out tasks.
@@ -146,9 +163,11 @@ def finished_rows(path: Path, sets: tuple[list[int], list[int]]) -> dict[str, An
 
 
 def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
-             root: Path, resume: bool = False) -> dict[str, Any]:
+             root: Path, resume: bool = False, earlier: dict[str, Any] | None = None,
+             ) -> dict[str, Any]:
     """Every asked row of one game, on the same train and held-out tasks. Each finished row
-    is saved at once to ``root/name/rows.json``; ``resume`` keeps the rows found there."""
+    is saved at once to ``root/name/rows.json``; ``resume`` keeps the rows found there.
+    ``earlier`` (the game's record in the JSON) keeps its rows that were not asked for now."""
     from memplay._atomic import write_text_atomic
     from memplay.environments.task_sets import benchmark_split
 
@@ -164,6 +183,7 @@ def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
         print(f"{name}: {row}: held-out {results[row]['held_out']:.2f} "
               f"({results[row]['wall_s']:.0f} s)", flush=True)
         write_text_atomic(saved, json.dumps({"sets": [train, held_out], "rows": results}))
+    results = {**other_rows(earlier, (train, held_out), rows), **results}
     results = {r: results[r] for r in ROWS if r in results}  # the table's row order
     cap = game.max_steps[not quick]
     return {"env_id": game.env_id, "env_kwargs": game.env_kwargs, "note": game.note,
@@ -253,9 +273,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     root = args.out / "runs" / ("transfer_quick" if args.quick else "transfer")
     path = result_path(args.out, "bench_transfer", args.quick)
     results = {} if args.fresh else previous_games(path, args.quick)
-    for name in args.games:  # a game played now replaces its earlier result
+    for name in args.games:  # rows played now replace those rows of its earlier result
         results[name] = run_game(name, args.rows, args.quick, llm, embedder, root,
-                                 args.resume)
+                                 args.resume, results.get(name))
     report(results)
     # the wall time is the sum over games: a merged record took that long, in parts
     record = {"agent_seed": 0, "machine": machine(), "load_avg_at_start": load,

@@ -4,9 +4,9 @@
 # Usage: bash bench/run_full.sh [script ...]   (default: the core group, in the order below)
 #        bash bench/run_full.sh --group NAME   (core: about 20 min; learning: the whole
 #                                               bench_learning matrix, about 55 min; selfplay: bench_selfplay
-#                                               and bench_curriculum, about 35 min; transfer-a,
-#                                               -b, -c: bench_transfer's games, in three parts
-#                                               that merge into one JSON; alfworld:
+#                                               and bench_curriculum, about 35 min; transfer-1
+#                                               to -7: bench_transfer, a few rows of one game
+#                                               each, merged into one JSON; alfworld:
 #                                               bench_alfworld's baseline and demos rows)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
@@ -19,7 +19,8 @@ py="${PYTHON:-.venv/bin/python}"  # the environment `make test` / `make demo` cr
 [ -x "$py" ] || py=python
 mkdir -p bench/results/runs  # logs (ignored by git)
 group=core
-transfer_games=()  # bench_transfer: all games unless a transfer group names some
+transfer_games=()  # bench_transfer: all games and rows unless a transfer group names some
+transfer_rows=()
 if [ "${1:-}" = "--group" ]; then
     group="${2:?--group needs a name: core or selfplay}"
     shift 2
@@ -31,13 +32,19 @@ if [ ${#scripts[@]} -eq 0 ]; then
                     bench_scale);;
         learning) scripts=(bench_learning);;
         selfplay) scripts=(bench_selfplay bench_curriculum);;
-        transfer-a) scripts=(bench_transfer); transfer_games=(FrozenLake-4x4);;
-        transfer-b) scripts=(bench_transfer); transfer_games=(FrozenLake-8x8);;
-        transfer-c) scripts=(bench_transfer); transfer_games=(Sokoban-gen Minesweeper);;
+        # one game's rows per group, split by the row times measured (bench/README.md)
+        transfer-1) transfer_games=(FrozenLake-4x4); transfer_rows=(none rag memrl-state);;
+        transfer-2) transfer_games=(FrozenLake-4x4); transfer_rows=(memrl demos demos+play);;
+        transfer-3) transfer_games=(FrozenLake-8x8); transfer_rows=(none memrl demos);;
+        transfer-4) transfer_games=(FrozenLake-8x8); transfer_rows=(demos+play);;
+        transfer-5) transfer_games=(Sokoban-gen); transfer_rows=(none memrl demos);;
+        transfer-6) transfer_games=(Sokoban-gen); transfer_rows=(memrl-state demos+play);;
+        transfer-7) transfer_games=(Minesweeper); transfer_rows=(none memrl-state memrl);;
         alfworld) scripts=(bench_alfworld);;
-        *) echo "unknown group $group (core, learning, selfplay, transfer-a/b/c, alfworld)" >&2
+        *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -7, alfworld)" >&2
            exit 2;;
     esac
+    [ ${#transfer_games[@]} -gt 0 ] && scripts=(bench_transfer)
 fi
 for name in "${scripts[@]}"; do
     name="${name%.py}"
@@ -45,9 +52,10 @@ for name in "${scripts[@]}"; do
     case "$name" in  # the scripts that run the embedded model take --threads
         bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum|bench_scale)
             extra=(--threads "$threads");;
-        bench_alfworld) extra=(--threads "$threads" --rows baseline demos);;  # see its doc
+        bench_alfworld) extra=(--threads "$threads" --rows baseline demos demos-flat);;
         bench_transfer) extra=(--threads "$threads" --resume)  # keeps an interrupted run's rows
-            [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}");;
+            [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}")
+            [ ${#transfer_rows[@]} -gt 0 ] && extra+=(--rows "${transfer_rows[@]}");;
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
     esac
     start=$(date +%s)

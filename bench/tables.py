@@ -218,7 +218,7 @@ def wall_seconds(d: dict[str, Any]) -> float:
 # run_full.sh groups other than core (each fits the 60-minute budget on its own)
 GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--group selfplay`",
           "bench_curriculum.json": "`--group selfplay`",
-          "bench_transfer.json": "`--group transfer-a`, `-b` and `-c`",
+          "bench_transfer.json": "`--group transfer-1` to `-7`",
           "bench_alfworld.json": "`--group alfworld`"}
 
 

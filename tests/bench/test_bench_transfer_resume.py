@@ -55,3 +55,22 @@ def test_rows_saved_for_other_tasks_are_not_reused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"sets": [[0, 1], [1000]], "rows": {"none": {"held_out": 0}}}))
     assert bench_transfer.finished_rows(path, ([0, 1], [1000])) == {"none": {"held_out": 0}}
     assert bench_transfer.finished_rows(path, ([0, 2], [1000])) == {}
+
+
+def test_some_rows_of_a_game_merge_into_its_earlier_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench_transfer, "ceiling", lambda *a: {"value": 1.0})
+    played: list[str] = []
+    monkeypatch.setattr(bench_transfer, "run_row", _stand_in(played))
+    first = bench_transfer.run_game("FrozenLake-4x4", ["memrl", "none"], True, None, None,
+                                    tmp_path)
+    first["rows"]["memrl"]["held_out"] = 0.25  # tell the earlier memrl row from a new one
+    later = bench_transfer.run_game("FrozenLake-4x4", ["demos", "memrl"], True, None, None,
+                                    tmp_path, earlier=first)
+    assert played == ["memrl", "none", "demos", "memrl"]
+    assert list(later["rows"]) == ["none", "memrl", "demos"]  # the table's order
+    assert later["rows"]["memrl"]["held_out"] == 0.5 and later["wall_s"] == 3.0
+    other_tasks = {**first, "held_out_seeds": [999]}
+    alone = bench_transfer.run_game("FrozenLake-4x4", ["demos"], True, None, None, tmp_path,
+                                    earlier=other_tasks)
+    assert list(alone["rows"]) == ["demos"]  # rows of other tasks are never mixed in
