@@ -111,9 +111,9 @@ def write_record(out: Path, name: str, quick: bool, record: dict[str, Any]) -> P
     path = result_path(out, name, quick)
     path.parent.mkdir(parents=True, exist_ok=True)
     full = {"benchmark": name, "quick": quick, **record, "machine_at_end": machine()}
-    partial = path.with_name(path.name + ".partial")  # a crash mid-write keeps the old file
-    partial.write_text(json.dumps(full, indent=2, default=str))
-    os.replace(partial, path)
+    from memplay._atomic import write_text_atomic  # a crash mid-write keeps the old file
+
+    write_text_atomic(path, json.dumps(full, indent=2, default=str))
     return path
 
 

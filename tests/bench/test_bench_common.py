@@ -4,6 +4,7 @@ replaced whole or not at all."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -30,13 +31,12 @@ def test_finish_writes_json_then_draws_beside_it(tmp_path: Path,
 def test_a_crash_mid_write_keeps_the_previous_record(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     path = _common.write_record(tmp_path, "bench_x", True, {"rows": "old"})
-    real_write = Path.write_text
 
-    def half_then_crash(self: Path, text: str, *args: object, **kwargs: object) -> int:
-        real_write(self, text[: len(text) // 2])
+    def crash(fd: int) -> None:  # the new text is written but not yet safe on disk
         raise OSError("disk full")
 
-    monkeypatch.setattr(Path, "write_text", half_then_crash)
+    monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError, match="disk full"):
         _common.write_record(tmp_path, "bench_x", True, {"rows": "new"})
     assert json.loads(path.read_text())["rows"] == "old"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no half-written leftovers
