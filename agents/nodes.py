@@ -23,6 +23,8 @@ Call a node by hand (what the tests do)::
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -124,13 +126,15 @@ def build_prompt(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     return {"slots": replace_slots(state["slots"], slots)}
 
 
-def _tried_here(slot: Slot) -> dict[str, int]:
-    """How often each action was already taken from the current state this episode."""
-    counts: dict[str, int] = {}
-    for step in slot.steps:
-        if step.state == slot.state:
-            counts[step.action] = counts.get(step.action, 0) + 1
-    return counts
+def _tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    """How often this episode already took each action's memory key.
+
+    Without a view the key is (action, state): the tries from this very state. With a view
+    it is what memory treats as the same decision, so an agent whose state text never
+    repeats (ALFWorld's) still sees that it went back to a searched place twice already.
+    """
+    taken = Counter(step.memory_key for step in slot.steps)
+    return {action: taken[key] for action, key in keys.items() if taken[key]}
 
 
 def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
@@ -171,7 +175,7 @@ def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
         scores = calibrate(scores, ctx.llm_bias)
     tried = None
     if ctx.step_memory is not None:
-        tried = _tried_here(slot)
+        tried = _tried_here(slot, _keys(slot, ctx))
         for action, n in (claimed or {}).items():
             tried[action] = tried.get(action, 0) + n
     return combine_scores(scores, slot.recall.values, cfg, tried)

@@ -24,7 +24,7 @@ its feedback), so the view uses only what the agent itself could know.
     >>> view["actions"]["take apple 2 from countertop 1"]["kind"]
     'take apple from countertop'
     >>> view["actions"]["take apple 2 from countertop 1"]["context"]
-    'put a clean apple in fridge | find apple | at countertop, apple here | apple seen'
+    'find apple | at countertop, apple here | apple seen'
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 6  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 8  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -70,6 +70,17 @@ _GOAL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("pick_and_place_simple", r"^(?:put a (\w+) in|put some (\w+) on) (\w+)"),
     )
 )
+# Each task type in a few words: the first part of every context after the search.
+_TASK_LABELS = {
+    "pick_and_place_simple": "place",
+    "pick_two_obj_and_place": "place two",
+    "pick_clean_then_place_in_recep": "clean and place",
+    "pick_heat_then_place_in_recep": "heat and place",
+    "pick_cool_then_place_in_recep": "cool and place",
+    "look_at_obj_in_light": "look under a light",
+}
+# Verbs whose object is the one held: for the task's own object the kind says "it".
+_HELD_VERBS = ("move", "clean", "heat", "cool")
 # What each task type does to the object on the way, and where: (verb, adjective, device).
 _PROCESS = {
     "pick_clean_then_place_in_recep": ("clean", "clean", "sinkbasin"),
@@ -132,6 +143,15 @@ class AlfredTask:
         if self.task_type == "pick_and_place_simple":
             return f"put a {self.obj} in {self.parent}"
         return self.obj
+
+    @property
+    def label(self) -> str:
+        """The task type in words, without object or destination (what contexts carry).
+
+            >>> parse_goal("put two book in desk").label
+            'place two'
+        """
+        return _TASK_LABELS.get(self.task_type, self.describe())
 
     @property
     def process(self) -> tuple[str, str, str] | None:
@@ -352,11 +372,17 @@ class AlfredTracker:
 
             >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
             >>> t.context()
-            'put a apple in fridge | find apple | at start | apple not seen'
+            'find apple | at start | apple not seen'
             >>> t.context(going="fridge 1")
-            'put a apple in fridge | find apple | apple not seen | fridge: unvisited'
+            'find apple | apple not seen | fridge: unvisited'
         """
-        parts = [self.task.describe(), self.stage()]
+        # Finding the object is the same search whatever the task will do with it, so its
+        # contexts leave the task out: every walkthrough that found an apple teaches where
+        # apples lie. From the first take on, the task type decides what is right and leads
+        # the context; the stage names the destination or device it needs, and the object
+        # no longer matters ("bring it to desk"), so 600 walkthroughs cover every pairing.
+        searching = self.held is None and self.task.task_type != "unknown"
+        parts = [self.stage()] if searching else [self.task.label, self.stage()]
         if going is None:
             parts.append(f"at {self.where()}")
         sought, needed = self.sought(), self.needed_place()
@@ -406,7 +432,7 @@ class AlfredTracker:
 
             >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
             >>> t.view(["go to fridge 1"])["actions"]["go to fridge 1"]["context"]
-            'put a apple in fridge | find apple | apple not seen | fridge: unvisited'
+            'find apple | apple not seen | fridge: unvisited'
         """
         self.notice(admissible)
         here = self.context()
@@ -415,7 +441,7 @@ class AlfredTracker:
         for action in admissible:
             rule = rules.get(action.split(" ", 1)[0])
             context = rule(self, action) if rule is not None else here
-            actions[action] = {"kind": canonical_action(action), "context": context or here}
+            actions[action] = {"kind": self._kind(action), "context": context or here}
         return {"state": self.state_text(), "actions": actions}
 
     # ---- per-action contexts --------------------------------------------------------------
@@ -488,6 +514,16 @@ class AlfredTracker:
 
     def _never_needed(self, action: str) -> str | None:
         return NOT_NEEDED_STEP
+
+    def _kind(self, action: str) -> str:
+        """The action without ids; the task's object, held, is "it" ("move it to desk"), so
+        a step learned with a book counts with a pencil."""
+        kind = canonical_action(action)
+        verb = action.split(" ", 1)[0]
+        if verb in _HELD_VERBS and self._holding_target() and action.startswith(
+                f"{verb} {self.held} "):
+            return kind.replace(f"{verb} {self._held_class()} ", f"{verb} it ", 1)
+        return kind
 
     # ---- helpers --------------------------------------------------------------------------
 

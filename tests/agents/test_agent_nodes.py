@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import pytest
 from langgraph.runtime import Runtime
 
 from memplay.agents import nodes
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
 from memplay.agents.llm.fake import ScriptedLLM, prompt_text
+from memplay.agents.policy import LLMView
 from memplay.agents.state import AgentState, Memory, Recall, Slot, StepRecord, initial_state
 from memplay.memory.item import MemoryItem
 from memplay.memory.step_memory import ActionValue
@@ -285,3 +288,19 @@ def test_each_episode_is_scored_in_its_own_session_freed_at_the_end(corridor: An
                                      context=rt.context)
     assert llm.sessions == [["episode-4", "episode-5"]] * 2  # two steps down the corridor
     assert sorted(llm.released) == ["episode-4", "episode-5"]
+
+
+def test_tries_count_per_memory_key_when_the_state_text_never_repeats(step_memory: Any) -> None:
+    # ALFWorld's state text changes every step: going back to a searched desk from two
+    # different places is still the same decision to memory, and counts as tried twice.
+    rt = _rt([], memory={"step_keys": "view"})
+    rt.context.step_memory = step_memory
+    view = {"actions": {"go to desk 1": {"kind": "go to desk", "context": "searched"},
+                        "go to bed 1": {"kind": "go to bed", "context": "unvisited"}}}
+    earlier = [StepRecord(f"at place {i}", "go to desk 1", state=f"state {i}",
+                          key=("go to desk", "searched")) for i in range(2)]
+    slot = Slot(0, state="state 9", view=view, admissible=["go to desk 1", "go to bed 1"],
+                steps=earlier)
+    scores = nodes.action_scores(rt.context, slot, LLMView({"go to desk 1": 0.0,
+                                                            "go to bed 1": 0.0}))
+    assert scores["go to bed 1"] - scores["go to desk 1"] == pytest.approx(2 - 2 / math.sqrt(3))
