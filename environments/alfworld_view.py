@@ -42,7 +42,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 8  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 9  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -475,6 +475,9 @@ class AlfredTracker:
         sought = self.sought()
         if sought is not None and place in self.contents and not self._sees(place, sought):
             return ALREADY_SEARCHED
+        needed = self.needed_place()
+        if needed is not None and self.at is not None and object_class(self.at) == needed:
+            return NOT_NEEDED_STEP  # at a place of the kind needed: use it, walk no further
         # any other place may be the one: unsearched, or (bringing the object) it may share a
         # spot with the destination, as walkthroughs show (coffee machines on countertops)
         return self.context(going=place)

@@ -173,6 +173,17 @@ def test_actions_that_cannot_help_get_task_free_contexts() -> None:
     assert kinds["go to fridge 1"]["kind"] == "go to fridge"
 
 
+def test_at_a_place_of_the_kind_needed_walking_on_cannot_help() -> None:
+    t = AlfredTracker("put two pen in drawer", "you see a desk 1, a drawer 1, and a drawer 2.")
+    t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a pen 3.")
+    t.update("take pen 3 from desk 1", "You pick up the pen 3 from the desk 1.")
+    first = _contexts(t, ["go to drawer 2"])[0]
+    assert first == "place two | bring the first one to drawer | drawer: the place needed"
+    t.update("go to drawer 1", "You arrive at drawer 1. The drawer 1 is closed.")
+    other, back = _contexts(t, ["go to drawer 2", "go to desk 1"])
+    assert other == back == NOT_NEEDED_STEP  # open this drawer instead of walking on
+
+
 def test_objects_reachable_from_a_shared_spot_count_as_seen_there() -> None:
     t = AlfredTracker("put a apple in fridge", "you see a cabinet 1, a coffeemachine 1.")
     t.update("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed.")
