@@ -1,15 +1,18 @@
-"""ALFWorld's portable view: the task, the stage and the place without object ids.
+"""ALFWorld's portable view: the task type, the stage and the place, without object ids.
 
-A view (``/work/wt/VIEW_CONTRACT.md``, issue 15) lets memory find a value learned in one game
-again in another game where the situation is the same. For ALFWorld that means: the task with
-object ids removed ("put a clean apple in fridge"), how far the task has come (find the apple,
-clean it at the sink basin, bring it to the fridge, the second of two...), what kind of place the
-agent stands at, whether the object it is looking for is here or was seen, and for every
-``go to`` what the agent already knows about that place. Rooms, object ids and the order of
-receptacles never appear, so "go to countertop while looking for an apple" reads the same in
-every kitchen. An action that cannot help at this point (going back to a place already
-searched, taking an object the task does not need, heating in a cleaning task...) gets a short
-task-free context instead, so it never borrows the value of a useful step.
+A view (docs/CONTRACTS.md, "Portable views") lets memory find a value learned in one game
+again in another game where the situation is the same. For ALFWorld that means: how far the
+task has come (find the apple, clean it at the sink basin, bring it to the fridge, the second
+of two...), what kind of place the agent stands at, whether the object it is looking for is
+here or was seen, and for every ``go to`` what the agent already knows about that place. While
+the agent searches, the task is left out (where apples lie does not depend on what the task
+does with one); from the first take on, the task type leads the context ("clean and place |
+bring it to fridge") and the held object is "it" in the action's kind ("move it to fridge").
+Rooms, object ids and the order of receptacles never appear, so "go to countertop while
+looking for an apple" reads the same in every kitchen. An action that cannot help at this point
+(going back to a place already searched, taking an object the task does not need, heating in a
+cleaning task, walking on from the place needed...) gets a short task-free context instead, so
+it never borrows the value of a useful step.
 
 :class:`AlfredTracker` follows one episode from the text alone (the intro, then each action and
 its feedback), so the view uses only what the agent itself could know.
@@ -42,7 +45,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 9  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 11  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -216,7 +219,6 @@ class AlfredTracker:
     closed: dict[str, bool] = field(default_factory=dict)
     processed: set[str] = field(default_factory=set)
     placed: list[str] = field(default_factory=list)
-    lamp_on: bool = False
     reachable: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -293,10 +295,6 @@ class AlfredTracker:
     def _process(self, action: str) -> None:
         self.processed.add(action.split(" ", 1)[1].partition(" with ")[0])
 
-    def _use(self, action: str) -> None:
-        if object_class(action[len("use "):]) == self.task.lamp:
-            self.lamp_on = True
-
     def _open(self, action: str) -> None:
         self.closed[action[len("open "):]] = False
 
@@ -333,8 +331,7 @@ class AlfredTracker:
             return "holding nothing" if self.held is None else f"holding {self._held_class()}"
         ordinal = self._ordinal()
         if self.held is None:
-            lamp = f", {task.lamp} on" if self.lamp_on else ""
-            return f"find {ordinal}{task.obj}{lamp}"
+            return f"find {ordinal}{task.obj}"
         if not self._holding_target():
             return f"drop {self._held_class()}"
         if task.task_type == "look_at_obj_in_light":
@@ -478,6 +475,8 @@ class AlfredTracker:
         needed = self.needed_place()
         if needed is not None and self.at is not None and object_class(self.at) == needed:
             return NOT_NEEDED_STEP  # at a place of the kind needed: use it, walk no further
+        if self.at is not None and self._sees(self.at, sought):
+            return NOT_NEEDED_STEP  # what is sought is here: take it, walk no further
         # any other place may be the one: unsearched, or (bringing the object) it may share a
         # spot with the destination, as walkthroughs show (coffee machines on countertops)
         return self.context(going=place)
@@ -504,8 +503,10 @@ class AlfredTracker:
         return NOT_NEEDED_STEP
 
     def _use_context(self, action: str) -> str | None:
+        # the light helps with the object in hand; walkthroughs never light it before
         lamp = action[len("use "):]
-        if self.task.task_type == "look_at_obj_in_light" and object_class(lamp) == self.task.lamp:
+        if (self.task.task_type == "look_at_obj_in_light" and self._holding_target()
+                and object_class(lamp) == self.task.lamp):
             return None
         return NOT_NEEDED_STEP
 
@@ -573,6 +574,11 @@ _CONTEXT_RULES = {
     "use": AlfredTracker._use_context,
     "open": AlfredTracker._open_context,
     "slice": AlfredTracker._never_needed,  # no task of these splits slices anything
+    # these change nothing in the room and tell nothing the arrival texts did not
+    "look": AlfredTracker._never_needed,
+    "inventory": AlfredTracker._never_needed,
+    "help": AlfredTracker._never_needed,
+    "examine": AlfredTracker._never_needed,
 }
 
 # one entry per action verb whose effect is certain from the action text itself
@@ -583,7 +589,6 @@ _ACTION_UPDATES = {
     "clean": AlfredTracker._process,
     "heat": AlfredTracker._process,
     "cool": AlfredTracker._process,
-    "use": AlfredTracker._use,
     "open": AlfredTracker._open,
     "close": AlfredTracker._close,
 }

@@ -129,11 +129,14 @@ def test_look_task_seeks_the_lamp_once_the_object_is_held() -> None:
     t = AlfredTracker("look at bowl under the desklamp", "you see a desk 1, a dresser 1.")
     t.update("go to dresser 1", "You arrive at dresser 1. On the dresser 1, you see a desklamp 1.")
     assert t.sought() == "bowl" and t.place_status("dresser 1") == "no bowl"
+    assert _contexts(t, ["use desklamp 1"]) == [NOT_NEEDED_STEP]  # not with empty hands
     t.update("use desklamp 1", "You turn on the desklamp 1.")
-    assert t.stage() == "find bowl, desklamp on"
+    assert t.stage() == "find bowl"  # the search reads as in any other task
     t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a bowl 1.")
     t.update("take bowl 1 from desk 1", "You pick up the bowl 1 from the desk 1.")
     assert t.sought() == "desklamp" and t.place_status("dresser 1") == "desklamp there"
+    t.update("go to dresser 1", "You arrive at dresser 1. On the dresser 1, you see a desklamp 1.")
+    assert _contexts(t, ["use desklamp 1"]) == [t.context()]
 
 
 def _contexts(tracker: AlfredTracker, actions: list[str]) -> list[str]:
@@ -144,13 +147,15 @@ def _contexts(tracker: AlfredTracker, actions: list[str]) -> list[str]:
 def test_actions_that_cannot_help_get_task_free_contexts() -> None:
     t = AlfredTracker("put a clean apple in fridge", KITCHEN)
     t.update("go to cabinet 1", "You arrive at cabinet 1. On the cabinet 1, you see a cup 1.")
+    assert _contexts(t, ["go to cabinet 2"])[0].endswith("cabinet: unvisited")
     t.update("go to countertop 1", "You arrive at countertop 1. On the countertop 1, you see "
                                    "a apple 3, and a egg 1.")
-    take_apple, take_egg, back, fresh = _contexts(t, [
+    take_apple, take_egg, back, fresh, look = _contexts(t, [
         "take apple 3 from countertop 1", "take egg 1 from countertop 1", "go to cabinet 1",
-        "go to cabinet 2"])
+        "go to cabinet 2", "look"])
     assert take_apple == t.context() and take_egg == NOT_NEEDED_OBJECT
-    assert back == ALREADY_SEARCHED and fresh.endswith("cabinet: unvisited")
+    assert back == ALREADY_SEARCHED
+    assert fresh == look == NOT_NEEDED_STEP  # the apple is here: take it, walk no further
     t.update("take apple 3 from countertop 1", "You pick up the apple 3 from the countertop 1.")
     sink, fridge, heat, put, slice_ = _contexts(t, [
         "go to sinkbasin 1", "go to fridge 1", "heat apple 3 with microwave 1",
