@@ -7,7 +7,8 @@ of two...), what kind of place the agent stands at, whether the object it is loo
 here or was seen, and for every ``go to`` what the agent already knows about that place. While
 the agent searches, the task is left out (where apples lie does not depend on what the task
 does with one); from the first take on, the task type leads the context ("clean and place |
-bring it to fridge") and the held object is "it" in the action's kind ("move it to fridge").
+bring it to the destination"), the held object is "it" and the place the stage needs is "the
+place needed" in the action's kind ("move it to the place needed").
 Rooms, object ids and the order of receptacles never appear, so "go to countertop while
 looking for an apple" reads the same in every kitchen. An action that cannot help at this point
 (going back to a place already searched, taking an object the task does not need, heating in a
@@ -45,7 +46,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 11  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 12  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -55,6 +56,12 @@ NOT_NEEDED_STEP = "a step the task does not need"
 # Context of opening the closed place the agent stands at while it searches: worth the same
 # whatever is sought, so every walkthrough that opened a place to find something teaches it.
 SEARCH_OPEN = "searching: open the closed place here, not searched yet"
+# While the object is carried, the place the stage needs (the destination, or the device
+# that cleans, heats or cools) is named by its role, not its class, in contexts and kinds:
+# "go to the place needed" is the same step for a desk and a toilet paper hanger, so a
+# destination no walkthrough used still finds the value of the step.
+PLACE_NEEDED = "the place needed"
+DESTINATION = "the destination"
 
 # The twelve goal templates of ALFWorld's games (two phrasings per task type), most specific
 # first: "put a clean apple in fridge" must not be read as "put a <clean> ...".
@@ -324,7 +331,7 @@ class AlfredTracker:
             >>> t.placed.append("book 2"); t.stage()
             'find second book'
             >>> t.held = "book 1"; t.stage()
-            'bring the second one to desk'
+            'bring the second one to the destination'
         """
         task = self.task
         if task.task_type == "unknown":
@@ -341,7 +348,9 @@ class AlfredTracker:
         process = task.process
         if process is not None and self.held not in self.processed:
             return f"{process[0]} it with {process[2]}"
-        return f"bring {'the ' + ordinal + 'one' if ordinal else 'it'} to {task.parent}"
+        # the destination is named by the task text; the stage says only that there is one,
+        # so a walkthrough to a desk teaches the step to a toilet paper hanger too
+        return f"bring {'the ' + ordinal + 'one' if ordinal else 'it'} to {DESTINATION}"
 
     def where(self) -> str:
         """Where the agent stands: the place's class, closed or not, and the sought thing here.
@@ -352,7 +361,7 @@ class AlfredTracker:
         """
         if self.at is None:
             return "start"
-        text = object_class(self.at)
+        text = self._place_name(self.at)
         if self.closed.get(self.at):
             text += " (closed)"
         sought = self.sought()
@@ -390,7 +399,7 @@ class AlfredTracker:
                 parts.append(f"{object_class(going)}: {self.place_status(going)}")
         elif going is not None and needed is not None:
             cls = object_class(going)
-            parts.append(f"{cls}: {'the place needed' if cls == needed else 'not the ' + needed}")
+            parts.append(PLACE_NEEDED if cls == needed else f"{cls}: not {PLACE_NEEDED}")
         return " | ".join(parts)
 
     def place_status(self, place: str) -> str:
@@ -521,15 +530,24 @@ class AlfredTracker:
 
     def _kind(self, action: str) -> str:
         """The action without ids; the task's object, held, is "it" ("move it to desk"), so
-        a step learned with a book counts with a pencil."""
+        a step learned with a book counts with a pencil, and the place the stage needs is
+        "the place needed" ("move it to the place needed")."""
         kind = canonical_action(action)
         verb = action.split(" ", 1)[0]
         if verb in _HELD_VERBS and self._holding_target() and action.startswith(
                 f"{verb} {self.held} "):
-            return kind.replace(f"{verb} {self._held_class()} ", f"{verb} it ", 1)
+            kind = kind.replace(f"{verb} {self._held_class()} ", f"{verb} it ", 1)
+        needed = self.needed_place()
+        if needed is not None:
+            kind = re.sub(rf"\b{needed}\b", PLACE_NEEDED, kind)
         return kind
 
     # ---- helpers --------------------------------------------------------------------------
+
+    def _place_name(self, place: str) -> str:
+        """A receptacle's class, or "the place needed" when the stage needs that class."""
+        cls = object_class(place)
+        return PLACE_NEEDED if cls == self.needed_place() else cls
 
     def _held_class(self) -> str:
         return object_class(self.held) if self.held is not None else ""
