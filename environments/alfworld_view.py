@@ -46,7 +46,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 12  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 13  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -296,7 +296,8 @@ class AlfredTracker:
         obj, _, target = action[len("move "):].partition(" to ")
         self.held = None
         self.contents.setdefault(target, []).append(obj)
-        if object_class(obj) == self.task.obj and object_class(target) == self.task.parent:
+        if (object_class(obj) == self.task.obj and object_class(target) == self.task.parent
+                and obj not in self.placed):
             self.placed.append(obj)
 
     def _process(self, action: str) -> None:
@@ -559,7 +560,8 @@ class AlfredTracker:
         return self._held_class()
 
     def _holding_target(self) -> bool:
-        return self._held_class() == self.task.obj
+        # an object already placed and picked up again is not one the task still needs
+        return self._held_class() == self.task.obj and self.held not in self.placed
 
     def _ordinal(self) -> str:
         if self.task.task_type != "pick_two_obj_and_place":

@@ -126,6 +126,18 @@ def test_two_object_task_counts_placed_objects_and_ignores_them_when_searching()
     assert context == "find second book | book seen | bed: book there"
 
 
+def test_a_placed_object_taken_back_is_not_the_second_one() -> None:
+    t = AlfredTracker("put two book in desk", "you see a bed 1, and a desk 1.")
+    t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a book 1.")
+    t.update("take book 1 from desk 1", "You pick up the book 1 from the desk 1.")
+    t.update("move book 1 to desk 1", "You move the book 1 to the desk 1.")
+    t.update("take book 1 from desk 1", "You pick up the book 1 from the desk 1.")
+    assert t.stage() == "drop book"  # not "bring the second one": this book is done
+    assert _contexts(t, ["move book 1 to desk 1"]) == ["place two | drop book | at desk"]
+    t.update("move book 1 to desk 1", "You move the book 1 to the desk 1.")
+    assert t.placed == ["book 1"] and t.stage() == "find second book"
+
+
 def test_look_task_seeks_the_lamp_once_the_object_is_held() -> None:
     t = AlfredTracker("look at bowl under the desklamp", "you see a desk 1, a dresser 1.")
     t.update("go to dresser 1", "You arrive at dresser 1. On the dresser 1, you see a desklamp 1.")
