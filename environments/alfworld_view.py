@@ -26,9 +26,9 @@ its feedback), so the view uses only what the agent itself could know.
     ...                "You arrive at countertop 1. On the countertop 1, you see a apple 2.")
     >>> view = tracker.view(["take apple 2 from countertop 1", "go to fridge 1"])
     >>> view["actions"]["take apple 2 from countertop 1"]["kind"]
-    'take apple from countertop'
+    'take it from countertop'
     >>> view["actions"]["take apple 2 from countertop 1"]["context"]
-    'find apple | at countertop, apple here | apple seen'
+    'find it | at countertop, it here | it seen'
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ __all__ = [
     "parse_goal",
 ]
 
-VIEW_VERSION = 13  # bump when view texts change (cached demos get their views recomputed)
+VIEW_VERSION = 14  # bump when view texts change (cached demos get their views recomputed)
 
 # Contexts of actions that cannot help the task now (see AlfredTracker.view).
 ALREADY_SEARCHED = "searched already: nothing the task needs is there"
@@ -379,17 +379,21 @@ class AlfredTracker:
 
             >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
             >>> t.context()
-            'find apple | at start | apple not seen'
+            'find it | at start | it not seen'
             >>> t.context(going="fridge 1")
-            'find apple | apple not seen | fridge: unvisited'
+            'find it | it not seen | fridge: unvisited'
         """
-        # Finding the object is the same search whatever the task will do with it, so its
-        # contexts leave the task out: every walkthrough that found an apple teaches where
-        # apples lie. From the first take on, the task type decides what is right and leads
-        # the context; the stage names the destination or device it needs, and the object
-        # no longer matters ("bring it to desk"), so 600 walkthroughs cover every pairing.
+        # The search reads the same whatever the task will do with the object and whatever
+        # the object is: most objects have only a few walkthroughs, too few to say where
+        # that very class lies (a spoon had one in 600), while all of them together say how
+        # to search a room (unvisited places, open closed ones, take what is sought when in
+        # sight); which object lies where is the LLM's part, it reads the task. From the
+        # first take on, the task type leads the context and the stage names what is needed
+        # ("bring it to the destination"), so 600 walkthroughs cover every pairing.
         searching = self.held is None and self.task.task_type != "unknown"
-        parts = [self.stage()] if searching else [self.task.label, self.stage()]
+        if searching:
+            return self._search_context(going)
+        parts = [self.task.label, self.stage()]
         if going is None:
             parts.append(f"at {self.where()}")
         sought, needed = self.sought(), self.needed_place()
@@ -402,6 +406,20 @@ class AlfredTracker:
             cls = object_class(going)
             parts.append(PLACE_NEEDED if cls == needed else f"{cls}: not {PLACE_NEEDED}")
         return " | ".join(parts)
+
+    def _search_context(self, going: str | None) -> str:
+        """The context while searching: the object sought is "it" ("find the second one |
+        it not seen | drawer: unvisited")."""
+        ordinal = self._ordinal()
+        parts = [f"find {'the ' + ordinal + 'one' if ordinal else 'it'}"]
+        if going is None:
+            parts.append(f"at {self.where()}")
+        seen = any(self._sees(place, self.task.obj) for place in self._known_places())
+        parts.append(f"it {'seen' if seen else 'not seen'}")
+        if going is not None:
+            parts.append(f"{object_class(going)}: {self.place_status(going)}")
+        # where() and place_status() name the class ("apple here", "no apple"): say "it"
+        return re.sub(rf"\b{re.escape(self.task.obj)}\b", "it", " | ".join(parts))
 
     def place_status(self, place: str) -> str:
         """What the agent knows about a receptacle it could go to, for the thing it seeks.
@@ -439,7 +457,7 @@ class AlfredTracker:
 
             >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
             >>> t.view(["go to fridge 1"])["actions"]["go to fridge 1"]["context"]
-            'find apple | apple not seen | fridge: unvisited'
+            'find it | it not seen | fridge: unvisited'
         """
         self.notice(admissible)
         here = self.context()
@@ -538,12 +556,18 @@ class AlfredTracker:
         if verb in _HELD_VERBS and self._holding_target() and action.startswith(
                 f"{verb} {self.held} "):
             kind = kind.replace(f"{verb} {self._held_class()} ", f"{verb} it ", 1)
+        if verb == "take" and self.held is None and self._searched_for(action):
+            kind = "take it from " + kind.partition(" from ")[2]  # any object sought
         needed = self.needed_place()
         if needed is not None:
             kind = re.sub(rf"\b{needed}\b", PLACE_NEEDED, kind)
         return kind
 
     # ---- helpers --------------------------------------------------------------------------
+
+    def _searched_for(self, take: str) -> bool:
+        obj = take[len("take "):].partition(" from ")[0]
+        return object_class(obj) == self.task.obj and obj not in self.placed
 
     def _place_name(self, place: str) -> str:
         """A receptacle's class, or "the place needed" when the stage needs that class."""

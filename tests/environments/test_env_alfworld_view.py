@@ -72,8 +72,8 @@ def test_searching_for_an_object_reads_the_same_in_every_task_but_later_stages_d
              "put a apple in cabinet"]
     trackers = [AlfredTracker(goal, KITCHEN) for goal in tasks]
     searching = {t.view(["go to fridge 1"])["actions"]["go to fridge 1"]["context"]
-                 for t in trackers}
-    assert searching == {"find apple | apple not seen | fridge: unvisited"}
+                 for t in [*trackers, AlfredTracker("put a egg in cabinet", KITCHEN)]}
+    assert searching == {"find it | it not seen | fridge: unvisited"}  # any task, any object
     for t in trackers:
         t.update("go to countertop 1", "You arrive at countertop 1. On the countertop 1, you "
                                        "see a apple 3.")
@@ -123,7 +123,7 @@ def test_two_object_task_counts_placed_objects_and_ignores_them_when_searching()
     assert t.place_status("desk 1") == "no book"  # the placed book does not count
     assert t.place_status("bed 1") == "book there"
     context = t.view(["go to bed 1"])["actions"]["go to bed 1"]["context"]
-    assert context == "find second book | book seen | bed: book there"
+    assert context == "find the second one | it seen | bed: it there"
 
 
 def test_a_placed_object_taken_back_is_not_the_second_one() -> None:
@@ -131,6 +131,8 @@ def test_a_placed_object_taken_back_is_not_the_second_one() -> None:
     t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a book 1.")
     t.update("take book 1 from desk 1", "You pick up the book 1 from the desk 1.")
     t.update("move book 1 to desk 1", "You move the book 1 to the desk 1.")
+    placed = t.view(["take book 1 from desk 1"])["actions"]["take book 1 from desk 1"]
+    assert placed == {"kind": "take book from desk", "context": NOT_NEEDED_OBJECT}  # not "it"
     t.update("take book 1 from desk 1", "You pick up the book 1 from the desk 1.")
     assert t.stage() == "drop book"  # not "bring the second one": this book is done
     assert _contexts(t, ["move book 1 to desk 1"]) == ["place two | drop book | at desk"]
@@ -229,7 +231,7 @@ def test_full_hands_do_not_erase_what_a_shared_spot_offers() -> None:
     t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a pen 1.")
     t.update("move bowl 2 to desk 1", "You move the bowl 2 to the desk 1.")
     back = t.view(["go to drawer 7"])["actions"]["go to drawer 7"]["context"]
-    assert back == "find second bowl | bowl seen | drawer: bowl there"
+    assert back == "find the second one | it seen | drawer: it there"
 
 
 def test_opening_the_closed_place_searched_for_reads_the_same_in_every_task() -> None:
