@@ -5,12 +5,13 @@ again in another game where the situation is the same. For ALFWorld that means: 
 task has come (find the apple, clean it at the sink basin, bring it to the fridge, the second
 of two...), what kind of place the agent stands at, whether the object it is looking for is
 here or was seen, and for every ``go to`` what the agent already knows about that place. While
-the agent searches, the task is left out (where apples lie does not depend on what the task
-does with one); from the first take on, the task type leads the context ("clean and place |
-bring it to the destination"), the held object is "it" and the place the stage needs is "the
-place needed" in the action's kind ("move it to the place needed").
+the agent searches, the task and the object are left out ("find it | it not seen | drawer:
+unvisited": how to search a room does not depend on either); from the first take on, the task
+type leads the context ("clean and place | bring it to the destination"), the held object is
+"it" and the place the stage needs is "the place needed" in the action's kind ("move it to the
+place needed").
 Rooms, object ids and the order of receptacles never appear, so "go to countertop while
-looking for an apple" reads the same in every kitchen. An action that cannot help at this point
+looking for it" reads the same in every kitchen. An action that cannot help at this point
 (going back to a place already searched, taking an object the task does not need, heating in a
 cleaning task, walking on from the place needed...) gets a short task-free context instead, so
 it never borrows the value of a useful step.
@@ -510,10 +511,7 @@ class AlfredTracker:
         return self.context(going=place)
 
     def _take_context(self, action: str) -> str | None:
-        obj = action[len("take "):].partition(" from ")[0]
-        if object_class(obj) == self.sought() and obj not in self.placed:
-            return None
-        return NOT_NEEDED_OBJECT
+        return None if self._searched_for(action) else NOT_NEEDED_OBJECT
 
     def _move_context(self, action: str) -> str | None:
         target = action[len("move "):].partition(" to ")[2]
@@ -560,12 +558,13 @@ class AlfredTracker:
             kind = "take it from " + kind.partition(" from ")[2]  # any object sought
         needed = self.needed_place()
         if needed is not None:
-            kind = re.sub(rf"\b{needed}\b", PLACE_NEEDED, kind)
+            kind = re.sub(rf"\b{re.escape(needed)}\b", PLACE_NEEDED, kind)
         return kind
 
     # ---- helpers --------------------------------------------------------------------------
 
     def _searched_for(self, take: str) -> bool:
+        """Whether ``take`` picks up an object the task still needs (not one placed)."""
         obj = take[len("take "):].partition(" from ")[0]
         return object_class(obj) == self.task.obj and obj not in self.placed
 
