@@ -23,8 +23,13 @@ visit count says how often the teacher went somewhere, and a bonus for rare ones
 the agent to the places the teacher seldom needed. Walkthrough demos are played once into a
 resumable cache (``--demo-cache``).
 
+The rows are run in parts (``bash bench/run_full.sh --group alfworld`` to ``alfworld-4``, each
+under 60 minutes); rows asked for now replace those rows of an earlier JSON of the same mode,
+which keeps the others if they played the same games at the same sizes from the same
+walkthroughs (``--fresh`` starts a new JSON). Each row records its own wall time, LLM and load.
+
     python bench/bench_alfworld.py --quick                 # CI smoke run (a few minutes)
-    python bench/bench_alfworld.py --rows baseline demos   # the README's numbers
+    python bench/bench_alfworld.py --rows baseline demos   # some of the README's rows
     python bench/bench_alfworld.py --rows demos --llm openai --base-url http://HOST:PORT/v1
 
 ``--llm openai`` plays the same rows with any OpenAI-compatible server (vLLM, llama.cpp,
@@ -43,7 +48,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import add_common_args, add_threads_arg, finish, llm_config, machine
+from _common import (
+    add_common_args,
+    add_threads_arg,
+    finish,
+    llm_config,
+    machine,
+    result_path,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -154,6 +166,21 @@ def episode_successes(run_dir: Path, games: list[int]) -> list[bool]:
     return [won.get(seed, False) for seed in games]
 
 
+def earlier_rows(path: Path, setting: dict[str, Any], asked: list[str]) -> dict[str, Any]:
+    """Rows of the JSON at ``path`` that were not ``asked`` for now, kept only if that run had
+    the same ``setting`` (mode, games, sizes, walkthroughs): rows run in parts merge into one.
+
+    >>> earlier_rows(Path("/nonexistent.json"), {"quick": False}, ["none"])
+    {}
+    """
+    if not path.is_file():
+        return {}
+    old = json.loads(path.read_text())
+    if any(old.get(key) != value for key, value in setting.items()):
+        return {}
+    return {row: r for row, r in old.get("results", {}).items() if row not in asked}
+
+
 def plot(results: dict[str, Any], path: Path) -> None:
     """Grouped bars: success per task type, one bar per row."""
     import matplotlib
@@ -184,6 +211,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_common_args(parser)
     add_threads_arg(parser)
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--fresh", action="store_true",
+                        help="replace the JSON instead of merging these rows into it")
     parser.add_argument("--demo-cache", type=Path,
                         default=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl",
                         help="JSONL cache of played walkthroughs (resumable)")
@@ -230,8 +259,6 @@ def flat_llm() -> Any:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked rows on the same games, print the table, write the JSON."""
     args = parse_args(argv)
-    from memplay.agents.components import make_embedder
-    from memplay.agents.config import AgentConfig
     from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
 
     size = SIZES["quick" if args.quick else "full"]
@@ -240,6 +267,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     demos = [d for d in alfworld_demos("train", per_task_type=size[1], cache=args.demo_cache,
                                        workers=2) if d.success]
     demo_s = round(time.perf_counter() - started, 1)
+    setting = {"quick": args.quick, "split": SPLIT, "games": games, "max_steps": size[4],
+               "demos": demo_statistics(demos), "sizes": dict(zip(
+                   ("eval_per_type", "demos_per_type", "train_per_type", "epochs", "max_steps"),
+                   size))}
+    path = result_path(args.out, "bench_alfworld", args.quick)
+    results = {} if args.fresh else earlier_rows(path, setting, args.rows)
+    results.update(play_rows(args, demos, games, size))
+    results = {row: results[row] for row in ROWS if row in results}  # the table's order
+    record = {**setting, "demo_seconds": demo_s, "load_avg_at_start": load,
+              "machine": machine(), "results": results,
+              # a merged record took that long, in parts (one per run_full group)
+              "wall_s": round(demo_s + sum(r["wall_s"] for r in results.values()), 1),
+              "this_run_s": round(time.perf_counter() - started, 1)}
+    finish(args.out, "bench_alfworld", args.quick, record, lambda png: plot(results, png))
+    return record
+
+
+def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
+              size: tuple[int, ...]) -> dict[str, Any]:
+    """Every asked row on ``games``; each row records its wall time, LLM and load at its end."""
+    from memplay.agents.components import make_embedder
+    from memplay.agents.config import AgentConfig
+
     llm = embedder = llm_record = None
     if set(args.rows) & set(LLM_ROWS):
         embedder = make_embedder(AgentConfig())
@@ -249,18 +299,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for row in args.rows:
         print(f"ALFWorld: {row}", flush=True)
-        results[row] = (baseline_row(demos, games, size[4]) if row == "baseline" else
-                        agent_row(row, demos, games, size, flat_llm() if row in FLAT_ROWS
-                                  else llm, embedder, root / row, args.quick))
+        if row == "baseline":
+            results[row] = baseline_row(demos, games, size[4])
+        else:
+            flat = row in FLAT_ROWS
+            results[row] = {**agent_row(row, demos, games, size, flat_llm() if flat else llm,
+                                        embedder, root / row, args.quick),
+                            "llm": {"backend": "scripted (flat)"} if flat else llm_record}
+        results[row]["load_avg_at_end"] = list(os.getloadavg())
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "
               f"({results[row]['wall_s']:.0f} s)", flush=True)
-    record = {"split": SPLIT, "games": games, "max_steps": size[4], "demos": demo_statistics(
-        demos), "demo_seconds": demo_s, "sizes": dict(zip(
-            ("eval_per_type", "demos_per_type", "train_per_type", "epochs", "max_steps"), size)),
-        "load_avg_at_start": load, "machine": machine(), "llm": llm_record, "results": results,
-        "wall_s": round(time.perf_counter() - started, 1)}
-    finish(args.out, "bench_alfworld", args.quick, record, lambda png: plot(results, png))
-    return record
+    return results
 
 
 if __name__ == "__main__":

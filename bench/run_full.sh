@@ -6,8 +6,9 @@
 #                                               bench_learning matrix, about 55 min; selfplay: bench_selfplay
 #                                               and bench_curriculum, about 35 min; transfer-1
 #                                               to -7: bench_transfer, a few rows of one game
-#                                               each, merged into one JSON; alfworld:
-#                                               bench_alfworld's baseline and demos rows)
+#                                               each, merged into one JSON; alfworld to
+#                                               alfworld-4: bench_alfworld's rows, baseline
+#                                               and demos first, merged into one JSON)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
 set -u
@@ -21,6 +22,7 @@ mkdir -p bench/results/runs  # logs (ignored by git)
 group=core
 transfer_games=()  # bench_transfer: all games and rows unless a transfer group names some
 transfer_rows=()
+alfworld_rows=(baseline none demos demos-flat memrl demos+play)  # bench_alfworld named alone
 if [ "${1:-}" = "--group" ]; then
     group="${2:?--group needs a name: core or selfplay}"
     shift 2
@@ -40,8 +42,12 @@ if [ ${#scripts[@]} -eq 0 ]; then
         transfer-5) transfer_games=(Sokoban-gen); transfer_rows=(none memrl demos);;
         transfer-6) transfer_games=(Sokoban-gen); transfer_rows=(memrl-state demos+play);;
         transfer-7) transfer_games=(Minesweeper); transfer_rows=(none memrl-state memrl);;
-        alfworld) scripts=(bench_alfworld);;
-        *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -7, alfworld)" >&2
+        alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat);;
+        alfworld-2) scripts=(bench_alfworld); alfworld_rows=(none);;
+        alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;
+        alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
+        *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -7," \
+                "alfworld to alfworld-4)" >&2
            exit 2;;
     esac
     [ ${#transfer_games[@]} -gt 0 ] && scripts=(bench_transfer)
@@ -52,7 +58,7 @@ for name in "${scripts[@]}"; do
     case "$name" in  # the scripts that run the embedded model take --threads
         bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum|bench_scale)
             extra=(--threads "$threads");;
-        bench_alfworld) extra=(--threads "$threads" --rows baseline demos demos-flat);;
+        bench_alfworld) extra=(--threads "$threads" --rows "${alfworld_rows[@]}");;
         bench_transfer) extra=(--threads "$threads" --resume)  # keeps an interrupted run's rows
             [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}")
             [ ${#transfer_rows[@]} -gt 0 ] && extra+=(--rows "${transfer_rows[@]}");;

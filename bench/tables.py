@@ -219,7 +219,7 @@ def wall_seconds(d: dict[str, Any]) -> float:
 GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--group selfplay`",
           "bench_curriculum.json": "`--group selfplay`",
           "bench_transfer.json": "`--group transfer-1` to `-7`",
-          "bench_alfworld.json": "`--group alfworld`"}
+          "bench_alfworld.json": "`--group alfworld` to `-4`"}
 
 
 def times(records: dict[str, dict[str, Any]]) -> list[str]:

@@ -63,8 +63,8 @@ def test_bench_alfworld_plays_unchanged_against_a_llama_cpp_server(
                           env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     record = json.loads((tmp_path / "bench_alfworld_quick.json").read_text())
-    assert record["llm"] == {"backend": "openai", "base_url": llamacpp_url,
-                             "score_mode": "top_logprobs"}
+    assert record["results"]["demos"]["llm"] == {"backend": "openai", "base_url": llamacpp_url,
+                                                 "score_mode": "top_logprobs"}
     assert list(record["results"]) == ["demos"] and record["results"]["demos"]["demos"] == 6
     episodes = tmp_path / "runs" / "alfworld_quick" / "demos" / "eval" / "episodes.jsonl"
     steps = [json.loads(line)["steps"] for line in episodes.read_text().splitlines()]

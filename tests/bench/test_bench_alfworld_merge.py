@@ -1,0 +1,62 @@
+"""bench_alfworld.py runs its rows in parts (one run_full group each): rows asked for now
+replace those of the earlier JSON, whose other rows stay only if they played the same games at
+the same sizes from the same walkthroughs (no model, no ALFWorld: the rows are stood in for)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+import bench_alfworld  # noqa: E402  (bench/ is not a package)
+
+SETTING = {"quick": False, "games": [0, 13], "sizes": {"epochs": 2}, "demos": {"games": 600}}
+
+
+def _write(path: Path, setting: dict[str, Any], rows: dict[str, float]) -> None:
+    results = {row: {"success": v, "wall_s": 60.0} for row, v in rows.items()}
+    path.write_text(json.dumps({**setting, "results": results}))
+
+
+def test_rows_not_asked_for_are_kept_from_a_run_with_the_same_setting(tmp_path: Path) -> None:
+    path = tmp_path / "bench_alfworld.json"
+    _write(path, SETTING, {"baseline": 0.88, "demos": 0.93, "none": 0.1})
+    kept = bench_alfworld.earlier_rows(path, SETTING, ["none", "memrl"])
+    assert {row: r["success"] for row, r in kept.items()} == {"baseline": 0.88, "demos": 0.93}
+
+
+@pytest.mark.parametrize("change", [{"games": [0, 14]}, {"sizes": {"epochs": 1}},
+                                    {"demos": {"games": 599}}, {"quick": True}])
+def test_rows_of_a_run_with_another_setting_are_dropped(tmp_path: Path,
+                                                         change: dict[str, Any]) -> None:
+    path = tmp_path / "bench_alfworld.json"
+    _write(path, {**SETTING, **change}, {"baseline": 0.88})
+    assert bench_alfworld.earlier_rows(path, SETTING, ["none"]) == {}
+
+
+def test_main_merges_new_rows_in_table_order_and_sums_the_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench_alfworld, "eval_games", lambda per_type: [0, 13])
+    import memplay.environments.alfworld_demos as demos_module
+
+    monkeypatch.setattr(demos_module, "alfworld_demos", lambda *a, **k: [])
+    monkeypatch.setattr(demos_module, "demo_statistics", lambda demos: {"games": 600})
+    monkeypatch.setattr(bench_alfworld, "play_rows", lambda args, demos, games, size: {
+        row: {"success": 0.5, "wall_s": 120.0, "per_task_type": {}} for row in args.rows})
+    monkeypatch.setattr(bench_alfworld, "plot", lambda results, png: png.write_bytes(b""))
+    setting = {key: value for key, value in bench_alfworld.main(
+        ["--rows", "demos", "--out", str(tmp_path)]).items() if key in ("games", "demos",
+                                                                         "sizes", "quick")}
+    bench_alfworld.main(["--rows", "none", "baseline", "--out", str(tmp_path)])
+    record = json.loads((tmp_path / "bench_alfworld.json").read_text())
+    assert list(record["results"]) == ["baseline", "none", "demos"]
+    assert record["wall_s"] == pytest.approx(360.0, abs=1.0)  # three rows of 120 s
+    assert {k: record[k] for k in setting} == setting
+    bench_alfworld.main(["--rows", "none", "--out", str(tmp_path), "--fresh"])
+    record = json.loads((tmp_path / "bench_alfworld.json").read_text())
+    assert list(record["results"]) == ["none"]
