@@ -14,6 +14,11 @@ six task types, with a 30-step cap; success is reported per task type with the w
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
 - ``demos+play``: the demos' memory, then own play on train games, frozen.
 
+``--split eval_out_of_distribution`` plays valid_unseen games instead (rooms that no train
+game has: the out-of-distribution check, with the same rows and sizes), into its own
+``bench_alfworld_unseen.json``. That split comes with ``alfworld-download``; a machine without
+it stops at once with a message that says so.
+
 The decision stays the agent's: the LLM's scores plus step memory's values over ALFWorld's
 portable view (:mod:`memplay.environments.alfworld_view`); nothing scripted acts inside it.
 The evaluation is greedy (``policy.temperature=0``): among many places to go whose learned
@@ -31,6 +36,7 @@ walkthroughs (``--fresh`` starts a new JSON). Each row records its own wall time
     python bench/bench_alfworld.py --quick                 # CI smoke run (a few minutes)
     python bench/bench_alfworld.py --rows baseline demos   # some of the README's rows
     python bench/bench_alfworld.py --rows demos --llm openai --base-url http://HOST:PORT/v1
+    python bench/bench_alfworld.py --split eval_out_of_distribution   # valid_unseen rooms
 
 ``--llm openai`` plays the same rows with any OpenAI-compatible server (vLLM, llama.cpp,
 Ollama) instead of the embedded model; llama.cpp's server needs ``--score-mode top_logprobs``
@@ -61,6 +67,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
+# each evaluation split has its own JSON: an out-of-distribution run never merges with the other
+RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
 ROWS = ("baseline", "none", "demos", "demos-flat", "memrl", "demos+play")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
@@ -72,29 +80,35 @@ FLAT_ROWS = frozenset({"demos-flat"})  # rows whose LLM scores every action alik
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
 
 
-def eval_games(per_type: int) -> list[int]:
+def split_games(split: str) -> list[str]:
+    """Every game file of ``split`` in the order task seeds index them.
+
+    >>> len(split_games("eval_in_distribution"))  # doctest: +SKIP
+    140
+    """
+    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
+
+    return list(collect_games(str(alfworld_data_dir(None, split)), split, TASK_TYPES))
+
+
+def eval_games(per_type: int, split: str = SPLIT) -> list[int]:
     """Indices (into the split's games, which task seeds name) of the games every row plays.
 
     >>> eval_games(1)  # doctest: +SKIP
     [0, 13, 48, 75, 100, 116]
     """
     from memplay.environments.alfworld_demos import demo_games
-    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
 
-    every = list(collect_games(str(alfworld_data_dir(None, SPLIT)), SPLIT, TASK_TYPES))
-    return sorted(every.index(g) for g in demo_games(SPLIT, per_task_type=per_type))
+    every = split_games(split)
+    return sorted(every.index(g) for g in demo_games(split, per_task_type=per_type))
 
 
-def per_task_type(seeds: list[int], successes: list[bool]) -> dict[str, dict[str, int]]:
+def per_task_type(seeds: list[int], successes: list[bool],
+                  split: str = SPLIT) -> dict[str, dict[str, int]]:
     """Games and successes per task type of the games ``seeds`` name."""
-    from memplay.environments.alfworld_env import (
-        TASK_TYPES,
-        alfworld_data_dir,
-        collect_games,
-        task_type_of,
-    )
+    from memplay.environments.alfworld_env import task_type_of
 
-    every = collect_games(str(alfworld_data_dir(None, SPLIT)), SPLIT, TASK_TYPES)
+    every = split_games(split)
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"games": 0, "solved": 0})
     for seed, success in zip(seeds, successes):
         cell = out[task_type_of(every[seed])]
@@ -103,22 +117,23 @@ def per_task_type(seeds: list[int], successes: list[bool]) -> dict[str, dict[str
     return dict(sorted(out.items()))
 
 
-def baseline_row(demos: list[Any], games: list[int], steps: int) -> dict[str, Any]:
+def baseline_row(demos: list[Any], games: list[int], steps: int,
+                 split: str = SPLIT) -> dict[str, Any]:
     """The no-LLM baseline fitted on ``demos``, on the same games."""
     from memplay.environments.alfworld_baseline import evaluate_baseline, fit_baseline
-    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
 
     started = time.perf_counter()
-    every = collect_games(str(alfworld_data_dir(None, SPLIT)), SPLIT, TASK_TYPES)
-    rows = evaluate_baseline(fit_baseline(demos), [every[i] for i in games], SPLIT,
+    every = split_games(split)
+    rows = evaluate_baseline(fit_baseline(demos), [every[i] for i in games], split,
                              max_steps=steps, workers=2)
     wins = [bool(r["success"]) for r in rows]
-    return {"success": sum(wins) / len(wins), "per_task_type": per_task_type(games, wins),
+    return {"success": sum(wins) / len(wins), "per_task_type": per_task_type(games, wins, split),
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
 def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...], llm: Any,
-              embedder: Any, root: Path, quick: bool = False) -> dict[str, Any]:
+              embedder: Any, root: Path, quick: bool = False,
+              split: str = SPLIT) -> dict[str, Any]:
     """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
     from memplay.agents import Agent
 
@@ -139,14 +154,14 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
         out["train"] = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
                                   memory_dir=root / "memory", progress=False).success_per_epoch
         player.close()
-    student = Agent("ALFWorld-v0", env_kwargs={"split": SPLIT, "games_by_seed": True},
+    student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True},
                     policy={"temperature": 0.0, "memory_novelty": False}, **options)
     result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,
                          memory_dir=root / "memory", frozen=True)
     student.close()
     wins = episode_successes(root / "eval", games)
     return {**out, "success": result.metrics["success_rate"],
-            "per_task_type": per_task_type(games, wins),
+            "per_task_type": per_task_type(games, wins, split),
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
@@ -211,6 +226,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_common_args(parser)
     add_threads_arg(parser)
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
+    parser.add_argument("--split", choices=list(RESULT_NAMES), default=SPLIT,
+                        help="the games every row plays: valid_seen (default, the README's) or "
+                             "valid_unseen (rooms no train game has; `alfworld-download`)")
     parser.add_argument("--fresh", action="store_true",
                         help="replace the JSON instead of merging these rows into it")
     parser.add_argument("--demo-cache", type=Path,
@@ -260,18 +278,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked rows on the same games, print the table, write the JSON."""
     args = parse_args(argv)
     from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
+    from memplay.environments.alfworld_env import alfworld_data_dir
+    from memplay.errors import DataNotFound
 
+    try:  # before anything is played: valid_unseen is often the one missing
+        alfworld_data_dir(None, args.split)
+    except DataNotFound as err:
+        raise SystemExit(f"bench_alfworld.py --split {args.split}: {err}") from None
     size = SIZES["quick" if args.quick else "full"]
     started, load = time.perf_counter(), list(os.getloadavg())
-    games = eval_games(size[0])[:QUICK_GAMES if args.quick else None]
+    games = eval_games(size[0], args.split)[:QUICK_GAMES if args.quick else None]
     demos = [d for d in alfworld_demos("train", per_task_type=size[1], cache=args.demo_cache,
                                        workers=2) if d.success]
     demo_s = round(time.perf_counter() - started, 1)
-    setting = {"quick": args.quick, "split": SPLIT, "games": games, "max_steps": size[4],
+    setting = {"quick": args.quick, "split": args.split, "games": games, "max_steps": size[4],
                "demos": demo_statistics(demos), "sizes": dict(zip(
                    ("eval_per_type", "demos_per_type", "train_per_type", "epochs", "max_steps"),
                    size))}
-    path = result_path(args.out, "bench_alfworld", args.quick)
+    path = result_path(args.out, RESULT_NAMES[args.split], args.quick)
     results = {} if args.fresh else earlier_rows(path, setting, args.rows)
     results.update(play_rows(args, demos, games, size))
     results = {row: results[row] for row in ROWS if row in results}  # the table's order
@@ -280,7 +304,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               # a merged record took that long, in parts (one per run_full group)
               "wall_s": round(demo_s + sum(r["wall_s"] for r in results.values()), 1),
               "this_run_s": round(time.perf_counter() - started, 1)}
-    finish(args.out, "bench_alfworld", args.quick, record, lambda png: plot(results, png))
+    finish(args.out, RESULT_NAMES[args.split], args.quick, record, lambda png: plot(results, png))
     return record
 
 
@@ -295,16 +319,17 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
         embedder = make_embedder(AgentConfig())
     if set(args.rows) & (set(LLM_ROWS) - FLAT_ROWS):
         llm, llm_record = row_llm(args)
-    root = args.out / "runs" / ("alfworld_quick" if args.quick else "alfworld")
+    root = args.out / "runs" / (RESULT_NAMES[args.split].replace("bench_", "")
+                                + ("_quick" if args.quick else ""))
     results: dict[str, Any] = {}
     for row in args.rows:
         print(f"ALFWorld: {row}", flush=True)
         if row == "baseline":
-            results[row] = baseline_row(demos, games, size[4])
+            results[row] = baseline_row(demos, games, size[4], args.split)
         else:
             flat = row in FLAT_ROWS
             results[row] = {**agent_row(row, demos, games, size, flat_llm() if flat else llm,
-                                        embedder, root / row, args.quick),
+                                        embedder, root / row, args.quick, args.split),
                             "llm": {"backend": "scripted (flat)"} if flat else llm_record}
         results[row]["load_avg_at_end"] = list(os.getloadavg())
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "

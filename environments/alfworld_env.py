@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import hashlib
 import io
 import json
@@ -57,9 +58,15 @@ def alfworld_data_dir(data_dir: str | os.PathLike[str] | None = None, split: str
         Traceback (most recent call last):
         ...
         memplay.errors.DataNotFound: ALFWorld data not found: ...
+        >>> alfworld_data_dir("/nonexistent", "valid_unsen")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        memplay.errors.ConfigError: split='valid_unsen' is unknown; did you mean 'valid_unseen'? ...
     """
     if split not in SPLITS:
-        raise ConfigError(f"split={split!r} is unknown; use 'train' or 'eval_in_distribution'")
+        close = difflib.get_close_matches(str(split), list(SPLITS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(f"split={split!r} is unknown; {hint}use one of {', '.join(SPLITS)}")
     root = data_dir if data_dir is not None else os.environ.get("ALFWORLD_DATA")
     if not root:
         raise DataNotFound(f"ALFWorld data not found: ALFWORLD_DATA is not set; {_GET_DATA}")

@@ -9,6 +9,7 @@ Needs the alfworld extra and data (``alfworld-download``, or ``$ALFWORLD_DATA``)
 
     python examples/alfworld_household.py --per-type 2 --games 6
     python examples/alfworld_household.py --quick   # 1 demo, 1 held-out game, scripted LLM
+    python examples/alfworld_household.py --split eval_out_of_distribution  # valid_unseen rooms
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from memplay.cli import main as memplay_cli
 from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
 
 
-def learn_export_reuse(out: Path, per_type: int, games: int, quick: bool) -> list[float]:
-    """Demos of train games -> memory -> archive -> fresh memory -> held-out evaluation."""
+def learn_export_reuse(out: Path, per_type: int, games: int, quick: bool,
+                       split: str = "eval_in_distribution") -> list[float]:
+    """Demos of train games -> memory -> archive -> fresh memory -> held-out evaluation on
+    ``split`` (valid_seen, or valid_unseen: rooms no train game has)."""
     picked = {"games": [0]} if quick else {"per_task_type": per_type}
     demos = list(alfworld_demos("train", cache=out / "demos.jsonl", **picked))
     print("demos:", demo_statistics(demos)["games"], "train games")
@@ -38,7 +41,7 @@ def learn_export_reuse(out: Path, per_type: int, games: int, quick: bool) -> lis
     memplay_cli(["export", str(out / "teacher"), str(archive)])
     memplay_cli(["import", str(archive), str(out / "imported")])
     # greedy, and no bonus for what the teacher did rarely (its counts are not our ignorance)
-    student = Agent("ALFWorld-v0", env_kwargs={"split": "eval_in_distribution"},
+    student = Agent("ALFWorld-v0", env_kwargs={"split": split},
                     policy={"temperature": 0.0, "memory_novelty": False}, **options)
     result = student.run(epochs=1, tasks=range(games), run_dir=out / "held-out",
                          memory_dir=out / "imported", frozen=True)
@@ -49,12 +52,15 @@ def learn_export_reuse(out: Path, per_type: int, games: int, quick: bool) -> lis
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--per-type", type=int, default=2, help="train walkthroughs per task type")
-    parser.add_argument("--games", type=int, default=6, help="held-out valid_seen games")
+    parser.add_argument("--games", type=int, default=6, help="held-out games")
+    parser.add_argument("--split", choices=["eval_in_distribution", "eval_out_of_distribution"],
+                        default="eval_in_distribution",
+                        help="held-out games from valid_seen (default) or valid_unseen")
     parser.add_argument("--out", type=Path, default=Path("runs/example-alfworld"))
     parser.add_argument("--quick", action="store_true", help="plumbing only: scripted LLM")
     args = parser.parse_args()
     per_type, games = (1, 1) if args.quick else (args.per_type, args.games)
-    success = learn_export_reuse(args.out, per_type, games, args.quick)
+    success = learn_export_reuse(args.out, per_type, games, args.quick, args.split)
     print("held-out success (memory never saw these games):", success)
 
 

@@ -41,7 +41,9 @@ def test_rows_of_a_run_with_another_setting_are_dropped(tmp_path: Path,
 
 def test_main_merges_new_rows_in_table_order_and_sums_the_parts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench_alfworld, "eval_games", lambda per_type: [0, 13])
+    (tmp_path / "data" / "json_2.1.1" / "valid_seen").mkdir(parents=True)
+    monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "data"))  # only checked to be there
+    monkeypatch.setattr(bench_alfworld, "eval_games", lambda per_type, split: [0, 13])
     import memplay.environments.alfworld_demos as demos_module
 
     monkeypatch.setattr(demos_module, "alfworld_demos", lambda *a, **k: [])
@@ -60,3 +62,21 @@ def test_main_merges_new_rows_in_table_order_and_sums_the_parts(
     bench_alfworld.main(["--rows", "none", "--out", str(tmp_path), "--fresh"])
     record = json.loads((tmp_path / "bench_alfworld.json").read_text())
     assert list(record["results"]) == ["none"]
+
+
+def test_a_split_without_data_stops_before_playing_and_says_how_to_get_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for split in ("train", "valid_seen"):  # the folders ../shared has; valid_unseen is missing
+        (tmp_path / "data" / "json_2.1.1" / split).mkdir(parents=True)
+    monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(bench_alfworld, "play_rows", lambda *a: pytest.fail("played"))
+    with pytest.raises(SystemExit) as stopped:
+        bench_alfworld.main(["--split", "eval_out_of_distribution", "--out", str(tmp_path)])
+    assert "valid_unseen" in str(stopped.value) and "alfworld-download" in str(stopped.value)
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_each_evaluation_split_writes_its_own_json() -> None:
+    args = bench_alfworld.parse_args(["--split", "eval_out_of_distribution"])
+    assert bench_alfworld.RESULT_NAMES[args.split] == "bench_alfworld_unseen"
+    assert bench_alfworld.parse_args([]).split == "eval_in_distribution"
