@@ -392,9 +392,7 @@ class AlfredTracker:
         # first take on, the task type leads the context and the stage names what is needed
         # ("bring it to the destination"), so 600 walkthroughs cover every pairing.
         searching = self.held is None and self.task.task_type != "unknown"
-        if searching:
-            return self._search_context(going)
-        parts = [self.task.label, self.stage()]
+        parts = [self._search_head()] if searching else [self.task.label, self.stage()]
         if going is None:
             parts.append(f"at {self.where()}")
         sought, needed = self.sought(), self.needed_place()
@@ -406,21 +404,15 @@ class AlfredTracker:
         elif going is not None and needed is not None:
             cls = object_class(going)
             parts.append(PLACE_NEEDED if cls == needed else f"{cls}: not {PLACE_NEEDED}")
-        return " | ".join(parts)
+        text = " | ".join(parts)
+        # while searching, where() and place_status() name the class ("apple here", "no
+        # apple"): say "it" there too
+        return re.sub(rf"\b{re.escape(self.task.obj)}\b", "it", text) if searching else text
 
-    def _search_context(self, going: str | None) -> str:
-        """The context while searching: the object sought is "it" ("find the second one |
-        it not seen | drawer: unvisited")."""
+    def _search_head(self) -> str:
+        """The head of a search context: "find it", or "find the second one" of two."""
         ordinal = self._ordinal()
-        parts = [f"find {'the ' + ordinal + 'one' if ordinal else 'it'}"]
-        if going is None:
-            parts.append(f"at {self.where()}")
-        seen = any(self._sees(place, self.task.obj) for place in self._known_places())
-        parts.append(f"it {'seen' if seen else 'not seen'}")
-        if going is not None:
-            parts.append(f"{object_class(going)}: {self.place_status(going)}")
-        # where() and place_status() name the class ("apple here", "no apple"): say "it"
-        return re.sub(rf"\b{re.escape(self.task.obj)}\b", "it", " | ".join(parts))
+        return f"find {'the ' + ordinal + 'one' if ordinal else 'it'}"
 
     def place_status(self, place: str) -> str:
         """What the agent knows about a receptacle it could go to, for the thing it seeks.
