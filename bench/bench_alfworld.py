@@ -54,14 +54,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import (
-    add_common_args,
-    add_threads_arg,
-    finish,
-    llm_config,
-    machine,
-    result_path,
-)
+from _common import add_common_args, add_threads_arg, finish, llm_config, machine, result_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
