@@ -44,7 +44,7 @@ if [ ${#scripts[@]} -eq 0 ]; then
         transfer-7) transfer_games=(Minesweeper); transfer_rows=(none memrl-state memrl);;
         alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat);;
         alfworld-2) scripts=(bench_alfworld); alfworld_rows=(none);;
-        alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;
+        alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;  # 65 min: over, see README
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
         *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -7," \
                 "alfworld to alfworld-4)" >&2
