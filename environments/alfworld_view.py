@@ -352,7 +352,7 @@ class AlfredTracker:
             return f"{process[0]} it with {process[2]}"
         # the destination is named by the task text; the stage says only that there is one,
         # so a walkthrough to a desk teaches the step to a toilet paper hanger too
-        return f"bring {'the ' + ordinal + 'one' if ordinal else 'it'} to {DESTINATION}"
+        return f"bring {self._it()} to {DESTINATION}"
 
     def where(self) -> str:
         """Where the agent stands: the place's class, closed or not, and the sought thing here.
@@ -392,7 +392,7 @@ class AlfredTracker:
         # first take on, the task type leads the context and the stage names what is needed
         # ("bring it to the destination"), so 600 walkthroughs cover every pairing.
         searching = self.held is None and self.task.task_type != "unknown"
-        parts = [self._search_head()] if searching else [self.task.label, self.stage()]
+        parts = [f"find {self._it()}"] if searching else [self.task.label, self.stage()]
         if going is None:
             parts.append(f"at {self.where()}")
         sought, needed = self.sought(), self.needed_place()
@@ -409,10 +409,11 @@ class AlfredTracker:
         # apple"): say "it" there too
         return re.sub(rf"\b{re.escape(self.task.obj)}\b", "it", text) if searching else text
 
-    def _search_head(self) -> str:
-        """The head of a search context: "find it", or "find the second one" of two."""
+    def _it(self) -> str:
+        """The task's object without its class: "it", or "the first one" / "the second one"
+        of two."""
         ordinal = self._ordinal()
-        return f"find {'the ' + ordinal + 'one' if ordinal else 'it'}"
+        return f"the {ordinal}one" if ordinal else "it"
 
     def place_status(self, place: str) -> str:
         """What the agent knows about a receptacle it could go to, for the thing it seeks.
