@@ -10,13 +10,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from memplay.types import EpisodeResult
 
-__all__ = ["compute_metrics", "plot_learning_curves"]
+__all__ = ["compute_metrics", "error_lines", "error_messages", "plot_learning_curves"]
+
+# How many distinct error messages metrics keep (the most frequent first).
+TOP_ERRORS = 5
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -47,10 +51,47 @@ def compute_metrics(rows: Sequence[EpisodeResult], tasks: Sequence[str], epochs:
         "last_epoch_success": done[-1] if done else None,
         "success_rate": _mean([float(r.success) for r in rows]),
         "errored": sum(r.errored for r in rows),
+        "error_messages": error_messages(rows),
         "llm_faults": sum(r.llm_faults for r in rows),
         "mean_steps": _mean([float(r.steps) for r in rows]),
         "invalid_actions": sum(r.invalid_actions for r in rows),
     }
+
+
+def error_messages(rows: Sequence[EpisodeResult], top: int = TOP_ERRORS
+                   ) -> list[list[Any]]:
+    """The most frequent distinct errors of errored episodes: ``[[message, count], ...]``.
+
+    >>> rows = [EpisodeResult(episode=i, epoch=0, task="0", env_id="x", success=False,
+    ...                       reward=0.0, steps=0, errored=True, error="LLM failed: down")
+    ...         for i in range(3)]
+    >>> error_messages(rows)
+    [['LLM failed: down', 3]]
+    """
+    counts = Counter(r.error or "unknown error" for r in rows if r.errored)
+    return [[message, count] for message, count in counts.most_common(top)]
+
+
+def error_lines(metrics: Mapping[str, Any]) -> list[str]:
+    """What a summary says about errored episodes: nothing when none errored, else their
+    count and the most frequent messages with their counts.
+
+    >>> error_lines({"episodes": 4, "errored": 0})
+    []
+    >>> error_lines({"episodes": 4, "errored": 3, "error_messages": [["LLM failed: x", 3]]})
+    ['3 of 4 episodes errored (they count as failures):', '  3x LLM failed: x']
+    """
+    errored = int(metrics.get("errored") or 0)
+    if not errored:
+        return []
+    lines = [f"{errored} of {metrics.get('episodes', '?')} episodes errored (they count as "
+             "failures):"]
+    messages = metrics.get("error_messages") or []
+    lines += [f"  {count}x {message}" for message, count in messages]
+    shown = sum(count for _, count in messages)
+    if shown < errored:
+        lines.append(f"  {errored - shown}x other errors (see episodes.jsonl)")
+    return lines
 
 
 def plot_learning_curves(curves: Mapping[str, Sequence[float | None]], path: str | Path,

@@ -33,6 +33,7 @@ from memplay.agents.metrics import compute_metrics, plot_learning_curves
 from memplay.agents.progress import RunProgress
 from memplay.agents.run_files import RunFiles
 from memplay.agents.state import Slot, initial_state
+from memplay.errors import LLMError
 from memplay.memory.persistence import DirectoryLock
 
 __all__ = ["Planned", "RunResult", "dump_run_config", "public_llm_kwargs", "run_episodes",
@@ -63,6 +64,16 @@ class RunResult:
     def success_per_epoch(self) -> list[float | None]:
         """Success rate of each epoch (None when it has no results yet)."""
         return list(self.metrics["success_per_epoch"])
+
+    @property
+    def errored(self) -> int:
+        """How many episodes an environment or LLM fault ended (they count as failures)."""
+        return int(self.metrics.get("errored") or 0)
+
+    @property
+    def errors(self) -> list[tuple[str, int]]:
+        """The most frequent distinct error messages of errored episodes, with counts."""
+        return [(str(m), int(n)) for m, n in self.metrics.get("error_messages") or []]
 
 
 def schedule(config: AgentConfig) -> list[Planned]:
@@ -138,16 +149,36 @@ def _batches(pending: Sequence[Planned], size: int) -> Iterator[list[Planned]]:
         yield batch
 
 
-def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned], tasks: list[Any]
-               ) -> list[Slot]:
+def _run_batch(graph: Any, ctx: AgentContext, batch: list[Planned], tasks: list[Any],
+               check_llm: Path | None = None) -> list[Slot]:
     """Play ``batch``; episode ``i`` plays ``tasks[i]`` (its seed and label, a curriculum
-    :class:`~memplay.agents.curriculum.Task`)."""
+    :class:`~memplay.agents.curriculum.Task`). With ``check_llm`` (the run directory), an
+    LLM that failed every episode the same way stops the run (:func:`_check_llm_answers`)."""
     slots = [Slot(i, episode=p.episode, epoch=p.epoch, task=t.label, seed=t.seed)
              for i, (p, t) in enumerate(zip(batch, tasks))]
     config = {"recursion_limit": 6 * ctx.config.max_steps + 20,
               "configurable": {"thread_id": f"batch-{batch[0].episode}"}}
     final: list[Slot] = graph.invoke(initial_state(slots), config, context=ctx)["slots"]
+    if check_llm is not None:
+        _check_llm_answers(final, check_llm)
     return final
+
+
+def _check_llm_answers(slots: Sequence[Slot], run_dir: Path) -> None:
+    """Stop the run when the LLM never answered in its first batch: every episode ended on
+    its first decision with the same LLM error.
+
+    A server that cannot be reached, a wrong model name or a backend that raises on every
+    call would otherwise turn into a run of failed episodes and a success rate of 0 that
+    looks like a result. The batch is not recorded, so the run resumes from its start.
+    Faults after the LLM has answered stay isolated to their episodes.
+    """
+    errors = {s.error for s in slots}
+    if not slots or len(errors) != 1 or not all(s.llm_faults and not s.steps for s in slots):
+        return
+    raise LLMError(f"{next(iter(errors))} (in all {len(slots)} episodes of the first batch; "
+                   f"nothing was recorded: fix it, then run again or resume with `memplay run "
+                   f"--resume {run_dir}`)")
 
 
 def _recreate_crashed(ctx: AgentContext, slots: Sequence[Slot]) -> None:
@@ -233,9 +264,11 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
     _resume_boundary(hooks, pending, len(cfg.tasks))
     bar = RunProgress(len(pending), f"{cfg.env_id} {cfg.variant}", enabled=progress)
     try:
-        for batch in _batches(pending, ctx.workers.num_envs):
-            slots = curriculum.play(batch, lambda tasks, b=batch: _run_batch(graph, ctx, b,
-                                                                             tasks))
+        for number, batch in enumerate(_batches(pending, ctx.workers.num_envs)):
+            # the first batch proves the LLM answers, before the curriculum records it
+            check = files.root if number == 0 else None
+            slots = curriculum.play(batch, lambda tasks, b=batch, c=check: _run_batch(
+                graph, ctx, b, tasks, c))
             files.append(files.episodes, [s.to_result(cfg.env_id) for s in slots])
             files.append(files.trajectories, [s.to_trajectory(cfg.env_id) for s in slots])
             if hooks.batch_end is not None:

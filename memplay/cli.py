@@ -25,7 +25,7 @@ from memplay._lazy import import_target
 from memplay._version import __version__
 from memplay.errors import MemplayError
 
-__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+__all__ = ["COMMANDS", "Command", "build_parser", "debug_enabled", "main"]
 
 # name -> "module:Class". Adding a subcommand is one line here plus one module.
 COMMANDS: dict[str, str] = {
@@ -93,6 +93,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     return parser, commands
 
 
+def debug_enabled() -> bool:
+    """True when ``MEMPLAY_DEBUG`` asks for tracebacks: unset, empty, ``0``, ``false``,
+    ``no`` and ``off`` (any case) mean off, as usual for such switches.
+
+    >>> import os; os.environ["MEMPLAY_DEBUG"] = "0"; debug_enabled()
+    False
+    >>> os.environ["MEMPLAY_DEBUG"] = "1"; debug_enabled()
+    True
+    >>> del os.environ["MEMPLAY_DEBUG"]
+    """
+    value = os.environ.get("MEMPLAY_DEBUG", "").strip().lower()
+    return value not in {"", "0", "false", "no", "off"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``memplay`` console script and ``python -m memplay``."""
     parser, commands = build_parser()
@@ -103,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command].run(args)
     except MemplayError as exc:
-        if os.environ.get("MEMPLAY_DEBUG"):
+        if debug_enabled():
             raise
         print(f"memplay {args.command}: error: {exc}", file=sys.stderr)
         return 2

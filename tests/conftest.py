@@ -7,6 +7,8 @@ the end (the LLM backend suite and the ALFWorld ``--llm openai`` smoke run both 
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +43,7 @@ def llamacpp_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/v1"
     try:
         _wait_ready(proc, url, log)
+        _check_completion(proc, url, log)
         yield url
     finally:
         proc.terminate()
@@ -65,3 +68,40 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, limit: float
         except httpx.HTTPError:
             time.sleep(0.5)
     pytest.fail(f"llama_cpp.server did not answer on {url} within {limit} s")
+
+
+# Why a server that answered /models dies on its first completion, and what fixes it.
+_CRASH_HINT = ("llama-cpp-python was probably compiled for another CPU: a native build on a CPU "
+               "with AMX puts AMX tile code into libggml-cpu.so, which faults where AMX is "
+               "off. Rebuild it portably: rm .venv/.memplay-llamacpp && make setup-test "
+               "(the Makefile's LLAMA_CMAKE_ARGS)")
+
+
+def _exit_reason(code: int | None) -> str:
+    """``exit code 1`` or ``killed by SIGSEGV`` (Popen reports a signal as -N)."""
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def _check_completion(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Ask for one token before any test does: a server that answers /models can still die
+    on the first completion (a llama.cpp build for another CPU), and six tests would then
+    each report only "Connection refused"."""
+    import httpx
+
+    try:
+        reply = httpx.post(url + "/completions", timeout=120,
+                           json={"prompt": "The capital of France is", "max_tokens": 1})
+        if reply.status_code == 200:
+            return
+        problem = f"HTTP {reply.status_code}: {reply.text[:200]}"
+    except httpx.HTTPError as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    state = "still running" if proc.poll() is None else _exit_reason(proc.returncode)
+    tail = log.read_text(errors="replace")[-800:]
+    pytest.fail(f"llama_cpp.server answered /models but not a one-token completion "
+                f"({problem}; server {state}). {_CRASH_HINT}. Server log tail:\n{tail}")

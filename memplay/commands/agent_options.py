@@ -105,8 +105,12 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
     update: dict[str, Any] = _given(args, _FIELDS)
     if policy := _given(args, _POLICY):
         update["policy"] = {**base["policy"], **policy}
+    # another backend than the config's: the saved options (base_url...) were the old one's
+    switched = update.get("llm", base["llm"]) != base["llm"]
+    if switched:
+        update["llm_kwargs"] = {}
     if llm_kwargs := _given(args, _LLM_KWARGS):
-        update["llm_kwargs"] = {**base["llm_kwargs"], **llm_kwargs}
+        update["llm_kwargs"] = {**({} if switched else base["llm_kwargs"]), **llm_kwargs}
     if args.seeds:
         update["tasks"] = list(args.seeds)
     elif args.tasks is not None:

@@ -68,10 +68,13 @@ def eval_model(config: Any, memory_dir: str | Path) -> tuple[Any, str]:
 def _print_result(result: Any, config: Any, frozen: bool) -> None:
     from rich.console import Console
 
+    from memplay.agents.metrics import error_lines
     from memplay.agents.progress import print_summary
 
     console = Console()
     print_summary({config.variant: result.metrics}, console)
+    for line in error_lines(result.metrics):
+        console.print(line, soft_wrap=True, markup=False, style="red")
     if config.train_every and not frozen:
         from memplay.trainers.rounds import describe_rounds
 

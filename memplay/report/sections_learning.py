@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from memplay.agents.metrics import error_lines
 from memplay.agents.run_log.epoch_stats import (
     Q_EDGES,
     epoch_summary,
@@ -37,7 +38,8 @@ def _summary_row(run: RunData) -> list[str]:
     memories = "-" if run.items is None else str(len(run.items))
     return [run.label, run.env_id, run.variant, f"{played} of {len(m['success_per_epoch'])}",
             str(len(run.episodes)), fmt(m["last_epoch_success"]), fmt(m["success_rate"]),
-            fmt(m["mean_steps"]), fmt(totals["retrieval_hit_rate"]), memories,
+            str(m.get("errored") or 0), fmt(m["mean_steps"]),
+            fmt(totals["retrieval_hit_rate"]), memories,
             f"{totals['llm_seconds']:.1f}", f"{totals['env_seconds']:.1f}",
             f"{totals['seconds']:.1f}"]
 
@@ -45,7 +47,7 @@ def _summary_row(run: RunData) -> list[str]:
 def summary_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """One row per run: what it is and its headline numbers."""
     headers = ["run", "env", "variant", "epochs played", "episodes", "last-epoch success",
-               "success", "mean steps", "retrieval hit rate", "task memories", "LLM s",
+               "success", "errored", "mean steps", "retrieval hit rate", "task memories", "LLM s",
                "env s", "episode s"]
     body = table(headers, [_summary_row(r) for r in runs])
     body += note(f"Main run: {main.root}. LLM s: time in the batched action-choice calls "
@@ -53,6 +55,10 @@ def summary_section(main: RunData, runs: Sequence[RunData]) -> Section:
                  "time inside env.step; episode s: the episodes' wall times added up (episodes "
                  "played in lockstep overlap). Runs written before these were recorded show "
                  "0.0.")
+    for run in runs:  # errored episodes count as failures: say why they errored
+        lines = error_lines(run.metrics)
+        if lines:
+            body += note(f"{run.label}: " + " ".join(line.strip() for line in lines))
     return Section("summary", "Runs", body)
 
 
