@@ -109,6 +109,12 @@ class TwoPlayerEnv(TextEnv):
     def _play(self, move: str) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _play")
 
+    def _set_deal(self, deal: tuple[int, ...]) -> None:
+        """Replace the cards just dealt by ``reset(options={"deal": ...})`` (games with
+        hidden cards; exact measures use it to reach a given information state)."""
+        raise ConfigError(f"{type(self).__name__} deals no cards; reset(options={{'deal': "
+                          f"{deal!r}}}) is for card games such as KuhnPoker-v0")
+
     def returns(self) -> tuple[float, float] | None:
         """Payoffs of seats 0 and 1 once the game is over, else None.
 
@@ -148,6 +154,8 @@ class TwoPlayerEnv(TextEnv):
             self.player = int(self.np_random.integers(2))
         self.opponent_invalid = 0
         self._new_game()
+        if options.get("deal") is not None:
+            self._set_deal(tuple(int(card) for card in options["deal"]))
         if isinstance(self.opponent, Opponent):
             self.opponent.new_game(1 - self.player)
         replies = self._opponent_turns()
