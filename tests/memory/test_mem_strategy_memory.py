@@ -83,7 +83,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert loaded.to_rows() == mem.to_rows() and loaded.counts == mem.counts
     assert json.loads((path / "manifest.json").read_text())["counts"]["infostates"] == 1
     (path / "infostates.jsonl").write_text('{"key": "s", "actions": ["a"]}\n')
-    with pytest.raises(ArchiveError, match="sha256|size"):
+    with pytest.raises(ArchiveError, match=r"sha256|size"):
         StrategyMemory.load(path)  # the manifest's checksum catches a changed file
 
 
