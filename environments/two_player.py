@@ -154,8 +154,11 @@ class TwoPlayerEnv(TextEnv):
             self.player = int(self.np_random.integers(2))
         self.opponent_invalid = 0
         self._new_game()
-        if options.get("deal") is not None:
-            self._set_deal(tuple(int(card) for card in options["deal"]))
+        deal = options.get("deal")
+        if deal is not None:
+            if not isinstance(deal, (list, tuple)) or not all(isinstance(c, int) for c in deal):
+                raise ConfigError(f"options['deal']={deal!r} must be a list of card numbers")
+            self._set_deal(tuple(deal))
         if isinstance(self.opponent, Opponent):
             self.opponent.new_game(1 - self.player)
         replies = self._opponent_turns()
