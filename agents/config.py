@@ -190,8 +190,8 @@ class SelfPlayConfig(BaseModel):
         description="Discount of a game's payoff over a seat's earlier moves (1 = the payoff).")
     measure_every: int = Field(
         default=0, ge=0, description="Games between two exact measures of the strategy "
-        "(games with a registered game tree, such as Kuhn and Leduc poker); 0 = after every "
-        "epoch.")
+        "(games with a registered game tree, such as Kuhn and Leduc poker), and one at the "
+        "end of every epoch; 0 = after every epoch only.")
 
 
 class StrategyConfig(BaseModel):

@@ -328,13 +328,15 @@ class SelfPlay:
             self.measure(games=self._played)
 
     def on_epoch_end(self, epoch: int) -> None:
-        """Snapshot (every ``pool_every`` epochs) and, without ``measure_every``, the exact
-        measure; idempotent, as the runner calls it again when a run resumes at an epoch
-        boundary."""
+        """Snapshot (every ``pool_every`` epochs) and the exact measure (with
+        ``measure_every``, unless the epoch ended on a measured games count); idempotent, as
+        the runner calls it again when a run resumes at an epoch boundary."""
         every = self.config.self_play.pool_every
         if every and (epoch + 1) % every == 0:
             self.snapshot(epoch)
-        if not self.config.self_play.measure_every:
+        if self.config.self_play.measure_every:  # the epoch's last games count too
+            self.measure(games=self._played)
+        else:
             self.measure(epoch=epoch)
 
     def _last_measured(self) -> int:
