@@ -249,7 +249,8 @@ def _bars(ax: Any, arms: dict[str, Any]) -> None:
     labels, rows = [], []
     for name, cells in arms.items():
         for cell, games in cells.items():
-            labels.append(f"{name.split(' ')[0]}\n{cell.replace('_', ' as ')}")
+            opponent, seat = cell.split("_")
+            labels.append(f"{'mccfr' if 'mccfr' in name else 'uniform'}\n{opponent}\nas {seat}")
             rows.append(games)
     bottom = [0.0] * len(rows)
     for key, color in (("wins", "C2"), ("draws", "C0"), ("losses", "C3")):
