@@ -213,6 +213,7 @@ def plot(res: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, (kuhn_ax, leduc_ax, ttt_ax) = plt.subplots(1, 3, figsize=(16, 4.6))
     k = res["kuhn"]
@@ -233,6 +234,7 @@ def plot(res: dict[str, Any], path: Path) -> None:
     for ax in (kuhn_ax, leduc_ax):
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=8)
     _bars(ttt_ax, res["tictactoe"]["arms"])
     fig.tight_layout()
