@@ -77,6 +77,7 @@ def test_the_memory_loads_back_and_travels_in_the_archive(kuhn_run: Path,
     archive = tmp_path / "kuhn.tar.gz"
     assert main(["export", str(kuhn_run), str(archive)]) == 0
     assert main(["import", str(archive), str(tmp_path / "copy")]) == 0
+    assert main(["report", str(kuhn_run), "--out", str(tmp_path / "report.html")]) == 0
     copied = StrategyMemory.load(tmp_path / "copy" / "strategy")
     assert copied.to_rows() == saved.to_rows() and copied.counts == saved.counts
     cfg = AgentConfig(env_id="KuhnPoker-v0", variant="mccfr", self_play=True)
