@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   create .venv, install memplay, run the FrozenLake learning demo
-#   make test   same set-up plus the test extras (ALFWorld, llama.cpp server, Ray), then all tests
+#   make test   same set-up plus the test extras (ALFWorld, llama.cpp server, Ray, OpenSpiel),
+#               then all tests
 # Set-up is idempotent: stamp files record what was installed for the current pyproject.toml.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # The small CPU build of torch first, so the project's torch range installs nothing more.
 TORCH_SPEC ?= torch==2.13.0
-TEST_EXTRAS ?= dev,alfworld,llamacpp,ray
+TEST_EXTRAS ?= dev,alfworld,llamacpp,ray,games
 # Test processes (pytest-xdist; a test file stays in one process, so its fixtures are shared).
 # Each runs torch on one thread: more threads than cores spin and crawl.
 TEST_WORKERS ?= 2

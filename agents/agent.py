@@ -174,9 +174,11 @@ class Agent:
             (default: :func:`~memplay.agents.context.default_state_key`).
         config: Base :class:`AgentConfig` (a mapping, a YAML path or a model).
         **overrides: Any AgentConfig field (``epochs=3``, ``parallel_envs=8``...), such as
-            ``self_play=True`` (two-player games: the agent is its own opponent and learns
-            from both seats, :mod:`memplay.agents.selfplay`) or ``curriculum="sec"`` (which
-            tasks each batch plays, :mod:`memplay.agents.curriculum`) or ``executor="ray"``
+            ``self_play=True`` (two-player games: the agent plays both seats and learns
+            from both, :mod:`memplay.agents.selfplay`; with ``variant="mccfr"`` it learns a
+            strategy that converges to an equilibrium, :mod:`memplay.agents.mccfr`) or
+            ``curriculum="sec"`` (which tasks each batch plays,
+            :mod:`memplay.agents.curriculum`) or ``executor="ray"``
             (the environments run as Ray actors, see
             :mod:`memplay.environments.ray_workers`; ``ray_address="auto"`` joins a
             running cluster; the LLM calls and memory writes stay in this process).
@@ -210,6 +212,8 @@ class Agent:
         self._memory_dir: Path | None = None
         self._run_dir: Path | None = None
         self.self_play: Any = None  # the SelfPlay set-up of the last context, if any
+        self.strategy_memory: Any = None  # variants with a strategy memory (mccfr)
+        self._strategy_dir: Path | None = None
 
     @property
     def llm(self) -> LLM:
@@ -252,6 +256,11 @@ class Agent:
         cfg = self.config.model_copy(update=overrides)
         memory = self._memory(memory_dir)
         spec = cfg.spec
+        self.self_play = None
+        if cfg.self_play.enabled:  # both seats: the runner moves for the seat to play
+            from memplay.agents.selfplay import SelfPlay
+
+            self.self_play = SelfPlay(cfg, self._run_dir)  # refuses a one-player game
         setup = ReflectionSetup(memory_dir, cfg, self.llm, lambda: make_env(cfg), self.state_key)
         step_memory = memory.step_memory if memory and cfg.uses_step_memory else None
         if step_memory is not None and cfg.exact_step_lookup:
@@ -266,13 +275,22 @@ class Agent:
             reflections=[*(make_reflection(n, setup) for n in spec.reflections),
                          *self.extra_reflections],
             env_factory=lambda: make_env(cfg), state_key=self.state_key,
+            strategy_memory=self._strategy(memory_dir) if spec.strategy_memory else None,
         )
-        self.self_play = None
-        if cfg.self_play.enabled:  # the envs' opponent becomes the agent itself
-            from memplay.agents.selfplay import SelfPlay
-
-            self.self_play = SelfPlay(cfg, self._run_dir).attach(ctx)
+        if self.self_play is not None:
+            self.self_play.attach(ctx)
         return ctx
+
+    def _strategy(self, memory_dir: Path) -> Any:
+        """The strategy memory in ``<memory_dir>/strategy`` (loaded once per directory)."""
+        from memplay.agents.mccfr import open_strategy_memory
+
+        if self.strategy_memory is None or self._strategy_dir != Path(memory_dir):
+            if self.strategy_memory is not None:
+                self.strategy_memory.close()
+            self.strategy_memory = open_strategy_memory(memory_dir)
+            self._strategy_dir = Path(memory_dir)
+        return self.strategy_memory
 
     def run(self, epochs: int | None = None, tasks: Iterable[int] | None = None, *,
             run_dir: str | Path | None = None, memory_dir: str | Path | None = None,
@@ -311,7 +329,8 @@ class Agent:
         # config.yaml records the memory directory, so a resume continues on it
         ctx.config = ctx.config.model_copy(
             update={"memory_dir": _recorded_memory_dir(root, mem_dir)})
-        save = None if frozen or self.memory is None else self._saver(mem_dir)
+        save = None if frozen or (self.memory is None and self.strategy_memory is None) \
+            else self._saver(mem_dir)
         if trainer is not None:
             # new weights make the running per-action score means stale: start them afresh
             trainer.on_reload = ctx.llm_bias.clear
@@ -370,11 +389,13 @@ class Agent:
         return EpochTrainer(root, self.llm, self.config, data_files=[revisions])
 
     def _saver(self, directory: Path) -> Any:
-        memory = self.memory
+        memory, strategy = self.memory, self.strategy_memory
 
         def save() -> None:
             if memory is not None:
                 memory.save(directory)
+            if strategy is not None:
+                strategy.save(directory / "strategy")
         return save
 
     def close(self) -> None:
@@ -382,6 +403,9 @@ class Agent:
         if self.memory is not None:
             self.memory.close()
             self.memory = None
+        if self.strategy_memory is not None:
+            self.strategy_memory.close()
+            self.strategy_memory = None
 
 
 def _chain(*hooks: Any) -> Any:

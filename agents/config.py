@@ -28,7 +28,7 @@ from memplay.config import load_config
 from memplay.errors import ConfigError
 
 __all__ = ["AgentConfig", "CurriculumConfig", "MemoryConfig", "PolicyConfig", "PromptConfig",
-           "ReflectionConfig", "SelfPlayConfig", "TrainLoopConfig"]
+           "ReflectionConfig", "SelfPlayConfig", "StrategyConfig", "TrainLoopConfig"]
 
 _RAY_ADDRESS = re.compile(r"auto|(ray://)?[\w.\-]+:\d+")
 
@@ -188,6 +188,38 @@ class SelfPlayConfig(BaseModel):
     gamma: float = Field(
         default=1.0, ge=0.0, le=1.0,
         description="Discount of a game's payoff over a seat's earlier moves (1 = the payoff).")
+    measure_every: int = Field(
+        default=0, ge=0, description="Games between two exact measures of the strategy "
+        "(games with a registered game tree, such as Kuhn and Leduc poker), and one at the "
+        "end of every epoch; 0 = after every epoch only.")
+
+
+class StrategyConfig(BaseModel):
+    """Strategy memory (variants with ``strategy_memory``, such as ``mccfr``): how games are
+    sampled and how much the LLM's opinion counts (see :mod:`memplay.agents.mccfr`).
+
+    >>> StrategyConfig().exploration
+    0.6
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    exploration: float = Field(
+        default=0.6, ge=0.0, le=1.0, description="Share of uniform play mixed into the "
+        "strategy of a seat being taught (outcome sampling's epsilon; Lanctot et al. use 0.6).")
+    prior_weight: float = Field(
+        default=2.0, ge=0.0, description="Weight of the LLM's distribution over the actions "
+        "in the strategy played, in visits: (n * regret matching + w * LLM) / (n + w) after n "
+        "visits. 0: the LLM is never asked.")
+    settle_visits: int = Field(
+        default=20, ge=0, description="Visits after which an information state is settled: "
+        "the LLM is no longer asked there (its mean answer keeps its fading weight).")
+    baseline_step: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Step of the per-action baselines that "
+        "reduce the variance of sampled values (VR-MCCFR); 0 = plain outcome sampling.")
+    teach: Literal["both", "alternate"] = Field(
+        default="both", description="Self-play: teach both seats from every game, or one "
+        "seat per game in turn (the other plays on-policy).")
 
 
 class CurriculumConfig(BaseModel):
@@ -263,6 +295,10 @@ class AgentConfig(BaseModel):
     max_steps: int = Field(default=30, ge=1, description="Hard cap on steps per episode.")
     seed: int = Field(default=0, ge=0, description="Seed of the agent's own randomness.")
     frozen: bool = Field(default=False, description="Evaluate only: read memory, never write it.")
+    trajectory_every: int = Field(
+        default=1, ge=0, description="Keep the trajectory of every k-th episode in "
+        "trajectories.jsonl (and self-play's games.jsonl); 0 = none. Episode rows are always "
+        "written. Large runs of short games (self-play on poker) keep a sample.")
     memory_dir: str | None = Field(
         default=None,
         description="Memory directory (None: <run_dir>/memory). A run records the one it used "
@@ -280,6 +316,7 @@ class AgentConfig(BaseModel):
         description="Also log per-epoch scalars: 'tensorboard' writes <run>/tensorboard/.",
     )
     self_play: SelfPlayConfig = Field(default_factory=SelfPlayConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     curriculum: CurriculumConfig = Field(default_factory=CurriculumConfig)
 
     @classmethod
@@ -354,15 +391,18 @@ class AgentConfig(BaseModel):
                           "instance")
 
     @model_validator(mode="after")
-    def _self_play_keys_by_state(self) -> AgentConfig:
-        """Self-play keys step memory by the whole state text, which names the seat, whatever
-        ``memory.step_keys`` says: a portable view could file an O move and an X move under
-        one key. Its opponent calls back into the agent, so its envs live in this process."""
+    def _self_play_settings(self) -> AgentConfig:
+        """Self-play plays both seats of ``opponent="self"`` envs (the runner moves for the
+        seat to play, so envs may run in worker processes or on Ray). It keys step memory by
+        the whole state text, which names the seat, whatever ``memory.step_keys`` says: a
+        portable view could file an O move and an X move under one key."""
         if not self.self_play.enabled:
             return self
-        if self.env_workers != "local":
-            raise ConfigError(f"self-play needs env_workers='local' (the opponent is the agent "
-                              f"itself, in this process), not {self.env_workers!r}")
+        opponent = self.env_kwargs.get("opponent", "self")
+        if opponent != "self":
+            raise ConfigError(f"self-play plays the opponent itself; remove env_kwargs."
+                              f"opponent={opponent!r} or turn self_play off")
+        self.env_kwargs = {**self.env_kwargs, "opponent": "self"}
         if self.memory.step_keys != "state":  # forced, also over a dumped default "view"
             self.memory = self.memory.model_copy(update={"step_keys": "state"})
         return self
@@ -398,6 +438,15 @@ class AgentConfig(BaseModel):
         return StepMemoryConfig(lookup=mem.step_lookup, threshold=mem.step_threshold,
                                 k_neighbors=mem.step_k, kernel=mem.step_kernel,
                                 max_states=mem.step_max_states)
+
+    def keeps_trajectory(self, episode: int) -> bool:
+        """Is ``episode``'s trajectory written (see ``trajectory_every``)?
+
+        >>> [AgentConfig(trajectory_every=2).keeps_trajectory(e) for e in range(3)]
+        [True, False, True]
+        """
+        every = self.trajectory_every
+        return every > 0 and episode % every == 0
 
     @property
     def exact_step_lookup(self) -> bool:

@@ -160,6 +160,8 @@ class AgentContext:
         state_key: Maps (env, observation, info) to the text step memory keys a state by.
         llm_bias: Running (sum, count) of the LLM's normalised score per action text, for
             calibration (see :func:`memplay.agents.policy.calibrate`).
+        strategy_memory: Regrets and average strategy per information state (variants
+            with ``strategy_memory``; a :class:`~memplay.memory.strategy_memory.StrategyMemory`).
     """
 
     envs: list[Env] | EnvWorkers
@@ -172,6 +174,7 @@ class AgentContext:
     rng: random.Random = field(default_factory=random.Random)
     state_key: StateKey = default_state_key
     llm_bias: dict[str, list[float]] = field(default_factory=dict)
+    strategy_memory: Any = None
 
     def __post_init__(self) -> None:
         self.rng.seed(self.config.seed)

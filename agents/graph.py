@@ -31,6 +31,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+from memplay.agents import mccfr as _mccfr
 from memplay.agents import nodes as _nodes
 from memplay.agents.context import AgentContext
 from memplay.agents.state import AgentState
@@ -50,6 +51,8 @@ DEFAULT_NODES: dict[str, Node] = {
     "finish": _nodes.finish,
     "update_memory": _nodes.update_memory,
     "reflect": _nodes.reflect,
+    "regret_act": _mccfr.regret_act,
+    "update_strategy": _mccfr.update_strategy,
 }
 
 

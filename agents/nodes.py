@@ -76,7 +76,7 @@ def observe(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
         obs, info = result
         updated.append(slot.but(
             started=True, observation=obs, state=ctx.state_key(ctx.env_at(slot.index), obs, info),
-            view=info.get("view"), goal=str(info.get("goal", "")),
+            view=info.get("view"), goal=str(info.get("goal", "")), seat=info.get("to_play"),
             admissible=_admissible(info, []), seconds=time.perf_counter()))
     return {"slots": replace_slots(state["slots"], updated)}
 
@@ -204,7 +204,7 @@ def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) ->
     record = StepRecord(observation=slot.observation, action=slot.action, reward=float(reward),
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
                         visits=sum(v.visits for v in slot.recall.values.values()),
-                        key=_keys(slot, ctx).get(slot.action))
+                        key=_keys(slot, ctx).get(slot.action), seat=slot.seat)
     steps = [*slot.steps, record]
     out_of_time = bool(truncated) or len(steps) >= ctx.config.max_steps
     done = bool(terminated) or out_of_time
@@ -212,7 +212,7 @@ def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) ->
     return slot.but(
         steps=steps, observation=obs,
         state=ctx.state_key(ctx.env_at(slot.index), obs, info), view=info.get("view"),
-        reward=total, done=done, truncated=out_of_time and not terminated,
+        seat=info.get("to_play"), reward=total, done=done, truncated=out_of_time and not terminated,
         success=bool(info.get("success", total > 0)) if done else False,
         admissible=_admissible(info, slot.admissible), thought=None,
         env_seconds=slot.env_seconds + env_seconds,

@@ -270,7 +270,8 @@ def _run_locked(ctx: AgentContext, files: RunFiles, graph: Any, hooks: _Hooks,
             slots = curriculum.play(batch, lambda tasks, b=batch, c=check: _run_batch(
                 graph, ctx, b, tasks, c))
             files.append(files.episodes, [s.to_result(cfg.env_id) for s in slots])
-            files.append(files.trajectories, [s.to_trajectory(cfg.env_id) for s in slots])
+            files.append(files.trajectories, [s.to_trajectory(cfg.env_id) for s in slots
+                                              if cfg.keeps_trajectory(s.episode)])
             if hooks.batch_end is not None:
                 hooks.batch_end()
             _recreate_crashed(ctx, slots)

@@ -1,83 +1,70 @@
 """Self-play: one agent plays both seats of a two-player game and learns from both.
 
 With ``AgentConfig.self_play.enabled`` (``memplay run --self-play``, ``Agent(...,
-self_play=True)``) every environment's opponent is a :class:`SelfPlayOpponent`: the agent's
-own policy for the other seat, an opponent callable ``(obs, info) -> action`` like any other
-(:class:`~memplay.environments.two_player.Opponent`). It decides through the same graph
-nodes as the agent's own moves (retrieve, build_prompt, act: the LLM's scores plus step
-memory's values), so both seats are one policy. The agent's seat is drawn at every reset
-(``player="random"``); the opponent keeps a record of its seat's moves.
+self_play=True)``) every environment is made with ``opponent="self"``: it never moves by
+itself, its ``info["to_play"]`` names the seat to move and its observation is that seat's
+view. The runner moves for both seats: each slot of a batch is one game, and every step of
+the graph decides for whichever seat is to move in each game (one batched LLM call over all
+games). Nothing inside an environment calls back into the agent, so self-play runs on worker
+processes and on Ray like any run (``env_workers``). Each step records its seat
+(``StepRecord.seat``).
 
-Both seats learn. The end-of-batch node :func:`learn_both_seats` (it replaces
-``update_memory`` in the self-play graph) teaches memory each seat's moves with that seat's
-payoff as the return: a game is zero-sum, its payoff is what both seats maximise, and a draw
-is worth 0 (the single-player returns of :mod:`memplay.agents.learning` would blame a draw's
-last move). Memory is conditioned on the role: TicTacToe's and Kuhn Poker's state texts name
-the seat ("You play O", "You are player 1"); self-play keys step memory by that whole state
-text (``memory.step_keys="state"``: a key is ``(move, state text)``, never the seat-free
-portable view) and step memory answers only for keys it stored exactly
-(:class:`ExactStates`), so an O position never borrows the value of a similar-looking X
-position (the two embed at cosine 0.97 with MiniLM).
+Records: one seat of each game is *the agent's* (``env_kwargs["player"]`` when it names a
+seat, else seats alternate with the episode number): ``episodes.jsonl`` and
+``trajectories.jsonl`` hold that seat's side, ``selfplay/games.jsonl`` the other's.
+
+Both seats learn. The end-of-batch node :meth:`SelfPlay.settle_seats` (in place of
+``update_memory``) teaches step and task memory each seat's moves with that seat's payoff as
+the return (:func:`payoff_returns`): a game is zero-sum, its payoff is what both seats
+maximise, and a draw is worth 0. A strategy memory (``mccfr``) learns both seats in
+``update_strategy``, before it. Step memory is conditioned on the role: TicTacToe's and the
+poker games' state texts name the seat ("You play O", "You are player 1"); self-play keys
+step memory by that whole state text (``memory.step_keys="state"``) and step memory
+answers only for keys it stored exactly (:class:`ExactStates`), so an O position never
+borrows the value of a similar-looking X position (the two embed at cosine 0.97 with MiniLM).
 
 Opponent pool (``self_play.pool_every=K``): after every K-th epoch a frozen copy of step
-memory is written to ``<run>/selfplay/pool/epoch-N.jsonl``; a share of later games
-(``pool_share``) is played against one of the newest ``pool_size`` snapshots, the opponent's
-policy reading the snapshot instead of the live memory. Both seats of those games still teach
-the live memory.
+memory is written to ``<run>/selfplay/pool/epoch-N.jsonl``; in a share of later games
+(``pool_share``) the other seat reads one of the newest ``pool_size`` snapshots instead of
+the live memory. Both seats of those games still teach the live memory.
 
-Files (under ``<run>/selfplay/``): ``games.jsonl`` (one row per game: the other seat's
-trajectory and both payoffs), ``measures.jsonl`` (one row per epoch for games with an exact
-measure, e.g. Kuhn Poker's exploitability, see :mod:`memplay.agents.kuhn_policy`) and
-``pool/``.
+Measures: a game with a registered tree (:data:`~memplay.environments.game_tree.GAME_TREES`:
+Kuhn poker, Leduc Hold'em) gets an exact measure of the strategy after every epoch, or every
+``self_play.measure_every`` games, in ``selfplay/measures.jsonl``
+(:mod:`memplay.agents.selfplay_measure`).
 
     >>> from memplay.agents.config import AgentConfig
     >>> cfg = AgentConfig(env_id="KuhnPoker-v0", self_play=True)
-    >>> cfg.exact_step_lookup, cfg.memory.step_keys
-    (True, 'state')
+    >>> cfg.exact_step_lookup, cfg.memory.step_keys, cfg.env_kwargs
+    (True, 'state', {'opponent': 'self'})
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from langgraph.runtime import Runtime
 
+from memplay.agents import nodes
 from memplay.agents.config import AgentConfig
-from memplay.agents.context import AgentContext, Env, StepMemoryLike
-from memplay.agents.graph import DEFAULT_NODES, build_agent_graph
+from memplay.agents.context import AgentContext, StepMemoryLike
+from memplay.agents.graph import build_agent_graph
 from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_task
-from memplay.agents.llm.base import release_sessions
-from memplay.agents.state import AgentState, Recall, Slot, StepRecord, initial_state
-from memplay.environments.two_player import Opponent, TwoPlayerEnv
-from memplay.environments.workers import LocalEnvs
+from memplay.agents.mccfr import game_payoffs
+from memplay.agents.state import AgentState, Slot
+from memplay.agents.variants import get_variant
+from memplay.environments.two_player import TwoPlayerEnv
 from memplay.errors import ConfigError, LLMError, MemoryStoreError
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl, write_text_atomic
 from memplay.memory.step_memory import ActionValue
 
-__all__ = ["MEASURES", "ExactStates", "SelfPlay", "SelfPlayOpponent", "SnapshotValues",
-           "decide", "learn_both_seats", "payoff_returns", "register_measure",
-           "sibling_context"]
-
-Measure = Callable[[AgentContext], dict[str, Any]]
-MEASURES: dict[str, str | Measure] = {
-    "KuhnPokerEnv": "memplay.agents.kuhn_policy:measure",
-}
-"""Env class name -> exact measure of the live policy, recorded after every epoch."""
-
-
-def register_measure(env_class: str, measure: str | Measure) -> None:
-    """Record ``measure(ctx) -> dict`` after each self-play epoch of ``env_class`` games.
-
-    >>> register_measure("KuhnPokerEnv", MEASURES["KuhnPokerEnv"])
-    """
-    MEASURES[env_class] = measure
-
+__all__ = ["ExactStates", "SelfPlay", "SnapshotValues", "check_two_player", "payoff_returns"]
 
 Query = Mapping[str, tuple[str, str]]
 _UNKNOWN = ActionValue(0.0, 0, 0.0)
@@ -147,44 +134,6 @@ class SnapshotValues:
         raise MemoryStoreError("a self-play snapshot is read-only; teach the live memory")
 
 
-def sibling_context(ctx: AgentContext, **changes: Any) -> AgentContext:
-    """A context sharing ``ctx``'s parts except ``changes``, with its own random generator
-    (seeded from the config) so using it never disturbs the agent's own draws.
-
-    >>> from memplay.agents.llm.fake import ScriptedLLM
-    >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
-    >>> sibling_context(ctx).rng is ctx.rng
-    False
-    """
-    parts = {"envs": ctx.envs, "llm": ctx.llm, "config": ctx.config,
-             "task_memory": ctx.task_memory, "step_memory": ctx.step_memory,
-             "reflections": ctx.reflections, "env_factory": ctx.env_factory,
-             "state_key": ctx.state_key, "llm_bias": ctx.llm_bias, "rng": random.Random()}
-    return AgentContext(**{**parts, **changes})
-
-
-def decide(ctx: AgentContext, slots: list[Slot], *, act: bool = True) -> list[Slot]:
-    """Run the variant's decision nodes (retrieve, build_prompt and, with ``act``, act) on
-    started slots, as the agent's graph would; the env is not stepped.
-
-    >>> from memplay.agents.llm.fake import ScriptedLLM
-    >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(scores={"bet": -0.1}),
-    ...                    config=AgentConfig(variant="none",
-    ...                                       policy={"temperature": 0, "calibrate": False}))
-    >>> decide(ctx, [Slot(0, started=True, admissible=["check", "bet"])])[0].action
-    'bet'
-    """
-    names = [n for n in ctx.config.spec.pipelines()[0] if n not in ("observe", "env_step")]
-    if not act:
-        names = [n for n in names if n != "act"]
-    state: AgentState = initial_state(slots)
-    runtime = Runtime(context=ctx)
-    for name in names:
-        update = DEFAULT_NODES[name](state, runtime)
-        state = initial_state(update.get("slots", state["slots"]))
-    return state["slots"]
-
-
 def payoff_returns(moves: int, payoff: float, gamma: float) -> list[float]:
     """The return of each of a seat's ``moves``: the game's payoff, discounted by ``gamma``
     per later move of that seat.
@@ -195,157 +144,64 @@ def payoff_returns(moves: int, payoff: float, gamma: float) -> list[float]:
     return [payoff * gamma ** (moves - 1 - i) for i in range(moves)]
 
 
-class SelfPlayOpponent(Opponent):
-    """The agent's own policy in the other seat, keeping a record of the game it plays.
-
-    Built by :class:`SelfPlay` (one per environment); see the module docstring.
-    """
-
-    def __init__(self, play: SelfPlay, number: int = 0) -> None:
-        self.play = play
-        self.seat = 1
-        self.slot: Slot | None = None
-        self.returns: tuple[float, float] | None = None
-        self.policy: AgentContext | None = None
-        # its own LLM session key (episode numbers of the agent's episodes are >= 0)
-        self.episode = -1 - number
-
-    def new_game(self, seat: int) -> None:
-        """Forget the last game (and free its LLM session); draw the policy (live or a
-        snapshot) for this one."""
-        if self.slot is not None and self.policy is not None:
-            release_sessions(self.policy.llm, [self.slot.session])
-        self.seat, self.slot, self.returns = seat, None, None
-        self.policy = self.play.opponent_context()
-
-    def end_game(self, returns: tuple[float, float]) -> None:
-        """Keep both payoffs."""
-        self.returns = returns
-
-    def __call__(self, obs: str, info: dict[str, Any]) -> str:
-        """Choose this seat's move through the agent's decision nodes and record it."""
-        ctx = self.policy or self.play.live()
-        state = ctx.state_key(None, obs, info)
-        admissible = list(info.get("admissible_actions") or [])
-        base = self.slot or Slot(0, episode=self.episode, started=True,
-                                 goal=str(info.get("goal", "")))
-        slot = base.but(observation=obs, state=state, view=info.get("view"),
-                        admissible=admissible)
-        (slot,) = decide(ctx, [slot])
-        if slot.error is not None:  # an LLM fault ends the agent's episode as errored
-            raise LLMError(f"self-play opponent: {slot.error}")
-        keys = action_keys(state, slot.view, admissible,
-                           use_view=ctx.config.memory.step_keys == "view")
-        record = StepRecord(observation=obs, action=slot.action, admissible=admissible,
-                            state=state, thought=slot.thought,
-                            visits=sum(v.visits for v in slot.recall.values.values()),
-                            key=keys.get(slot.action))
-        self.slot = slot.but(steps=[*slot.steps, record], recall=Recall(
-            memories=slot.recall.memories))
-        return slot.action
-
-    def take_game(self, agent: Slot) -> Slot | None:
-        """The other seat's side of ``agent``'s finished game, as a finished episode (None
-        when it never moved); the record is cleared."""
-        slot, returns = self.slot, self.returns
-        self.slot = None
-        if slot is None or not slot.steps:
-            return None
-        payoff = returns[self.seat] if returns is not None else 0.0
-        return slot.but(index=agent.index, episode=agent.episode, epoch=agent.epoch,
-                        task=agent.task, seed=agent.seed, done=True, reward=payoff,
-                        success=payoff > 0, truncated=returns is None)
-
-
-def seat_opponent(env: Env) -> SelfPlayOpponent | None:
-    """The self-play opponent playing inside ``env``, if any.
-
-    >>> seat_opponent(object()) is None
-    True
-    """
-    unwrapped = getattr(env, "unwrapped", env)
-    opponent = unwrapped.opponent if isinstance(unwrapped, TwoPlayerEnv) else None
-    return opponent if isinstance(opponent, SelfPlayOpponent) else None
-
-
-def _learn_seat(slot: Slot, ctx: AgentContext) -> None:
-    learn_task(slot, ctx.config, ctx.task_memory)
+def _learn_seat(side: Slot, ctx: AgentContext) -> None:
+    """Task and step memory learn one seat's side of a game, its payoff as every move's
+    return."""
+    learn_task(side, ctx.config, ctx.task_memory)
     if ctx.step_memory is not None:
-        payoff = 0.0 if slot.truncated else slot.reward
-        returns = payoff_returns(len(slot.steps), payoff, ctx.config.self_play.gamma)
-        keys = [s.memory_key for s in slot.steps]
+        payoff = 0.0 if side.truncated else side.reward
+        returns = payoff_returns(len(side.steps), payoff, ctx.config.self_play.gamma)
+        keys = [s.memory_key for s in side.steps]
         ctx.step_memory.update([c for _, c in keys], [k for k, _ in keys], returns)
 
 
-def learn_both_seats(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """End of batch in self-play: memory learns each game from both seats, each move's
-    return being its seat's payoff (the ``update_memory`` node of the self-play graph).
+def check_two_player(env_id: str) -> None:
+    """A registered id whose game is not two-player cannot be played against oneself.
 
-    Errored games teach nothing; frozen runs only clear the opponents' records.
+    >>> check_two_player("FrozenLake-4x4-v0")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    memplay.errors.ConfigError: self-play needs a two-player game; 'FrozenLake-4x4-v0' ...
     """
-    ctx = runtime.context
-    for slot in state["slots"]:
-        opponent = seat_opponent(ctx.env_at(slot.index))
-        other = opponent.take_game(slot) if opponent is not None else None
-        if ctx.config.frozen or slot.error is not None or not slot.steps:
-            continue
-        for seat_slot in (slot, other):
-            if seat_slot is not None:
-                _learn_seat(seat_slot, ctx)
-        if opponent is not None and other is not None:
-            opponent.play.keep(slot, other, opponent.seat)
-    return {}
-
-
-def _check_two_player(env_id: str) -> None:
-    """A registered id whose game is not two-player cannot be played against oneself."""
     from memplay.environments.registry import load_entry_point, registry
 
     spec = registry.get(env_id)
     if spec is not None and not issubclass(load_entry_point(spec.entry_point), TwoPlayerEnv):
         raise ConfigError(f"self-play needs a two-player game; {env_id!r} is not one (try "
-                          "TicTacToe-v0 or KuhnPoker-v0, or turn self_play off)")
+                          "TicTacToe-v0, KuhnPoker-v0 or LeducPoker-v0, or turn self_play off)")
 
 
 class SelfPlay:
-    """The self-play set-up of one run: environments, opponents, pool, records, measures.
+    """The self-play set-up of one run: seats, opponent pool, records, measures.
 
     Args:
         config: The run's config (``self_play.enabled`` must be set).
         run_dir: Where ``selfplay/`` goes (None: keep nothing on disk).
-        make: Builds an environment (default :func:`memplay.environments.make`).
 
     >>> from memplay.agents.llm.fake import ScriptedLLM
     >>> cfg = AgentConfig(env_id="TicTacToe-v0", variant="none", self_play=True)
-    >>> ctx = AgentContext(envs=[None], llm=ScriptedLLM(), config=cfg)
-    >>> play = SelfPlay(cfg, None).attach(ctx)
-    >>> seat_opponent(ctx.env_at(0)) is not None
-    True
+    >>> play = SelfPlay(cfg, None).attach(AgentContext(envs=[], llm=ScriptedLLM(), config=cfg))
+    >>> [play.agent_seat(Slot(0, episode=e)) for e in range(3)]
+    [0, 1, 0]
     """
 
-    def __init__(self, config: AgentConfig, run_dir: str | Path | None,
-                 make: Callable[..., Env] | None = None) -> None:
+    def __init__(self, config: AgentConfig, run_dir: str | Path | None) -> None:
+        check_two_player(config.env_id)
         self.config = config
         self.root = Path(run_dir) / "selfplay" if run_dir is not None else None
-        self._make = make
         self._ctx: AgentContext | None = None
         self._rng = random.Random(config.seed + 1)
-        self._snapshots: dict[Path, AgentContext] = {}
+        self._snapshots: dict[Path, SnapshotValues] = {}
+        self._pool_games: dict[int, Path | None] = {}  # episode -> snapshot its other seat reads
         self._games: list[dict[str, Any]] = []
-        self._opponents = 0  # opponents made so far (each gets its own LLM session key)
+        self._played = 0  # games of the run settled so far (episode numbers are in order)
+        self._epoch = 0  # the epoch of the last game settled
 
     # ---- wiring ------------------------------------------------------------------------
 
     def attach(self, ctx: AgentContext) -> SelfPlay:
-        """Replace the environments of ``ctx`` (and its factory) by as many in this process
-        whose opponent is the agent (it must call back into the agent's policy)."""
-        _check_two_player(self.config.env_id)
+        """Use ``ctx`` (its environments were made with ``opponent="self"`` by the config)."""
         self._ctx = ctx
-        count = ctx.workers.num_envs
-        with contextlib.suppress(Exception):  # the replaced envs are never played
-            ctx.workers.close()
-        ctx.envs = LocalEnvs.from_envs([self.make_env() for _ in range(count)], self.make_env)
-        ctx.env_factory = self.make_env
         return self
 
     def live(self) -> AgentContext:
@@ -354,40 +210,80 @@ class SelfPlay:
             raise ConfigError("SelfPlay.attach(ctx) must run before games are played")
         return self._ctx
 
-    def make_env(self) -> Env:
-        """One environment whose opponent is the agent (seat drawn at each reset)."""
-        cfg = self.config
-        if "opponent" in cfg.env_kwargs:
-            raise ConfigError(f"self-play plays the opponent itself; remove env_kwargs."
-                              f"opponent={cfg.env_kwargs['opponent']!r} or turn self_play off")
-        if self._make is None:
-            from memplay.environments import make as make_env
-            self._make = make_env
-        self._opponents += 1
-        opponent = SelfPlayOpponent(self, self._opponents - 1)
-        env = self._make(cfg.env_id, **{"player": "random", **cfg.env_kwargs,
-                                         "opponent": opponent})
-        if seat_opponent(env) is None:
-            raise ConfigError(f"self-play needs a two-player game; {cfg.env_id!r} is not one "
-                              "(try TicTacToe-v0 or KuhnPoker-v0)")
-        return env
+    def agent_seat(self, slot: Slot) -> int:
+        """The seat whose side of the game ``episodes.jsonl`` records."""
+        player = self.config.env_kwargs.get("player")
+        return player if player in (0, 1) else slot.episode % 2
 
     def graph(self, variant: str) -> Any:
-        """The agent graph with :func:`learn_both_seats` in place of ``update_memory``."""
-        return build_agent_graph(variant, nodes={"update_memory": learn_both_seats})
+        """The variant's graph with :meth:`settle_seats` in place of ``update_memory`` (after
+        ``update_strategy``) and, when it retrieves, :meth:`retrieve` for the pool."""
+        step, end = get_variant(variant).pipelines()
+        end = [name for name in end if name != "update_memory"]
+        end.insert(end.index("update_strategy") + 1 if "update_strategy" in end else 1,
+                   "settle_seats")
+        return build_agent_graph(variant, nodes={"settle_seats": self.settle_seats,
+                                                 "retrieve": self.retrieve},
+                                 step_pipeline=step, end_pipeline=end)
+
+    # ---- the end of a batch --------------------------------------------------------------
+
+    def settle_seats(self, state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        """End of batch: split each game into its two seats' sides, teach memory both (not
+        when frozen, nor errored games), keep the other seat's side for ``games.jsonl`` and
+        leave the agent's seat in the slot (what the runner records)."""
+        ctx = runtime.context
+        settled = []
+        for slot in state["slots"]:
+            self._pool_games.pop(slot.episode, None)
+            self._played = max(self._played, slot.episode + 1)
+            self._epoch = max(self._epoch, slot.epoch)
+            if not slot.steps:
+                settled.append(slot)
+                continue
+            payoffs = game_payoffs(slot, True) if slot.error is None else {0: 0.0, 1: 0.0}
+            sides = [_side(slot, seat, payoffs[seat]) for seat in (0, 1)]
+            if slot.error is None and not ctx.config.frozen:
+                for side in sides:
+                    if side.steps:
+                        _learn_seat(side, ctx)
+            mine = self.agent_seat(slot)
+            if slot.error is None and sides[1 - mine].steps:
+                self.keep(sides[mine], sides[1 - mine], 1 - mine)
+            settled.append(sides[mine])
+        return {"slots": settled}
 
     # ---- the pool ----------------------------------------------------------------------
 
-    def opponent_context(self) -> AgentContext:
-        """The policy of the next game's opponent: the live one, or a pool snapshot."""
-        live = self.live()
+    def retrieve(self, state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        """``retrieve``; then, in pool games, the other seat's step values from a snapshot."""
+        update = nodes.retrieve(state, runtime)
         pool = self.pool()
-        if not pool or self._rng.random() >= self.config.self_play.pool_share:
-            return live
-        path = pool[self._rng.randrange(len(pool))]
+        if not pool:
+            return update
+        use_view = runtime.context.config.memory.step_keys == "view"
+        slots = []
+        for slot in update["slots"]:
+            path = self._pool_game(slot.episode, pool)
+            if path is not None and not slot.done and slot.seat != self.agent_seat(slot):
+                keys = action_keys(slot.state, slot.view, slot.admissible, use_view)
+                values = self.snapshot_values(path).estimate([keys])[0]
+                slot = slot.but(recall=dataclasses.replace(slot.recall, values=dict(values)))
+            slots.append(slot)
+        return {"slots": slots}
+
+    def _pool_game(self, episode: int, pool: list[Path]) -> Path | None:
+        """The snapshot the other seat of ``episode`` reads (drawn once per game), or None."""
+        if episode not in self._pool_games:
+            use = self._rng.random() < self.config.self_play.pool_share
+            self._pool_games[episode] = pool[self._rng.randrange(len(pool))] if use else None
+        return self._pool_games[episode]
+
+    def snapshot_values(self, path: Path) -> SnapshotValues:
+        """The frozen step values of one pool snapshot (read once)."""
         if path not in self._snapshots:
             rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
-            self._snapshots[path] = sibling_context(live, step_memory=SnapshotValues(rows))
+            self._snapshots[path] = SnapshotValues(rows)
         return self._snapshots[path]
 
     def pool(self) -> list[Path]:
@@ -412,48 +308,69 @@ class SelfPlay:
     # ---- records -----------------------------------------------------------------------
 
     def keep(self, agent: Slot, other: Slot, other_seat: int) -> None:
-        """Buffer the other seat's side of a finished game (written by :meth:`flush`)."""
-        self._games.append({
-            "episode": agent.episode, "epoch": agent.epoch, "agent_seat": 1 - other_seat,
-            "other_seat": other_seat, "agent_payoff": agent.reward, "other_payoff": other.reward,
-            "trajectory": other.to_trajectory(self.config.env_id).model_dump(mode="json")})
+        """Buffer the other seat's side of a finished game (written by :meth:`flush`); its
+        trajectory only for the episodes whose trajectories the run keeps."""
+        row = {"episode": agent.episode, "epoch": agent.epoch, "agent_seat": 1 - other_seat,
+               "other_seat": other_seat, "agent_payoff": agent.reward,
+               "other_payoff": other.reward}
+        if self.config.keeps_trajectory(agent.episode):
+            row["trajectory"] = other.to_trajectory(self.config.env_id).model_dump(mode="json")
+        self._games.append(row)
 
     def flush(self) -> None:
-        """Append the buffered games to ``games.jsonl`` (after each batch)."""
+        """After each batch: append the buffered games to ``games.jsonl``; measure when
+        ``measure_every`` games have passed since the last measure."""
         if self.root is not None and self._games:
             append_jsonl(self.root / "games.jsonl", self._games)
         self._games = []
+        every = self.config.self_play.measure_every
+        if every and self._played // every > self._last_measured() // every:
+            self.measure(games=self._played)
 
     def on_epoch_end(self, epoch: int) -> None:
-        """Snapshot (every ``pool_every`` epochs) and record the game's exact measure;
-        idempotent, as the runner calls it again when a run resumes at an epoch boundary."""
+        """Snapshot (every ``pool_every`` epochs) and the exact measure (with
+        ``measure_every``, unless the epoch ended on a measured games count); idempotent, as
+        the runner calls it again when a run resumes at an epoch boundary."""
         every = self.config.self_play.pool_every
         if every and (epoch + 1) % every == 0:
             self.snapshot(epoch)
-        self.measure(epoch)
+        if self.config.self_play.measure_every:  # the epoch's last games count too
+            self.measure(games=self._played)
+        else:
+            self.measure(epoch=epoch)
 
-    def measure(self, epoch: int) -> dict[str, Any] | None:
-        """Record the exact measure of the live policy after ``epoch`` (once per epoch)."""
-        measure = self._measure_fn()
-        if measure is None or self.root is None:
+    def _last_measured(self) -> int:
+        rows = read_jsonl(self.root / "measures.jsonl") if self.root is not None else []
+        return max((int(r.get("games", 0)) for r in rows), default=0)
+
+    def measure(self, *, epoch: int | None = None, games: int | None = None
+                ) -> dict[str, Any] | None:
+        """Record the exact measure of the strategy (once per epoch, or per games count)."""
+        from memplay.agents.selfplay_measure import measure
+
+        if self.root is None or not _has_tree(self.config.env_id):
             return None
         path = self.root / "measures.jsonl"
-        if epoch in {row["epoch"] for row in read_jsonl(path)}:
+        mark = ("epoch", epoch) if games is None else ("games", games)
+        if any(row.get(mark[0]) == mark[1] for row in read_jsonl(path)):
             return None
+        head = {"epoch": self._epoch if epoch is None else epoch,
+                "games": self._played if games is None else games}
         try:
-            row = {"epoch": epoch, **measure(self.live())}
-        except LLMError as exc:  # a backend fault costs this epoch's measure, not the run
-            row = {"epoch": epoch, "error": f"{type(exc).__name__}: {exc}"}
+            row = {**head, **measure(self.live())}
+        except LLMError as exc:  # a backend fault costs this measure, not the run
+            row = {**head, "error": f"{type(exc).__name__}: {exc}"}
         append_jsonl(path, [row])
         return row
 
-    def _measure_fn(self) -> Measure | None:
-        from memplay._lazy import import_target
 
-        env = self.live().env_at(0)
-        name = type(getattr(env, "unwrapped", env)).__name__
-        entry = MEASURES.get(name)
-        if isinstance(entry, str):
-            loaded: Measure = import_target(entry, f"self-play measure of {name}")
-            return loaded
-        return entry
+def _side(slot: Slot, seat: int, payoff: float) -> Slot:
+    """One seat's side of a game: its moves and its payoff."""
+    return slot.but(steps=[s for s in slot.steps if s.seat == seat], reward=payoff,
+                    success=payoff > 0, decisions=())
+
+
+def _has_tree(env_id: str) -> bool:
+    from memplay.environments.game_tree import GAME_TREES
+
+    return env_id in GAME_TREES

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from memplay.agents.llm.base import Prompt
+from memplay.memory.outcome_sampling import Decision
 from memplay.memory.step_memory import ActionValue
 from memplay.types import EpisodeResult, Step, Trajectory
 
@@ -36,7 +37,7 @@ class StepRecord:
     ``state`` is the exact state text (loops and detours are found with it), ``key`` the
     ``(kind, context)`` step memory files the action under (see :mod:`memplay.agents.keys`)
     and ``visits`` how often memory had seen that situation before this step (the novelty
-    reward uses it).
+    reward uses it). ``seat`` is the player who moved in a two-player game (None otherwise).
 
     >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
     >>> r.to_step().info
@@ -51,6 +52,7 @@ class StepRecord:
     visits: int = 0
     thought: str | None = None
     key: tuple[str, str] | None = None
+    seat: int | None = None
 
     @property
     def memory_key(self) -> tuple[str, str]:
@@ -59,10 +61,11 @@ class StepRecord:
 
     def to_step(self) -> Step:
         """This step as the shared :class:`~memplay.types.Step` (what trajectories store)."""
+        info = {"state": self.state, "visits": self.visits, "key": list(self.memory_key)}
+        if self.seat is not None:
+            info["seat"] = self.seat
         return Step(observation=self.observation, action=self.action, reward=self.reward,
-                    admissible_actions=list(self.admissible), thought=self.thought,
-                    info={"state": self.state, "visits": self.visits,
-                          "key": list(self.memory_key)})
+                    admissible_actions=list(self.admissible), thought=self.thought, info=info)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,9 @@ class Recall:
 
 @dataclass(frozen=True)
 class Slot:
-    """One episode in flight. ``index`` is the environment it runs in.
+    """One episode in flight. ``index`` is the environment it runs in; in a two-player
+    game ``seat`` is the player to move now (the env's ``info["to_play"]``) and, when a
+    strategy memory plays, ``decisions`` are the episode's moves as it learns from them.
 
     >>> s = Slot(1, episode=7)
     >>> s.episode, s.but(done=True).done, s.done
@@ -117,7 +122,9 @@ class Slot:
     state: str = ""
     view: dict[str, Any] | None = None
     admissible: list[str] = field(default_factory=list)
+    seat: int | None = None
     steps: list[StepRecord] = field(default_factory=list)
+    decisions: tuple[Decision, ...] = ()
     recall: Recall = field(default_factory=Recall)
     prompt: Prompt = ""
     action: str = ""

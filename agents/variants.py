@@ -2,9 +2,11 @@
 
 A variant is a :class:`VariantSpec`: which task-level memory it retrieves (none, plain
 similarity RAG, or MemRL's similarity-then-Q ranking), whether it keeps step-level memory
-(state -> action values, the prior a small model needs), and which reflections it writes
-(names in :mod:`memplay.agents.reflection`'s registry). Everything else follows from the
-spec: the graph's pipelines (:meth:`VariantSpec.pipelines`) and the parts the agent builds.
+(state -> action values, the prior a small model needs), whether it plays from a strategy
+memory (regret matching per information state, :mod:`memplay.agents.mccfr`), and which
+reflections it writes (names in :mod:`memplay.agents.reflection`'s registry). Everything
+else follows from the spec: the graph's pipelines (:meth:`VariantSpec.pipelines`) and the
+parts the agent builds.
 Nothing else in memplay branches on a variant's name.
 
 Names join with ``+``: ``"memrl+playbook"`` is MemRL memory plus CEL playbooks, and any
@@ -41,6 +43,9 @@ class VariantSpec:
             plain RAG); or ``"memrl"`` (ranked by similarity and learned Q).
         step_memory: Keep step-level memory: a Q-value and visit count per (state, action),
             added to the LLM's action scores, with a novelty bonus for untried actions.
+        strategy_memory: Play from a strategy memory (cumulative regrets and the average
+            strategy per information state, learned from sampled games; the LLM a fading
+            prior): the ``regret_act`` node decides and ``update_strategy`` learns.
         reflections: Names of reflections the agent writes and quotes in prompts.
 
     >>> spec = VariantSpec("x", "demo", task_memory="memrl", step_memory=True)
@@ -53,6 +58,7 @@ class VariantSpec:
     task_memory: TaskMemoryKind = "none"
     step_memory: bool = False
     reflections: tuple[str, ...] = ()
+    strategy_memory: bool = False
 
     def __post_init__(self) -> None:
         if self.task_memory not in _TASK_ORDER:
@@ -69,12 +75,16 @@ class VariantSpec:
 
         >>> get_variant("none").pipelines()
         (['observe', 'build_prompt', 'act', 'env_step'], ['finish'])
+        >>> get_variant("mccfr").pipelines()
+        (['observe', 'regret_act', 'env_step'], ['finish', 'update_strategy'])
         """
         recalls = self.uses_memory or bool(self.reflections)
-        step = ["observe", *(["retrieve"] if recalls else []), "build_prompt", "act",
-                "env_step"]
+        # regret_act writes the prompts it needs itself (settled states need none)
+        decide = ["regret_act"] if self.strategy_memory else ["build_prompt", "act"]
+        step = ["observe", *(["retrieve"] if recalls else []), *decide, "env_step"]
         # reflect runs last: critique rollouts use step memory, which then knows this batch.
         end = ["finish", *(["update_memory"] if self.uses_memory else []),
+               *(["update_strategy"] if self.strategy_memory else []),
                *(["reflect"] if self.reflections else [])]
         return step, end
 
@@ -124,7 +134,8 @@ def _combine(name: str, parts: list[VariantSpec]) -> VariantSpec:
         description=" + ".join(p.description for p in parts),
         task_memory=max((p.task_memory for p in parts), key=_TASK_ORDER.index),
         step_memory=any(p.step_memory for p in parts),
-        reflections=tuple(dict.fromkeys(r for p in parts for r in p.reflections)))
+        reflections=tuple(dict.fromkeys(r for p in parts for r in p.reflections)),
+        strategy_memory=any(p.strategy_memory for p in parts))
 
 
 def variant_names() -> list[str]:
@@ -151,5 +162,8 @@ for _spec in (
     VariantSpec("expel", "ExpeL: insights voted up and down by the LLM, shown to every task, "
                 "plus similar past episodes", task_memory="similarity",
                 reflections=("expel",)),
+    VariantSpec("mccfr", "outcome-sampling Monte Carlo CFR: regrets and the average strategy "
+                "per information state, learned from sampled (self-play) games, the LLM a "
+                "fading prior", strategy_memory=True),
 ):
     register_variant(_spec)

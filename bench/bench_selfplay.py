@@ -1,21 +1,24 @@
-"""Self-play: exact Kuhn poker exploitability per epoch, and TicTacToe against fixed players.
+"""Self-play that converges: the mccfr variant on Kuhn poker, Leduc Hold'em and TicTacToe.
 
-Kuhn poker: the MemRL agent (embedded SmolLM2-135M scoring actions + step memory) plays both
-seats against itself (``self_play=True``); after every epoch the strategy its policy induces
-over the 12 information sets is read off the policy (LLM scores + memory + novelty bonus, the
-softmax temperature) and its NashConv is computed exactly by best response
-(:mod:`memplay.environments.kuhn_exploitability`). Beside it: the uniformly random strategy,
-an equilibrium (0) and the LLM alone (variant none).
+The agent plays both seats (``self_play=True``) with ``variant="mccfr"``: a strategy memory of
+cumulative regrets and average strategies per information state, learned from the sampled
+games by outcome-sampling MCCFR with baselines (memplay.agents.mccfr). What is measured is
+the average strategy, by OpenSpiel's ``exploitability.nash_conv`` (and memplay's own best
+response, which must agree).
 
-TicTacToe: the same agent learns by self-play, then plays greedily (temperature 0) with its
-memory frozen against the random and the minimax player (its seat drawn per game); the
-memory-off agent (variant none, same LLM) plays the same games. A third arm, memory alone
-(the scripted LLM, whose scores are all equal, so only memory decides), learns from many more
-self-play games than the embedded model can play in the budget, to show where the learning
-rule goes with more experience.
+- Kuhn poker, memory alone (the scripted LLM: a flat prior): NashConv every 500 hands up to
+  20,000, three agent seeds; beside it OpenSpiel's own outcome-sampling MCCFR on the same
+  numbers of hands (one OpenSpiel iteration plays two hands), three seeds.
+- Kuhn poker with the embedded model in the loop (its distribution over the moves is the
+  prior, asked until a state has 20 visits): the same measures, and how many decisions
+  called the model.
+- Leduc Hold'em, memory alone: NashConv every 25,000 hands, and OpenSpiel's MCCFR beside it.
+- TicTacToe, memory alone: self-play games, then greedy games with the memory frozen (the
+  average strategy's most likely move) against minimax (50 per seat) and the uniform random
+  player (100 per seat); beside it the untrained agent (empty memory).
 
-    python bench/bench_selfplay.py --quick    # a few games of each (CI smoke run)
-    python bench/bench_selfplay.py            # the full run (see bench/README.md)
+    python bench/bench_selfplay.py --quick    # small sizes (CI smoke run)
+    python bench/bench_selfplay.py            # the full run (bench/README.md)
 """
 
 from __future__ import annotations
@@ -27,202 +30,257 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import embedded_parts, finish, machine, parse_embedded_args
+from _common import finish, llm_config, machine, parse_embedded_args
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SIZES: dict[str, dict[str, Any]] = {
-    # kuhn: (epochs, hands per epoch); ttt: (epochs, games per epoch);
-    # evaluation: (games vs random, games vs minimax, games per opponent with memory off);
-    # model_free: TicTacToe self-play (epochs, games) with the scripted LLM
-    "quick": {"kuhn": (2, 4), "ttt": (1, 4), "evaluation": (4, 4, 2), "model_free": (1, 8),
-              "parallel": 4},
-    "full": {"kuhn": (10, 32), "ttt": (10, 16), "evaluation": (100, 50, 50),
-             "model_free": (50, 64), "parallel": 16},
+    "quick": {"kuhn": (2000, 500, 1), "kuhn_llm": (96, 32), "leduc": (4000, 2000),
+              "ttt": (2000, 4, 6)},
+    "full": {"kuhn": (20000, 500, 3), "kuhn_llm": (20000, 500), "leduc": (400000, 25000),
+             "ttt": (100000, 50, 100)},
 }
-EVAL_SEEDS = 5000  # evaluation games use seeds from here (self-play uses 0..games-1)
-SHORT = {"self-play + memory (embedded model)": "self-play",
-         "memory off (embedded model)": "memory off",
-         "self-play + memory alone (scripted LLM)": "memory alone"}
+"""kuhn: (hands, measure every, seeds); kuhn_llm: (hands, measure every); leduc: (hands,
+measure every); ttt: (self-play games, games per seat vs minimax, per seat vs random)."""
+PARALLEL = {"KuhnPoker-v0": 32, "LeducPoker-v0": 256, "TicTacToe-v0": 256}
+EVAL_SEEDS = 500_000  # evaluation games use seeds from here (self-play uses 0..games-1)
+TARGETS = {"kuhn": 0.05, "kuhn_llm": 0.15, "leduc": 1.0}
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def kuhn(llm: Any, embedder: Any, size: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Self-play on Kuhn poker; NashConv after every epoch, and the reference strategies."""
+def self_play(env_id: str, llm: Any, hands: int, every: int, root: Path, seed: int = 0
+              ) -> dict[str, Any]:
+    """``hands`` self-play games of the mccfr agent; its measures and counts."""
     from memplay.agents import Agent
-    from memplay.agents.kuhn_policy import measure
-    from memplay.environments.kuhn_exploitability import nash_conv, uniform_strategy
 
-    epochs, hands = size["kuhn"]
-    started = time.perf_counter()
-    agent = Agent("KuhnPoker-v0", variant="memrl", llm=llm, embedder=embedder, self_play=True,
-                  parallel_envs=min(size["parallel"], hands), seed=0)
     shutil.rmtree(root, ignore_errors=True)
-    try:
-        agent.run(epochs=epochs, tasks=range(hands), run_dir=root, progress=False)
+    agent = Agent(env_id, variant="mccfr", llm=llm, seed=seed, parallel_envs=PARALLEL[env_id],
+                  self_play={"enabled": True, "measure_every": every}, trajectory_every=1000)
+    started = time.perf_counter()
+    try:  # other seeds play other deals too
+        agent.run(epochs=1, tasks=range(seed * hands, (seed + 1) * hands), run_dir=root,
+                  progress=False)
     finally:
         agent.close()
     rows = _rows(root / "selfplay" / "measures.jsonl")
-    curve = [r["nash_conv"] for r in rows]
-    alone = Agent("KuhnPoker-v0", variant="none", llm=llm, embedder=embedder)
-    llm_alone = measure(alone.context(root / "none"))
-    tail = curve[-3:]
-    return {"epochs": epochs, "hands_per_epoch": hands, "nash_conv_per_epoch": curve,
-            "first": curve[0], "last": curve[-1], "best": min(curve),
-            "last_over_first": curve[-1] / curve[0] if curve[0] else None,
-            "mean_last3_over_first": sum(tail) / len(tail) / curve[0] if curve[0] else None,
-            "random": nash_conv(uniform_strategy()), "equilibrium": 0.0,
-            "llm_alone": llm_alone["nash_conv"], "llm_alone_strategy": llm_alone["strategy"],
-            "last_strategy": rows[-1]["strategy"],
+    last = rows[-1]
+    return {"seed": seed, "hands": hands, "wall_s": round(time.perf_counter() - started, 1),
+            "curve": [{k: r[k] for k in ("games", "nash_conv", "nash_conv_openspiel",
+                                          "decisions", "model_prompts")} for r in rows],
+            "first": rows[0]["nash_conv_openspiel"], "last": last["nash_conv_openspiel"],
+            "own_judge_gap": max(abs(r["nash_conv"] - r["nash_conv_openspiel"]) for r in rows),
+            "decisions": last["decisions"], "model_prompts": last["model_prompts"],
+            "model_share": last["model_prompts"] / max(last["decisions"], 1),
+            "infostates": last["infostates"], "strategy": last.get("strategy")}
+
+
+def openspiel_mccfr(game_name: str, checkpoints: list[int], seed: int) -> dict[str, Any]:
+    """OpenSpiel's outcome-sampling MCCFR; NashConv at each number of hands (2 per
+    iteration)."""
+    import numpy as np
+    import pyspiel
+    from open_spiel.python.algorithms import exploitability, outcome_sampling_mccfr
+
+    np.random.seed(seed)  # its sampling draws from numpy's global generator
+    game = pyspiel.load_game(game_name)
+    solver = outcome_sampling_mccfr.OutcomeSamplingSolver(game)
+    started, done, curve = time.perf_counter(), 0, []
+    for hands in checkpoints:
+        while 2 * done < hands:
+            solver.iteration()
+            done += 1
+        curve.append({"games": 2 * done,
+                      "nash_conv_openspiel": exploitability.nash_conv(game,
+                                                                      solver.average_policy())})
+    return {"seed": seed, "curve": curve, "last": curve[-1]["nash_conv_openspiel"],
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
-def play_against(opponent: str, games: int, root: Path, llm: Any, embedder: Any,
-                 variant: str, memory_dir: Path | None) -> dict[str, Any]:
-    """Greedy games against a fixed player, memory frozen; wins, draws and losses."""
-    from memplay.agents import Agent
+def kuhn(size: dict[str, Any], llm: Any, root: Path) -> dict[str, Any]:
+    """Memory alone (several seeds) and with the embedded model; OpenSpiel's MCCFR beside."""
+    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.environments.game_tree import GameTree, tree_game
 
-    agent = Agent("TicTacToe-v0", variant=variant, llm=llm, embedder=embedder, seed=1,
-                  env_kwargs={"opponent": opponent, "player": "random"},
-                  memory={"step_exact": True}, policy={"temperature": 0.0},
-                  parallel_envs=min(20, games))
+    hands, every, seeds = size["kuhn"]
+    alone = [self_play("KuhnPoker-v0", ScriptedLLM(), hands, every, root / f"alone-{s}", s)
+             for s in range(seeds)]
+    checkpoints = [c["games"] for c in alone[0]["curve"]]
+    reference = [openspiel_mccfr("kuhn_poker", checkpoints, s) for s in range(seeds)]
+    llm_hands, llm_every = size["kuhn_llm"]
+    with_llm = self_play("KuhnPoker-v0", llm, llm_hands, llm_every, root / "llm")
+    tree = GameTree(tree_game("KuhnPoker-v0").root())
+    uniform = tree.nash_conv(lambda key, actions: [1 / len(actions)] * len(actions))
+    return {"alone": alone, "openspiel": reference, "llm": with_llm,
+            "llm_prior": _prior_nash_conv(root / "llm", tree), "uniform": uniform}
+
+
+def _prior_nash_conv(run: Path, tree: Any) -> float | None:
+    """NashConv of the LLM's own prior (its mean distribution at each state it was asked)."""
+    from memplay.memory.strategy_memory import StrategyMemory
+
+    memory = StrategyMemory.load(run / "memory" / "strategy")
+    if any(memory.get(key) is None or memory.get(key).prior() is None  # type: ignore[union-attr]
+           for key in tree.infostates):
+        return None
+
+    def prior(key: str, actions: Any) -> list[float]:
+        row = memory.get(key)
+        probs = dict(zip(row.actions, row.prior()))  # type: ignore[union-attr,arg-type]
+        return [probs[a] for a in actions]
+    return float(tree.nash_conv(prior))
+
+
+def leduc(size: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Memory alone, and OpenSpiel's MCCFR on the same numbers of hands."""
+    from memplay.agents.llm.fake import ScriptedLLM
+
+    hands, every = size["leduc"]
+    alone = self_play("LeducPoker-v0", ScriptedLLM(), hands, every, root / "leduc")
+    alone.pop("strategy")
+    checkpoints = [c["games"] for c in alone["curve"]]
+    return {"alone": alone, "openspiel": openspiel_mccfr("leduc_poker", checkpoints, 0),
+            "uniform": 4.747222222222224}
+
+
+def _games(variant: str, opponent: str, seat: int, games: int, root: Path,
+           memory: Path | None) -> dict[str, int]:
+    """Greedy games with frozen memory (or uniform play) against a fixed player."""
+    from memplay.agents import Agent
+    from memplay.agents.llm.fake import ScriptedLLM
+
+    policy = {"temperature": 0.0} if memory is not None else \
+        {"temperature": 1.0, "calibrate": False}
+    agent = Agent("TicTacToe-v0", variant=variant, llm=ScriptedLLM(), policy=policy,
+                  env_kwargs={"opponent": opponent, "player": seat},
+                  parallel_envs=min(50, games), seed=seat)
     shutil.rmtree(root, ignore_errors=True)
     try:
         agent.run(epochs=1, tasks=range(EVAL_SEEDS, EVAL_SEEDS + games), run_dir=root,
-                  memory_dir=memory_dir, frozen=memory_dir is not None, progress=False)
+                  memory_dir=memory, frozen=memory is not None, progress=False)
     finally:
         agent.close()
     rewards = [r["reward"] for r in _rows(root / "episodes.jsonl")]
-    counts = {"wins": sum(r > 0 for r in rewards), "draws": sum(r == 0 for r in rewards),
-              "losses": sum(r < 0 for r in rewards)}
-    return {**counts, "games": games, **{f"{k}_rate": v / games for k, v in counts.items()}}
+    return {"wins": sum(r > 0 for r in rewards), "draws": sum(r == 0 for r in rewards),
+            "losses": sum(r < 0 for r in rewards), "games": games}
 
 
-def self_play_ttt(epochs: int, games: int, root: Path, llm: Any, embedder: Any,
-                  parallel: int) -> dict[str, Any]:
-    """TicTacToe self-play; the share of drawn games per epoch (perfect play draws)."""
+def tictactoe(size: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Self-play, then greedy games as both seats; the untrained (uniform) player beside."""
     from memplay.agents import Agent
+    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.memory.strategy_memory import StrategyMemory
 
-    agent = Agent("TicTacToe-v0", variant="memrl", llm=llm, embedder=embedder, self_play=True,
-                  parallel_envs=min(parallel, games), seed=0)
-    shutil.rmtree(root, ignore_errors=True)
+    games, vs_minimax, vs_random = size["ttt"]
+    train = root / "ttt"
+    shutil.rmtree(train, ignore_errors=True)
+    agent = Agent("TicTacToe-v0", variant="mccfr", llm=ScriptedLLM(), self_play=True,
+                  parallel_envs=PARALLEL["TicTacToe-v0"], trajectory_every=1000, seed=0)
     started = time.perf_counter()
     try:
-        agent.run(epochs=epochs, tasks=range(games), run_dir=root, progress=False)
+        agent.run(epochs=1, tasks=range(games), run_dir=train, progress=False)
     finally:
         agent.close()
-    rows = _rows(root / "episodes.jsonl")
-    draws = [sum(r["reward"] == 0 for r in rows if r["epoch"] == e) / games
-             for e in range(epochs)]
-    return {"epochs": epochs, "games_per_epoch": games, "draws_per_epoch": draws,
+    memory = StrategyMemory.load(train / "memory" / "strategy")
+    arms: dict[str, Any] = {}
+    for name, variant, memory_dir in (("self-play (mccfr, memory alone)", "mccfr",
+                                       train / "memory"),
+                                      ("untrained: uniform random moves", "none", None)):
+        arms[name] = {f"{opp}_{'XO'[seat]}": _games(variant, opp, seat, n,
+                                                    root / f"{variant}-{opp}-{seat}", memory_dir)
+                      for opp, n in (("minimax", vs_minimax), ("random", vs_random))
+                      for seat in (0, 1)}
+    return {"games": games, "infostates": len(memory), **memory.counts, "arms": arms,
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
-def tictactoe(llm: Any, embedder: Any, size: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Self-play, then games against random and minimax; memory off and memory alone too."""
-    from memplay.agents.llm.fake import ScriptedLLM
-    from memplay.memory import HashEmbedder
-
-    vs_random, vs_minimax, off_games = size["evaluation"]
-    arms: dict[str, dict[str, Any]] = {}
-    started = time.perf_counter()
-    train = self_play_ttt(*size["ttt"], root / "ttt", llm, embedder, size["parallel"])
-    memory = root / "ttt" / "memory"
-    arms["self-play + memory (embedded model)"] = {
-        "training": train,
-        "random": play_against("random", vs_random, root / "r", llm, embedder, "memrl", memory),
-        "minimax": play_against("minimax", vs_minimax, root / "m", llm, embedder, "memrl",
-                                memory)}
-    arms["memory off (embedded model)"] = {
-        opp: play_against(opp, off_games, root / f"off-{opp}", llm, embedder, "none", None)
-        for opp in ("random", "minimax")}
-    scripted, hashed = ScriptedLLM(), HashEmbedder(256)
-    train = self_play_ttt(*size["model_free"], root / "mf", scripted, hashed, 16)
-    arms["self-play + memory alone (scripted LLM)"] = {
-        "training": train, **{
-            opp: play_against(opp, n, root / f"mf-{opp}", scripted, hashed, "memrl",
-                              root / "mf" / "memory")
-            for opp, n in (("random", vs_random), ("minimax", vs_minimax))}}
-    return {"arms": arms, "wall_s": round(time.perf_counter() - started, 1)}
-
-
 def report(res: dict[str, Any]) -> None:
-    """Rich tables: NashConv per epoch; game results per arm."""
-    from rich.console import Console
-    from rich.table import Table
+    """Print the tables bench/tables.py writes into docs/self-play.md."""
+    import sys
 
-    k = res["kuhn"]
-    table = Table(title="Kuhn poker self-play: NashConv of the policy (0 = equilibrium)")
-    for col in ("epoch", *[str(i + 1) for i in range(len(k["nash_conv_per_epoch"]))]):
-        table.add_column(col)
-    table.add_row("self-play + memory", *[f"{v:.3f}" for v in k["nash_conv_per_epoch"]])
-    console = Console(width=140)
-    console.print(table)
-    console.print(f"first {k['first']:.3f} -> last {k['last']:.3f} (x{k['last_over_first']:.2f}"
-                  f"; mean of the last 3 x{k['mean_last3_over_first']:.2f}); random "
-                  f"{k['random']:.3f}, LLM alone {k['llm_alone']:.3f}, equilibrium 0")
-    games = Table(title="TicTacToe, greedy, memory frozen (wins/draws/losses)")
-    for col in ("agent", "vs random", "vs minimax", "self-play games"):
-        games.add_column(col)
-    for name, arm in res["tictactoe"]["arms"].items():
-        cells = [f"{arm[o]['wins']}/{arm[o]['draws']}/{arm[o]['losses']}"
-                 for o in ("random", "minimax")]
-        train = arm.get("training")
-        played = str(train["epochs"] * train["games_per_epoch"]) if train else "-"
-        games.add_row(name, *cells, played)
-    console.print(games)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tables import kuhncurve, selfplay, tictactoe
+
+    for table in (selfplay, kuhncurve, tictactoe):
+        print("\n".join(table(res)) + "\n")
 
 
 def plot(res: dict[str, Any], path: Path) -> None:
-    """NashConv per epoch with its references; TicTacToe result shares per arm."""
+    """NashConv against hands (log-log) for Kuhn and Leduc; TicTacToe results."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
+    fig, (kuhn_ax, leduc_ax, ttt_ax) = plt.subplots(1, 3, figsize=(16, 4.6))
     k = res["kuhn"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
-    xs = range(1, len(k["nash_conv_per_epoch"]) + 1)
-    left.plot(xs, k["nash_conv_per_epoch"], marker="o", label="self-play + memory")
-    for name, value, style in (("uniform random", k["random"], "--"),
-                               ("LLM alone", k["llm_alone"], ":"),
-                               ("equilibrium", 0.0, "-")):
-        left.axhline(value, linestyle=style, color="grey", label=f"{name} ({value:.2f})")
-    left.set(xlabel="epoch", ylabel="NashConv", title="Kuhn poker: exploitability per epoch")
-    left.xaxis.get_major_locator().set_params(integer=True)
-    left.legend(fontsize=8)
-    arms = res["tictactoe"]["arms"]
-    short = {name: SHORT.get(name, name[:12]) for name in arms}
-    labels = [f"{short[n]}\nvs {o}" for n in arms for o in ("random", "minimax")]
-    rows = [arms[n][o] for n in arms for o in ("random", "minimax")]
-    bottom = [0.0] * len(rows)
-    for key, color in (("wins_rate", "C2"), ("draws_rate", "C0"), ("losses_rate", "C3")):
-        values = [r[key] for r in rows]
-        right.bar(range(len(rows)), values, bottom=bottom, color=color, label=key[:-5])
-        bottom = [b + v for b, v in zip(bottom, values)]
-    right.set_xticks(range(len(rows)), labels, fontsize=7)
-    right.set(ylabel="share of games", title="TicTacToe, greedy, memory frozen")
-    right.legend(fontsize=8)
+    for i, run in enumerate(k["alone"]):
+        _curve(kuhn_ax, run["curve"], "C0", "mccfr, memory alone" if i == 0 else None)
+    for i, run in enumerate(k["openspiel"]):
+        _curve(kuhn_ax, run["curve"], "C1", "OpenSpiel OS-MCCFR" if i == 0 else None)
+    _curve(kuhn_ax, k["llm"]["curve"], "C2", "mccfr + embedded model")
+    kuhn_ax.axhline(k["uniform"], color="grey", ls="--", label=f"uniform ({k['uniform']:.2f})")
+    kuhn_ax.axhline(TARGETS["kuhn"], color="grey", ls=":", label="goal 0.05")
+    kuhn_ax.set(title="Kuhn poker", xlabel="self-play hands", ylabel="NashConv (OpenSpiel)")
+    le = res["leduc"]
+    _curve(leduc_ax, le["alone"]["curve"], "C0", "mccfr, memory alone")
+    _curve(leduc_ax, le["openspiel"]["curve"], "C1", "OpenSpiel OS-MCCFR")
+    leduc_ax.axhline(le["uniform"], color="grey", ls="--", label=f"uniform ({le['uniform']:.2f})")
+    leduc_ax.axhline(TARGETS["leduc"], color="grey", ls=":", label="goal 1.0")
+    leduc_ax.set(title="Leduc Hold'em", xlabel="self-play hands")
+    for ax in (kuhn_ax, leduc_ax):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.legend(fontsize=8)
+    _bars(ttt_ax, res["tictactoe"]["arms"])
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
+def _curve(ax: Any, curve: list[dict[str, Any]], color: str, label: str | None) -> None:
+    ax.plot([c["games"] for c in curve], [c["nash_conv_openspiel"] for c in curve],
+            color=color, alpha=0.8, label=label)
+
+
+def _bars(ax: Any, arms: dict[str, Any]) -> None:
+    labels, rows = [], []
+    for name, cells in arms.items():
+        for cell, games in cells.items():
+            opponent, seat = cell.split("_")
+            labels.append(f"{'mccfr' if 'mccfr' in name else 'uniform'}\n{opponent}\nas {seat}")
+            rows.append(games)
+    bottom = [0.0] * len(rows)
+    for key, color in (("wins", "C2"), ("draws", "C0"), ("losses", "C3")):
+        shares = [r[key] / r["games"] for r in rows]
+        ax.bar(range(len(rows)), shares, bottom=bottom, color=color, label=key)
+        bottom = [b + s for b, s in zip(bottom, shares)]
+    ax.set_xticks(range(len(rows)), labels, fontsize=7)
+    ax.set(title="TicTacToe, greedy, memory frozen", ylabel="share of games")
+    ax.legend(fontsize=8)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Run both games, print the tables, write JSON and PNG."""
+    """Run the four parts, print the tables, write JSON and PNG."""
     args = parse_embedded_args(__doc__, argv)
     started, load = time.perf_counter(), list(os.getloadavg())
-    size = SIZES["quick" if args.quick else "full"]
-    llm, embedder = embedded_parts(args.threads)
+    mode = "quick" if args.quick else "full"
+    size = SIZES[mode]
+    print(f"bench_selfplay ({mode}): {size}; planned under 60 minutes on 2 cores", flush=True)
+    from memplay.agents.components import make_llm
+
+    llm = make_llm(llm_config(args.threads))
     root = args.out / "runs" / ("selfplay_quick" if args.quick else "selfplay")
-    res = {"kuhn": kuhn(llm, embedder, size, root / "kuhn"),
-           "tictactoe": tictactoe(llm, embedder, size, root / "tictactoe")}
+    res = {"kuhn": kuhn(size, llm, root / "kuhn"), "leduc": leduc(size, root),
+           "tictactoe": tictactoe(size, root), "targets": TARGETS}
     report(res)
-    record = {"sizes": size, "agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
-              **res, "wall_s": round(time.perf_counter() - started, 1)}
+    record = {"sizes": size, "parallel_envs": PARALLEL, "machine": machine(),
+              "load_avg_at_start": load, **res,
+              "wall_s": round(time.perf_counter() - started, 1)}
     finish(args.out, "bench_selfplay", args.quick, record, lambda png: plot(res, png))
     return record
 

@@ -3,8 +3,9 @@
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
 # Usage: bash bench/run_full.sh [script ...]   (default: the core group, in the order below)
 #        bash bench/run_full.sh --group NAME   (core: about 20 min; learning: the whole
-#                                               bench_learning matrix, about 55 min; selfplay: bench_selfplay
-#                                               and bench_curriculum, about 35 min; transfer-1
+#                                               bench_learning matrix, about 55 min; selfplay:
+#                                               bench_selfplay; curriculum: bench_curriculum,
+#                                               about 27 min; transfer-1
 #                                               to -7: bench_transfer, a few rows of one game
 #                                               each, merged into one JSON; alfworld to
 #                                               alfworld-4: bench_alfworld's rows, baseline
@@ -33,7 +34,8 @@ if [ ${#scripts[@]} -eq 0 ]; then
         core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_train
                     bench_scale);;
         learning) scripts=(bench_learning);;
-        selfplay) scripts=(bench_selfplay bench_curriculum);;
+        selfplay) scripts=(bench_selfplay);;
+        curriculum) scripts=(bench_curriculum);;
         # one game's rows per group, split by the row times measured (bench/README.md)
         transfer-1) transfer_games=(FrozenLake-4x4); transfer_rows=(none rag memrl-state);;
         transfer-2) transfer_games=(FrozenLake-4x4); transfer_rows=(memrl demos demos+play);;
@@ -46,7 +48,7 @@ if [ ${#scripts[@]} -eq 0 ]; then
         alfworld-2) scripts=(bench_alfworld); alfworld_rows=(none);;
         alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;  # 65 min: over, see README
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
-        *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -7," \
+        *) echo "unknown group $group (core, learning, selfplay, curriculum, transfer-1 to -7," \
                 "alfworld to alfworld-4)" >&2
            exit 2;;
     esac

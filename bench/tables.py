@@ -156,23 +156,69 @@ def train(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def _count(n: int | None) -> str:
+    return "-" if n is None else f"{n:,}"
+
+
+def _run_row(game: str, agent: str, run: dict[str, Any], goal: str) -> str:
+    """One self-play run: hands, first and last NashConv (OpenSpiel), model calls, wall."""
+    calls = run.get("model_prompts")
+    share = f"{_count(calls)} / {_count(run.get('decisions'))}" if calls is not None else "-"
+    first = fmt(run.get("first"), 3) if "first" in run else "-"
+    return (f"| {game} | {agent} | {_count(run['curve'][-1]['games'])} | {first} | "
+            f"{fmt(run['last'], 3)} | {goal} | {share} | {run['wall_s']:.0f} |")
+
+
 def selfplay(d: dict[str, Any]) -> list[str]:
-    """Kuhn NashConv per epoch with its references; TicTacToe games per agent."""
+    """NashConv (by OpenSpiel) of the mccfr agent's average strategy beside OpenSpiel's own
+    outcome-sampling MCCFR on the same hands; model calls per decisions."""
+    k, le, goals = d["kuhn"], d["leduc"], d["targets"]
+    out = ["| game | agent | self-play hands | NashConv, first measure | NashConv, last | goal "
+           "| model calls / decisions | wall s |", "|---|---|---|---|---|---|---|---|"]
+    for run in k["alone"]:
+        out.append(_run_row("Kuhn", f"mccfr, memory alone (seed {run['seed']})", run,
+                            f"<= {goals['kuhn']}"))
+    for run in k["openspiel"]:
+        out.append(_run_row("Kuhn", f"OpenSpiel OS-MCCFR (seed {run['seed']})", run, "-"))
+    out.append(_run_row("Kuhn", "mccfr + embedded model", k["llm"],
+                        f"<= {goals['kuhn_llm']} and <= first / 2"))
+    out.append(f"| Kuhn | the embedded model's prior alone | - | - | {fmt(k['llm_prior'], 3)} "
+               "| - | - | - |")
+    out.append(f"| Kuhn | uniform random | - | - | {fmt(k['uniform'], 3)} | - | - | - |")
+    out.append(_run_row("Leduc", "mccfr, memory alone", le["alone"], f"<= {goals['leduc']}"))
+    out.append(_run_row("Leduc", "OpenSpiel OS-MCCFR", le["openspiel"], "-"))
+    out.append(f"| Leduc | uniform random | - | - | {fmt(le['uniform'], 3)} | - | - | - |")
+    return out
+
+
+def kuhncurve(d: dict[str, Any]) -> list[str]:
+    """Kuhn NashConv (OpenSpiel) at the first measure past 1k, 2k, 5k, 10k and 20k hands."""
     k = d["kuhn"]
-    per = ", ".join(fmt(v) for v in k["nash_conv_per_epoch"])
-    out = ["| Kuhn Poker policy | NashConv (0 = equilibrium) |", "|---|---|",
-           f"| self-play + memory, per epoch | {per} |",
-           f"| last / first epoch | {fmt(k['last_over_first'])} (mean of the last 3: "
-           f"{fmt(k['mean_last3_over_first'])}) |",
-           f"| LLM alone | {fmt(k['llm_alone'])} |", f"| uniform random | {fmt(k['random'])} |",
-           "", "| TicTacToe agent (greedy, memory frozen) | vs random: won/drawn/lost | "
-           "vs minimax: won/drawn/lost | self-play games |", "|---|---|---|---|"]
-    for name, arm in d["tictactoe"]["arms"].items():
-        cells = [f"{arm[o]['wins']}/{arm[o]['draws']}/{arm[o]['losses']}"
-                 for o in ("random", "minimax")]
-        train = arm.get("training")
-        played = train["epochs"] * train["games_per_epoch"] if train else "-"
-        out.append(f"| {name} | {cells[0]} | {cells[1]} | {played} |")
+    marks = [m for m in (1000, 2000, 5000, 10000, 20000) if m <= k["alone"][0]["hands"]]
+    out = ["| agent | " + " | ".join(f"{m:,} hands" for m in marks) + " |",
+           "|---|" + "---|" * len(marks)]
+    runs = [(f"mccfr, memory alone (seed {r['seed']})", r) for r in k["alone"]]
+    runs += [(f"OpenSpiel OS-MCCFR (seed {r['seed']})", r) for r in k["openspiel"]]
+    runs.append(("mccfr + embedded model", k["llm"]))
+    for name, run in runs:
+        cells = []
+        for mark in marks:
+            point = next((c for c in run["curve"] if c["games"] >= mark), None)
+            cells.append(fmt(point["nash_conv_openspiel"] if point else None, 3))
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return out
+
+
+def tictactoe(d: dict[str, Any]) -> list[str]:
+    """TicTacToe after self-play: won/drawn/lost as each seat against minimax and random."""
+    t = d["tictactoe"]
+    cells = ("minimax_X", "minimax_O", "random_X", "random_O")
+    out = ["| TicTacToe agent (greedy, memory frozen) | self-play games | vs minimax as X | "
+           "as O | vs random as X | as O |", "|---|---|---|---|---|---|"]
+    for name, arm in t["arms"].items():
+        played = _count(t["games"]) if "mccfr" in name else "-"
+        results = [f"{arm[c]['wins']}/{arm[c]['draws']}/{arm[c]['losses']}" for c in cells]
+        out.append(f"| {name} | {played} | " + " | ".join(results) + " |")
     return out
 
 
@@ -217,7 +263,7 @@ def wall_seconds(d: dict[str, Any]) -> float:
 
 # run_full.sh groups other than core (each fits the 60-minute budget on its own)
 GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--group selfplay`",
-          "bench_curriculum.json": "`--group selfplay`",
+          "bench_curriculum.json": "`--group curriculum`",
           "bench_transfer.json": "`--group transfer-1` to `-7`",
           "bench_alfworld.json": "`--group alfworld` to `-4`"}
 
@@ -249,6 +295,8 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "memory": ("bench_memory.json", memory), "envs": ("bench_envs.json", envs),
     "soak": ("bench_soak.json", soak), "train": ("bench_train.json", train),
     "selfplay": ("bench_selfplay.json", selfplay),
+    "kuhncurve": ("bench_selfplay.json", kuhncurve),
+    "tictactoe": ("bench_selfplay.json", tictactoe),
     "curriculum": ("bench_curriculum.json", curriculum),
     "scale": ("bench_scale.json", scale),
 }

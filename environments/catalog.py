@@ -41,6 +41,7 @@ def register_builtin_envs() -> None:
     register("Minesweeper-v0", f"{_PKG}.minesweeper:MinesweeperEnv", 60, {})
     register("TicTacToe-v0", f"{_PKG}.tictactoe:TicTacToeEnv", 20, {})
     register("KuhnPoker-v0", f"{_PKG}.kuhn:KuhnPokerEnv", 10, {})
+    register("LeducPoker-v0", f"{_PKG}.leduc:LeducPokerEnv", 20, {})
     register("ALFWorld-v0", f"{_PKG}.alfworld_env:ALFWorldEnv", 50, {})
     register("TextWorld-gen-v0", f"{_PKG}.textworld_gen:TextWorldGenEnv", 50, {})
     register("TaskSpace-v0", f"{_PKG}.task_space:TaskSpaceEnv", 30, {})

@@ -27,7 +27,8 @@ from memplay.environments.two_player import OpponentPolicy, TwoPlayerEnv
 from memplay.environments.view import build_view
 from memplay.errors import ConfigError
 
-__all__ = ["CARDS", "KuhnPokerEnv", "equilibrium_bet_probability"]
+__all__ = ["CARDS", "KuhnPokerEnv", "betting_words", "equilibrium_bet_probability",
+           "infoset_text"]
 
 CARDS = ("J", "Q", "K")
 _TERMINAL = {"pp", "bp", "bb", "pbp", "pbb"}  # p = check/fold, b = bet/call
@@ -51,6 +52,33 @@ def equilibrium_bet_probability(card: int, history: str, alpha: float = 1 / 6) -
         "p": (1 / 3, 0.0, 1.0),               # seat 1 after a check
     }
     return table[history][card]
+
+
+def betting_words(history: str, name: Callable[[int], str]) -> list[str]:
+    """The betting so far (``p`` = check/fold, ``b`` = bet/call) as "<seat name> <verb>".
+
+    >>> betting_words("pb", lambda s: f"player {s}")
+    ['player 0 checked', 'player 1 bet']
+    """
+    words = []
+    for i, act in enumerate(history):
+        facing_bet = "b" in history[:i]
+        verb = ("called" if act == "b" else "folded") if facing_bet else \
+            ("bet" if act == "b" else "checked")
+        words.append(f"{name(i % 2)} {verb}")
+    return words
+
+
+def infoset_text(card: str, seat: int, history: str) -> str:
+    """What the player to act knows: its card, its seat and the betting from its side (the
+    context of the portable view, and of the game tree's information states).
+
+    >>> infoset_text("Q", 1, "b")
+    'card Q, second to act; so far: opponent bet'
+    """
+    words = betting_words(history, lambda s: "you" if s == seat else "opponent")
+    return (f"card {card}, {'first' if seat == 0 else 'second'} to act; "
+            f"so far: {', '.join(words) or 'nothing'}")
 
 
 class KuhnPokerEnv(TwoPlayerEnv):
@@ -86,6 +114,13 @@ class KuhnPokerEnv(TwoPlayerEnv):
         deal = self.np_random.permutation(3)
         self.cards = (int(deal[0]), int(deal[1]))
         self.history = ""
+
+    def _set_deal(self, deal: tuple[int, ...]) -> None:
+        """``reset(options={"deal": (card of seat 0, card of seat 1)})``, cards 0-2 (J-K)."""
+        if len(deal) != 2 or len(set(deal)) != 2 or not set(deal) <= {0, 1, 2}:
+            raise ConfigError(f"deal={deal!r} must be two different cards out of 0, 1, 2 "
+                              "(J, Q, K): (seat 0's, seat 1's)")
+        self.cards = (deal[0], deal[1])
 
     def to_play(self) -> int:
         """Seats alternate, seat 0 first."""
@@ -139,23 +174,11 @@ class KuhnPokerEnv(TwoPlayerEnv):
     def _history_text(self) -> str:
         if not self.history:
             return "No bets yet; the pot holds the two antes (2 chips)."
-        return "So far: " + ", ".join(self._betting(lambda s: f"player {s}")) + "."
-
-    def _betting(self, name: Callable[[int], str]) -> list[str]:
-        """The betting so far as "<name of the seat> <verb>" phrases."""
-        words = []
-        for i, act in enumerate(self.history):
-            facing_bet = "b" in self.history[:i]
-            verb = ("called" if act == "b" else "folded") if facing_bet else \
-                ("bet" if act == "b" else "checked")
-            words.append(f"{name(i % 2)} {verb}")
-        return words
+        return "So far: " + ", ".join(betting_words(self.history, lambda s: f"player {s}")) + "."
 
     def _portable_view(self) -> dict[str, Any]:
         seat = self.to_play()
-        words = self._betting(lambda s: "you" if s == seat else "opponent")
-        state = (f"card {CARDS[self.cards[seat]]}, {'first' if seat == 0 else 'second'} to act; "
-                 f"so far: {', '.join(words) or 'nothing'}")
+        state = infoset_text(CARDS[self.cards[seat]], seat, self.history)
         return build_view(state, {action: (action, state) for action in self.legal_actions()})
 
     def _goal(self) -> str:

@@ -109,6 +109,12 @@ class TwoPlayerEnv(TextEnv):
     def _play(self, move: str) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _play")
 
+    def _set_deal(self, deal: tuple[int, ...]) -> None:
+        """Replace the cards just dealt by ``reset(options={"deal": ...})`` (games with
+        hidden cards; exact measures use it to reach a given information state)."""
+        raise ConfigError(f"{type(self).__name__} deals no cards; reset(options={{'deal': "
+                          f"{deal!r}}}) is for card games such as KuhnPoker-v0")
+
     def returns(self) -> tuple[float, float] | None:
         """Payoffs of seats 0 and 1 once the game is over, else None.
 
@@ -148,6 +154,11 @@ class TwoPlayerEnv(TextEnv):
             self.player = int(self.np_random.integers(2))
         self.opponent_invalid = 0
         self._new_game()
+        deal = options.get("deal")
+        if deal is not None:
+            if not isinstance(deal, (list, tuple)) or not all(isinstance(c, int) for c in deal):
+                raise ConfigError(f"options['deal']={deal!r} must be a list of card numbers")
+            self._set_deal(tuple(deal))
         if isinstance(self.opponent, Opponent):
             self.opponent.new_game(1 - self.player)
         replies = self._opponent_turns()

@@ -2,7 +2,9 @@
 
 A run keeps them as files under its memory directory (``playbooks/<family>.json``,
 ``critiques/trees/<id>.json``, ``critiques/revisions.jsonl``,
-``reflexion/reflections.jsonl``, ``insights/<family>.json``). The archive carries them as
+``reflexion/reflections.jsonl``, ``insights/<family>.json``), and the strategy memory of the
+``mccfr`` variant as ``strategy/manifest.json`` + ``strategy/infostates.jsonl`` (carried the
+same way). The archive carries them as
 one JSONL member, ``reflection.jsonl``, one ``{"path", "text"}`` object per file. On import
 every entry is checked (a known, safe path; text that parses as what the path says) before
 anything is written, and nothing that exists is overwritten: JSONL rows are appended when
@@ -30,13 +32,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from memplay.errors import ArchiveError
+from memplay.errors import ArchiveError, MemoryStoreError
 from memplay.memory.reflection.documents import DocumentHistory
 from memplay.memory.reflection.insights import Insight
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl, write_text_atomic
 from memplay.memory.reflection.reflections import Reflection
 from memplay.memory.reflection.revision import RevisionTrajectory
 from memplay.memory.reflection.tree import CritiqueTree
+from memplay.memory.strategy_memory import STRATEGY_KIND, read_infostate_rows
 
 __all__ = ["MEMBER", "check_entries", "reflection_entries", "restore_reflection"]
 
@@ -62,6 +65,16 @@ def _insights(text: str) -> None:
         Insight.model_validate(row)
 
 
+def _strategy_manifest(text: str) -> None:
+    if json.loads(text).get("kind") != STRATEGY_KIND:
+        raise ArchiveError(f"strategy/manifest.json is not a {STRATEGY_KIND} manifest")
+
+
+def _strategy_rows(text: str) -> None:
+    for _ in read_infostate_rows(text.splitlines(), "strategy/infostates.jsonl"):
+        pass
+
+
 @dataclass(frozen=True)
 class _FileKind:
     pattern: re.Pattern[str]
@@ -79,9 +92,12 @@ _KINDS = {
                              _jsonl_rows(lambda line: Reflection(**json.loads(line))),
                              appended=True),
     "insights": _FileKind(re.compile(rf"^insights/{_NAME}\.json$"), _insights),
+    "strategy": _FileKind(re.compile(r"^strategy/manifest\.json$"), _strategy_manifest),
+    "infostates": _FileKind(re.compile(r"^strategy/infostates\.jsonl$"), _strategy_rows),
 }
 _GLOBS = ("playbooks/*.json", "critiques/trees/*.json", "critiques/revisions.jsonl",
-          "reflexion/reflections.jsonl", "insights/*.json")
+          "reflexion/reflections.jsonl", "insights/*.json", "strategy/manifest.json",
+          "strategy/infostates.jsonl")
 
 
 def reflection_entries(memory_dir: str | Path) -> list[dict[str, str]]:
@@ -110,7 +126,8 @@ def _check_text(kind: _FileKind, path: str, text: str) -> None:
     """Parse ``text`` as what ``path`` says it is (raises ArchiveError when it is not)."""
     try:
         kind.check(text)
-    except (ValueError, KeyError, TypeError, ValidationError, ArchiveError) as exc:
+    except (ValueError, KeyError, TypeError, ValidationError, ArchiveError,
+            MemoryStoreError) as exc:
         raise ArchiveError(f"reflection file {path!r} in the archive is invalid ({exc}); "
                            "export it again") from None
 

@@ -30,7 +30,8 @@ _FIELDS = {
 # option dest -> PolicyConfig field
 _POLICY = {"temperature": "temperature", "action_method": "method", "think": "think"}
 # option dest -> SelfPlayConfig field
-_SELF_PLAY = {"self_play": "enabled", "self_play_pool": "pool_every"}
+_SELF_PLAY = {"self_play": "enabled", "self_play_pool": "pool_every",
+              "self_play_measure": "measure_every"}
 # option dest -> llm_kwargs key (the API key itself never goes into a config: only its name)
 _LLM_KWARGS = {"base_url": "base_url", "api_key_env": "api_key_env"}
 
@@ -76,13 +77,17 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
                             help="fine-tune the model on the run's own data every K epochs "
                             "(0 = never; settings in the config's train: section)")
     parser.add_argument("--self-play", action="store_true", default=None,
-                        help="two-player games (TicTacToe-v0, KuhnPoker-v0): the agent is its "
-                        "own opponent, plays both seats (drawn at each reset) and learns from "
-                        "both; step memory looks states up exactly, so the seats' values never "
-                        "mix (config: self_play)")
+                        help="two-player games (TicTacToe-v0, KuhnPoker-v0, LeducPoker-v0): the "
+                        "agent plays both seats and learns from both (the runner moves for the "
+                        "seat to play, on any executor); step memory looks states up exactly, "
+                        "so the seats' values never mix; --variant mccfr learns a strategy "
+                        "that converges to an equilibrium (config: self_play)")
     parser.add_argument("--self-play-pool", type=int, metavar="K",
                         help="with --self-play: every K epochs save a frozen snapshot of step "
                         "memory; half the games are then played against a recent snapshot")
+    parser.add_argument("--self-play-measure", type=int, metavar="K",
+                        help="with --self-play on Kuhn or Leduc poker: measure the strategy's "
+                        "NashConv every K games (default: after every epoch)")
     parser.add_argument("--curriculum", metavar="NAME",
                         help="which tasks each batch plays: " + ", ".join(curriculum_names())
                         + " (uniform = --tasks in order every epoch; sec = bandit over task "

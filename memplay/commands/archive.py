@@ -71,7 +71,8 @@ class ExportCommand(Command):
         path = export_archive(store, args.archive, step_memory=steps, reflection_dir=mem)
         files = len(reflection_entries(mem))
         print(f"exported {len(store)} memories, {len(steps) if steps else 0} states and "
-              f"{files} reflection files (playbooks, critiques, reflections, insights) to "
+              f"{files} reflection files (playbooks, critiques, reflections, insights, "
+              f"strategy) to "
               f"{path}")
         return 0
 

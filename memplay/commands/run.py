@@ -32,9 +32,10 @@ def run_from_args(args: argparse.Namespace, *, frozen: bool) -> int:
     if frozen and args.memory_dir is None:
         raise ConfigError("eval needs the memory to evaluate; pass --memory-dir DIR "
                           "(a run's <run-dir>/memory)")
-    if frozen and not (Path(args.memory_dir) / "store").is_dir():
-        raise ConfigError(f"--memory-dir {args.memory_dir!r} holds no memory (no store/ "
-                          "inside); pass a run's <run-dir>/memory")
+    if frozen and not any((Path(args.memory_dir) / part).is_dir()
+                          for part in ("store", "strategy")):
+        raise ConfigError(f"--memory-dir {args.memory_dir!r} holds no memory (no store/ or "
+                          "strategy/ inside); pass a run's <run-dir>/memory")
     if frozen:
         config, note = eval_model(config, args.memory_dir)
         if note:
@@ -87,13 +88,14 @@ def _print_result(result: Any, config: Any, frozen: bool) -> None:
 
 
 def _self_play_lines(run_dir: Path) -> list[str]:
-    """Each exact self-play measure per epoch (e.g. Kuhn poker's nash_conv), if recorded."""
+    """Each exact self-play measure (e.g. Kuhn poker's nash_conv), if recorded."""
     from memplay.memory.reflection.jsonio import read_jsonl
 
     rows = read_jsonl(Path(run_dir) / "selfplay" / "measures.jsonl")
-    keys = [k for k, v in rows[-1].items() if k != "epoch" and isinstance(v, float)] \
+    keys = [k for k, v in rows[-1].items() if k.startswith("nash_conv") and isinstance(v, float)] \
         if rows else []
-    return [f"self-play {key} per epoch: " + " ".join(f"{r[key]:.3f}" for r in rows)
+    games = " ".join(str(r.get("games", "-")) for r in rows)
+    return [f"self-play {key} after {games} games: " + " ".join(f"{r[key]:.3f}" for r in rows)
             for key in keys]
 
 

@@ -121,6 +121,8 @@ def _load_memory(data: RunData, mem: Path) -> None:
     from memplay.memory.faiss_store import STORE_KIND, FaissMemoryStore
     from memplay.memory.step_memory import STEP_KIND, StepMemory
 
+    if not (mem / "store").is_dir():  # a strategy memory alone (mccfr) keeps no store
+        return
     store = FaissMemoryStore.load(mem / "store", _recorded(mem / "store", STORE_KIND))
     data.items = list(store.items())
     if (mem / "steps").is_dir():

@@ -104,6 +104,19 @@ def test_a_ray_run_writes_the_memory_a_local_run_writes(cluster: Any, tmp_path: 
         assert _rows(tmp_path / "ray" / name) == _rows(tmp_path / "local" / name)
 
 
+def test_self_play_on_ray_plays_both_seats_as_a_local_run_does(cluster: Any,
+                                                                tmp_path: Path) -> None:
+    # the runner moves for the seat to play: no env calls back into the agent
+    texts = {}
+    for where in ("local", "ray"):
+        agent = Agent("KuhnPoker-v0", variant="mccfr", executor=where, llm=ScriptedLLM(),
+                      self_play=True, parallel_envs=2, seed=1)
+        _play(agent, tmp_path / where)
+        texts[where] = [(tmp_path / where / name).read_text() for name in
+                        ("memory/strategy/infostates.jsonl", "selfplay/games.jsonl")]
+    assert texts["ray"] == texts["local"] and texts["local"][0]
+
+
 def _spy_on_workers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every RayEnvs the agent builds, and whether it was closed."""
     from memplay.agents import components

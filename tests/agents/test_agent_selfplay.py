@@ -1,4 +1,6 @@
-"""Self-play: one policy in both seats, both seats learn, values stay with their role."""
+"""Self-play: one policy in both seats (the runner moves for the seat to play), both seats
+learn, values stay with their role, runs on worker processes like local ones, exact measures
+of the policy."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ import pytest
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
-from memplay.agents.kuhn_policy import infoset_slots, measure, policy_strategy
 from memplay.agents.llm.fake import ScriptedLLM
-from memplay.agents.selfplay import ExactStates, SelfPlay, payoff_returns, seat_opponent
+from memplay.agents.selfplay import ExactStates, SelfPlay, payoff_returns
+from memplay.agents.selfplay_measure import infostate_slot, measure, policy_table
+from memplay.agents.state import AgentState, Slot
 from memplay.cli import main
-from memplay.environments.kuhn_exploitability import INFOSETS, nash_conv
+from memplay.environments.game_tree import GameTree, tree_game
+from memplay.environments.kuhn_tree import KuhnState
 from memplay.errors import ConfigError, LLMError
 from memplay.memory import HashEmbedder, StepMemory
 
@@ -97,29 +101,38 @@ def test_self_play_keys_step_memory_by_the_whole_state() -> None:
     forced = AgentConfig.from_source({"env_id": "TicTacToe-v0", "self_play": True,
                                       "memory": {"step_keys": "view"}})
     assert forced.memory.step_keys == "state"
-    with pytest.raises(ConfigError, match="env_workers"):
-        AgentConfig.from_source({"env_id": "TicTacToe-v0", "self_play": True,
-                                 "env_workers": "process"})
+    # the env never moves by itself: the runner plays both seats, so any executor will do
+    remote = AgentConfig.from_source({"env_id": "TicTacToe-v0", "self_play": True,
+                                      "env_workers": "process"})
+    assert remote.env_kwargs == {"opponent": "self"}
 
 
-def test_the_opponent_is_the_agent_s_own_policy() -> None:
+def test_the_opponent_is_the_agent_s_own_policy(tmp_path: Path) -> None:
     # scores say "bet"/"call": both seats follow the same LLM, so every hand is bet-call
     llm = ScriptedLLM(scores={"bet": -0.1, "call": -0.1})
     agent = Agent("KuhnPoker-v0", variant="none", llm=llm, self_play=True, parallel_envs=2,
                   policy={"temperature": 0.0, "calibrate": False})
-    ctx = agent.context(Path("unused"))
-    env = ctx.env_at(0)
-    assert seat_opponent(env) is not None
-    for seed in range(6):
-        obs, info = env.reset(seed=seed)
-        if info["player"] == 1:
-            assert "played bet" in obs  # the opponent (seat 0) bet first
-        move = "call" if "call" in info["admissible_actions"] else "bet"
-        _, _, done, _, info = env.step(move)
-        if not done:
-            assert info["returns"] is None
-        else:
-            assert abs(info["returns"][0]) == 2.0  # bet and call: a showdown for 2
+    agent.run(epochs=1, tasks=range(6), run_dir=tmp_path, progress=False)
+    agent.close()
+    for game, episode in zip(_rows(tmp_path / "selfplay" / "games.jsonl"),
+                             _rows(tmp_path / "trajectories.jsonl")):
+        other = [s["action"] for s in game["trajectory"]["steps"]]
+        mine = [s["action"] for s in episode["steps"]]
+        assert sorted([*mine, *other]) == ["bet", "call"]  # one move each, bet then call
+        assert abs(game["agent_payoff"]) == 2.0 == abs(game["other_payoff"])
+        assert [s["info"]["seat"] for s in episode["steps"]] == [game["agent_seat"]]
+
+
+def test_self_play_on_worker_processes_writes_what_a_local_run_writes(tmp_path: Path) -> None:
+    files = {}
+    for where in ("local", "process"):
+        agent = _agent("TicTacToe-v0", env_workers=where, parallel_envs=2)
+        agent.run(epochs=2, tasks=range(4), run_dir=tmp_path / where, progress=False)
+        agent.close()
+        files[where] = [(tmp_path / where / name).read_text().splitlines()
+                        for name in ("selfplay/games.jsonl", "memory/steps/states.jsonl")]
+    assert files["process"] == files["local"]
+    assert len(files["local"][0]) == 8  # one row per game
 
 
 def test_an_llm_fault_in_the_opponent_errors_the_episode_not_the_run(tmp_path: Path) -> None:
@@ -135,7 +148,7 @@ def test_an_llm_fault_in_the_opponent_errors_the_episode_not_the_run(tmp_path: P
     agent.close()
     assert result.metrics["errored"] == 4
     errors = [row["error"] for row in _rows(tmp_path / "episodes.jsonl")]
-    assert all("self-play opponent" in e and "server down" in e for e in errors)
+    assert all("LLM failed" in e and "server down" in e for e in errors)
     assert not (tmp_path / "memory" / "steps" / "states.jsonl").read_text().strip()
     (measure_row,) = _rows(tmp_path / "selfplay" / "measures.jsonl")
     assert "server down" in measure_row["error"]  # the measure failed too, the run did not
@@ -146,16 +159,34 @@ def test_snapshots_form_an_opponent_pool(tmp_path: Path) -> None:
                                               "pool_share": 1.0, "pool_size": 2})
     agent.run(epochs=3, tasks=range(4), run_dir=tmp_path, progress=False)
     play = agent.self_play
-    agent.close()
     pool = sorted(p.name for p in (tmp_path / "selfplay" / "pool").iterdir())
     assert pool == ["epoch-0001.jsonl", "epoch-0002.jsonl", "epoch-0003.jsonl"]
     assert [p.name for p in play.pool()] == pool[-2:]
-    snapshot = play.opponent_context()  # pool_share 1: always a snapshot once there is one
-    assert snapshot is not play.live() and snapshot.step_memory is not play.live().step_memory
     rows = _rows(tmp_path / "selfplay" / "pool" / "epoch-0001.jsonl")
     assert rows and all("actions" in r for r in rows)
+    # pool_share 1: in a new game the other seat reads a snapshot, the agent's seat memory
+    row = _rows(play.pool()[-1])[0]
+    other = play.agent_seat(Slot(0, episode=99)) ^ 1
+    slots = [Slot(0, episode=99, started=True, state=row["state"], seat=seat,
+                  admissible=list(row["actions"])) for seat in (other, other ^ 1)]
+    ctx = play.live()
+    ctx.step_memory.update([row["state"]] * 8, [next(iter(row["actions"]))] * 8, [5.0] * 8)
+    theirs, mine = (play.retrieve(AgentState(slots=[s]), _runtime(ctx))["slots"][0]
+                    for s in slots)
+    keys = [{a: (a, row["state"]) for a in row["actions"]}]
+    snapshots = [{a: v.q for a, v in play.snapshot_values(path).estimate(keys)[0].items()}
+                 for path in play.pool()]
+    assert {a: v.q for a, v in theirs.recall.values.items()} in snapshots
+    assert max(v.q for v in mine.recall.values.values()) > 1.0  # the live memory's 5s
     with pytest.raises(Exception, match="read-only"):
-        snapshot.step_memory.update(["s"], ["a"], [1.0])
+        play.snapshot_values(play.pool()[0]).update(["s"], ["a"], [1.0])
+    agent.close()
+
+
+def _runtime(ctx: AgentContext) -> Any:
+    from langgraph.runtime import Runtime
+
+    return Runtime(context=ctx)
 
 
 def test_kuhn_exploitability_is_recorded_per_epoch_once(tmp_path: Path) -> None:
@@ -174,35 +205,41 @@ def test_the_measured_strategy_is_the_policy_s_softmax() -> None:
     cfg = AgentConfig(env_id="KuhnPoker-v0", variant="none",
                       policy={"temperature": 1.0, "calibrate": False, "llm_weight": 1.0})
     llm = ScriptedLLM(scores={"bet": -1.0, "check": -2.0, "call": -3.0, "fold": -1.0})
-    strategy = policy_strategy(AgentContext(envs=[], llm=llm, config=cfg))
+    tree = GameTree(tree_game("KuhnPoker-v0").root())
+    table = policy_table(AgentContext(envs=[], llm=llm, config=cfg), tree)
+
     def sigmoid(x: float) -> float:
         return 1 / (1 + math.exp(-x))
 
-    for (_, history), p in strategy.items():  # P(bet) = s(-1 - -2), P(call) = s(-3 - -1)
-        assert p == pytest.approx(sigmoid(1.0) if history in ("", "p") else sigmoid(-2.0))
-    assert set(strategy) == set(INFOSETS)
-    assert measure(AgentContext(envs=[], llm=llm, config=cfg))["nash_conv"] == \
-        pytest.approx(nash_conv(strategy))
+    for key, (_, actions, _) in tree.infostates.items():  # P(bet) = s(-1 - -2), P(call) = ...
+        probs = dict(zip(actions, table[key]))
+        assert probs.get("bet", probs.get("call")) == pytest.approx(
+            sigmoid(1.0) if "bet" in probs else sigmoid(-2.0))
+    assert len(table) == 12
+    row = measure(AgentContext(envs=[], llm=llm, config=cfg))
+    assert row["nash_conv"] == pytest.approx(tree.nash_conv(lambda k, a: table[k]))
+    assert row["nash_conv_openspiel"] == pytest.approx(row["nash_conv"], abs=1e-9)
 
 
 def test_infoset_prompts_are_what_the_agent_meets_in_a_game() -> None:
-    ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
-    slots = dict(infoset_slots(ctx))
-    slot = slots[("Q", "b")]
-    assert "Your card: Q" in slot.observation and "player 0 bet" in slot.observation
+    ctx = AgentContext(envs=[], llm=ScriptedLLM(),
+                       config=AgentConfig(env_id="KuhnPoker-v0", variant="none"))
+    slot = infostate_slot(ctx, KuhnState((0, 1), "b"))
+    assert "Your card: Q" in slot.observation and "Player 0 played bet" in slot.observation
     assert slot.admissible == ["call", "fold"] and "second to act" in slot.state
-    first = slots[("K", "pb")]
+    assert slot.seat == 1 and not slot.steps
+    first = infostate_slot(ctx, KuhnState((2, 0), "pb"))
     assert [s.action for s in first.steps] == ["check"] and "first to act" in first.state
+    assert first.view["state"] == "card K, first to act; so far: you checked, opponent bet"
 
 
 def test_bad_self_play_settings_are_refused(tmp_path: Path) -> None:
     agent = Agent("FrozenLake-4x4-v0", variant="none", llm=ScriptedLLM(), self_play=True)
     with pytest.raises(ConfigError, match="two-player"):
         agent.context(tmp_path)
-    agent = Agent("TicTacToe-v0", variant="none", llm=ScriptedLLM(), self_play=True,
-                  env_kwargs={"opponent": "random"})
     with pytest.raises(ConfigError, match=r"env_kwargs\.opponent"):
-        agent.context(tmp_path)
+        Agent("TicTacToe-v0", variant="none", llm=ScriptedLLM(), self_play=True,
+              env_kwargs={"opponent": "random"})
     with pytest.raises(ConfigError, match="pool_every"):
         AgentConfig.from_source({"self_play": {"enabled": True, "pool_every": -1}})
 
@@ -219,10 +256,10 @@ def test_cli_self_play_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_self_play_setup_without_a_run_dir_keeps_nothing_on_disk() -> None:
-    cfg = AgentConfig(env_id="TicTacToe-v0", variant="none", self_play=True)
+    cfg = AgentConfig(env_id="KuhnPoker-v0", variant="none", self_play=True)
     ctx = AgentContext(envs=[None, None], llm=ScriptedLLM(), config=cfg)
     play = SelfPlay(cfg, None).attach(ctx)
-    assert play.snapshot(0) is None and play.measure(0) is None and play.pool() == []
+    assert play.snapshot(0) is None and play.measure(epoch=0) is None and play.pool() == []
 
 
 def test_exact_lookups_are_a_memory_setting_outside_self_play_too(tmp_path: Path) -> None:

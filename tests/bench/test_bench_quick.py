@@ -175,17 +175,26 @@ def test_bench_transfer_quick(tmp_path: Path) -> None:
 @pytest.mark.embedded
 def test_bench_selfplay_quick(tmp_path: Path) -> None:
     record = run_quick("bench_selfplay.py", tmp_path)
-    kuhn = record["kuhn"]
-    assert len(kuhn["nash_conv_per_epoch"]) == record["sizes"]["kuhn"][0]
-    assert all(0.0 <= v <= 4.0 for v in kuhn["nash_conv_per_epoch"])
-    assert kuhn["random"] == pytest.approx(11 / 12) and kuhn["equilibrium"] == 0.0
-    assert len(kuhn["last_strategy"]) == 12
-    for arm in record["tictactoe"]["arms"].values():
-        for opponent in ("random", "minimax"):
-            games = arm[opponent]
-            assert games["wins"] + games["draws"] + games["losses"] == games["games"]
-            assert games["wins"] == 0 or opponent == "random"  # minimax never loses
-            assert is_fraction(games["draws_rate"])
+    kuhn, leduc = record["kuhn"], record["leduc"]
+    hands, every, seeds = record["sizes"]["kuhn"]
+    assert len(kuhn["alone"]) == seeds == len(kuhn["openspiel"])
+    for run in kuhn["alone"]:
+        assert run["curve"][-1]["games"] == hands and len(run["curve"]) >= hands // every
+        assert run["own_judge_gap"] < 1e-9  # memplay's best response and OpenSpiel agree
+        assert 0.0 <= run["last"] < kuhn["uniform"] == pytest.approx(11 / 12)
+    assert [c["games"] for c in kuhn["openspiel"][0]["curve"]] == \
+        [c["games"] for c in kuhn["alone"][0]["curve"]]  # the same numbers of hands
+    llm = kuhn["llm"]
+    assert 0 < llm["model_prompts"] <= llm["decisions"] and llm["own_judge_gap"] < 1e-9
+    assert leduc["alone"]["last"] < leduc["uniform"] and leduc["alone"]["infostates"] <= 288
+    ttt = record["tictactoe"]
+    _, vs_minimax, vs_random = record["sizes"]["ttt"]
+    for arm in ttt["arms"].values():
+        for cell, games in arm.items():
+            assert games["wins"] + games["draws"] + games["losses"] == games["games"] == \
+                (vs_minimax if cell.startswith("minimax") else vs_random)
+            assert games["wins"] == 0 or cell.startswith("random")  # minimax never loses
+    assert 0 < ttt["infostates"] <= 765
 
 
 @pytest.mark.embedded
