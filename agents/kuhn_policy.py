@@ -12,7 +12,7 @@ the look-up works on a copy of the calibration statistics and memory is only rea
 responses.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.context import AgentContext
+    >>> from memplay.agents.context import AgentContext, StateKey, default_state_key
     >>> from memplay.agents.llm.fake import ScriptedLLM
     >>> always_bet = ScriptedLLM(scores={"bet": -0.1, "call": -0.1})
     >>> cfg = AgentConfig(env_id="KuhnPoker-v0", variant="none",
@@ -29,7 +29,7 @@ import math
 from functools import cache
 from typing import Any
 
-from memplay.agents.context import AgentContext
+from memplay.agents.context import AgentContext, StateKey, default_state_key
 from memplay.agents.keys import action_keys
 from memplay.agents.nodes import action_scores
 from memplay.agents.policy import llm_scores, log_softmax
@@ -46,7 +46,8 @@ from memplay.environments.kuhn_exploitability import (
 )
 from memplay.errors import EnvironmentFault
 
-__all__ = ["action_probabilities", "infoset_slots", "measure", "policy_strategy"]
+__all__ = ["action_probabilities", "infoset_situations", "infoset_slots", "measure",
+           "policy_strategy"]
 
 
 def action_probabilities(scores: dict[str, float], temperature: float) -> dict[str, float]:
@@ -102,6 +103,17 @@ def infoset_slots(ctx: AgentContext) -> list[tuple[Infoset, Slot]]:
     >>> card, history, slot.admissible, [s.action for s in slot.steps]
     ('J', 'pb', ['call', 'fold'], ['check'])
     """
+    return infoset_situations(ctx.config.memory.step_keys == "view", ctx.state_key)
+
+
+def infoset_situations(use_view: bool, state_key: StateKey = default_state_key
+                       ) -> list[tuple[Infoset, Slot]]:
+    """:func:`infoset_slots` without a context: memory keys by the view (``use_view``) or the
+    state, states named by ``state_key`` (a distillation recipe builds prompts from these).
+
+    >>> [slot.state.splitlines()[0] for _, slot in infoset_situations(True)][:1]
+    ['You are player 0 (first to act). Your card: J.']
+    """
     out: list[tuple[Infoset, Slot]] = []
     for card, history in INFOSETS:
         seat = infoset_seat(history)
@@ -109,14 +121,13 @@ def infoset_slots(ctx: AgentContext) -> list[tuple[Infoset, Slot]]:
         env = KuhnPokerEnv(opponent=_Line(words[1 - seat::2]), player=seat)
         obs, info = env.reset(seed=_seed_for(seat, card))
         steps = []
-        use_view = ctx.config.memory.step_keys == "view"
         for mine in words[seat::2]:  # the agent's own earlier moves, as it played them
-            state, admissible = ctx.state_key(env, obs, info), list(info["admissible_actions"])
+            state, admissible = state_key(env, obs, info), list(info["admissible_actions"])
             key = action_keys(state, info.get("view"), admissible, use_view)[mine]
             steps.append(StepRecord(obs, mine, admissible=admissible, state=state, key=key))
             obs, _, _, _, info = env.step(mine)
         slot = Slot(len(out), started=True, goal=str(info["goal"]), observation=obs,
-                    state=ctx.state_key(env, obs, info), view=info.get("view"), steps=steps,
+                    state=state_key(env, obs, info), view=info.get("view"), steps=steps,
                     admissible=list(info["admissible_actions"]))
         out.append(((card, history), slot))
     return out
