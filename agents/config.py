@@ -178,6 +178,16 @@ class TrainLoopConfig(BaseModel):
         description="Optimiser learning rate (2e-4 suits LoRA; use ~1e-5 with lora=False).",
     )
     lora: bool = Field(default=True, description="Train LoRA adapters (merged on save).")
+
+    @field_validator("recipe")
+    @classmethod
+    def _known_recipe(cls, value: str | None) -> str | None:
+        from memplay.agents.distill.registry import RECIPES
+
+        if value is not None and value not in RECIPES:
+            raise ConfigError(RECIPES.unknown(value) + "; register your own with "
+                              "memplay.agents.distill.register_recipe")
+        return value
     min_examples: int = Field(
         default=1, ge=1,
         description="Skip a round (and say so) when the run has fewer training examples.",

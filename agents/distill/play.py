@@ -8,7 +8,9 @@ version (``Agent(model="runs/x/models/v2")``, a run resumed on its latest versio
 ``train_every``), unless ``AgentConfig.play_as_trained`` is off; the base model keeps the
 config's settings.
 
-    >>> from memplay.agents.config import AgentConfig
+    >>> from pydantic import ValidationError
+
+from memplay.agents.config import AgentConfig
     >>> cfg = with_play(AgentConfig(), {"policy": {"temperature": 0.0}})
     >>> cfg.policy.temperature, cfg.policy.calibrate
     (0.0, True)
@@ -19,8 +21,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from memplay.agents.config import AgentConfig, PolicyConfig, PromptConfig
 from memplay.agents.distill.recipe import PlaySettings
+from memplay.config import format_validation_error
 from memplay.errors import ConfigError
 from memplay.trainers.version import VERSION_FILE, read_version
 
@@ -58,10 +63,11 @@ def with_play(config: AgentConfig, play: PlaySettings) -> AgentConfig:
         current = getattr(config, section).model_dump()
         try:
             update[section] = cls.model_validate({**current, **fields})
-        except ValueError as exc:
+        except ValidationError as exc:
             shown = ", ".join(f"{section}.{k}={v!r}" for k, v in fields.items())
-            raise ConfigError(f"the model's play settings {shown} are invalid ({exc}); fix "
-                              "version.json's 'play' or set play_as_trained=False") from None
+            raise ConfigError(f"the model's play settings {shown} are invalid "
+                              f"({format_validation_error(exc)}); fix version.json's 'play' "
+                              "or set play_as_trained=False") from None
     return config.model_copy(update=update)
 
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from memplay.agents.config import AgentConfig, PromptConfig
+from memplay.agents.distill.registry import DEFAULT_RECIPES, RECIPES
 from memplay.agents.llm.base import Prompt
 from memplay.errors import ConfigError, TrainerError
-from memplay.registry import Registry
 from memplay.trainers.data import PromptFn, load_trajectories
 from memplay.types import Trajectory
 
@@ -91,20 +91,20 @@ class DistillSource:
     @property
     def prompt_fn(self) -> PromptFn:
         """Step i of a trajectory as the agent's prompt, with this source's prompt settings."""
-        from memplay.agents.training import agent_prompt_fn
+        from memplay.agents.prompts import agent_prompt_fn
 
         return agent_prompt_fn(self.prompt)
 
     def memory(self) -> Any:
         """The step memory recipes read (the live one, else the one saved in memory_dir)."""
         if self.step_memory is None:
-            from memplay.agents.components import make_embedder, open_memory
+            from memplay.agents.components import load_step_memory, make_embedder
 
             if not (self.memory_dir / "steps").is_dir():
                 raise TrainerError(f"{self.memory_dir} holds no step memory; play (memplay run "
                                    "RUN) or learn demos (memplay learn) into it first")
             embedder = self.embedder or make_embedder(self.config)
-            self.step_memory = open_memory(self.config, embedder, self.memory_dir).step_memory
+            self.step_memory = load_step_memory(self.config, embedder, self.memory_dir)
         return self.step_memory
 
 
@@ -149,22 +149,6 @@ class Recipe:
         return made
 
 
-RECIPES: Registry[Recipe] = Registry("distillation recipe")
-for _name, _entry in {
-    "successes": "memplay.agents.distill.run_recipes:SUCCESSES",
-    "pairs": "memplay.agents.distill.run_recipes:PAIRS",
-    "revisions": "memplay.agents.distill.run_recipes:REVISIONS",
-    "memory-greedy": "memplay.agents.distill.memory_recipes:MEMORY_GREEDY",
-    "memory-vs-model": "memplay.agents.distill.memory_recipes:MEMORY_VS_MODEL",
-    "demos": "memplay.agents.distill.demo_recipe:DEMOS",
-    "average-strategy": "memplay.agents.distill.strategy_recipe:AVERAGE_STRATEGY",
-}.items():
-    RECIPES.register(_name, _entry)
-
-#: The recipe a method uses when none is named (what ``memplay train --method`` did before).
-DEFAULT_RECIPES = {"sft": "successes", "dpo": "pairs"}
-
-
 def register_recipe(recipe: Recipe | str, name: str | None = None) -> None:
     """Add a recipe (an object, or ``"module:attribute"`` with ``name``) to the registry.
 
@@ -188,7 +172,8 @@ def get_recipe(name: str) -> Recipe:
     ...
     memplay.errors.ConfigError: unknown distillation recipe 'memory-gredy'; did you mean ...
     """
-    return RECIPES.get(name)
+    recipe: Recipe = RECIPES.get(name)
+    return recipe
 
 
 def recipe_for(recipe: str | None, method: str | None) -> Recipe:

@@ -105,7 +105,6 @@ def test_full_fine_tuning_on_transcripts(tmp_path: Path) -> None:
 
 def test_failed_training_leaves_the_weights_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
-
     import trl
 
     trainer = SFTTrainer(None, SFTConfig(device="cpu"))
