@@ -55,6 +55,13 @@ def logged_series(history: list[dict[str, Any]], names: dict[str, str]) -> dict[
     return series
 
 
+def _quiet(trainer: Any) -> None:
+    """Drop the callback that prints every step's log dict (the losses are kept anyway)."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+
+
 class BaseTrainer:
     """Model loading, the TRL run and version saving common to SFT and DPO.
 
@@ -108,6 +115,7 @@ class BaseTrainer:
             trainer = cls(model=self.model, args=self.config.to_trl(scratch),  # type: ignore[attr-defined]
                           train_dataset=dataset, processing_class=self.tokenizer,
                           peft_config=peft)
+            _quiet(trainer)
             try:
                 yield trainer
             except BaseException:
