@@ -153,10 +153,15 @@ def format_view(view: Mapping[str, Any], admissible: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _shows_view(slot: Slot, cfg: PromptConfig) -> bool:
+    """The prompt describes the situation by the view (which lists every allowed action)."""
+    return cfg.state == "view" and bool(slot.view)
+
+
 def _situation(slot: Slot, cfg: PromptConfig) -> str:
     """The observation, or the portable view when the prompt asks for it and there is one."""
-    if cfg.state == "view" and slot.view:
-        return format_view(slot.view, slot.admissible)
+    if _shows_view(slot, cfg):
+        return format_view(slot.view or {}, slot.admissible)
     return f"Observation:\n{slot.observation}"
 
 
@@ -188,7 +193,7 @@ def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
         _recent_moves(slot.steps, cfg.recent_steps),  # from here on, new every step
         format_step_hint(recall.values),
         _situation(slot, cfg),
-        "Allowed actions: " + ", ".join(slot.admissible),
+        "" if _shows_view(slot, cfg) else "Allowed actions: " + ", ".join(slot.admissible),
         "Your action:",
     ]
     content = "\n".join(p for p in parts if p)

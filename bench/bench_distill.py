@@ -45,7 +45,7 @@ from _common import add_common_args, finish, machine, result_path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ENV = "FrozenLake-random-v0"
-PARTS = ("rounds", "demos", "new-maps", "kuhn")
+PARTS = ("rounds", "demos", "new-maps", "kuhn", "alfworld-train", "alfworld-eval")
 
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"env_id": ENV, "maps": 32 if full else 2, "max_steps": 12 if full else 6,
             "parallel_envs": 8, "rounds": args.rounds or (2 if full else 1),
             "epochs": args.epochs or (2 if full else 1), "new_map_epochs": 4 if full else 1,
-            "threads": args.threads, "reach": 0.8,
+            "threads": args.threads, "reach": 0.8, "alfworld_minutes": args.alfworld_minutes,
             "train": {"learning_rate": args.lr, "lora_r": 16, "lora_alpha": 32,
                       "batch_size": 8, "epochs": args.train_epochs if full else 1,
                       "max_steps": args.train_steps or (None if full else 2),
@@ -252,6 +252,82 @@ def kuhn_nash_conv(b: Bench, model: Path | None, play: dict[str, Any]) -> dict[s
             "strategy": {k: round(v, 3) for k, v in row["strategy"].items()}}
 
 
+ALFWORLD_STEPS = 30  # bench_alfworld's step cap
+
+
+def part_alfworld_train(b: Bench, results: dict[str, Any]) -> dict[str, Any]:
+    """One more chunk of training on the train walkthroughs (recipe ``demos``), compounding
+    on the last chunk's version; ``--alfworld-minutes`` of training wall time."""
+    from bench_alfworld import ROOT
+
+    from memplay.agents.distill.round import distil_round
+    from memplay.demos import DemoEpisode, write_demos
+    from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
+    from memplay.trainers.sft_config import SFTConfig
+
+    out = dict(results.get("alfworld", {"chunks": []}))
+    run = b.work / "alfworld"
+    if not out["chunks"]:
+        shutil.rmtree(run, ignore_errors=True)
+    run.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    per_type = 100 if b.cfg["maps"] > 2 else 1
+    demos = [d for d in alfworld_demos("train", per_task_type=per_type, workers=2,
+             cache=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl") if d.success]
+    write_demos(run / "demos.jsonl", [DemoEpisode(trajectory=d, source="walkthrough")
+                                      for d in demos])
+    (run / "config.yaml").write_text("env_id: ALFWorld-v0\nenv_kwargs: {split: train}\n")
+    out["demos"] = demo_statistics(demos)
+    out["demo_s"] = round(time.perf_counter() - started, 1)
+    chunk = len(out["chunks"]) + 1
+    config = SFTConfig(**{**b.cfg["train"], "epochs": 1,
+                          "lr_scheduler_type": "constant_with_warmup",
+                          "max_seconds": b.cfg["alfworld_minutes"] * 60.0}, seed=chunk,
+                       device="cpu", num_threads=b.cfg["threads"], max_length=1024)
+    version = distil_round(run, "demos", config, files=[run / "demos.jsonl"])
+    seen = version.steps * config.batch_size
+    done = sum(c["examples_seen"] for c in out["chunks"])
+    out["chunks"] = [*out["chunks"], {"chunk": chunk, "version": version_row(version),
+                                      "examples_seen": seen, "examples_seen_total": done + seen}]
+    print(f"alfworld chunk {chunk}: {seen} examples seen in {version.seconds:.0f} s, loss "
+          f"{version.losses[0]:.3f} -> {version.losses[-1]:.3f}", flush=True)
+    return out
+
+
+def part_alfworld_eval(b: Bench, results: dict[str, Any]) -> dict[str, Any]:
+    """The last chunk's version alone (memory off) on bench_alfworld's 42 valid_seen games."""
+    from bench_alfworld import episode_successes, eval_games, per_task_type
+
+    from memplay.agents import Agent
+    from memplay.agents.distill.play import play_overrides
+
+    out = dict(results.get("alfworld", {"chunks": []}))
+    if not out["chunks"]:
+        return {**out, "skipped": "no trained version: run --parts alfworld-train first"}
+    last = out["chunks"][-1]
+    model = Path(last["version"]["path"])
+    games = eval_games(7 if b.cfg["maps"] > 2 else 1)[:None if b.cfg["maps"] > 2 else 2]
+    b.llm.reload(model)
+    agent = Agent("ALFWorld-v0", variant="none", llm=b.llm, embedder=b.embedder, seed=0,
+                  env_kwargs={"split": "eval_in_distribution", "games_by_seed": True},
+                  max_steps=ALFWORLD_STEPS if b.cfg["maps"] > 2 else 3, parallel_envs=8,
+                  **play_overrides(model))
+    started, where = time.perf_counter(), b.work / "eval" / f"alfworld-{last['chunk']}"
+    shutil.rmtree(where, ignore_errors=True)
+    try:
+        agent.run(epochs=1, tasks=games, run_dir=where, progress=False, frozen=True)
+    finally:
+        agent.close()
+    wins = episode_successes(where, games)
+    from memplay.agents.distill.evaluate import LearnerScore
+
+    row = LearnerScore(f"chunk {last['chunk']}", "off", len(games), sum(wins),
+                       round(time.perf_counter() - started, 1)).to_dict()
+    last["held_out"] = {**row, "per_task_type": per_task_type(games, wins)}
+    print(f"alfworld chunk {last['chunk']}: {sum(wins)}/{len(games)} valid_seen", flush=True)
+    return out
+
+
 def _trained(results: dict[str, Any]) -> Path | None:
     model = results.get("rounds", {}).get("model")
     return Path(model) if model else None
@@ -263,7 +339,11 @@ PART_RUNNERS: dict[str, Any] = {
     "demos": lambda b, results: part_demos(b),
     "new-maps": lambda b, results: part_new_maps(b, _trained(results)),
     "kuhn": lambda b, results: part_kuhn(b),
+    "alfworld-train": part_alfworld_train,
+    "alfworld-eval": part_alfworld_eval,
 }
+# parts whose result lands under another key (the ALFWorld chunks accumulate in one record)
+RESULT_KEY = {"alfworld-train": "alfworld", "alfworld-eval": "alfworld"}
 
 
 def report(results: dict[str, Any]) -> None:
@@ -331,9 +411,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=1e-3, help="LoRA learning rate")
     parser.add_argument("--train-epochs", type=int, default=3, help="passes over the examples")
     parser.add_argument("--train-steps", type=int, help="cap on optimiser steps per round")
+    parser.add_argument("--alfworld-minutes", type=float, default=25.0,
+                        help="training wall time of one ALFWorld chunk")
     parser.add_argument("--fresh", action="store_true", help="replace the JSON, do not merge")
     args = parser.parse_args(argv)
-    args.parts = args.parts or (["rounds", "demos"] if args.quick else list(PARTS))
+    args.parts = args.parts or (["rounds", "demos"] if args.quick else
+                                ["rounds", "demos", "new-maps", "kuhn"])
     return args
 
 
@@ -351,9 +434,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for part in args.parts:
         print(f"part {part}", flush=True)
         part_start = time.perf_counter()
-        results[part] = PART_RUNNERS[part](b, results)
-        results[part]["wall_s"] = round(time.perf_counter() - part_start, 1)
-        results[part]["load_avg_at_end"] = list(os.getloadavg())
+        key = RESULT_KEY.get(part, part)
+        earlier = results.get(key, {}).get("wall_s", 0.0) if key != part else 0.0
+        results[key] = PART_RUNNERS[part](b, results)
+        results[key]["wall_s"] = round(earlier + time.perf_counter() - part_start, 1)
+        results[key]["load_avg_at_end"] = list(os.getloadavg())
     report(results)
     record = {"settings": cfg, "train_seeds": b.train, "held_out_seeds": b.held_out,
               "machine": machine(), "load_avg_at_start": load, "results": results,

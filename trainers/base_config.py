@@ -60,6 +60,9 @@ class TrainConfig:
     epochs: int = field(default=1, metadata=_help("Passes over the data (>= 1)."))
     max_steps: int | None = field(default=None, metadata=_help(
         "Stop after this many optimiser steps even mid-epoch; None = run all epochs."))
+    max_seconds: float | None = field(default=None, metadata=_help(
+        "Stop after this much training wall time (checked after each optimiser step), even "
+        "mid-epoch: a round's time budget; None = no limit."))
     batch_size: int = field(default=4, metadata=_help("Examples per forward pass (>= 1)."))
     grad_accum_steps: int = field(default=1, metadata=_help(
         "Forward passes summed into one optimiser step (>= 1); the effective batch is "
@@ -105,6 +108,9 @@ class TrainConfig:
             if value < 1:
                 raise ConfigError(f"{name}={value!r} must be >= 1; the default is "
                                   f"{_default(type(self), name)!r}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ConfigError(f"max_seconds={self.max_seconds} must be > 0, or None for no "
+                              "time limit")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"max_steps={self.max_steps} must be >= 1, or None for all epochs")
         if self.warmup_steps < 0 or self.weight_decay < 0:

@@ -35,7 +35,7 @@ from memplay.trainers.result import TrainResult
 from memplay.trainers.trl_import import trl
 from memplay.trainers.version import ModelVersion
 
-__all__ = ["BaseTrainer", "logged_series"]
+__all__ = ["BaseTrainer", "logged_series", "time_budget"]
 
 
 def logged_series(history: list[dict[str, Any]], names: dict[str, str]) -> dict[str, list[float]]:
@@ -53,6 +53,30 @@ def logged_series(history: list[dict[str, Any]], names: dict[str, str]) -> dict[
             if key in row:
                 series.setdefault(name, []).append(float(row[key]))
     return series
+
+
+def time_budget(seconds: float) -> Any:
+    """A TRL/transformers callback that ends training once ``seconds`` have passed since
+    training began (after the step that crossed the line).
+
+    >>> time_budget(0.0).__class__.__name__
+    'TimeBudget'
+    """
+    from transformers import TrainerCallback
+
+    class TimeBudget(TrainerCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.started = time.perf_counter()
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.started = time.perf_counter()
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if time.perf_counter() - self.started >= seconds:
+                control.should_training_stop = True
+            return control
+
+    return TimeBudget()
 
 
 def _quiet(trainer: Any) -> None:
@@ -116,6 +140,8 @@ class BaseTrainer:
                           train_dataset=dataset, processing_class=self.tokenizer,
                           peft_config=peft)
             _quiet(trainer)
+            if self.config.max_seconds is not None:
+                trainer.add_callback(time_budget(self.config.max_seconds))
             try:
                 yield trainer
             except BaseException:
