@@ -266,7 +266,7 @@ GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--grou
           "bench_curriculum.json": "`--group selfplay`",
           "bench_transfer.json": "`--group transfer-1` to `-7`",
           "bench_alfworld.json": "`--group alfworld` to `-4`",
-          "bench_distill.json": "`--group distill-1` to `-3`"}
+          "bench_distill.json": "`--group distill-1` to `-4`"}
 
 
 def times(records: dict[str, dict[str, Any]]) -> list[str]:
