@@ -130,7 +130,6 @@ class EpochTrainer:
         self.data_files = [*config.train.data_files, *data_files]
         self.recipe = recipe_for(config.train.recipe, config.train.method)
         self.train_config = loop_train_config(config)
-        self.prompt_fn = agent_prompt_fn(self.recipe.prompt_for(config.prompt))
         self.memory_dir = Path(memory_dir) if memory_dir is not None else None
         self.step_memory: Any = None  # the live step memory, once the run opened it
 

@@ -55,3 +55,19 @@ def test_logged_series_keep_step_rows_only() -> None:
                {"train_loss": 1.5, "train_runtime": 3.0}]
     assert logged_series(history, {"loss": "loss", "mean_token_accuracy": "acc"}) == {
         "loss": [2.0, 1.0], "acc": [0.5, 0.75]}
+
+
+def test_time_budget_stops_training_after_the_step_that_crosses_it() -> None:
+    from types import SimpleNamespace
+
+    from memplay.trainers.trainer_base import time_budget
+
+    control = SimpleNamespace(should_training_stop=False)
+    patient = time_budget(3600.0)
+    patient.on_train_begin(None, None, control)
+    assert patient.on_step_end(None, None, control).should_training_stop is False
+    spent = time_budget(0.0)
+    spent.on_train_begin(None, None, control)
+    assert spent.on_step_end(None, None, control).should_training_stop is True
+    with pytest.raises(ConfigError, match="max_seconds=0"):
+        SFTConfig(max_seconds=0)
