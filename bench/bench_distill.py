@@ -52,13 +52,15 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     """Sizes of this mode (the JSON records them)."""
     full = not args.quick
     return {"env_id": ENV, "maps": 32 if full else 2, "max_steps": 12 if full else 6,
-            "parallel_envs": 8, "rounds": args.rounds or (2 if full else 1),
-            "epochs": args.epochs or (2 if full else 1), "new_map_epochs": 4 if full else 1,
+            "parallel_envs": 8, "rounds": args.rounds or (3 if full else 1),
+            "epochs": args.epochs or 1, "new_map_epochs": 4 if full else 1,
             "threads": args.threads, "reach": 0.8, "alfworld_minutes": args.alfworld_minutes,
             "train": {"learning_rate": args.lr, "lora_r": 16, "lora_alpha": 32,
                       "batch_size": 8, "epochs": args.train_epochs if full else 1,
-                      "max_steps": args.train_steps or (None if full else 2),
-                      "warmup_steps": 10 if full else 0, "lr_scheduler_type": "linear"}}
+                      "max_steps": args.train_steps or (100 if full else 2),
+                      "warmup_steps": 10 if full else 0, "lr_scheduler_type": "linear",
+                      "max_seconds": args.train_minutes * 60 if full and args.train_minutes
+                      else None}}
 
 
 class Bench:
@@ -406,11 +408,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (CPU lock: 2)")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=None,
                         help="default: rounds demos (quick), all parts (full)")
-    parser.add_argument("--rounds", type=int, help="play -> distil rounds (full: 2)")
-    parser.add_argument("--epochs", type=int, help="train epochs played per round (full: 2)")
+    parser.add_argument("--rounds", type=int, help="play -> distil rounds (full: 3)")
+    parser.add_argument("--epochs", type=int, help="train epochs played per round (1)")
     parser.add_argument("--lr", type=float, default=1e-3, help="LoRA learning rate")
     parser.add_argument("--train-epochs", type=int, default=3, help="passes over the examples")
-    parser.add_argument("--train-steps", type=int, help="cap on optimiser steps per round")
+    parser.add_argument("--train-steps", type=int,
+                        help="optimiser steps per round (full: 100; TRL: overrides epochs)")
+    parser.add_argument("--train-minutes", type=float, default=None,
+                        help="training wall-time budget of each FrozenLake or Kuhn round")
     parser.add_argument("--alfworld-minutes", type=float, default=25.0,
                         help="training wall time of one ALFWorld chunk")
     parser.add_argument("--fresh", action="store_true", help="replace the JSON, do not merge")

@@ -59,7 +59,8 @@ class TrainConfig:
     weight_decay: float = field(default=0.0, metadata=_help("AdamW weight decay (>= 0)."))
     epochs: int = field(default=1, metadata=_help("Passes over the data (>= 1)."))
     max_steps: int | None = field(default=None, metadata=_help(
-        "Stop after this many optimiser steps even mid-epoch; None = run all epochs."))
+        "Optimiser steps to take; when set it replaces epochs (as in TRL): the data is "
+        "passed over as often as that takes, or stopped mid-epoch; None = run all epochs."))
     max_seconds: float | None = field(default=None, metadata=_help(
         "Stop after this much training wall time (checked after each optimiser step), even "
         "mid-epoch: a round's time budget; None = no limit."))
