@@ -149,7 +149,8 @@ def format_view(view: Mapping[str, Any], admissible: Sequence[str]) -> str:
             lines.append(action)
             continue
         kind, context = str(entry.get("kind", action)), str(entry.get("context", state))
-        lines.append(f"{action}: {kind}" + (f" ({context})" if context != state else ""))
+        named = action if kind == action else f"{action}: {kind}"
+        lines.append(named + (f" ({context})" if context != state else ""))
     return "\n".join(lines)
 
 
