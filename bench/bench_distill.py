@@ -55,6 +55,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
             "parallel_envs": 8, "rounds": args.rounds or (3 if full else 1),
             "epochs": args.epochs or 1, "new_map_epochs": 4 if full else 1,
             "threads": args.threads, "reach": 0.8, "alfworld_minutes": args.alfworld_minutes,
+            "alfworld_demos_per_type": 50 if full else 1,
             "train": {"learning_rate": args.lr, "lora_r": 16, "lora_alpha": 32,
                       "batch_size": 8, "epochs": args.train_epochs if full else 1,
                       "max_steps": args.train_steps or (100 if full else 2),
@@ -258,8 +259,9 @@ ALFWORLD_STEPS = 30  # bench_alfworld's step cap
 
 
 def part_alfworld_train(b: Bench, results: dict[str, Any]) -> dict[str, Any]:
-    """One more chunk of training on the train walkthroughs (recipe ``demos``), compounding
-    on the last chunk's version; ``--alfworld-minutes`` of training wall time."""
+    """One more chunk of training on the train walkthroughs (recipe ``demos``; 50 per task
+    type, played once into the shared cache), compounding on the last chunk's version;
+    ``--alfworld-minutes`` of training wall time."""
     from bench_alfworld import ROOT
 
     from memplay.agents.distill.round import distil_round
@@ -273,7 +275,7 @@ def part_alfworld_train(b: Bench, results: dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    per_type = 100 if b.cfg["maps"] > 2 else 1
+    per_type = b.cfg["alfworld_demos_per_type"]
     demos = [d for d in alfworld_demos("train", per_task_type=per_type, workers=2,
              cache=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl") if d.success]
     write_demos(run / "demos.jsonl", [DemoEpisode(trajectory=d, source="walkthrough")
@@ -416,7 +418,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="optimiser steps per round (full: 100; TRL: overrides epochs)")
     parser.add_argument("--train-minutes", type=float, default=None,
                         help="training wall-time budget of each FrozenLake or Kuhn round")
-    parser.add_argument("--alfworld-minutes", type=float, default=25.0,
+    parser.add_argument("--alfworld-minutes", type=float, default=20.0,
                         help="training wall time of one ALFWorld chunk")
     parser.add_argument("--fresh", action="store_true", help="replace the JSON, do not merge")
     args = parser.parse_args(argv)

@@ -51,8 +51,8 @@ if [ ${#scripts[@]} -eq 0 ]; then
         # bench_distill's parts, merged into one JSON (docs/distillation.md)
         distill-1) scripts=(bench_distill); distill_parts=(rounds);;
         distill-2) scripts=(bench_distill); distill_parts=(demos new-maps kuhn);;
-        distill-3) scripts=(bench_distill); distill_parts=(alfworld-train);;
-        distill-4) scripts=(bench_distill); distill_parts=(alfworld-eval);;
+        # each ALFWorld group trains one more chunk and scores it: a point of the curve
+        distill-3|distill-4) scripts=(bench_distill); distill_parts=(alfworld-train alfworld-eval);;
         *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -7," \
                 "alfworld to alfworld-4, distill-1 to -4)" >&2
            exit 2;;
