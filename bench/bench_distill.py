@@ -438,7 +438,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results = old.get("results", {}) if old.get("settings") == cfg else {}
     work = args.out / "runs" / ("distill_quick" if args.quick else "distill")
     b = Bench(cfg, work)
-    for part in args.parts:
+    record: dict[str, Any] = {}
+    for part in args.parts:  # the JSON is written after every part: a later one may fail
         print(f"part {part}", flush=True)
         part_start = time.perf_counter()
         key = RESULT_KEY.get(part, part)
@@ -446,14 +447,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results[key] = PART_RUNNERS[part](b, results)
         results[key]["wall_s"] = round(earlier + time.perf_counter() - part_start, 1)
         results[key]["load_avg_at_end"] = list(os.getloadavg())
+        record = {"settings": cfg, "train_seeds": b.train, "held_out_seeds": b.held_out,
+                  "machine": machine(), "load_avg_at_start": load, "results": results,
+                  "wall_s": round(sum(p["wall_s"] for p in results.values()), 1),
+                  "this_run_s": round(time.perf_counter() - started, 1)}
+        finish(args.out, "bench_distill", args.quick, record, lambda png: plot(results, png))
     report(results)
-    record = {"settings": cfg, "train_seeds": b.train, "held_out_seeds": b.held_out,
-              "machine": machine(), "load_avg_at_start": load, "results": results,
-              "wall_s": round(sum(p["wall_s"] for p in results.values()), 1),
-              "this_run_s": round(time.perf_counter() - started, 1)}
-    finish(args.out, "bench_distill", args.quick, record, lambda png: plot(results, png))
     return record
-
 
 if __name__ == "__main__":
     main()
