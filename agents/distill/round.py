@@ -12,6 +12,7 @@ write the recipe and its play settings into the version's ``version.json``::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from memplay.agents.llm.base import LLM, Prompt
 from memplay.errors import ConfigError
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.loop import train_round
+from memplay.trainers.rounds import RoundRecord, append_round
 from memplay.trainers.sft_config import SFTConfig
 from memplay.trainers.version import ModelVersion, latest_version
 
@@ -81,7 +83,8 @@ def distil_round(run_dir: str | Path, recipe: str | Recipe,
                  config: AgentConfig | None = None, files: Sequence[str | Path] = (),
                  base_model: str | Path | None = None, llm: LLM | None = None,
                  step_memory: Any = None, embedder: Any = None) -> ModelVersion:
-    """Build ``recipe``'s examples from ``run_dir`` and train ``<run_dir>/models/vN`` on them.
+    """Build ``recipe``'s examples from ``run_dir``, train ``<run_dir>/models/vN`` on them and
+    add the round to ``models/rounds.jsonl`` (``after_epoch`` None: trained by hand).
 
     Args:
         recipe: A registered recipe's name, or a :class:`Recipe`.
@@ -107,9 +110,17 @@ def distil_round(run_dir: str | Path, recipe: str | Recipe,
     source = open_source(run_dir, chosen, config, files=files, model=picker,
                          step_memory=step_memory, embedder=embedder,
                          dedupe=trainer.dedupe if isinstance(trainer, SFTConfig) else True)
+    started = time.perf_counter()
     data = chosen.examples(source)
-    return train_round(run_dir, None, trainer, base_model=start, data=data,
-                       record={"recipe": chosen.name, "play": chosen.play})
+    version = train_round(run_dir, None, trainer, base_model=start, data=data,
+                          record={"recipe": chosen.name, "play": chosen.play})
+    append_round(run_dir, RoundRecord(
+        after_epoch=None, status="trained", version=version.version, recipe=chosen.name,
+        examples=len(data), losses=list(version.losses),
+        first_loss=version.losses[0] if version.losses else None,
+        final_loss=version.losses[-1] if version.losses else None,
+        seconds=time.perf_counter() - started))
+    return version
 
 
 def _load(model: str | Path | None, config: AgentConfig) -> LLM:

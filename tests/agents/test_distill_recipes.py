@@ -193,3 +193,35 @@ def test_recipes_are_found_by_name_and_decide_the_method() -> None:
         assert AgentConfig(train={"recipe": "my-demos"}).train.recipe == "my-demos"
     finally:
         RECIPES.unregister("my-demos")
+
+
+def test_a_round_by_hand_is_a_row_of_rounds_jsonl(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from memplay.agents.distill.round import distil_round
+    from memplay.trainers import loop
+    from memplay.trainers.result import TrainResult
+    from memplay.trainers.rounds import describe_rounds, read_rounds
+    from memplay.trainers.version import ModelVersion
+
+    class Trainer:
+        def __init__(self, start: Any, config: Any) -> None:
+            self.data: list[Any] = []
+
+        def train(self, data: list[Any]) -> TrainResult:
+            self.data = data
+            return TrainResult(losses=[2.0, 1.0], steps=2, seconds=0.0)
+
+        def save(self, out: Path, version: int | None = None, run_dir: Any = None,
+                 **fields: Any) -> ModelVersion:
+            return ModelVersion(path=str(out), method="sft", base_model="b", version=version,
+                                losses=[2.0, 1.0], steps=2, examples=len(self.data), **fields)
+
+    monkeypatch.setattr(loop, "_make_trainer", Trainer)
+    won = episode(["down"])
+    run = write_run(tmp_path, [won])
+    memory = memory_with({keys_at(won, 0)["down"]: 1.0})
+    distil_round(run, "memory-greedy", config=AgentConfig(env_id=ENV), step_memory=memory)
+    (row,) = read_rounds(run)
+    assert (row.after_epoch, row.recipe, row.examples, row.losses) == (
+        None, "memory-greedy", 1, [2.0, 1.0])
+    assert describe_rounds(run)[0].startswith("by hand: models/v1, 1 examples (memory-greedy)")
