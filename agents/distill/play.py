@@ -18,6 +18,7 @@ from memplay.agents.config import AgentConfig
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from memplay.agents.config import AgentConfig, PolicyConfig, PromptConfig
 from memplay.agents.distill.recipe import PlaySettings
 from memplay.config import format_validation_error
 from memplay.errors import ConfigError
-from memplay.trainers.version import VERSION_FILE, read_version
+from memplay.trainers.version import VERSION_FILE
 
 __all__ = ["config_for_model", "play_overrides", "play_settings", "with_play"]
 
@@ -41,9 +42,15 @@ def play_settings(model: str | Path | None) -> PlaySettings:
     >>> play_settings(None), play_settings("/no/such/model")
     ({}, {})
     """
-    if model is None or not (Path(model) / VERSION_FILE).is_file():
+    file = Path(model) / VERSION_FILE if model is not None else None
+    if file is None or not file.is_file():
         return {}
-    return dict(read_version(model).play)
+    try:  # only "play" is needed: a record that is otherwise old or partial still plays
+        record = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    play = record.get("play") if isinstance(record, dict) else None
+    return dict(play) if isinstance(play, dict) else {}
 
 
 def with_play(config: AgentConfig, play: PlaySettings) -> AgentConfig:

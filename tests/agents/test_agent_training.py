@@ -131,7 +131,7 @@ def test_rounds_train_save_reload_and_record_success(tmp_path: Path) -> None:
     cfg = FakeTrainer.made[0].config
     assert (cfg.max_steps, cfg.learning_rate, cfg.use_lora) == (7, 1e-3, True)
     record = FakeTrainer.made[0].data[0]
-    assert isinstance(record, ChatRecord) and "Allowed actions:" in record.messages[-2]["content"]
+    assert isinstance(record, ChatRecord) and "down: down to ice" in record.messages[-2]["content"]
     assert len(FakeTrainer.made[0].data) == 6  # the 6 steps of the safe path, deduplicated
     assert [(r.after_epoch, r.status, r.version) for r in read_rounds(tmp_path)] == [
         (0, "trained", 1), (1, "trained", 2)]
