@@ -9,7 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # The small CPU build of torch first, so the project's torch range installs nothing more.
 TORCH_SPEC ?= torch==2.13.0
-TEST_EXTRAS ?= dev,alfworld,llamacpp,ray,games
+TEST_EXTRAS ?= dev,alfworld,llamacpp,ray,games,train
 # Test processes (pytest-xdist; a test file stays in one process, so its fixtures are shared).
 # Each runs torch on one thread: more threads than cores spin and crawl.
 TEST_WORKERS ?= 2

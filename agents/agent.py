@@ -36,6 +36,7 @@ from memplay.agents.components import (
 )
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext, Reflection, StateKey, default_state_key
+from memplay.agents.distill.play import config_for_model
 from memplay.agents.llm.base import LLM
 from memplay.agents.llm.registry import BACKENDS
 from memplay.agents.reflection import ReflectionSetup, make_reflection
@@ -214,6 +215,7 @@ class Agent:
         self.self_play: Any = None  # the SelfPlay set-up of the last context, if any
         self.strategy_memory: Any = None  # variants with a strategy memory (mccfr)
         self._strategy_dir: Path | None = None
+        self._weights: Path | None = None  # a run's trained version the backend holds
 
     @property
     def llm(self) -> LLM:
@@ -253,7 +255,8 @@ class Agent:
 
         ``overrides`` change config fields for this context only (e.g. ``frozen=True``).
         """
-        cfg = self.config.model_copy(update=overrides)
+        cfg = config_for_model(self.config.model_copy(update=overrides),
+                               self._weights or self.config.model)
         memory = self._memory(memory_dir)
         spec = cfg.spec
         self.self_play = None
@@ -332,8 +335,8 @@ class Agent:
         save = None if frozen or (self.memory is None and self.strategy_memory is None) \
             else self._saver(mem_dir)
         if trainer is not None:
-            # new weights make the running per-action score means stale: start them afresh
-            trainer.on_reload = ctx.llm_bias.clear
+            trainer.on_reload = lambda path: self._use_weights(ctx, path)
+            trainer.step_memory = self.memory.step_memory if self.memory else None
             trainer.resume()
         play = self.self_play
         if play is not None and graph is None:
@@ -349,6 +352,15 @@ class Agent:
             epoch_log.close()
             ctx.workers.close()
 
+    def _use_weights(self, ctx: AgentContext, path: Path) -> None:
+        """After a round loaded ``path``: play it as its recipe trained it to be played, and
+        start the per-action score means afresh (they described the old weights)."""
+        self._weights = path
+        ctx.llm_bias.clear()
+        played = config_for_model(self.config, path)
+        ctx.config = ctx.config.model_copy(update={"prompt": played.prompt,
+                                                   "policy": played.policy})
+
     def _play_trained_weights(self, root: Path) -> None:
         """Resuming a run that trained its weights (by hand, ``memplay train``, when
         ``train_every`` is 0; with ``train_every`` the trainer reloads them): build the
@@ -359,6 +371,7 @@ class Agent:
         if note:
             log.warning(note)
             self._llm = make_llm(picked)
+            self._weights = Path(str(picked.model))
 
     def learn_from(self, demos: Sequence[Any], memory_dir: str | Path,
                    provenance: str | None = None, replay: bool = True) -> Any:
@@ -378,15 +391,14 @@ class Agent:
         return learn_demos(self, load_demos(demos, provenance), Path(memory_dir), replay)
 
     def _epoch_trainer(self, root: Path, memory_dir: Path) -> Any:
-        """The weight trainer of a run with ``train_every`` (None without). Rounds also train
-        on the critique memory's revisions when it has some. It raises ConfigError for a
-        backend that cannot reload weights."""
+        """The weight trainer of a run with ``train_every`` (None without); its recipe reads
+        the run's memory in ``memory_dir``. It raises ConfigError for a backend that cannot
+        reload weights."""
         if self.config.train_every == 0:
             return None
         from memplay.agents.training import EpochTrainer
 
-        revisions = memory_dir / "critiques" / "revisions.jsonl"
-        return EpochTrainer(root, self.llm, self.config, data_files=[revisions])
+        return EpochTrainer(root, self.llm, self.config, memory_dir=memory_dir)
 
     def _saver(self, directory: Path) -> Any:
         memory, strategy = self.memory, self.strategy_memory

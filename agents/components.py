@@ -107,6 +107,17 @@ class MemoryBundle:
         self.step_memory.close()  # type: ignore[attr-defined]
 
 
+def load_step_memory(config: AgentConfig, embedder: Any, directory: str | Path) -> Any:
+    """The step memory saved in ``<directory>/steps``, looked up as ``config`` says."""
+    from memplay.memory.step_memory import StepMemory
+
+    steps = StepMemory.load(Path(directory) / "steps", embedder)
+    # how values are looked up is the run's choice, whatever the memory was saved with
+    steps.config = steps.config.model_copy(
+        update=config.step_memory_config().model_dump(exclude={"index", "q_init", "alpha"}))
+    return steps
+
+
 def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None) -> MemoryBundle:
     """Load memory from ``directory`` when it holds one, else start empty.
 
@@ -121,10 +132,7 @@ def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None
     root = Path(directory) if directory is not None else None
     if root is not None and (root / "store").is_dir():
         store = FaissMemoryStore.load(root / "store", embedder)
-        steps = StepMemory.load(root / "steps", embedder)
-        # how values are looked up is the run's choice, whatever the memory was saved with
-        steps.config = steps.config.model_copy(
-            update=config.step_memory_config().model_dump(exclude={"index", "q_init", "alpha"}))
+        steps = load_step_memory(config, embedder, root)
     else:
         store = FaissMemoryStore(embedder)
         steps = StepMemory(embedder, config.step_memory_config())

@@ -111,6 +111,17 @@ class PromptConfig(BaseModel):
         default=1500, ge=100, description="Memories + playbook together are cut to this size."
     )
     recent_steps: int = Field(default=3, ge=0, description="Past moves of this episode shown.")
+    state: Literal["observation", "view"] = Field(
+        default="observation", description="How the prompt describes the situation: "
+        "'observation', the environment's text; 'view', its portable view (the state in "
+        "map-independent words and, per allowed action, what it leads to), which reads the "
+        "same on every map, so a model trained on it can act on maps it never saw; falls "
+        "back to the observation where the environment gives no view.")
+    memory_text: bool = Field(
+        default=True, description="Show what memory recalls as text (task memories, the "
+        "step hint, reflections' lessons). False: memory acts only through the policy's "
+        "Q prior and novelty bonus, so a model trained on memory-free prompts (every "
+        "distillation recipe) plays on the prompt it was trained on.")
     system: str = Field(
         default="You are an agent in a text game. Reply with exactly one of the allowed actions.",
         description="System message of every prompt.",
@@ -150,15 +161,33 @@ class TrainLoopConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["sft", "dpo"] = Field(
-        default="sft", description="Trainer run every ``train_every`` epochs."
-    )
+    recipe: str | None = Field(
+        default=None, description="Distillation recipe of each round's data "
+        "(memplay.agents.distill: successes, pairs, revisions, memory-greedy, "
+        "memory-vs-model, demos, average-strategy, or your own); None: the method's default "
+        "(successes for sft, pairs for dpo).")
+    method: Literal["sft", "dpo"] | None = Field(
+        default=None, description="Trainer run every ``train_every`` epochs; None: the "
+        "recipe's (a recipe feeds one trainer).")
+    data_files: list[str] = Field(
+        default_factory=list, description="Extra inputs of the recipe (demo files for "
+        "'demos', a strategy table for 'average-strategy', chat-record or pair files).")
     max_steps: int = Field(default=30, ge=1, description="Optimiser steps per training round.")
     learning_rate: float = Field(
         default=2e-4, gt=0.0,
         description="Optimiser learning rate (2e-4 suits LoRA; use ~1e-5 with lora=False).",
     )
     lora: bool = Field(default=True, description="Train LoRA adapters (merged on save).")
+
+    @field_validator("recipe")
+    @classmethod
+    def _known_recipe(cls, value: str | None) -> str | None:
+        from memplay.agents.distill.registry import RECIPES
+
+        if value is not None and value not in RECIPES:
+            raise ConfigError(RECIPES.unknown(value) + "; register your own with "
+                              "memplay.agents.distill.register_recipe")
+        return value
     min_examples: int = Field(
         default=1, ge=1,
         description="Skip a round (and say so) when the run has fewer training examples.",
@@ -307,6 +336,12 @@ class AgentConfig(BaseModel):
         default=0, ge=0,
         description="Fine-tune the model on the run's own data every K epochs (0 = never).",
     )
+    play_as_trained: bool = Field(
+        default=True,
+        description="When the model is a trained memplay version (a models/vN folder), play "
+        "with the prompt and policy settings its recipe trained it for (version.json 'play': "
+        "the portable view in the prompt, calibration off, greedy...) over this config's; "
+        "False keeps this config's prompt and policy settings.")
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     reflection: ReflectionConfig = Field(default_factory=ReflectionConfig)

@@ -204,7 +204,8 @@ def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) ->
     record = StepRecord(observation=slot.observation, action=slot.action, reward=float(reward),
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
                         visits=sum(v.visits for v in slot.recall.values.values()),
-                        key=_keys(slot, ctx).get(slot.action), seat=slot.seat)
+                        key=_keys(slot, ctx).get(slot.action), seat=slot.seat,
+                        view=slot.view)
     steps = [*slot.steps, record]
     out_of_time = bool(truncated) or len(steps) >= ctx.config.max_steps
     done = bool(terminated) or out_of_time

@@ -46,7 +46,7 @@ from memplay.errors import LLMOutputError
 from memplay.memory.step_memory import ActionValue
 
 __all__ = ["LLMView", "PolicyConfig", "calibrate", "choose_action", "combine_scores",
-           "llm_scores", "log_softmax", "novelty_bonus"]
+           "llm_scores", "log_softmax", "memory_confidence", "novelty_bonus"]
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def combine_scores(
         value = values.get(action) or _UNKNOWN
         known = value.visits + cfg.borrowed_weight * value.borrowed if cfg.memory_novelty else 0
         seen = known + tried_now.get(action, 0)
-        combined[action] = (score + cfg.prior_weight * _confidence(value) * value.q
+        combined[action] = (score + cfg.prior_weight * memory_confidence(value) * value.q
                             + novelty_bonus(seen, cfg.exploration))
     return combined
 
@@ -201,11 +201,12 @@ def combine_scores(
 _UNKNOWN = ActionValue(0.0, 0, 0.0)
 
 
-def _confidence(value: ActionValue) -> float:
+def memory_confidence(value: ActionValue) -> float:
     """How much of the Q term to trust: all of a pair tried before, a borrowed value as much
     as its sources resemble this situation, nothing of a value with no evidence.
 
-    >>> _confidence(ActionValue(1.0, 2, 1.0)), _confidence(ActionValue(1.0, 0, 0.9, 3.0))
+    >>> exact, borrowed = ActionValue(1.0, 2, 1.0), ActionValue(1.0, 0, 0.9, 3.0)
+    >>> memory_confidence(exact), memory_confidence(borrowed)
     (1.0, 0.9)
     """
     if value.visits > 0:

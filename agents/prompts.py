@@ -15,17 +15,21 @@ the observation.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from memplay.agents.config import PromptConfig
 from memplay.agents.llm.base import Message
-from memplay.agents.state import Memory, Slot, StepRecord
+from memplay.agents.state import Memory, Recall, Slot, StepRecord
 from memplay.memory.step_memory import ActionValue
+from memplay.trainers.data import PromptFn
+from memplay.types import Trajectory
 
-__all__ = ["build_messages", "clip", "format_memories", "format_step_hint", "quote_data"]
+__all__ = ["PromptFn", "agent_prompt_fn", "build_messages", "clip", "format_memories",
+           "format_step_hint", "format_view", "quote_data"]
 
 # Lines the prompt itself is made of; text from memory must not be able to imitate them.
 _RESERVED_HEADERS = ("Goal:", "Observation:", "Allowed actions:", "Your action:",
-                     "Your last moves:")
+                     "Your last moves:", "Situation:")
 
 
 def clip(text: str, limit: int) -> str:
@@ -121,6 +125,47 @@ def _lesson_blocks(lessons: Sequence[tuple[str, str]], cfg: PromptConfig) -> lis
     return blocks
 
 
+def format_view(view: Mapping[str, Any], admissible: Sequence[str]) -> str:
+    """The portable view as prompt text: the situation, then what each allowed action is.
+
+    An action's line names its kind (FrozenLake: "down to hole") and, where it differs from
+    the situation, the context it is valued in (ALFWorld: "searched already..."). Nothing in
+    it names a map, so a model trained on these lines reads every map the same way.
+
+    >>> view = {"state": "window ###|#AF|#FH; goal 3+ down",
+    ...         "actions": {"left": {"kind": "left to edge",
+    ...                              "context": "window ###|#AF|#FH; goal 3+ down"}}}
+    >>> print(format_view(view, ["left", "down"]))
+    Situation: window ###|#AF|#FH; goal 3+ down
+    left: left to edge
+    down
+    """
+    state = str(view.get("state", ""))
+    entries = view.get("actions") or {}
+    lines = [f"Situation: {state}"]
+    for action in admissible:
+        entry = entries.get(action)
+        if not isinstance(entry, Mapping):
+            lines.append(action)
+            continue
+        kind, context = str(entry.get("kind", action)), str(entry.get("context", state))
+        named = action if kind == action else f"{action}: {kind}"
+        lines.append(named + (f" ({context})" if context != state else ""))
+    return "\n".join(lines)
+
+
+def _shows_view(slot: Slot, cfg: PromptConfig) -> bool:
+    """The prompt describes the situation by the view (which lists every allowed action)."""
+    return cfg.state == "view" and bool(slot.view)
+
+
+def _situation(slot: Slot, cfg: PromptConfig) -> str:
+    """The observation, or the portable view when the prompt asks for it and there is one."""
+    if _shows_view(slot, cfg):
+        return format_view(slot.view or {}, slot.admissible)
+    return f"Observation:\n{slot.observation}"
+
+
 def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
     """The chat prompt of one decision: lessons, goal, memories, moves, hint, state, actions.
 
@@ -138,18 +183,46 @@ def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
     >>> build_messages(s, PromptConfig())[1]["content"].splitlines()[:4]
     ['<critique>', "'left' failed", '</critique>', 'Goal: reach G']
     """
-    lessons = _lesson_blocks(slot.recall.lessons, cfg)
+    recall = slot.recall if cfg.memory_text else Recall()
+    lessons = _lesson_blocks(recall.lessons, cfg)
     used = sum(len(b) for b in lessons)
-    memories = format_memories(slot.recall.memories, cfg, cfg.max_context_chars - used)
+    memories = format_memories(recall.memories, cfg, cfg.max_context_chars - used)
     parts = [  # what stays the same within an episode first: a backend reuses its states
         *lessons,
         f"Goal: {slot.goal}",
         memories,
         _recent_moves(slot.steps, cfg.recent_steps),  # from here on, new every step
-        format_step_hint(slot.recall.values),
-        f"Observation:\n{slot.observation}",
-        "Allowed actions: " + ", ".join(slot.admissible),
+        format_step_hint(recall.values),
+        _situation(slot, cfg),
+        "" if _shows_view(slot, cfg) else "Allowed actions: " + ", ".join(slot.admissible),
         "Your action:",
     ]
     content = "\n".join(p for p in parts if p)
     return [{"role": "system", "content": cfg.system}, {"role": "user", "content": content}]
+
+
+def agent_prompt_fn(prompt: PromptConfig) -> PromptFn:
+    """A ``prompt_fn`` that rebuilds the agent's play prompt for step i, without memories.
+
+    Training on the prompt the agent plays with (same system message, goal, recent moves,
+    observation and allowed actions) lets the tuned weights act on what play shows them;
+    memories are left out because trajectories do not record which ones were shown. The
+    ``memplay train`` command uses it too, so hand-trained and in-run rounds see one prompt.
+
+    >>> from memplay.types import Step, Trajectory
+    >>> t = Trajectory(env_id="e", goal="reach G", steps=[
+    ...     Step(observation="S.", action="right", admissible_actions=["left", "right"])])
+    >>> agent_prompt_fn(PromptConfig())(t, 0)[1]["content"].splitlines()[0]
+    'Goal: reach G'
+    """
+
+    def prompt_fn(traj: Trajectory, i: int) -> list[dict[str, str]]:
+        step = traj.steps[i]
+        view = step.info.get("view")
+        slot = Slot(0, goal=traj.goal, observation=step.observation,
+                    admissible=list(step.admissible_actions),
+                    view=view if isinstance(view, dict) else None,
+                    steps=[StepRecord(s.observation, s.action) for s in traj.steps[:i]])
+        return [dict(m) for m in build_messages(slot, prompt)]
+
+    return prompt_fn

@@ -35,9 +35,12 @@ class StepRecord:
     """One step an episode took: what was seen, what was done and what came of it.
 
     ``state`` is the exact state text (loops and detours are found with it), ``key`` the
-    ``(kind, context)`` step memory files the action under (see :mod:`memplay.agents.keys`)
-    and ``visits`` how often memory had seen that situation before this step (the novelty
-    reward uses it). ``seat`` is the player who moved in a two-player game (None otherwise).
+    ``(kind, context)`` step memory files the action under (see :mod:`memplay.agents.keys`),
+    ``visits`` how often memory had seen that situation before this step (the novelty
+    reward uses it), ``seat`` the player who moved in a two-player game (None otherwise)
+    and ``view`` the environment's portable view of the state, when it gives one (stored
+    with the step, so a trainer can rebuild the view prompt and memory's choice for every
+    action offered there).
 
     >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
     >>> r.to_step().info
@@ -53,6 +56,7 @@ class StepRecord:
     thought: str | None = None
     key: tuple[str, str] | None = None
     seat: int | None = None
+    view: dict[str, Any] | None = None
 
     @property
     def memory_key(self) -> tuple[str, str]:
@@ -64,6 +68,8 @@ class StepRecord:
         info = {"state": self.state, "visits": self.visits, "key": list(self.memory_key)}
         if self.seat is not None:
             info["seat"] = self.seat
+        if self.view is not None:
+            info["view"] = self.view
         return Step(observation=self.observation, action=self.action, reward=self.reward,
                     admissible_actions=list(self.admissible), thought=self.thought, info=info)
 

@@ -1,12 +1,14 @@
 """Fine-tuning inside a run: every ``train_every`` epochs, train on the run's own data.
 
 The runner calls :meth:`EpochTrainer.on_epoch_end` after each finished epoch. After every
-K-th epoch (never after the last one: nothing would play with the new weights) it collects
-the run's data (successful steps for SFT, success/failure pairs for DPO), trains one round
-with ``AgentConfig.train``, saves ``<run>/models/vN``, reloads the backend and lets the run
-go on with the same memory. Every round, trained or skipped (too few examples), is one row
-of ``<run>/models/rounds.jsonl``; each version's ``version.json`` gets the success rate of
-every epoch played with it.
+K-th epoch (never after the last one: nothing would play with the new weights) it builds
+the examples of the round's distillation recipe (``train.recipe``, see
+:mod:`memplay.agents.distill`: successful steps, memory's greedy actions, preference
+pairs...), trains one round with ``AgentConfig.train``, saves ``<run>/models/vN`` (with the
+recipe and its play settings), reloads the backend and lets the run go on with the same
+memory. Every round, trained or skipped (too few examples), is one row of
+``<run>/models/rounds.jsonl`` with its recipe, example count and loss curve; each version's
+``version.json`` gets the success rate of every epoch played with it.
 
     >>> from memplay.agents.config import AgentConfig
     >>> due_after(AgentConfig(train_every=2, epochs=5), 1), due_after(AgentConfig(epochs=5), 1)
@@ -21,14 +23,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from memplay.agents.config import AgentConfig, PromptConfig
-from memplay.agents.prompts import build_messages
+from memplay.agents.config import AgentConfig
+from memplay.agents.distill.recipe import recipe_for
+from memplay.agents.distill.round import model_picker, open_source
+from memplay.agents.prompts import agent_prompt_fn
 from memplay.agents.run_files import RunFiles
-from memplay.agents.state import Slot, StepRecord
 from memplay.errors import ConfigError, TrainerError
-from memplay.trainers.data import PromptFn
 from memplay.trainers.dpo_config import DPOConfig
-from memplay.trainers.loop import Reloadable, collect_round_data, train_round
+from memplay.trainers.loop import Reloadable, train_round
 from memplay.trainers.rounds import RoundRecord, append_round, read_rounds
 from memplay.trainers.sft_config import SFTConfig
 from memplay.trainers.version import (
@@ -38,7 +40,6 @@ from memplay.trainers.version import (
     read_version,
     record_epoch_success,
 )
-from memplay.types import Trajectory
 
 __all__ = ["EpochTrainer", "agent_prompt_fn", "check_trainable", "due_after",
            "loop_train_config"]
@@ -93,36 +94,11 @@ def loop_train_config(config: AgentConfig) -> SFTConfig | DPOConfig:
     ('SFTConfig', 3, False)
     """
     t = config.train
-    cls = DPOConfig if t.method == "dpo" else SFTConfig
+    cls = DPOConfig if recipe_for(t.recipe, t.method).method == "dpo" else SFTConfig
     threads = config.llm_kwargs.get("num_threads")
     return cls(max_steps=t.max_steps, epochs=t.max_steps, learning_rate=t.learning_rate,
                use_lora=t.lora, seed=config.seed, system_prompt=config.prompt.system,
                num_threads=int(threads) if threads is not None else None)
-
-
-def agent_prompt_fn(prompt: PromptConfig) -> PromptFn:
-    """A ``prompt_fn`` that rebuilds the agent's play prompt for step i, without memories.
-
-    Training on the prompt the agent plays with (same system message, goal, recent moves,
-    observation and allowed actions) lets the tuned weights act on what play shows them;
-    memories are left out because trajectories do not record which ones were shown. The
-    ``memplay train`` command uses it too, so hand-trained and in-run rounds see one prompt.
-
-    >>> from memplay.types import Step, Trajectory
-    >>> t = Trajectory(env_id="e", goal="reach G", steps=[
-    ...     Step(observation="S.", action="right", admissible_actions=["left", "right"])])
-    >>> agent_prompt_fn(PromptConfig())(t, 0)[1]["content"].splitlines()[0]
-    'Goal: reach G'
-    """
-
-    def prompt_fn(traj: Trajectory, i: int) -> list[dict[str, str]]:
-        step = traj.steps[i]
-        slot = Slot(0, goal=traj.goal, observation=step.observation,
-                    admissible=list(step.admissible_actions),
-                    steps=[StepRecord(s.observation, s.action) for s in traj.steps[:i]])
-        return [dict(m) for m in build_messages(slot, prompt)]
-
-    return prompt_fn
 
 
 class EpochTrainer:
@@ -132,24 +108,30 @@ class EpochTrainer:
         run_dir: The run directory (data comes from its ``trajectories.jsonl``).
         llm: The playing backend; must have ``reload(path)``.
         config: The run's AgentConfig (``train_every``, ``epochs``, ``train``, ``model``).
-        on_reload: Called after new weights are loaded (the agent resets its per-action
-            score calibration there, which described the old weights).
-        data_files: Extra JSONL data for every round (chat records, pairs, or Agent-R
-            revision trajectories); files that do not exist yet are skipped.
+        on_reload: Called with the version folder after new weights are loaded (the agent
+            resets its per-action score calibration there, and takes the version's play
+            settings).
+        data_files: Extra inputs of every round's recipe (``train.data_files`` too); files
+            that do not exist yet are skipped.
+        memory_dir: The run's memory (recipes read memory's values there).
 
     >>> trainer = EpochTrainer("runs/x", llm, AgentConfig(train_every=2))  # doctest: +SKIP
     >>> trainer.on_epoch_end(1)  # doctest: +SKIP
-    RoundRecord(after_epoch=1, status='trained', version=1, ...)
+    RoundRecord(after_epoch=1, status='trained', version=1, recipe='successes', ...)
     """
 
     def __init__(self, run_dir: str | Path, llm: Any, config: AgentConfig, *,
-                 on_reload: Callable[[], None] | None = None,
-                 data_files: Sequence[str | Path] = ()) -> None:
+                 on_reload: Callable[[Path], None] | None = None,
+                 data_files: Sequence[str | Path] = (),
+                 memory_dir: str | Path | None = None) -> None:
         check_trainable(config, llm)
         self.run_dir, self.llm, self.config = Path(run_dir), llm, config
-        self.on_reload, self.data_files = on_reload, list(data_files)
+        self.on_reload = on_reload
+        self.data_files = [*config.train.data_files, *data_files]
+        self.recipe = recipe_for(config.train.recipe, config.train.method)
         self.train_config = loop_train_config(config)
-        self.prompt_fn = agent_prompt_fn(config.prompt)
+        self.memory_dir = Path(memory_dir) if memory_dir is not None else None
+        self.step_memory: Any = None  # the live step memory, once the run opened it
 
     def resume(self) -> Path | None:
         """Load the run's latest model version, if any (a resumed run plays with it)."""
@@ -175,9 +157,7 @@ class EpochTrainer:
     def _round(self, epoch: int) -> RoundRecord:
         start = time.perf_counter()
         try:
-            files = [f for f in self.data_files if Path(f).is_file()]
-            data = collect_round_data(self.run_dir, self.train_config, files,
-                                      self.prompt_fn)
+            data = self.recipe.examples(self._source())
         except TrainerError as exc:  # no successes (or pairs) yet: play on with these weights
             return self._skip(epoch, str(exc), 0, start)
         need = self.config.train.min_examples
@@ -186,21 +166,34 @@ class EpochTrainer:
                               f"{need}", len(data), start)
         version = self._train(epoch, data)
         record = RoundRecord(
-            after_epoch=epoch, status="trained", version=version.version, examples=len(data),
+            after_epoch=epoch, status="trained", version=version.version,
+            recipe=self.recipe.name, examples=len(data), losses=list(version.losses),
             first_loss=version.losses[0] if version.losses else None,
             final_loss=version.losses[-1] if version.losses else None,
             seconds=time.perf_counter() - start)
         self._append(record)
-        log.info("training round after epoch %d: models/v%s, loss %s -> %s", epoch + 1,
-                 version.version, record.first_loss, record.final_loss)
+        log.info("training round after epoch %d (%s): models/v%s, loss %s -> %s", epoch + 1,
+                 self.recipe.name, version.version, record.first_loss, record.final_loss)
         self._reload(Path(version.path))
         return record
+
+    def _source(self) -> Any:
+        """What the recipe reads: this run, its live memory, the model now playing."""
+        config = self.config
+        if self.memory_dir is not None:
+            config = config.model_copy(update={"memory_dir": str(self.memory_dir)})
+        files = [f for f in self.data_files if Path(f).is_file()]
+        dedupe = not isinstance(self.train_config, SFTConfig) or self.train_config.dedupe
+        return open_source(self.run_dir, self.recipe, config, files=files,
+                           model=model_picker(self.llm), step_memory=self.step_memory,
+                           dedupe=dedupe)
 
     def _train(self, epoch: int, data: list[Any]) -> ModelVersion:
         # rounds compound: start from the run's latest version, else the configured model
         start = latest_version(self.run_dir) or self.config.model
         version = train_round(self.run_dir, None, self.train_config, base_model=start,
-                              prompt_fn=self.prompt_fn, data=data)
+                              data=data, record={"recipe": self.recipe.name,
+                                                 "play": self.recipe.play})
         trajectories = _episode_counts(self.run_dir)
         version = version.model_copy(update={"after_epoch": epoch, "episodes": trajectories})
         version.save()
@@ -219,7 +212,7 @@ class EpochTrainer:
     def _reload(self, path: Path) -> None:
         self.llm.reload(path)
         if self.on_reload is not None:
-            self.on_reload()
+            self.on_reload(path)
 
     def _record_success(self, epoch: int) -> None:
         """Store the epoch's success rate on the version that played it (none: base model)."""

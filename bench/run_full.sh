@@ -9,7 +9,8 @@
 #                                               to -7: bench_transfer, a few rows of one game
 #                                               each, merged into one JSON; alfworld to
 #                                               alfworld-4: bench_alfworld's rows, baseline
-#                                               and demos first, merged into one JSON)
+#                                               and demos first, merged into one JSON;
+#                                               distill-1 to -4: bench_distill's parts)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
 set -u
@@ -24,6 +25,7 @@ group=core
 transfer_games=()  # bench_transfer: all games and rows unless a transfer group names some
 transfer_rows=()
 alfworld_rows=(baseline none demos demos-flat memrl demos+play)  # bench_alfworld named alone
+distill_parts=(rounds demos new-maps kuhn)  # bench_distill named alone (ALFWorld: distill-3, -4)
 if [ "${1:-}" = "--group" ]; then
     group="${2:?--group needs a name: core or selfplay}"
     shift 2
@@ -48,8 +50,13 @@ if [ ${#scripts[@]} -eq 0 ]; then
         alfworld-2) scripts=(bench_alfworld); alfworld_rows=(none);;
         alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;  # 65 min: over, see README
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
+        # bench_distill's parts, merged into one JSON (docs/distillation.md)
+        distill-1) scripts=(bench_distill); distill_parts=(rounds);;
+        distill-2) scripts=(bench_distill); distill_parts=(demos new-maps kuhn);;
+        # each ALFWorld group trains one more chunk and scores it: a point of the curve
+        distill-3|distill-4) scripts=(bench_distill); distill_parts=(alfworld-train alfworld-eval);;
         *) echo "unknown group $group (core, learning, selfplay, curriculum, transfer-1 to -7," \
-                "alfworld to alfworld-4)" >&2
+                "alfworld to alfworld-4, distill-1 to -4)" >&2
            exit 2;;
     esac
     [ ${#transfer_games[@]} -gt 0 ] && scripts=(bench_transfer)
@@ -65,6 +72,7 @@ for name in "${scripts[@]}"; do
             [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}")
             [ ${#transfer_rows[@]} -gt 0 ] && extra+=(--rows "${transfer_rows[@]}");;
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
+        bench_distill) extra=(--threads "$threads" --parts "${distill_parts[@]}");;
     esac
     start=$(date +%s)
     "$py" "bench/$name.py" "${extra[@]}" > "bench/results/runs/$name.log" 2>&1

@@ -256,6 +256,52 @@ def scale(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def _score(row: dict[str, Any] | None) -> str:
+    """'0.62 (20/32, 0.45-0.77)': a held-out rate with its count and 95% interval."""
+    if not row:
+        return "-"
+    low, high = row["interval"]
+    return f"{fmt(row['rate'])} ({row['solved']}/{row['tasks']}, {fmt(low)}-{fmt(high)})"
+
+
+def distill(d: dict[str, Any]) -> list[str]:
+    """Held-out success of model alone / memory alone / both per round and for the solver
+    demos; memory learning new maps with the base and the trained model; Kuhn NashConv."""
+    res = d["results"]
+    out = ["| data | model | model alone | memory alone | both | examples | train min |",
+           "|---|---|---|---|---|---|---|"]
+    rounds = res.get("rounds", {})
+    if rounds:
+        out.append(f"| - | base | {_score(rounds['base']['model_alone'])} | - | - | - | - |")
+    for r in rounds.get("rounds", []):
+        h, v = r["held_out"], r["version"]
+        out.append(f"| own play, {sum(1 for _ in r['train_success_per_epoch'])} more epochs "
+                   f"| round {r['round']} | {_score(h['model_alone'])} | "
+                   f"{_score(h['memory_alone'])} | {_score(h['both'])} | {v['examples']} | "
+                   f"{v['train_s'] / 60:.1f} |")
+    if "held_out" in res.get("demos", {}):
+        h, v = res["demos"]["held_out"], res["demos"]["version"]
+        out.append(f"| solver demos | demos | {_score(h['model_alone'])} | "
+                   f"{_score(h['memory_alone'])} | {_score(h['both'])} | {v['examples']} | "
+                   f"{v['train_s'] / 60:.1f} |")
+    new = res.get("new-maps", {})
+    if new:
+        out += ["", "| memory learns the 32 held-out maps with | success per epoch | "
+                    f"first epoch >= {d['settings']['reach']} |", "|---|---|---|"]
+        for name, arm in new.items():
+            if isinstance(arm, dict) and "success_per_epoch" in arm:
+                out.append(f"| {name} model | {', '.join(fmt(v) for v in arm['success_per_epoch'])}"
+                           f" | {arm['epochs_to_reach'] or 'not reached'} |")
+    kuhn = res.get("kuhn", {})
+    if kuhn:
+        out += ["", "| Kuhn poker, model alone | NashConv |", "|---|---|",
+                f"| base, default policy | {fmt(kuhn['base']['default']['nash_conv'], 3)} |",
+                f"| base, sampling its own probabilities | "
+                f"{fmt(kuhn['base']['as_trained']['nash_conv'], 3)} |",
+                f"| distilled from {kuhn['table']} | {fmt(kuhn['trained']['nash_conv'], 3)} |"]
+    return out
+
+
 def wall_seconds(d: dict[str, Any]) -> float:
     """A record's wall time (the scripts name it ``wall_s`` or ``wall_seconds``)."""
     return float(d.get("wall_s", d.get("wall_seconds", 0.0)))
@@ -265,7 +311,8 @@ def wall_seconds(d: dict[str, Any]) -> float:
 GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--group selfplay`",
           "bench_curriculum.json": "`--group curriculum`",
           "bench_transfer.json": "`--group transfer-1` to `-7`",
-          "bench_alfworld.json": "`--group alfworld` to `-4`"}
+          "bench_alfworld.json": "`--group alfworld` to `-4`",
+          "bench_distill.json": "`--group distill-1` to `-4`"}
 
 
 def times(records: dict[str, dict[str, Any]]) -> list[str]:
@@ -299,6 +346,7 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "tictactoe": ("bench_selfplay.json", tictactoe),
     "curriculum": ("bench_curriculum.json", curriculum),
     "scale": ("bench_scale.json", scale),
+    "distill": ("bench_distill.json", distill),
 }
 
 
@@ -322,7 +370,7 @@ def fill(text: str, results: Path = RESULTS) -> str:
 
     >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'scale']"
+    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'distill']"
     """
     return BLOCK.sub(lambda m: f"{m.group(1)}{table(m.group('name'), results)}\n{m.group(4)}",
                      text)

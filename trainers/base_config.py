@@ -1,7 +1,11 @@
 """Settings shared by every trainer: model, LoRA, optimiser, batching, device.
 
-Each field carries its documentation in ``metadata["help"]`` (so a CLI can print it);
-``__post_init__`` checks the fields alone and together and raises errors that say the fix::
+The weight updates run in TRL (``SFTTrainer``, ``DPOTrainer``) with a peft LoRA; these
+configs keep memplay's short, validated field names and translate them into TRL's
+(:meth:`TrainConfig.trl_arguments`: ``epochs`` -> ``num_train_epochs``, ``batch_size`` ->
+``per_device_train_batch_size``...). Each field carries its documentation in
+``metadata["help"]`` (so a CLI can print it); ``__post_init__`` checks the fields alone and
+together and raises errors that say the fix::
 
     >>> TrainConfig(use_lora=True, lora_r=0)
     Traceback (most recent call last):
@@ -17,10 +21,11 @@ from typing import Any
 
 from memplay.errors import ConfigError, TrainerError
 
-__all__ = ["DEVICES", "DTYPES", "TrainConfig", "describe_fields"]
+__all__ = ["DEVICES", "DTYPES", "SCHEDULES", "TrainConfig", "describe_fields"]
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+SCHEDULES = ("constant_with_warmup", "linear", "cosine")
 _LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -54,13 +59,20 @@ class TrainConfig:
     weight_decay: float = field(default=0.0, metadata=_help("AdamW weight decay (>= 0)."))
     epochs: int = field(default=1, metadata=_help("Passes over the data (>= 1)."))
     max_steps: int | None = field(default=None, metadata=_help(
-        "Stop after this many optimiser steps even mid-epoch; None = run all epochs."))
+        "Optimiser steps to take; when set it replaces epochs (as in TRL): the data is "
+        "passed over as often as that takes, or stopped mid-epoch; None = run all epochs."))
+    max_seconds: float | None = field(default=None, metadata=_help(
+        "Stop after this much training wall time (checked after each optimiser step), even "
+        "mid-epoch: a round's time budget; None = no limit."))
     batch_size: int = field(default=4, metadata=_help("Examples per forward pass (>= 1)."))
     grad_accum_steps: int = field(default=1, metadata=_help(
         "Forward passes summed into one optimiser step (>= 1); the effective batch is "
         "batch_size * grad_accum_steps."))
     warmup_steps: int = field(default=0, metadata=_help(
         "Optimiser steps of linear learning-rate warm-up from 0 (>= 0)."))
+    lr_scheduler_type: str = field(default="constant_with_warmup", metadata=_help(
+        "Learning rate after the warm-up: constant_with_warmup (stays), linear (falls to 0 "
+        "at the last step) or cosine."))
     max_grad_norm: float = field(default=1.0, metadata=_help(
         "Clip the gradient norm to this (> 0); keeps early steps on tiny data stable."))
     max_length: int = field(default=1024, metadata=_help(
@@ -97,6 +109,9 @@ class TrainConfig:
             if value < 1:
                 raise ConfigError(f"{name}={value!r} must be >= 1; the default is "
                                   f"{_default(type(self), name)!r}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ConfigError(f"max_seconds={self.max_seconds} must be > 0, or None for no "
+                              "time limit")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"max_steps={self.max_steps} must be >= 1, or None for all epochs")
         if self.warmup_steps < 0 or self.weight_decay < 0:
@@ -105,6 +120,9 @@ class TrainConfig:
         if self.num_threads is not None and self.num_threads < 1:
             raise ConfigError(f"num_threads={self.num_threads} must be >= 1, or None for "
                               "torch's default")
+        if self.lr_scheduler_type not in SCHEDULES:
+            raise ConfigError(f"lr_scheduler_type={self.lr_scheduler_type!r} is not one of "
+                              f"{SCHEDULES}")
         if self.max_length < 16:
             raise ConfigError(f"max_length={self.max_length} is too short for a chat "
                               "transcript; use at least 16 (the default is 1024)")
@@ -135,6 +153,34 @@ class TrainConfig:
         if self.dtype == "float16" and kind in ("cpu", "auto"):
             raise ConfigError(f"dtype='float16' with device={self.device!r}: half-precision "
                               "training needs a GPU; use dtype='float32' (or 'bfloat16') on CPU")
+
+    def trl_arguments(self, output_dir: str) -> dict[str, Any]:
+        """The keyword arguments of TRL's config (a ``transformers.TrainingArguments``) that
+        these fields stand for. Nothing is saved in ``output_dir`` (checkpoints are off: a
+        round saves its merged model as ``models/vN`` itself); every step's loss is logged.
+
+        >>> args = TrainConfig(epochs=2, batch_size=8, max_steps=None).trl_arguments("/tmp/x")
+        >>> args["num_train_epochs"], args["per_device_train_batch_size"], args["max_steps"]
+        (2, 8, -1)
+        """
+        kind = self.device.split(":", 1)[0]
+        return {
+            "output_dir": output_dir, "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay, "num_train_epochs": self.epochs,
+            "max_steps": self.max_steps if self.max_steps is not None else -1,
+            "per_device_train_batch_size": self.batch_size,
+            "gradient_accumulation_steps": self.grad_accum_steps,
+            "warmup_steps": self.warmup_steps, "lr_scheduler_type": self.lr_scheduler_type,
+            "max_grad_norm": self.max_grad_norm, "seed": self.seed, "data_seed": self.seed,
+            "gradient_checkpointing": self.gradient_checkpointing,
+            "gradient_checkpointing_kwargs": {"use_reentrant": False},
+            # the weights load in the resolved dtype already (modeling.resolve_dtype), so no
+            # mixed-precision autocast is layered on top
+            "bf16": False, "fp16": False, "use_cpu": kind == "cpu", "logging_steps": 1,
+            "save_strategy": "no",
+            "report_to": [], "disable_tqdm": True, "dataloader_num_workers": 0,
+            "max_length": self.max_length,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of the fields (for version.json).

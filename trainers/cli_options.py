@@ -42,15 +42,12 @@ def _fields() -> dict[str, dataclasses.Field[Any]]:
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the run directory, method, data and every config field as options."""
     parser.add_argument("run_dir", type=Path, help="run directory with trajectories.jsonl")
-    parser.add_argument("--method", choices=sorted(_CONFIGS), default="sft",
-                        help="sft: successes (+ revisions); dpo: success/failure pairs")
+    parser.add_argument("--method", choices=sorted(_CONFIGS), default=None,
+                        help="sft or dpo; default: the recipe's (a recipe feeds one trainer)")
     parser.add_argument("--data", type=Path, nargs="*", default=[],
-                        help="extra JSONL files: chat records (sft), pairs (dpo), or Agent-R "
-                        "revisions such as <memory>/critiques/revisions.jsonl (both)")
-    parser.add_argument("--prompt", choices=("steps", "transcript"), default="steps",
-                        help="steps: one example per step, with the prompt the agent played "
-                             "with (its system message, goal, moves, observation, actions); "
-                             "transcript: whole episodes as chats")
+                        help="the recipe's extra inputs: demo files (demos), a strategy table "
+                        "(average-strategy), chat records or Agent-R revisions (successes, "
+                        "revisions), pair files (pairs)")
     # argparse %-formats help text: a literal '%' ("about 30% slower") must be doubled
     helps = {name: text.replace("%", "%%") for name, text in
              {**describe_fields(SFTConfig), **describe_fields(DPOConfig)}.items()}
@@ -70,7 +67,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> SFTConfig | DPOConfig:
     """Build the method's config from the options given (unset options keep defaults)."""
-    cls = _CONFIGS[args.method]
+    cls = _CONFIGS[args.method or "sft"]
     names = {f.name for f in dataclasses.fields(cls)}
     given = {k: v for k, v in vars(args).items() if k in names and v is not None}
     if "lora_target_modules" in given:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from memplay.errors import ConfigError
 from memplay.trainers.base_config import TrainConfig
@@ -21,8 +22,8 @@ class DPOConfig(TrainConfig):
     """DPO settings: every :class:`TrainConfig` field plus the DPO temperature and pair cap.
 
     The reference model is the starting model, frozen. Its log-probs are computed once
-    before the first step (with LoRA: the same network with its adapters switched off), so
-    no second copy of the model is kept in memory, with LoRA or full fine-tuning.
+    before the first step (TRL's ``precompute_ref_log_probs``; with LoRA the reference is the
+    same network with its adapters switched off, so no second copy is kept in memory).
 
     >>> DPOConfig(beta=0.5).learning_rate
     5e-05
@@ -44,3 +45,14 @@ class DPOConfig(TrainConfig):
         if self.max_pairs_per_task < 1:
             raise ConfigError(f"max_pairs_per_task={self.max_pairs_per_task} must be >= 1; "
                               "the default is 8")
+
+    def to_trl(self, output_dir: str) -> Any:
+        """TRL's ``DPOConfig`` for these settings (sigmoid DPO loss, reference precomputed).
+
+        >>> DPOConfig(beta=0.3).to_trl("/tmp/dpo").beta
+        0.3
+        """
+        from memplay.trainers.trl_import import trl
+
+        return trl().DPOConfig(**self.trl_arguments(output_dir), beta=self.beta,
+                               precompute_ref_log_probs=True)

@@ -1,4 +1,4 @@
-"""Log-probabilities of labelled tokens: the DPO policy term and an evaluation helper.
+"""log p(answer | prompt) under a model, in its chat format: an evaluation helper.
 
     >>> lp = answer_logprob(model, tokenizer, [{"role": "user", "content": "at (0,0)"}],
     ...                     "down")  # doctest: +SKIP
@@ -11,45 +11,47 @@ from __future__ import annotations
 from typing import Any
 
 from memplay.errors import TrainerError
-from memplay.trainers.batches import collate
-from memplay.trainers.records import ChatRecord, Message
-from memplay.trainers.tokenization import IGNORE_INDEX, tokenize_chat
+from memplay.trainers.records import Message
 
-__all__ = ["answer_logprob", "labelled_logprobs"]
+__all__ = ["answer_ids", "answer_logprob"]
 
 
-def labelled_logprobs(model: Any, batch: dict[str, Any]) -> Any:
-    """Sum over each row of log p(token) for the tokens whose label is not ignored.
+def answer_ids(tokenizer: Any, prompt: list[Message], answer: str) -> tuple[list[int], int]:
+    """Token ids of prompt + answer turn and where the answer starts, as TRL's SFT splits a
+    prompt-completion row (the prompt rendered with the generation prompt).
 
-    Returns a float tensor of shape ``(batch,)``; gradients flow when the model has them.
-    Token *t* is predicted by the logits at *t-1*, hence the shift.
+    >>> answer_ids(None, [], "x")
+    Traceback (most recent call last):
+    ...
+    memplay.errors.TrainerError: an answer needs a prompt of at least one message
     """
-    import torch
-
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    labels = batch["labels"][:, 1:]
-    logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-    mask = labels != IGNORE_INDEX
-    picked = logp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    return (picked * mask).sum(dim=-1)
+    if not prompt:
+        raise TrainerError("an answer needs a prompt of at least one message")
+    head = tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True,
+                                         return_dict=False)
+    full = tokenizer.apply_chat_template([*prompt, {"role": "assistant", "content": answer}],
+                                         tokenize=True, return_dict=False)
+    start = next((i for i, (a, b) in enumerate(zip(head, full)) if a != b),
+                 min(len(head), len(full)))
+    return list(full), start
 
 
 def answer_logprob(
     model: Any, tokenizer: Any, prompt: list[Message], answer: str, max_length: int = 1024
 ) -> float:
-    """log p(answer | prompt) under ``model`` in the tokenizer's chat format (no gradient).
-
-    The sum covers the answer tokens and the end-of-turn token the template adds.
-    """
+    """log p(answer | prompt) under ``model`` (no gradient): the sum over the answer tokens
+    and the end-of-turn token the template adds, the tokens SFT trains on."""
     import torch
 
-    messages = [*prompt, {"role": "assistant", "content": answer}]
-    record = ChatRecord(messages=messages, train_on=[len(messages) - 1], source="eval")
-    example = tokenize_chat(tokenizer, record, max_length)
-    if example is None:
+    ids, start = answer_ids(tokenizer, prompt, answer)
+    if start >= min(len(ids), max_length):
         raise TrainerError(f"the prompt fills max_length={max_length} tokens and leaves no room "
                            f"for the answer {answer!r}; raise max_length or shorten the prompt")
+    ids = ids[:max_length]
     device = next(model.parameters()).device
     with torch.no_grad():
-        batch = collate([example], tokenizer.pad_token_id, device)
-        return float(labelled_logprobs(model, batch)[0])
+        logits = model(input_ids=torch.tensor([ids], device=device)).logits[0, :-1].float()
+    logp = torch.log_softmax(logits, dim=-1)
+    targets = torch.tensor(ids[1:], device=device)
+    picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    return float(picked[start - 1:].sum())

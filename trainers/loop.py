@@ -69,6 +69,7 @@ def train_round(
     base_model: str | Path | None = None,
     prompt_fn: PromptFn | None = None,
     data: Sequence[Any] | None = None,
+    record: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Train on a run directory's own data and save the result as ``<run_dir>/models/vN``.
 
@@ -81,7 +82,9 @@ def train_round(
             version, else the embedded model.
         prompt_fn: Build one example per step with the prompt the agent plays with (see
             :data:`memplay.trainers.data.PromptFn`); None trains on whole transcripts.
-        data: Examples already collected (:func:`collect_round_data`); None collects them.
+        data: Examples already collected (a distillation recipe's, or
+            :func:`collect_round_data`'s); None collects them.
+        record: More fields of the version record (``recipe``, ``play``).
 
     Returns the new version's record; the runner sets ``success_after`` later
     (:func:`memplay.trainers.version.record_success`).
@@ -97,7 +100,8 @@ def train_round(
     trainer = _make_trainer(start, dataclasses.replace(config, output_dir=None))
     result = trainer.train(list(data))
     out = next_version_dir(run)
-    version = trainer.save(out, version=int(out.name[1:]), run_dir=run.resolve())
+    version = trainer.save(out, version=int(out.name[1:]), run_dir=run.resolve(),
+                           **(record or {}))
     log.info("round v%s: %d examples, loss %s -> %s, saved to %s", version.version,
              result.examples, result.losses[:1], result.final_loss, out)
     if llm is not None:

@@ -1,8 +1,9 @@
-"""Loading a model to train, wrapping it in LoRA, and saving a plain model folder.
+"""Loading a model to train, its LoRA settings, and saving a plain model folder.
 
 Models load straight from a folder with transformers (the embedded SmolLM2-135M-Instruct by
-default). LoRA adapters are merged into the weights when saving, so the saved folder loads
-with a plain ``AutoModelForCausalLM.from_pretrained`` (and in vLLM) without peft.
+default). LoRA adapters (peft, added by TRL's trainers) are merged into the weights before
+saving, so the saved folder loads with a plain ``AutoModelForCausalLM.from_pretrained`` (and
+in vLLM) without peft.
 
     >>> from memplay.trainers.sft_config import SFTConfig
     >>> model, tokenizer = load_for_training(None, SFTConfig())  # doctest: +SKIP
@@ -20,14 +21,15 @@ from typing import Any
 
 from memplay.errors import DataNotFound, TrainerError
 from memplay.trainers.base_config import TrainConfig
-from memplay.trainers.tokenization import check_chat_template
 from memplay.trainers.version import VERSION_FILE, ModelVersion
 
 __all__ = [
-    "add_lora",
+    "check_chat_template",
     "cpu_threads",
     "load_for_training",
     "load_tokenizer",
+    "lora_config",
+    "quiet_datasets",
     "resolve_device",
     "resolve_dtype",
     "resolve_model_path",
@@ -115,9 +117,12 @@ def load_for_training(model: str | Path | None, config: TrainConfig) -> tuple[An
     return net, tokenizer
 
 
-def add_lora(model: Any, config: TrainConfig) -> Any:
-    """Wrap ``model`` with fresh LoRA adapters (only they train); see ``lora_*`` fields."""
-    from peft import LoraConfig, get_peft_model
+def lora_config(model: Any, config: TrainConfig) -> Any:
+    """peft's ``LoraConfig`` for ``model`` (see the ``lora_*`` fields); TRL wraps the model.
+
+    Raises TrainerError naming the model's linear layers when a target is not one of them.
+    """
+    from peft import LoraConfig
 
     names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [t for t in config.lora_target_modules if t not in names]
@@ -126,14 +131,31 @@ def add_lora(model: Any, config: TrainConfig) -> Any:
             f"lora_target_modules {missing} are not layers of {type(model).__name__}; "
             f"pick from its linear layers, e.g. {sorted(n for n in names if 'proj' in n)[:8]}"
         )
-    lora = LoraConfig(
+    return LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
         target_modules=list(config.lora_target_modules),
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, lora)
+
+
+def check_chat_template(tokenizer: Any) -> None:
+    """Raise :class:`TrainerError` unless the tokenizer has a chat template.
+
+    >>> class NoTemplate:
+    ...     chat_template, name_or_path = None, "gpt2"
+    >>> check_chat_template(NoTemplate())
+    Traceback (most recent call last):
+    ...
+    memplay.errors.TrainerError: tokenizer of 'gpt2' has no chat template; ...
+    """
+    if not tokenizer.chat_template:
+        raise TrainerError(
+            f"tokenizer of {tokenizer.name_or_path!r} has no chat template; train an "
+            "instruct/chat model (the default embedded SmolLM2-135M-Instruct has one) or set "
+            "tokenizer.chat_template to a Jinja template before training"
+        )
 
 
 def save_model(
@@ -183,3 +205,23 @@ def cpu_threads(count: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+@contextmanager
+def quiet_datasets() -> Iterator[None]:
+    """Run a block without the ``datasets`` progress bars TRL's data preparation prints.
+
+    >>> import datasets
+    >>> with quiet_datasets():
+    ...     datasets.is_progress_bar_enabled()
+    False
+    """
+    import datasets
+
+    was_on = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if was_on:
+            datasets.enable_progress_bars()

@@ -30,13 +30,17 @@ class RoundRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    after_epoch: int = Field(ge=0, description="0-based epoch after which the round ran.")
+    after_epoch: int | None = Field(
+        ge=0, description="0-based epoch after which the round ran; None for a round trained "
+        "by hand (memplay train).")
     status: Literal["trained", "skipped"]
     version: int | None = Field(default=None, description="N of models/vN when trained.")
+    recipe: str | None = Field(default=None, description="Distillation recipe of the data.")
     examples: int = Field(default=0, ge=0, description="Examples collected for the round.")
     reason: str | None = Field(default=None, description="Why the round was skipped.")
     first_loss: float | None = None
     final_loss: float | None = None
+    losses: list[float] = Field(default_factory=list, description="Loss per optimiser step.")
     seconds: float = Field(default=0.0, ge=0.0, description="Wall time of collect + train.")
     created_at: str = Field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -70,13 +74,15 @@ def describe_rounds(run_dir: str | Path) -> list[str]:
     """
     lines = []
     for r in read_rounds(run_dir):
+        when = "by hand" if r.after_epoch is None else f"after epoch {r.after_epoch + 1}"
         if r.status == "skipped":
-            lines.append(f"after epoch {r.after_epoch + 1}: skipped ({r.reason})")
+            lines.append(f"{when}: skipped ({r.reason})")
             continue
         loss = f"loss {r.first_loss:.3f} -> {r.final_loss:.3f}" if r.first_loss is not None \
             and r.final_loss is not None else "no loss recorded"
-        lines.append(f"after epoch {r.after_epoch + 1}: models/v{r.version}, {r.examples} "
-                     f"examples, {loss}, {r.seconds:.0f} s")
+        recipe = f" ({r.recipe})" if r.recipe else ""
+        lines.append(f"{when}: models/v{r.version}, {r.examples} examples{recipe}, {loss}, "
+                     f"{r.seconds:.0f} s")
     return lines
 
 

@@ -1,33 +1,49 @@
-"""Supervised fine-tuning on chat records (successes, Agent-R revision trajectories).
+"""Supervised fine-tuning on chat records, run by TRL's ``SFTTrainer`` with a peft LoRA.
 
-Loss is the usual next-token cross-entropy, only on the assistant turns each record lists in
-``train_on`` (the prompt and the environment's observations are context, not targets)::
+Loss is next-token cross-entropy on the assistant turns each record lists in ``train_on``
+only (the prompt and the environment's observations are context, not targets). Each trained
+turn becomes one of TRL's conversational prompt-completion rows: the messages before it are
+the prompt (rendered with the chat template's generation prompt, exactly as the agent's
+backend scores actions) and the turn is the completion, its end-of-turn token included, so
+the model also learns to stop::
 
-    >>> from memplay.trainers import SFTConfig, SFTTrainer, collect_sft  # doctest: +SKIP
+    >>> from memplay.trainers import SFTConfig, SFTTrainer  # doctest: +SKIP
     >>> trainer = SFTTrainer(None, SFTConfig(max_steps=20, output_dir="out/v1"))  # doctest: +SKIP
-    >>> result = trainer.train(collect_sft("runs/frozenlake"))  # doctest: +SKIP
+    >>> result = trainer.train(records)  # doctest: +SKIP
     >>> result.output_dir  # doctest: +SKIP
     PosixPath('out/v1')
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from memplay.errors import TrainerError
 from memplay.trainers.base_config import TrainConfig
-from memplay.trainers.batches import collate, epoch_batches
-from memplay.trainers.optim import optimise, planned_steps
 from memplay.trainers.records import ChatRecord, as_records
 from memplay.trainers.result import TrainResult
 from memplay.trainers.sft_config import SFTConfig
-from memplay.trainers.tokenization import TokenizedExample, tokenize_chat
 from memplay.trainers.trainer_base import BaseTrainer
 
-__all__ = ["SFTTrainer"]
+__all__ = ["SFTTrainer", "completion_rows"]
+
+IGNORE_INDEX = -100  # the label value of tokens that carry no loss
+
+
+def completion_rows(records: Iterable[ChatRecord]) -> list[dict[str, Any]]:
+    """TRL prompt-completion rows: one per trained assistant turn of each record.
+
+    >>> r = ChatRecord(messages=[{"role": "user", "content": "at S"},
+    ...                          {"role": "assistant", "content": "down"},
+    ...                          {"role": "user", "content": "at F"},
+    ...                          {"role": "assistant", "content": "right"}], train_on=[1, 3])
+    >>> [(len(row["prompt"]), row["completion"][0]["content"]) for row in completion_rows([r])]
+    [(1, 'down'), (3, 'right')]
+    """
+    return [{"prompt": r.messages[:i], "completion": [r.messages[i]]}
+            for r in records for i in sorted(r.train_on)]
 
 
 class SFTTrainer(BaseTrainer):
@@ -42,43 +58,25 @@ class SFTTrainer(BaseTrainer):
     """
 
     method = "sft"
+    trl_trainer = "SFTTrainer"
+    logged: ClassVar[dict[str, str]] = {"loss": "loss", "mean_token_accuracy": "token_accuracy"}
 
     def __init__(self, model: str | Path | None = None, config: TrainConfig | None = None):
         super().__init__(model, config if config is not None else SFTConfig())
 
-    def tokenize(self, records: list[ChatRecord]) -> list[TokenizedExample]:
-        """Tokenise records in the model's chat format; raises when none fits max_length."""
-        examples = [tokenize_chat(self.tokenizer, r, self.config.max_length) for r in records]
-        kept = [ex for ex in examples if ex is not None]
-        if not kept:
-            raise TrainerError(
-                f"none of the {len(records)} records has a trained turn within max_length="
-                f"{self.config.max_length} tokens; collect data first or raise max_length"
-            )
-        return kept
-
     def train(self, dataset: Iterable[Any]) -> TrainResult:
         """Train on records (or dicts / a ``datasets.Dataset`` of them); save if output_dir."""
+        from datasets import Dataset
+
         records = as_records(dataset, ChatRecord)
         if not records:
-            raise TrainerError("the SFT dataset is empty; build one with collect_sft(run_dir) "
-                               "after some successful episodes")
-        examples = self.tokenize(records)
+            raise TrainerError("the SFT dataset is empty; build one with a distillation "
+                               "recipe (memplay.agents.distill) or collect_sft(run_dir)")
         self._count_sources(records)
-        cfg, started = self.config, time.perf_counter()
-        batches = (
-            collate([examples[i] for i in idx], self.tokenizer.pad_token_id, self.device)
-            for idx in epoch_batches(len(examples), cfg.batch_size, cfg.epochs, cfg.seed)
-        )
-        total = planned_steps(-(-len(examples) // cfg.batch_size), cfg)
-        with self._training() as net:
+        rows = completion_rows(records)
+        return self._fit(Dataset.from_list(rows), examples=len(rows))
 
-            def loss_fn(batch: dict[str, Any]) -> tuple[Any, dict[str, float]]:
-                return net(**batch).loss, {}
-
-            losses, metrics = optimise(net, batches, loss_fn, cfg, total)
-        return self._finalise(TrainResult(
-            losses=losses, steps=len(losses), seconds=time.perf_counter() - started,
-            examples=len(examples), tokens=sum(ex.num_trained for ex in examples),
-            metrics=metrics,
-        ))
+    def _trained_tokens(self, dataset: Any) -> int:
+        if "labels" not in dataset.column_names:
+            return 0
+        return sum(sum(t != IGNORE_INDEX for t in labels) for labels in dataset["labels"])

@@ -77,6 +77,13 @@ class ModelVersion(BaseModel):
         default_factory=dict,
         description="Episodes of the run when it was trained: total and successes.",
     )
+    recipe: str | None = Field(
+        default=None, description="The distillation recipe whose examples trained it "
+        "(memplay.agents.distill), None for data given by hand.")
+    play: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="How the agent plays with this model: prompt and "
+        "policy settings (e.g. {'prompt': {'state': 'view'}, 'policy': {'calibrate': false, "
+        "'temperature': 0}}) applied unless AgentConfig.play_as_trained is off.")
     success_per_epoch: dict[int, float] = Field(
         default_factory=dict,
         description="Epoch -> success rate of the epochs played with it (runner fills in); "

@@ -132,7 +132,8 @@ def models_section(main: RunData, runs: Sequence[RunData]) -> Section:
                                 "no training round (train_every=0; weights stayed frozen)")
     rounds = table(["after epoch", "status", "version", "examples", "first loss", "final loss",
                     "seconds", "reason"],
-                   [[str(r.after_epoch + 1), r.status, f"v{r.version}" if r.version else "-",
+                   [[str(r.after_epoch + 1) if r.after_epoch is not None else "by hand",
+                     r.status, f"v{r.version}" if r.version else "-",
                      str(r.examples), fmt(r.first_loss), fmt(r.final_loss), f"{r.seconds:.0f}",
                      r.reason or ""] for r in main.rounds])
     body = "<h3>Rounds</h3>" + rounds

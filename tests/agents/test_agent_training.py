@@ -68,10 +68,12 @@ class FakeTrainer:
         self.data = data
         return TrainResult(losses=[2.0, 0.5], steps=2, seconds=0.1, examples=len(data))
 
-    def save(self, out: Path, version: int | None = None, run_dir: Any = None) -> ModelVersion:
+    def save(self, out: Path, version: int | None = None, run_dir: Any = None,
+             **fields: Any) -> ModelVersion:
         record = ModelVersion(path=str(out), method="sft", base_model=str(self.start),
                               version=version, run_dir=str(run_dir), examples=len(self.data),
-                              losses=[2.0, 0.5], config={"max_steps": self.config.max_steps})
+                              losses=[2.0, 0.5], config={"max_steps": self.config.max_steps},
+                              **fields)
         return read_version(save_model(Saver(), Saver(), out, record))
 
 
@@ -87,7 +89,9 @@ def fake_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _agent(llm: Any, **overrides: Any) -> Agent:
-    settings: dict[str, Any] = {"max_steps": 8, "parallel_envs": 2,
+    # the scripted solver reads the observation: trained versions keep the run's prompt here
+    # (test_a_trained_version_plays_as_its_recipe_says checks the play settings)
+    settings: dict[str, Any] = {"max_steps": 8, "parallel_envs": 2, "play_as_trained": False,
                                 "policy": {"temperature": 0.0, "calibrate": False}, **overrides}
     settings.setdefault("variant", "memrl")
     return Agent("FrozenLake-4x4-v0", llm=llm, embedder=HashEmbedder(64), **settings)
@@ -127,12 +131,14 @@ def test_rounds_train_save_reload_and_record_success(tmp_path: Path) -> None:
     cfg = FakeTrainer.made[0].config
     assert (cfg.max_steps, cfg.learning_rate, cfg.use_lora) == (7, 1e-3, True)
     record = FakeTrainer.made[0].data[0]
-    assert isinstance(record, ChatRecord) and "Allowed actions:" in record.messages[-2]["content"]
+    assert isinstance(record, ChatRecord) and "down: down to ice" in record.messages[-2]["content"]
     assert len(FakeTrainer.made[0].data) == 6  # the 6 steps of the safe path, deduplicated
     assert [(r.after_epoch, r.status, r.version) for r in read_rounds(tmp_path)] == [
         (0, "trained", 1), (1, "trained", 2)]
     assert describe_rounds(tmp_path)[0].startswith(
-        "after epoch 1: models/v1, 6 examples, loss 2.000 -> 0.500, ")
+        "after epoch 1: models/v1, 6 examples (successes), loss 2.000 -> 0.500, ")
+    assert read_rounds(tmp_path)[0].losses == [2.0, 0.5]
+    assert read_rounds(tmp_path)[0].recipe == first.recipe == "successes"
 
 
 def test_no_success_skips_the_round_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -140,7 +146,7 @@ def test_no_success_skips_the_round_and_the_run_goes_on(tmp_path: Path) -> None:
     result = _run(tmp_path, llm, 2, train_every=1)
     assert result.metrics["episodes"] == 4 and result.success_per_epoch == [0.0, 0.0]
     (skipped,) = read_rounds(tmp_path)
-    assert skipped.status == "skipped" and "no successful trajectories" in str(skipped.reason)
+    assert skipped.status == "skipped" and "0 successes" in str(skipped.reason)
     assert list_versions(tmp_path) == [] and llm.loaded == [] and FakeTrainer.made == []
     assert describe_rounds(tmp_path) == [f"after epoch 1: skipped ({skipped.reason})"]
 
@@ -210,7 +216,7 @@ def test_dpo_rounds_train_on_preference_pairs(tmp_path: Path) -> None:
     assert isinstance(loop_train_config(config), DPOConfig)
     resets: list[str] = []
     trainer = EpochTrainer(tmp_path, ReloadableLLM(), config,
-                           on_reload=lambda: resets.append("bias"))
+                           on_reload=lambda path: resets.append("bias"))
     record = trainer.on_epoch_end(0)
     assert record is not None and record.status == "trained" and resets == ["bias"]
     (pair,) = FakeTrainer.made[0].data

@@ -207,3 +207,19 @@ def test_bench_curriculum_quick(tmp_path: Path) -> None:
         assert sum(sum(v) for v in result["choices"].values()) == record["train_episodes"]
         assert record["margins"][name] == pytest.approx(
             result["held_out_success"] - record["curricula"]["uniform"]["held_out_success"])
+
+
+@pytest.mark.embedded
+def test_bench_distill_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_distill.py", tmp_path)
+    assert set(record["held_out_seeds"]).isdisjoint(record["train_seeds"])
+    rounds = record["results"]["rounds"]
+    (first,) = rounds["rounds"]
+    assert first["version"]["recipe"] == "memory-greedy" and first["version"]["losses"]
+    for row in [rounds["base"]["model_alone"], *first["held_out"].values(),
+                *record["results"]["demos"]["held_out"].values()]:
+        assert 0 <= row["solved"] <= row["tasks"] == len(record["held_out_seeds"])
+        low, high = row["interval"]
+        assert low <= row["rate"] <= high
+    assert {r["memory"] for r in first["held_out"].values()} == {"off", "alone", "on"}
+    assert record["results"]["demos"]["version"]["recipe"] == "demos"

@@ -37,14 +37,14 @@ def _error(capsys: pytest.CaptureFixture[str]) -> str:
 def test_run_without_successes_is_one_line(tmp_path: Path, capsys) -> None:
     assert main(["train", str(_run_dir(tmp_path, success=False))]) == 2
     err = _error(capsys)
-    assert "no successful trajectories" in err and "1 episodes, 0 successes" in err
-    assert "run more episodes" in err and "--data <memory>/critiques/revisions.jsonl" in err
+    assert "recipe 'successes' found no examples" in err and "1 episodes, 0 successes" in err
+    assert "play more episodes until some succeed" in err
 
 
 def test_dpo_without_pairs_is_one_line(tmp_path: Path, capsys) -> None:
     assert main(["train", str(_run_dir(tmp_path, success=True)), "--method", "dpo"]) == 2
     err = _error(capsys)
-    assert "no preference pairs" in err and "replay each task more than once" in err
+    assert "recipe 'pairs' found no examples" in err and "replay each task more than once" in err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")

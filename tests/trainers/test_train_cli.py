@@ -41,6 +41,7 @@ def test_every_config_field_has_an_option() -> None:
 def test_unset_options_keep_each_methods_defaults() -> None:
     assert config_from_args(parse()) == SFTConfig()
     assert config_from_args(parse("--method", "dpo")) == DPOConfig()
+    assert parse().method is None  # the recipe decides
 
 
 def test_options_convert_to_field_types() -> None:
@@ -68,9 +69,11 @@ def test_train_command_trains_one_round_with_the_agents_prompt(tmp_path: Path, m
             seen["data"] = data
             return TrainResult(losses=[1.0, 0.5], steps=2, seconds=0.0)
 
-        def save(self, out: Path, version: int | None = None, run_dir: Any = None):
+        def save(self, out: Path, version: int | None = None, run_dir: Any = None,
+                 **fields: Any):
             return ModelVersion(path=str(out), method="sft", base_model="b", version=version,
-                                losses=[1.0, 0.5], steps=2, examples=len(seen["data"]))
+                                losses=[1.0, 0.5], steps=2, examples=len(seen["data"]),
+                                **fields)
 
     monkeypatch.setattr(loop, "_make_trainer", Trainer)
     win = Trajectory(env_id="e", goal="g", success=True, steps=[
@@ -82,5 +85,40 @@ def test_train_command_trains_one_round_with_the_agents_prompt(tmp_path: Path, m
     assert [r.messages[-1]["content"] for r in seen["data"]] == ["down", "right"]  # per step
     # the prompt the run's agent played with, its system message included (as train_every)
     assert seen["data"][1].messages[0] == {"role": "system", "content": "Play FrozenLake well."}
-    assert "Your last moves: down" in seen["data"][1].messages[1]["content"]
-    assert "model version v1: 2 examples, 2 steps, loss 1.000 -> 0.500" in capsys.readouterr().out
+    # the prompt the trained model will play with: the recipe's, no past moves in it
+    assert seen["data"][1].messages[1]["content"].startswith("Goal: g\nObservation:\no2")
+    assert "Your last moves" not in seen["data"][1].messages[1]["content"]
+    out = capsys.readouterr().out
+    assert "model version v1 (successes): 2 examples, 2 steps, loss 1.000 -> 0.500" in out
+
+
+def test_train_command_takes_a_recipe_and_its_files(tmp_path: Path, monkeypatch,
+                                                    capsys) -> None:
+    from memplay.demos import write_demos
+    from memplay.environments.demos import solver_demo_episodes
+
+    seen: dict[str, Any] = {}
+
+    class Trainer:
+        def __init__(self, start: Any, config: Any) -> None:
+            seen["config"] = config
+
+        def train(self, data: list[Any]) -> TrainResult:
+            seen["data"] = data
+            return TrainResult(losses=[1.0], steps=1, seconds=0.0)
+
+        def save(self, out: Path, version: int | None = None, run_dir: Any = None,
+                 **fields: Any):
+            seen["fields"] = fields
+            return ModelVersion(path=str(out), method="sft", base_model="b", version=version,
+                                losses=[1.0], steps=1, examples=len(seen["data"]), **fields)
+
+    monkeypatch.setattr(loop, "_make_trainer", Trainer)
+    write_demos(tmp_path / "demos.jsonl", solver_demo_episodes("FrozenLake-4x4-v0", [0]))
+    assert main(["train", str(tmp_path), "--recipe", "demos", "--data",
+                 str(tmp_path / "demos.jsonl")]) == 0
+    assert len(seen["data"]) == 6 and seen["fields"]["recipe"] == "demos"
+    assert seen["fields"]["play"]["policy"] == {"calibrate": False, "temperature": 0.0}
+    assert "model version v1 (demos): 6 examples" in capsys.readouterr().out
+    assert main(["train", str(tmp_path), "--recipe", "demos", "--method", "dpo"]) == 2
+    assert "feeds sft, not method 'dpo'" in capsys.readouterr().err

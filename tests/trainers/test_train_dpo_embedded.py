@@ -6,17 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 from memplay.errors import TrainerError
-from memplay.trainers.batches import collate
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.dpo_trainer import DPOTrainer
-from memplay.trainers.logprobs import labelled_logprobs
+from memplay.trainers.logprobs import answer_logprob
 from memplay.trainers.modeling import cpu_threads
 from memplay.trainers.pairs import preference_pairs
 from memplay.trainers.sft_config import SFTConfig
-from memplay.trainers.tokenization import tokenize_pair
 from memplay.types import Step, Trajectory
 
 pytestmark = pytest.mark.embedded
@@ -51,13 +48,9 @@ def test_dpo_lora_raises_the_chosen_rejected_margin(tmp_path: Path) -> None:
     trainer = DPOTrainer(None, config)
 
     def margins(model) -> list[float]:
-        # one batched forward: chosen rows, then rejected rows
-        tokenized = [tokenize_pair(trainer.tokenizer, p, max_length=512) for p in pairs]
-        rows = [t[0] for t in tokenized if t] + [t[1] for t in tokenized if t]
-        with torch.no_grad():
-            logps = labelled_logprobs(model, collate(rows, trainer.tokenizer.pad_token_id, "cpu"))
-        chosen, rejected = logps.split(len(pairs))
-        return (chosen - rejected).tolist()
+        tok = trainer.tokenizer
+        return [answer_logprob(model, tok, p.prompt, p.chosen)
+                - answer_logprob(model, tok, p.prompt, p.rejected) for p in pairs]
 
     before = margins(trainer.model)
     result = trainer.train(pairs)
@@ -78,5 +71,5 @@ def test_dpo_trainer_needs_a_dpo_config() -> None:
 
 def test_empty_pair_list_is_a_clear_error() -> None:
     trainer = DPOTrainer(None, DPOConfig(device="cpu"))
-    with pytest.raises(TrainerError, match=r"DPO dataset is empty.*collect_pairs"):
+    with pytest.raises(TrainerError, match=r"DPO dataset is empty"):
         trainer.train([])

@@ -1,4 +1,5 @@
-"""SFT of the embedded 135M model for a few steps on a tiny FrozenLake-like run (CPU)."""
+"""SFT (TRL with a peft LoRA) of the embedded 135M model for a few steps on a tiny
+FrozenLake-like run (CPU)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memplay.agents.config import PromptConfig
-from memplay.agents.training import agent_prompt_fn
+from memplay.agents.prompts import agent_prompt_fn
 from memplay.trainers.data import sft_records
 from memplay.trainers.logprobs import answer_logprob
 from memplay.trainers.loop import train_round
@@ -104,8 +105,7 @@ def test_full_fine_tuning_on_transcripts(tmp_path: Path) -> None:
 
 def test_failed_training_leaves_the_weights_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
-
-    from memplay.trainers import sft_trainer
+    import trl
 
     trainer = SFTTrainer(None, SFTConfig(device="cpu"))
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
@@ -113,7 +113,7 @@ def test_failed_training_leaves_the_weights_unchanged(monkeypatch: pytest.Monkey
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(sft_trainer, "optimise", crash)
+    monkeypatch.setattr(trl.SFTTrainer, "train", crash)
     with pytest.raises(RuntimeError, match="out of memory"):
         trainer.train(sft_records([lake(["down"], True)]))
     assert not any("lora" in name for name, _ in trainer.model.named_modules())
