@@ -5,7 +5,7 @@ game: a real :class:`~memplay.environments.kuhn.KuhnPokerEnv` is dealt the card 
 to the betting history by a scripted opponent, and the graph's own decision nodes (retrieve,
 build_prompt) turn it into a prompt and memory's values. One batched LLM call scores the 12
 prompts; the policy's scores (calibrated LLM term + step-memory prior + novelty bonus,
-:func:`memplay.agents.nodes.action_scores`) become probabilities with the policy's softmax
+:func:`memplay.agents.policy.scores_for`) become probabilities with the policy's softmax
 temperature (temperature 0: all mass on the best action). Nothing the agent keeps is changed:
 the look-up works on a copy of the calibration statistics and memory is only read.
 :func:`memplay.environments.kuhn_exploitability.nash_conv` then computes the exact best
@@ -31,9 +31,9 @@ from typing import Any
 
 from memplay.agents.context import AgentContext
 from memplay.agents.keys import action_keys
-from memplay.agents.nodes import action_scores
-from memplay.agents.policy import llm_scores, log_softmax
+from memplay.agents.policy import llm_scores, log_softmax, scores_for
 from memplay.agents.selfplay import decide, sibling_context
+from memplay.agents.slot_decision import decision_of
 from memplay.agents.state import Slot, StepRecord
 from memplay.environments.kuhn import CARDS, KuhnPokerEnv
 from memplay.environments.kuhn_exploitability import (
@@ -133,9 +133,12 @@ def policy_strategy(ctx: AgentContext) -> dict[Infoset, float]:
     policy = look.config.policy
     views = llm_scores(look.llm, [s.prompt for s in slots], [s.admissible for s in slots],
                        policy)
+    use_view = look.config.memory.step_keys == "view"
     strategy = {}
     for (infoset, _), slot, view in zip(pairs, slots, views):
-        probs = action_probabilities(action_scores(look, slot, view), policy.temperature)
+        decision = decision_of(slot, use_view=use_view, with_memory=look.step_memory is not None)
+        probs = action_probabilities(scores_for(decision, view, policy, look.llm_bias),
+                                     policy.temperature)
         strategy[infoset] = probs["call" if "call" in probs else "bet"]
     return strategy
 
