@@ -128,8 +128,9 @@ class PolicyConfig(BaseModel):
     @model_validator(mode="after")
     def _gate_has_a_bound(self) -> PolicyConfig:
         if self.gate != "off" and self.method == "score" and self.reach() is None:
-            raise ValueError(f"gate={self.gate!r} needs a bound on the LLM term: set llm_clip "
-                             "(exact, e.g. 4.0) or gate_margin (a heuristic), or gate='off'")
+            raise ValueError(f"gate={self.gate!r} needs a bound on the LLM term: set "
+                             "policy.llm_clip (exact, e.g. 4.0; --llm-clip on the command "
+                             "line) or policy.gate_margin (a heuristic), or gate='off'")
         return self
 
     def reach(self) -> float | None:
