@@ -110,7 +110,18 @@ class PromptConfig(BaseModel):
     max_context_chars: int = Field(
         default=1500, ge=100, description="Memories + playbook together are cut to this size."
     )
-    recent_steps: int = Field(default=3, ge=0, description="Past moves of this episode shown.")
+    recent_steps: int = Field(default=3, ge=0, description="Past moves of this episode shown "
+                              "(layout 'window').")
+    layout: Literal["window", "log"] = Field(
+        default="window", description="'window': the last recent_steps moves, then the "
+        "current observation; 'log': every observation and action of the episode so far, "
+        "appended step by step, so a backend that keeps each episode's attention states only "
+        "runs the new step and the short tail (hint, actions) (docs/speed.md).")
+    history_chars: int = Field(
+        default=2400, ge=200, description="Layout 'log': the episode log's size bound; older "
+        "steps are left out history_stride at a time, so the log stays a prefix between cuts.")
+    history_stride: int = Field(
+        default=8, ge=1, description="Layout 'log': steps dropped at once when the log is cut.")
     system: str = Field(
         default="You are an agent in a text game. Reply with exactly one of the allowed actions.",
         description="System message of every prompt.",

@@ -7,7 +7,12 @@ six task types, with a 30-step cap; success is reported per task type with the w
   (:mod:`memplay.environments.alfworld_baseline`), the reference a learning agent must beat.
 - ``none``: the embedded SmolLM2-135M alone (every step scores about 31 actions: slow).
 - ``demos``: MemRL whose memory was written from the train walkthroughs
-  (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen.
+  (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen,
+  with the decision gate on (:mod:`memplay.agents.gate`: the LLM term is bounded to
+  ``GATE_CLIP`` nats and the model is asked only when it could change the choice, about the
+  actions that can still win and that the view does not mark as not needed).
+- ``demos-ungated``: the same memory, every action of every step scored, the LLM term
+  unbounded (the ``demos`` row before the gate): what the gate costs in games.
 - ``demos-flat``: the same memory, with the LLM's scores flat (the registered ``scripted``
   backend scores every action alike), so memory decides alone: the gap to ``demos`` is what
   the LLM adds.
@@ -62,14 +67,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
 # each evaluation split has its own JSON: an out-of-distribution run never merges with the other
 RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
-ROWS = ("baseline", "none", "demos", "demos-flat", "memrl", "demos+play")
+ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "demos+play")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
-    "demos-flat": ("memrl", True, False),
+    "demos-ungated": ("memrl", True, False), "demos-flat": ("memrl", True, False),
     "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True)}
 # (eval games per task type, train demos per task type, train games per type, epochs, steps)
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
 FLAT_ROWS = frozenset({"demos-flat"})  # rows whose LLM scores every action alike
+GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
+GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True}
+ROW_POLICY = {"demos": GATED}  # policy settings beyond the evaluation's (greedy, no novelty)
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
 
 
@@ -147,14 +155,19 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
         out["train"] = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
                                   memory_dir=root / "memory", progress=False).success_per_epoch
         player.close()
+    policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
     student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True},
-                    policy={"temperature": 0.0, "memory_novelty": False}, **options)
+                    policy=policy, **options)
+    evaluated = time.perf_counter()
     result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,
                          memory_dir=root / "memory", frozen=True)
     student.close()
     wins = episode_successes(root / "eval", games)
     return {**out, "success": result.metrics["success_rate"],
             "per_task_type": per_task_type(games, wins, split),
+            "model_call_fraction": result.metrics.get("model_call_fraction"),
+            "decision_stats": result.metrics.get("decision_stats"), "policy": policy,
+            "eval_s": round(time.perf_counter() - evaluated, 1),
             "wall_s": round(time.perf_counter() - started, 1)}
 
 

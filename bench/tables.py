@@ -34,19 +34,20 @@ def fmt(value: float | None, digits: int = 2) -> str:
 
 
 def learning(d: dict[str, Any]) -> list[str]:
-    """Per env and variant: success per epoch, last epoch, solved once, ceiling, wall s."""
-    out = ["| env | variant | success per epoch | last epoch | solved once | ceiling | wall s |",
-           "|---|---|---|---|---|---|---|"]
+    """Per env and variant: success per epoch, last epoch, solved once, ceiling, the share
+    of decisions that called the model, wall s."""
+    out = ["| env | variant | success per epoch | last epoch | solved once | ceiling | "
+           "model calls | wall s |", "|---|---|---|---|---|---|---|---|"]
     for env, res in d["results"].items():
         for variant, m in res["variants"].items():
             if "error" in m:
-                out.append(f"| {env} | {variant} | failed: {m['error'][:80]} | | | | |")
+                out.append(f"| {env} | {variant} | failed: {m['error'][:80]} | | | | | |")
                 continue
             per = ", ".join(fmt(v) for v in m["success_per_epoch"])
             cum = [c for c in m["cumulative_success"] if c is not None]
             out.append(f"| {env} | {variant} | {per} | {fmt(m['last_epoch_success'])} | "
                        f"{fmt(cum[-1] if cum else None)} | {fmt(res['ceiling']['value'])} | "
-                       f"{m['wall_s']:.0f} |")
+                       f"{_percent(m.get('model_call_fraction'))} | {m['wall_s']:.0f} |")
     return out
 
 
@@ -70,14 +71,15 @@ def alfworld(d: dict[str, Any]) -> list[str]:
              "pick_clean_then_place_in_recep": "clean", "pick_cool_then_place_in_recep": "cool",
              "pick_heat_then_place_in_recep": "heat", "pick_two_obj_and_place": "two objects"}
     short = [names.get(t, t) for t in types]
-    out = ["| row | " + " | ".join(short) + " | all | wall min |",
-           "|---|" + "---|" * (len(types) + 2)]
+    out = ["| row | " + " | ".join(short) + " | all | model calls | wall min |",
+           "|---|" + "---|" * (len(types) + 3)]
     for name, r in rows.items():
         cells = [r["per_task_type"].get(t, {"games": 0, "solved": 0}) for t in types]
         games = sum(c["games"] for c in cells)
         solved = sum(c["solved"] for c in cells)
         out.append(f"| {name} | " + " | ".join(f"{c['solved']}/{c['games']}" for c in cells)
-                   + f" | {solved}/{games} ({fmt(r['success'])}) | {r['wall_s'] / 60:.1f} |")
+                   + f" | {solved}/{games} ({fmt(r['success'])}) | "
+                   f"{_percent(r.get('model_call_fraction'))} | {r['wall_s'] / 60:.1f} |")
     return out
 
 
