@@ -33,7 +33,7 @@ from memplay.agents.learning import learn_from
 from memplay.agents.llm.base import release_sessions
 from memplay.agents.policy import Choice, ask_model, choose_batch, plan_batch
 from memplay.agents.prompts import build_messages
-from memplay.agents.slot_decision import decision_of
+from memplay.agents.slot_decision import action_scores, decision_of
 from memplay.agents.state import (
     AgentState,
     Memory,
@@ -44,7 +44,9 @@ from memplay.agents.state import (
     replace_slots,
 )
 
-__all__ = ["act", "all_done", "build_prompt", "env_step", "finish", "observe",
+# action_scores moved to memplay.agents.slot_decision (the policy's own module); it stays
+# importable from here for callers of its old place
+__all__ = ["act", "action_scores", "all_done", "build_prompt", "env_step", "finish", "observe",
            "reflect", "retrieve", "update_memory"]
 
 Update = dict[str, Any]

@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from memplay.agents.context import AgentContext
 from memplay.agents.keys import action_keys
-from memplay.agents.policy import Decision
+from memplay.agents.policy import Decision, LLMView, scores_for
 from memplay.agents.state import Slot
 
-__all__ = ["decision_of", "tried_here", "unneeded_actions"]
+__all__ = ["action_scores", "decision_of", "tried_here", "unneeded_actions"]
 
 
 def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]]) -> dict[str, int]:
@@ -60,3 +61,22 @@ def decision_of(slot: Slot, *, use_view: bool, with_memory: bool) -> Decision:
     return Decision(actions=list(slot.admissible), prompt=slot.prompt, values=slot.recall.values,
                     tried=tried, group=slot.state, session=slot.session,
                     unneeded=unneeded_actions(slot.view))
+
+
+def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
+                  claimed: Mapping[str, int] | None = None) -> dict[str, float]:
+    """The policy's score of each admissible action of ``slot`` given the LLM's ``view``
+    (:func:`memplay.agents.policy.scores_for` on :func:`decision_of`); ``claimed``: the
+    picks of parallel episodes in the same state. Calibration updates ``ctx.llm_bias``; pass
+    a context with a copy to only look.
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
+    >>> s = action_scores(ctx, Slot(0, admissible=["a", "b"]), LLMView({"a": 0.0, "b": -9.0}))
+    >>> max(s, key=s.get)
+    'a'
+    """
+    decision = decision_of(slot, use_view=ctx.config.memory.step_keys == "view",
+                           with_memory=ctx.step_memory is not None)
+    return scores_for(decision, view, ctx.config.policy, ctx.llm_bias, claimed)

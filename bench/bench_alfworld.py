@@ -17,7 +17,8 @@ six task types, with a 30-step cap; success is reported per task type with the w
   backend scores every action alike), so memory decides alone: the gap to ``demos`` is what
   the LLM adds.
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
-- ``demos+play``: the demos' memory, then own play on train games, frozen.
+- ``demos+play``: the demos' memory, then own play on train games, frozen; evaluated with
+  the gate on, like ``demos``.
 
 ``--split eval_out_of_distribution`` plays valid_unseen games instead (rooms that no train
 game has: the out-of-distribution check, with the same rows and sizes), into its own
@@ -77,7 +78,8 @@ SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
 FLAT_ROWS = frozenset({"demos-flat"})  # rows whose LLM scores every action alike
 GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
 GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True}
-ROW_POLICY = {"demos": GATED}  # policy settings beyond the evaluation's (greedy, no novelty)
+# policy settings of the evaluation beyond greedy choice without memory's novelty
+ROW_POLICY = {"demos": GATED, "demos+play": GATED}
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
 
 

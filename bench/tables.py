@@ -212,6 +212,38 @@ def scale(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def gate(d: dict[str, Any]) -> list[str]:
+    """The decision gate on bench_learning's rows: audit (every score) against gated."""
+    out = ["| game | arm | success per epoch | model calls | candidates scored | same choice "
+           "| wall s |", "|---|---|---|---|---|---|---|"]
+    for game, arms in d["results"].items():
+        for arm, r in arms.items():
+            per = ", ".join(fmt(v) for v in r["success_per_epoch"])
+            agree = "-" if r["agreement"] is None else f"{r['agreement']:.1%}"
+            out.append(f"| {game} | {arm} | {per} | {_percent(r['model_call_fraction'])} | "
+                       f"{_percent(r['scored_fraction'])} | {agree} | {r['wall_s']:.0f} |")
+    return out
+
+
+def versus(d: dict[str, Any]) -> list[str]:
+    """The agent end to end against bench_llm's scoring rate, then the profiled cost items."""
+    v = d["versus_scoring"]
+    out = [f"| at {v['envs']} envs, FrozenLake | decisions/s | of the scoring rate | prompt "
+           "tokens | run per decision |", "|---|---|---|---|---|",
+           f"| bench_llm's scoring case | {fmt(v['scoring_decisions_per_s'])} | 100% | - | - |"]
+    for layout, r in v["agent"].items():
+        cache = r.get("cache", {})
+        out.append(f"| agent, layout {layout} | {fmt(r['decisions_per_s'])} | "
+                   f"{v['ratio'][layout]:.0%} | {fmt(cache.get('tokens_per_prompt'), 0)} | "
+                   f"{fmt(cache.get('computed_per_prompt'), 0)} + "
+                   f"{fmt(cache.get('candidate_tokens_per_prompt'), 0)} candidate |")
+    run = v["profiled_log_run"]
+    out += ["", "| cost item (profiled run, layout log) | seconds | share |", "|---|---|---|"]
+    out += [f"| {item} | {sec:.1f} | {sec / run['wall_s']:.0%} |"
+            for item, sec in run["items_s"].items()]
+    return out
+
+
 def wall_seconds(d: dict[str, Any]) -> float:
     """A record's wall time (the scripts name it ``wall_s`` or ``wall_seconds``)."""
     return float(d.get("wall_s", d.get("wall_seconds", 0.0)))
@@ -253,6 +285,7 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "selfplay": ("bench_selfplay.json", selfplay),
     "curriculum": ("bench_curriculum.json", curriculum),
     "scale": ("bench_scale.json", scale),
+    "gate": ("bench_gate.json", gate), "versus": ("bench_speed.json", versus),
 }
 
 
@@ -276,7 +309,7 @@ def fill(text: str, results: Path = RESULTS) -> str:
 
     >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'scale']"
+    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'versus']"
     """
     return BLOCK.sub(lambda m: f"{m.group(1)}{table(m.group('name'), results)}\n{m.group(4)}",
                      text)
