@@ -52,14 +52,16 @@ def learning(d: dict[str, Any]) -> list[str]:
 
 
 def transfer(d: dict[str, Any]) -> list[str]:
-    """One row per game and memory: held-out success, train success per epoch beside it."""
-    out = ["| game | memory | held-out success | train tasks, per epoch | ceiling | wall s |",
-           "|---|---|---|---|---|---|"]
+    """One row per game and memory: held-out success, train success per epoch beside it, the
+    share of held-out decisions that called the model."""
+    out = ["| game | memory | held-out success | train tasks, per epoch | ceiling | "
+           "model calls (held-out) | wall s |", "|---|---|---|---|---|---|---|"]
     for game, res in d["results"].items():
         for row, m in res["rows"].items():
             train = ", ".join(fmt(v) for v in m.get("train", [])) or "-"
             out.append(f"| {game} | {row} | {fmt(m['held_out'])} | {train} | "
-                       f"{fmt(res['ceiling']['value'])} | {m['wall_s']:.0f} |")
+                       f"{fmt(res['ceiling']['value'])} | "
+                       f"{_percent(m.get('model_call_fraction'))} | {m['wall_s']:.0f} |")
     return out
 
 
