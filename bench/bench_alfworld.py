@@ -136,7 +136,7 @@ def baseline_row(demos: list[Any], games: list[int], steps: int,
 
 def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...], llm: Any,
               embedder: Any, root: Path, quick: bool = False,
-              split: str = SPLIT) -> dict[str, Any]:
+              split: str = SPLIT, clip: float = GATE_CLIP) -> dict[str, Any]:
     """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
     from memplay.agents import Agent
 
@@ -158,6 +158,8 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
                                   memory_dir=root / "memory", progress=False).success_per_epoch
         player.close()
     policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
+    if policy.get("gate") == "on":
+        policy["llm_clip"] = clip
     student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True},
                     policy=policy, **options)
     evaluated = time.perf_counter()
@@ -239,6 +241,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "valid_unseen (rooms no train game has; `alfworld-download`)")
     parser.add_argument("--fresh", action="store_true",
                         help="replace the JSON instead of merging these rows into it")
+    parser.add_argument("--clip", type=float, default=GATE_CLIP,
+                        help="gated rows: the LLM term's range in nats (policy.llm_clip); "
+                             "smaller settles more decisions without the model")
     parser.add_argument("--demo-cache", type=Path,
                         default=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl",
                         help="JSONL cache of played walkthroughs (resumable)")
@@ -337,7 +342,8 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
         else:
             flat = row in FLAT_ROWS
             results[row] = {**agent_row(row, demos, games, size, flat_llm() if flat else llm,
-                                        embedder, root / row, args.quick, args.split),
+                                        embedder, root / row, args.quick, args.split,
+                                        args.clip),
                             "llm": {"backend": "scripted (flat)"} if flat else llm_record}
         results[row]["load_avg_at_end"] = list(os.getloadavg())
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "

@@ -221,7 +221,10 @@ def gate(d: dict[str, Any]) -> list[str]:
     for game, arms in d["results"].items():
         for arm, r in arms.items():
             per = ", ".join(fmt(v) for v in r["success_per_epoch"])
-            agree = "-" if r["agreement"] is None else f"{r['agreement']:.1%}"
+            stats = r["decision_stats"]
+            agree = "-" if r["agreement"] is None else (
+                f"{r['agreement']:.1%} (settled {stats['audited']} of {stats['decisions']}, "
+                f"{stats['audit_agreed']} alike)")
             out.append(f"| {game} | {arm} | {per} | {_percent(r['model_call_fraction'])} | "
                        f"{_percent(r['scored_fraction'])} | {agree} | {r['wall_s']:.0f} |")
     return out

@@ -39,7 +39,8 @@ def test_log_prompts_in_sessions_score_like_a_full_recompute(tmp_path: Any) -> N
     agent.close()
     stats = llm.scorer.stats()
     assert len(llm.calls) >= 3
-    assert stats.session_tokens > 0.5 * stats.prompt_tokens  # the log was kept between steps
+    # later steps start from their episode's kept log: most prompt tokens are not run again
+    assert stats.session_hits > 0 and stats.computed_tokens < 0.5 * stats.prompt_tokens
 
     plain = TransformersLLM(prefix_reuse=False, share_candidates=False, num_threads=1)
     for prompts, candidates, kept in llm.calls:
