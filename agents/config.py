@@ -110,13 +110,24 @@ class PromptConfig(BaseModel):
     max_context_chars: int = Field(
         default=1500, ge=100, description="Memories + playbook together are cut to this size."
     )
-    recent_steps: int = Field(default=3, ge=0, description="Past moves of this episode shown.")
+    recent_steps: int = Field(default=3, ge=0, description="Past moves of this episode shown "
+                              "(layout 'window').")
+    layout: Literal["window", "log"] = Field(
+        default="window", description="'window': the last recent_steps moves, then the "
+        "current observation; 'log': every observation and action of the episode so far, "
+        "appended step by step, so a backend that keeps each episode's attention states only "
+        "runs the new step and the short tail (hint, actions) (docs/speed.md).")
+    history_chars: int = Field(
+        default=2400, ge=200, description="Layout 'log': the episode log's size bound; older "
+        "steps are left out history_stride at a time, so the log stays a prefix between cuts.")
+    history_stride: int = Field(
+        default=8, ge=1, description="Layout 'log': steps dropped at once when the log is cut.")
     state: Literal["observation", "view"] = Field(
         default="observation", description="How the prompt describes the situation: "
         "'observation', the environment's text; 'view', its portable view (the state in "
         "map-independent words and, per allowed action, what it leads to), which reads the "
         "same on every map, so a model trained on it can act on maps it never saw; falls "
-        "back to the observation where the environment gives no view.")
+        "back to the observation where the environment gives no view (layout 'window').")
     memory_text: bool = Field(
         default=True, description="Show what memory recalls as text (task memories, the "
         "step hint, reflections' lessons). False: memory acts only through the policy's "

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from memplay.types import EpisodeResult
+from memplay.types import DecisionStats, EpisodeResult
 
-__all__ = ["compute_metrics", "error_lines", "error_messages", "plot_learning_curves"]
+__all__ = ["compute_metrics", "decision_line", "decision_metrics", "error_lines",
+           "error_messages", "plot_learning_curves"]
 
 # How many distinct error messages metrics keep (the most frequent first).
 TOP_ERRORS = 5
@@ -55,7 +56,53 @@ def compute_metrics(rows: Sequence[EpisodeResult], tasks: Sequence[str], epochs:
         "llm_faults": sum(r.llm_faults for r in rows),
         "mean_steps": _mean([float(r.steps) for r in rows]),
         "invalid_actions": sum(r.invalid_actions for r in rows),
+        **decision_metrics(rows),
     }
+
+
+def decision_metrics(rows: Sequence[EpisodeResult]) -> dict[str, Any]:
+    """How the decisions were made: the summed :class:`~memplay.types.DecisionStats`, the
+    fraction of decisions that called the model and the fraction of candidate actions it
+    scored (None when no decision was recorded, e.g. rows of an older run).
+
+    >>> from memplay.types import DecisionStats
+    >>> row = EpisodeResult(episode=0, env_id="x", success=True, reward=1.0, steps=4,
+    ...                     decision_stats=DecisionStats(decisions=4, model_calls=1,
+    ...                                                  candidates=16, scored=3))
+    >>> m = decision_metrics([row])
+    >>> m["model_call_fraction"], m["scored_fraction"]
+    (0.25, 0.1875)
+    """
+    total = sum((r.decision_stats for r in rows), DecisionStats())
+    return {"decision_stats": total.model_dump(),
+            "model_call_fraction": total.model_calls / total.decisions
+            if total.decisions else None,
+            "scored_fraction": total.scored / total.candidates if total.candidates else None}
+
+
+def decision_line(metrics: Mapping[str, Any]) -> str | None:
+    """One sentence on how a run's decisions were made (None for runs that did not record it).
+
+    >>> print(decision_line({"decision_stats": {"decisions": 40, "model_calls": 10,
+    ...       "candidates": 160, "scored": 30, "pruned_by_view": 4, "pruned_by_value": 6}}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    model called in 10 of 40 decisions (25%); 30 of 160 candidate actions scored
+    (pruned: 4 by the view, 6 by memory values)
+    """
+    stats = metrics.get("decision_stats") or {}
+    decisions = int(stats.get("decisions") or 0)
+    if not decisions:
+        return None
+    calls, candidates = int(stats.get("model_calls") or 0), int(stats.get("candidates") or 0)
+    line = (f"model called in {calls} of {decisions} decisions ({calls / decisions:.0%}); "
+            f"{stats.get('scored', 0)} of {candidates} candidate actions scored (pruned: "
+            f"{stats.get('pruned_by_view', 0)} by the view, {stats.get('pruned_by_value', 0)} "
+            "by memory values)")
+    audited = int(stats.get("audited") or 0)
+    if audited:
+        line += (f"; audit: the gate would have settled {audited}, agreeing on "
+                 f"{stats.get('audit_agreed', 0)}")
+    return line
 
 
 def error_messages(rows: Sequence[EpisodeResult], top: int = TOP_ERRORS

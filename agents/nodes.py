@@ -23,8 +23,6 @@ Call a node by hand (what the tests do)::
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -33,8 +31,9 @@ from memplay.agents.context import AgentContext
 from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
 from memplay.agents.llm.base import release_sessions
-from memplay.agents.policy import LLMView, calibrate, choose_action, combine_scores, llm_scores
+from memplay.agents.policy import Choice, ask_model, choose_batch, plan_batch
 from memplay.agents.prompts import build_messages
+from memplay.agents.slot_decision import action_scores, decision_of
 from memplay.agents.state import (
     AgentState,
     Memory,
@@ -45,6 +44,8 @@ from memplay.agents.state import (
     replace_slots,
 )
 
+# action_scores moved to memplay.agents.slot_decision (the policy's own module); it stays
+# importable from here for callers of its old place
 __all__ = ["act", "action_scores", "all_done", "build_prompt", "env_step", "finish", "observe",
            "reflect", "retrieve", "update_memory"]
 
@@ -126,74 +127,39 @@ def build_prompt(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     return {"slots": replace_slots(state["slots"], slots)}
 
 
-def _tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]]) -> dict[str, int]:
-    """How often this episode already took each action's memory key.
-
-    Without a view the key is (action, state): the tries from this very state. With a view
-    it is what memory treats as the same decision, so an agent whose state text never
-    repeats (ALFWorld's) still sees that it went back to a searched place twice already.
-    """
-    taken = Counter(step.memory_key for step in slot.steps)
-    return {action: taken[key] for action, key in keys.items() if taken[key]}
-
-
 def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
-    """Choose one action per active slot through the policy (:mod:`memplay.agents.policy`).
+    """Choose one action per active slot through the policy (:mod:`memplay.agents.policy`):
+    memory's verdicts first (the gate), then one batched LLM call for the open decisions.
 
-    Any LLM failure (LLMError, a timeout, a backend bug) ends the affected episodes as
-    errored instead of the whole run; the fault is counted in the episode's ``llm_faults``.
+    Any LLM failure (LLMError, a timeout, a backend bug) ends the episodes that waited for
+    the model as errored instead of the whole run; the fault is counted in the episode's
+    ``llm_faults``. Decisions memory settled go on.
     """
     ctx = runtime.context
+    cfg = ctx.config
     slots = [s for s in active(state["slots"]) if s.admissible]
     if not slots:
         return {"slots": state["slots"]}
-    started = time.perf_counter()
+    use_view, with_memory = cfg.memory.step_keys == "view", ctx.step_memory is not None
+    decisions = [decision_of(s, use_view=use_view, with_memory=with_memory) for s in slots]
+    plans = plan_batch(decisions, cfg.policy)
+    fault = None
     try:
-        views = llm_scores(ctx.llm, [s.prompt for s in slots], [s.admissible for s in slots],
-                           ctx.config.policy, [s.session for s in slots])
+        views, seconds = ask_model(ctx.llm, decisions, plans, cfg.policy)
     except Exception as exc:  # any backend fault (timeouts too) is isolated to its episodes
-        failed = [s.but(llm_faults=s.llm_faults + 1).failed(f"LLM failed: {exc}")
-                  for s in slots]
-        return {"slots": replace_slots(state["slots"], failed)}
-    share = (time.perf_counter() - started) / len(slots)  # one batched call for all slots
-    chosen = [s.but(llm_seconds=s.llm_seconds + share) for s in _choose_all(ctx, slots, views)]
+        views, seconds, fault = {}, 0.0, exc
+    choices = choose_batch(decisions, plans, views, cfg.policy, ctx.llm_bias, ctx.rng, seconds)
+    chosen = [_chosen(slot, choice, fault) for slot, choice in zip(slots, choices)]
     return {"slots": replace_slots(state["slots"], chosen)}
 
 
-def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
-                  claimed: dict[str, int] | None = None) -> dict[str, float]:
-    """The policy's score of each admissible action of ``slot`` (what ``act`` samples from
-    with the policy's temperature): calibrated LLM scores plus, with step memory on, the
-    memory prior and the novelty bonus for moves tried least (this episode's moves from the
-    same state and the ``claimed`` picks of parallel episodes count as tries).
-
-    Calibration updates ``ctx.llm_bias``; pass a context with a copy to only look.
-    """
-    cfg = ctx.config.policy
-    scores = view.scores
-    if cfg.calibrate and cfg.method == "score":
-        scores = calibrate(scores, ctx.llm_bias)
-    tried = None
-    if ctx.step_memory is not None:
-        tried = _tried_here(slot, _keys(slot, ctx))
-        for action, n in (claimed or {}).items():
-            tried[action] = tried.get(action, 0) + n
-    return combine_scores(scores, slot.recall.values, cfg, tried)
-
-
-def _choose_all(ctx: AgentContext, slots: list[Slot], views: list[LLMView]) -> list[Slot]:
-    """Pick actions slot by slot; with step memory on, parallel episodes in the same state
-    count each other's picks as visits ("virtual loss"), so they try different moves."""
-    cfg = ctx.config.policy
-    claimed: dict[str, dict[str, int]] = {}
-    chosen = []
-    for slot, view in zip(slots, views):
-        combined = action_scores(ctx, slot, view, claimed.get(slot.state))
-        action = choose_action(combined, cfg.temperature, ctx.rng)
-        picks = claimed.setdefault(slot.state, {})
-        picks[action] = picks.get(action, 0) + 1
-        chosen.append(slot.but(action=action, thought=view.thought))
-    return chosen
+def _chosen(slot: Slot, choice: Choice | None, fault: Exception | None) -> Slot:
+    """The slot with its choice, or failed when the model it waited for failed."""
+    if choice is None:
+        return slot.but(llm_faults=slot.llm_faults + 1).failed(f"LLM failed: {fault}")
+    return slot.but(action=choice.action, thought=choice.thought,
+                    llm_seconds=slot.llm_seconds + choice.seconds,
+                    decision_stats=slot.decision_stats + choice.stats)
 
 
 def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) -> Slot:

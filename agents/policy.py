@@ -1,13 +1,13 @@
 """The one action policy: what the LLM says, plus what memory knows, becomes one choice.
 
-score(a) = u * log_softmax(LLM)(a) + w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s, a))
+score(a) = term(a) + M(a)
+term(a) = u * LLM(a)                                    (the LLM term, :func:`llm_term`)
+M(a)    = w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s, a))  (memory's part, :func:`memory_scores`)
 
-- The LLM term comes from one batched call per decision (:func:`llm_scores`): by default
-  the log-probability of each admissible action as the prompt's continuation ("score"
-  mode, one forward pass, no parsing, works with a 135M model); or, for chat models behind
-  an API that gives no log-probabilities, the model's answer ("generate" mode) parsed to the
-  nearest admissible action, optionally after a ReAct-style ``think:`` turn. It is
-  normalised over the admissible actions so it is on the same scale whatever the prompt.
+- The LLM term comes from one batched call per step (:mod:`memplay.agents.llm_votes`): the
+  log-probability of each candidate action as the prompt's continuation (or a generated
+  answer). By default it is log-softmax normalised and calibrated (each action's running mean
+  subtracted); with ``llm_clip`` it is bounded, so memory can settle choices exactly.
 - The Q term is the step-level memory used as an additive prior: at full weight for a pair
   tried before (``conf = 1``), at the similarity of its sources for a value borrowed from
   similar situations (``conf = sim``). The last term is a count-based novelty bonus: a random
@@ -18,8 +18,16 @@ score(a) = u * log_softmax(LLM)(a) + w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s
 - Frozen runs on memory written from demonstrations read visit counts differently: there they
   say how often the teacher did something, not how little the agent knows, so
   ``memory_novelty=False`` leaves only this episode's tries in ``n`` (off by default).
+- The gate (``gate="on"``, :mod:`memplay.agents.gate`): when memory's scores settle the
+  choice (the LLM term, within its bounds, cannot change it), the model is not asked; when it
+  is, only the candidates that can still win are scored.
 
-The act node, the critique search's rollouts and generate mode all choose through here.
+A step's decisions, one per episode in lockstep, are plain :class:`Decision` values and go
+through three functions, all here: :func:`plan_batch` (memory's verdict per decision),
+:func:`ask_model` (one batched LLM call for the open ones) and :func:`choose_batch` (the
+choice, decision by decision; parallel episodes in the same state count each other's picks
+as tries, so they spread out). :func:`decide` runs the three. The act node, the Kuhn measure,
+the critique search's rollouts and generate mode all choose through here.
 
     >>> from memplay.memory.step_memory import ActionValue
     >>> llm = {"left": -0.1, "right": -2.0}
@@ -31,38 +39,38 @@ The act node, the critique search's rollouts and generate mode all choose throug
 
 from __future__ import annotations
 
-import logging
 import math
 import random
+import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from memplay.agents.llm.base import LLM, Prompt, SamplingParams, score_in_sessions
-from memplay.agents.llm.parse import parse_action
-from memplay.errors import LLMOutputError
+from memplay.agents.gate import Verdict, judge, margin
+from memplay.agents.llm.base import LLM, Prompt
+from memplay.agents.llm_votes import UNNAMED, LLMView, llm_scores
 from memplay.memory.step_memory import ActionValue
+from memplay.types import DecisionStats
 
-__all__ = ["LLMView", "PolicyConfig", "calibrate", "choose_action", "combine_scores",
-           "llm_scores", "log_softmax", "memory_confidence", "novelty_bonus"]
-
-log = logging.getLogger(__name__)
-
-# Log-probability given to the actions a generated answer did not name: far below the named
-# one, but finite, so memory values can still overrule a small model's pick.
-UNNAMED = -10.0
-THINK_PREFIX = "think:"
-THINK_HINT = ("You may first reply with 'think: <your reasoning>' on one line; you will then "
-              "be asked for the action.")
+__all__ = ["Choice", "Decision", "LLMView", "Plan", "PolicyConfig", "ask_model", "calibrate",
+           "choose_action", "choose_batch", "combine_scores", "combine_terms", "decide",
+           "llm_scores", "llm_term", "log_softmax", "memory_confidence", "memory_scores",
+           "novelty_bonus", "plan_batch", "scores_for"]
 
 
 class PolicyConfig(BaseModel):
-    """How actions are chosen: the LLM's vote, memory's prior, exploration and sampling.
+    """How actions are chosen: the LLM's vote, memory's prior, exploration, sampling, gate.
 
     >>> PolicyConfig(method="generate", think=True).think
     True
+    >>> PolicyConfig(gate="on")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for PolicyConfig
+    ...
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -95,27 +103,50 @@ class PolicyConfig(BaseModel):
         default=True, description="Count memory's visits in the novelty bonus. False: only "
         "this episode's tries count, so every action starts equally novel (for frozen runs "
         "on demonstrations, whose counts say how often the teacher did something).")
+    gate: Literal["off", "on", "audit"] = Field(
+        default="off", description="'on': ask the LLM only when its term can change the "
+        "chosen action, and score only the candidates that can still win; 'audit': ask it "
+        "every time, but count the decisions the gate would have settled and whether its "
+        "choice agreed; 'off': score every action. Score mode needs llm_clip or gate_margin.")
+    llm_clip: float | None = Field(
+        default=None, gt=0.0, description="Bound the LLM term (B nats): log-probabilities are "
+        "clipped to [-B, 0], calibrated scores (deviations from each action's running mean) to "
+        "[-B/2, B/2], so the gate is exact. None: the unbounded log-softmax term.")
+    gate_margin: float | None = Field(
+        default=None, gt=0.0, description="How far the LLM term is taken to move an action's "
+        "score, instead of the exact reach llm_weight * llm_clip: a heuristic for an unbounded "
+        "term, or a looser gate.")
+    gate_epsilon: float = Field(
+        default=0.01, gt=0.0, lt=1.0, description="Sampling (temperature > 0): the gate "
+        "settles a choice when all other actions together keep less than this probability, "
+        "whatever the LLM says.")
+    prune_unneeded: bool = Field(
+        default=False, description="Do not score actions the environment's view marks as not "
+        "needed (info['view'] entries with needed: false); they get the LLM term's floor and "
+        "memory can still choose them.")
 
+    @model_validator(mode="after")
+    def _gate_has_a_bound(self) -> PolicyConfig:
+        if self.gate != "off" and self.method == "score" and self.reach() is None:
+            raise ValueError(f"gate={self.gate!r} needs a bound on the LLM term: set "
+                             "policy.llm_clip (exact, e.g. 4.0; --llm-clip on the command "
+                             "line) or policy.gate_margin (a heuristic), or gate='off'")
+        return self
 
-@dataclass(frozen=True)
-class LLMView:
-    """What the LLM said about one decision.
+    def reach(self) -> float | None:
+        """How far the weighted LLM term can move one action against another (its spread),
+        or None when it is unbounded and no ``gate_margin`` stands in.
 
-    Attributes:
-        scores: Log-score per admissible action (score mode: log-probabilities; generate
-            mode: 0 for the named action, :data:`UNNAMED` for the rest, all 0 when the answer
-            named none).
-        thought: The ``think:`` text of a ReAct turn (generate mode), else None.
-        parsed: False when a generated answer named no admissible action even after a
-            reminder (the choice is then left to memory and exploration).
-
-    >>> LLMView({"left": 0.0}).parsed
-    True
-    """
-
-    scores: dict[str, float]
-    thought: str | None = None
-    parsed: bool = True
+        >>> PolicyConfig(llm_clip=4.0).reach(), PolicyConfig(method="generate").reach()
+        (2.0, 5.0)
+        """
+        if self.gate_margin is not None:
+            return self.gate_margin
+        if self.llm_clip is not None:
+            return self.llm_weight * self.llm_clip
+        if self.method == "generate":  # named action 0, the others UNNAMED
+            return self.llm_weight * -UNNAMED
+        return None
 
 
 def log_softmax(scores: Mapping[str, float]) -> dict[str, float]:
@@ -129,13 +160,15 @@ def log_softmax(scores: Mapping[str, float]) -> dict[str, float]:
     return {k: v - log_z for k, v in scores.items()}
 
 
-def calibrate(scores: Mapping[str, float], bias: dict[str, list[float]]) -> dict[str, float]:
+def calibrate(scores: Mapping[str, float], bias: dict[str, list[float]],
+              normalise: bool = True) -> dict[str, float]:
     """Remove the LLM's context-free preference for each action ("contextual calibration").
 
     A small model prefers some action words whatever the state (SmolLM2-135M: "right" over
     "down" by ~4 nats on FrozenLake). Subtracting each action's running mean
     log-probability keeps only what the context adds. ``bias`` (action -> [sum, count])
-    is updated in place.
+    is updated in place. ``normalise=False`` works on the raw log-probabilities, so an
+    action's value does not depend on which other actions were scored.
 
     >>> bias: dict[str, list[float]] = {}
     >>> _ = calibrate({"a": -0.1, "b": -3.0}, bias)
@@ -143,7 +176,7 @@ def calibrate(scores: Mapping[str, float], bias: dict[str, list[float]]) -> dict
     >>> abs(c["a"] - c["b"]) < 1e-9
     True
     """
-    normed = log_softmax(scores)
+    normed = log_softmax(scores) if normalise else dict(scores)
     for action, value in normed.items():
         acc = bias.setdefault(action, [0.0, 0.0])
         acc[0] += value
@@ -163,39 +196,59 @@ def novelty_bonus(visits: float, scale: float) -> float:
     return scale / math.sqrt(1 + visits)
 
 
-def combine_scores(
-    llm: Mapping[str, float],
-    values: Mapping[str, ActionValue],
-    cfg: PolicyConfig,
-    tried_now: Mapping[str, int] | None = None,
-) -> dict[str, float]:
-    """Add the step-memory prior and novelty bonus to normalised LLM scores.
+def combine_terms(term: Mapping[str, float], values: Mapping[str, ActionValue],
+                  cfg: PolicyConfig, tried_now: Mapping[str, int] | None = None
+                  ) -> dict[str, float]:
+    """Add the step-memory prior and novelty bonus to each action's (weighted) LLM term.
 
     ``values`` maps action -> memory's estimate from earlier episodes; actions missing from
     it count as never tried. ``tried_now`` counts how often each action was already taken
-    from this state in the running episode, so an agent stuck in a loop turns to the moves
-    it has not tried yet instead of waiting for the episode to end. Without values and
-    without ``tried_now`` (memory off) only the LLM term is left.
+    from this state in the running episode (and picked by parallel episodes here), so an
+    agent stuck in a loop turns to the moves it has not tried yet. Without values and without
+    ``tried_now`` (memory off) only the LLM term is left.
 
-    >>> combine_scores({"a": 0.0, "b": 0.0}, {}, PolicyConfig(llm_weight=1.0)) == \\
-    ...     log_softmax({"a": 0, "b": 0})
-    True
-    >>> s = combine_scores({"a": 0.0, "b": 0.0}, {}, PolicyConfig(), tried_now={"a": 2})
+    >>> s = combine_terms({"a": 0.0, "b": 0.0}, {}, PolicyConfig(), tried_now={"a": 2})
     >>> s["b"] > s["a"]
     True
     """
-    base = {a: cfg.llm_weight * v for a, v in log_softmax(llm).items()}
     tried_now = tried_now or {}
     if not values and not tried_now:
-        return base
+        return dict(term)
     combined = {}
-    for action, score in base.items():
+    for action, score in term.items():
         value = values.get(action) or _UNKNOWN
         known = value.visits + cfg.borrowed_weight * value.borrowed if cfg.memory_novelty else 0
         seen = known + tried_now.get(action, 0)
         combined[action] = (score + cfg.prior_weight * memory_confidence(value) * value.q
                             + novelty_bonus(seen, cfg.exploration))
     return combined
+
+
+def combine_scores(
+    llm: Mapping[str, float],
+    values: Mapping[str, ActionValue],
+    cfg: PolicyConfig,
+    tried_now: Mapping[str, int] | None = None,
+) -> dict[str, float]:
+    """:func:`combine_terms` on the weighted log-softmax of raw LLM scores.
+
+    >>> combine_scores({"a": 0.0, "b": 0.0}, {}, PolicyConfig(llm_weight=1.0)) == \\
+    ...     log_softmax({"a": 0, "b": 0})
+    True
+    """
+    base = {a: cfg.llm_weight * v for a, v in log_softmax(llm).items()}
+    return combine_terms(base, values, cfg, tried_now)
+
+
+def memory_scores(actions: Sequence[str], values: Mapping[str, ActionValue],
+                  cfg: PolicyConfig, tried_now: Mapping[str, int] | None = None
+                  ) -> dict[str, float]:
+    """M(a): what memory adds to each action's score (0 everywhere with memory off).
+
+    >>> memory_scores(["a", "b"], {}, PolicyConfig(), {"a": 3})
+    {'a': 1.0, 'b': 2.0}
+    """
+    return combine_terms({a: 0.0 for a in actions}, values, cfg, tried_now)
 
 
 _UNKNOWN = ActionValue(0.0, 0, 0.0)
@@ -229,94 +282,270 @@ def choose_action(scores: Mapping[str, float], temperature: float, rng: random.R
     return rng.choices(actions, weights=[math.exp(probs[a]) for a in actions])[0]
 
 
-def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequence[str]],
-               cfg: PolicyConfig, sessions: Sequence[str | None] | None = None
-               ) -> list[LLMView]:
-    """What the LLM says about each decision, in one batched call (two with a retry).
+def _clip_range(cfg: PolicyConfig) -> tuple[float, float] | None:
+    """The interval the unweighted LLM term is clipped to, or None (unbounded)."""
+    if cfg.llm_clip is None:
+        return None
+    if cfg.calibrate and cfg.method == "score":
+        return -cfg.llm_clip / 2, cfg.llm_clip / 2
+    return -cfg.llm_clip, 0.0
 
-    ``sessions`` names the episode each prompt belongs to: a backend that keeps attention
-    states between calls (:class:`~memplay.agents.llm.base.SessionScorer`) then only runs
-    the tokens a prompt adds to its episode's previous one.
+
+def llm_term(view: LLMView, cfg: PolicyConfig, bias: dict[str, list[float]]
+             ) -> dict[str, float]:
+    """term(a): the weighted LLM term of each scored action; updates calibration ``bias``.
+
+    Unbounded (``llm_clip`` None): log-softmax of the (calibrated) scores. Bounded: the raw
+    log-probabilities, calibrated against their own running means and clipped, so an action's
+    term does not depend on which other candidates were scored.
+
+    >>> cfg = PolicyConfig(calibrate=False, llm_clip=4.0, llm_weight=1.0)
+    >>> llm_term(LLMView({"a": -0.5, "b": -9.0}), cfg, {})
+    {'a': -0.5, 'b': -4.0}
+    """
+    bounds = _clip_range(cfg)
+    scores = view.scores
+    if cfg.calibrate and cfg.method == "score":
+        scores = calibrate(scores, bias, normalise=bounds is None)
+    if bounds is None:
+        return {a: cfg.llm_weight * v for a, v in log_softmax(scores).items()}
+    low, high = bounds
+    return {a: cfg.llm_weight * min(max(v, low), high) for a, v in scores.items()}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision in plain values: everything the policy reads about it.
+
+    Attributes:
+        actions: The admissible actions, in the order ties go by.
+        prompt: What the LLM reads.
+        values: Step memory's estimate per action (empty: memory off or nothing known).
+        tried: This episode's tries of each action's memory key (None: step memory off, so
+            no novelty bonus and no counting of parallel picks).
+        group: Decisions of one batch with the same group (the state) count each other's
+            picks as tries.
+        session: The episode's key for a backend that keeps attention states.
+        unneeded: Actions the view marks as not needed.
+
+    >>> Decision(["left", "right"], "?").tried is None
+    True
+    """
+
+    actions: Sequence[str]
+    prompt: Prompt
+    values: Mapping[str, ActionValue] = field(default_factory=dict)
+    tried: Mapping[str, int] | None = None
+    group: str = ""
+    session: str | None = None
+    unneeded: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Memory's verdict on one decision: settled (``pick``), or the candidates to score.
+
+    >>> Plan(pick="left").asks
+    False
+    """
+
+    pick: str | None = None
+    candidates: tuple[str, ...] = ()
+    pruned_by_view: int = 0
+    pruned_by_value: int = 0
+    audited: bool = False  # gate="audit": the gate would have settled it (on ``pick``)
+
+    @property
+    def asks(self) -> bool:
+        """True when the model is asked about this decision."""
+        return bool(self.candidates)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The policy's answer to one decision.
+
+    >>> Choice("left").stats.decisions
+    0
+    """
+
+    action: str
+    thought: str | None = None
+    stats: DecisionStats = field(default_factory=DecisionStats)
+    seconds: float = 0.0  # this decision's share of the batched LLM call
+
+
+def _tries(decision: Decision, claims: Mapping[str, int], extra: int = 0) -> dict[str, int]:
+    """This episode's tries plus the parallel picks in this state (``extra`` more each)."""
+    tried = dict(decision.tried or {})
+    for action in decision.actions if extra else ():
+        tried[action] = tried.get(action, 0) + extra
+    for action, n in claims.items():
+        tried[action] = tried.get(action, 0) + n
+    return tried
+
+
+def _verdict(decision: Decision, cfg: PolicyConfig, claims: Mapping[str, int],
+             open_before: int) -> Verdict:
+    """What memory settles for ``decision``, given the parallel picks known (``claims``) and
+    the ``open_before`` ones of its group still waiting for the model (each may land anywhere:
+    they can only lower a novelty bonus)."""
+    actions = list(decision.actions)
+    reach = cfg.reach()
+    if decision.tried is None or not decision.values or reach is None:
+        # memory off or silent: only a lone action is settled
+        zeros = {a: 0.0 for a in actions}
+        return judge(zeros, zeros, math.inf) if len(actions) == 1 else Verdict(None, frozenset())
+    high = memory_scores(actions, decision.values, cfg, _tries(decision, claims))
+    low = memory_scores(actions, decision.values, cfg, _tries(decision, claims, open_before)) \
+        if open_before else high
+    needed = margin(reach, cfg.temperature, len(actions), cfg.gate_epsilon)
+    return judge(low, high, needed)
+
+
+def _plan_one(decision: Decision, cfg: PolicyConfig, verdict: Verdict) -> Plan:
+    """Which candidates to score, given memory's verdict."""
+    actions = list(decision.actions)
+    if cfg.gate == "on" and verdict.settled is not None:
+        return Plan(pick=verdict.settled)
+    audited = cfg.gate == "audit" and verdict.settled is not None
+    if cfg.method != "score":  # a generated answer may name any action: nothing to prune
+        return Plan(pick=verdict.settled if audited else None, candidates=tuple(actions),
+                    audited=audited)
+    hopeless = verdict.hopeless if cfg.gate == "on" else frozenset()
+    unneeded = decision.unneeded if cfg.prune_unneeded else frozenset()
+    by_view = [a for a in actions if a in unneeded and a not in hopeless]
+    kept = tuple(a for a in actions if a not in hopeless and a not in unneeded)
+    if not kept:  # the view marked every hopeful action: score them after all
+        kept, by_view = tuple(a for a in actions if a not in hopeless), []
+    return Plan(pick=verdict.settled if audited else None, candidates=kept,
+                pruned_by_view=len(by_view), pruned_by_value=len(hopeless), audited=audited)
+
+
+def plan_batch(decisions: Sequence[Decision], cfg: PolicyConfig) -> list[Plan]:
+    """Memory's verdict on each decision of a step, in order (see the module docstring).
+
+    A settled decision's pick counts as a try for the later decisions of its group; an open
+    one (waiting for the model) is an unknown try, so their verdicts stay exact.
+
+    >>> from memplay.memory.step_memory import ActionValue
+    >>> cfg = PolicyConfig(gate="on", llm_clip=4.0, temperature=0.0)
+    >>> good = {"a": ActionValue(1.0, 3, 1.0), "b": ActionValue(-1.0, 3, 1.0)}
+    >>> [p.pick for p in plan_batch([Decision(["a", "b"], "?", good, {})], cfg)]
+    ['a']
+    """
+    if cfg.gate == "off" and not cfg.prune_unneeded:
+        return [Plan(candidates=tuple(d.actions)) for d in decisions]
+    claims: dict[str, Counter[str]] = {}
+    open_in: Counter[str] = Counter()
+    plans = []
+    for decision in decisions:
+        group = claims.setdefault(decision.group, Counter())
+        verdict = _verdict(decision, cfg, group, open_in[decision.group]) \
+            if cfg.gate != "off" else Verdict(None, frozenset())
+        plan = _plan_one(decision, cfg, verdict)
+        if verdict.settled is not None:
+            group[verdict.settled] += 1
+        else:
+            open_in[decision.group] += 1
+        plans.append(plan)
+    return plans
+
+
+def ask_model(llm: LLM, decisions: Sequence[Decision], plans: Sequence[Plan],
+              cfg: PolicyConfig) -> tuple[dict[int, LLMView], float]:
+    """One batched LLM call for every decision the plans leave open: index -> view, and the
+    call's wall time (0 when no decision asks).
 
     >>> from memplay.agents.llm.fake import ScriptedLLM
-    >>> llm_scores(ScriptedLLM(scores={"right": -0.5}), ["?"], [["left", "right"]],
-    ...            PolicyConfig())[0].scores
-    {'left': -5.0, 'right': -0.5}
-    >>> llm_scores(ScriptedLLM(responses=["I go Left."]), ["?"], [["left", "right"]],
-    ...            PolicyConfig(method="generate"))[0].scores
-    {'left': 0.0, 'right': -10.0}
+    >>> views, _ = ask_model(ScriptedLLM(), [Decision(["a"], "?")], [Plan(pick="a")],
+    ...                      PolicyConfig())
+    >>> views
+    {}
     """
-    if cfg.method == "generate":
-        return _by_generation(llm, list(prompts), [list(a) for a in admissible], cfg)
-    scored = score_in_sessions(llm, prompts, admissible, sessions) if sessions is not None \
-        else llm.score(prompts, admissible)
-    bad = [c for row in scored for c in row if not math.isfinite(c.logprob_mean)]
-    if bad:  # NaN/inf would poison the softmax over actions: a backend fault, not a choice
-        raise LLMOutputError(f"backend {llm.name!r} scored {bad[0].text!r} as "
-                             f"{bad[0].logprob_mean}; scores must be finite log-probabilities")
-    return [LLMView({c.text: c.logprob_mean for c in row}) for row in scored]
+    asked = [i for i, plan in enumerate(plans) if plan.asks]
+    if not asked:
+        return {}, 0.0
+    started = time.perf_counter()
+    views = llm_scores(llm, [decisions[i].prompt for i in asked],
+                       [list(plans[i].candidates) for i in asked], cfg,
+                       [decisions[i].session for i in asked])
+    return dict(zip(asked, views)), time.perf_counter() - started
 
 
-def _by_generation(llm: LLM, prompts: list[Prompt], admissible: list[list[str]],
-                   cfg: PolicyConfig) -> list[LLMView]:
-    """Generate, take a ``think:`` turn if allowed, parse; remind once; else leave it open."""
-    sampling = SamplingParams(max_new_tokens=cfg.max_new_tokens, temperature=0.0,
-                              stop=("\n",))
-    asked = [_with_think_hint(p) for p in prompts] if cfg.think else prompts
-    answers = llm.generate(asked, sampling)
-    thoughts: list[str | None] = [None] * len(prompts)
-    if cfg.think:
-        thinking = [i for i, a in enumerate(answers) if _thought(a) is not None]
-        for i in thinking:
-            thoughts[i] = _thought(answers[i])
-            asked[i] = _after_thought(asked[i], answers[i])
-        for i, text in zip(thinking, llm.generate([asked[i] for i in thinking], sampling)):
-            answers[i] = text
-    picks = [parse_action(a, acts).action for a, acts in zip(answers, admissible)]
-    retry = [i for i, p in enumerate(picks) if p is None]
-    for i, text in zip(retry, llm.generate([_reminder(asked[i], answers[i], admissible[i])
-                                            for i in retry], sampling) if retry else []):
-        picks[i] = parse_action(text, admissible[i]).action
-    return [_view(pick, acts, thought) for pick, acts, thought in zip(picks, admissible, thoughts)]
+def scores_for(decision: Decision, view: LLMView, cfg: PolicyConfig,
+               bias: dict[str, list[float]], claims: Mapping[str, int] | None = None
+               ) -> dict[str, float]:
+    """The policy's score of every action of ``decision`` (what it samples from with the
+    policy's temperature): the LLM term of the scored ones, the term's floor for the ones not
+    scored, plus memory's part. Updates calibration ``bias`` (pass a copy to only look).
+
+    >>> cfg = PolicyConfig(calibrate=False, llm_weight=1.0)
+    >>> s = scores_for(Decision(["a", "b"], "?"), LLMView({"a": 0.0, "b": 0.0}), cfg, {})
+    >>> round(s["a"], 3), round(s["b"], 3)
+    (-0.693, -0.693)
+    """
+    term = llm_term(view, cfg, bias)
+    bounds = _clip_range(cfg)
+    floor = cfg.llm_weight * bounds[0] if bounds is not None else min(term.values())
+    full = {a: term.get(a, floor) for a in decision.actions}
+    tried = _tries(decision, claims or {}) if decision.tried is not None else None
+    return combine_terms(full, decision.values, cfg, tried)
 
 
-def _view(pick: str | None, admissible: list[str], thought: str | None) -> LLMView:
-    if pick is None:
-        log.warning("generated answers named no admissible action; memory decides")
-        return LLMView({a: 0.0 for a in admissible}, thought, parsed=False)
-    return LLMView({a: 0.0 if a == pick else UNNAMED for a in admissible}, thought)
+def _stats(decision: Decision, plan: Plan, agreed: bool) -> DecisionStats:
+    return DecisionStats(decisions=1, model_calls=int(plan.asks),
+                         candidates=len(decision.actions), scored=len(plan.candidates),
+                         pruned_by_view=plan.pruned_by_view,
+                         pruned_by_value=plan.pruned_by_value, audited=int(plan.audited),
+                         audit_agreed=int(plan.audited and agreed))
 
 
-def _thought(answer: str) -> str | None:
-    """The reasoning of a ``think: ...`` answer, or None when the answer is an action."""
-    line = answer.strip().splitlines()[0] if answer.strip() else ""
-    if line.lower().lstrip("> ").startswith(THINK_PREFIX):
-        return line.lstrip("> ")[len(THINK_PREFIX):].strip()
-    return None
+def choose_batch(decisions: Sequence[Decision], plans: Sequence[Plan],
+                 views: Mapping[int, LLMView], cfg: PolicyConfig,
+                 bias: dict[str, list[float]], rng: random.Random, seconds: float = 0.0
+                 ) -> list[Choice | None]:
+    """The choice of each decision, in order: the settled pick, or a draw from its scores.
+
+    A decision that asked the model but has no view (its call failed) gets None. Picks count
+    as tries for the later decisions of the same group ("virtual loss"). A settled decision
+    at temperature > 0 still takes one draw from ``rng``, so gated and ungated runs share
+    their random stream.
+    """
+    asked = sum(plan.asks for plan in plans)
+    share = seconds / asked if asked else 0.0
+    claims: dict[str, Counter[str]] = {}
+    out: list[Choice | None] = []
+    for i, (decision, plan) in enumerate(zip(decisions, plans)):
+        group = claims.setdefault(decision.group, Counter())
+        view = views.get(i)
+        if plan.asks and view is None:
+            out.append(None)
+            continue
+        if view is None:
+            action, thought = str(plan.pick), None
+            if cfg.temperature > 0:
+                rng.random()  # the draw choose_action would have taken
+        else:
+            scores = scores_for(decision, view, cfg, bias, group)
+            action, thought = choose_action(scores, cfg.temperature, rng), view.thought
+        group[action] += 1
+        out.append(Choice(action, thought, _stats(decision, plan, action == plan.pick),
+                          share if plan.asks else 0.0))
+    return out
 
 
-def _with_think_hint(prompt: Prompt) -> Prompt:
-    if isinstance(prompt, str):
-        return f"{prompt}\n{THINK_HINT}\n"
-    head, last = list(prompt[:-1]), dict(prompt[-1])
-    last["content"] = f"{last['content']}\n{THINK_HINT}"
-    return [*head, last]
+def decide(llm: LLM, decisions: Sequence[Decision], cfg: PolicyConfig,
+           bias: dict[str, list[float]], rng: random.Random) -> list[Choice]:
+    """Plan, ask the model about the open decisions, choose: one step of a batch.
 
-
-def _after_thought(prompt: Prompt, answer: str) -> Prompt:
-    """The conversation after a thought: ALFWorld answers a think turn with 'OK.'."""
-    if isinstance(prompt, str):
-        return f"{prompt}{answer.strip()}\nOK.\nYour action:"
-    return [*prompt, {"role": "assistant", "content": answer.strip()},
-            {"role": "user", "content": "OK. Your action:"}]
-
-
-def _reminder(prompt: Prompt, answer: str, admissible: list[str]) -> Prompt:
-    """The prompt again, with a note that the last answer named no allowed action."""
-    lines = answer.strip().splitlines()
-    shown = lines[0][:80] if lines else "(empty)"
-    note = (f"Your answer {shown!r} is not a valid action. Reply with exactly one of: "
-            + ", ".join(admissible))
-    if isinstance(prompt, str):
-        return f"{prompt}\n{note}\n"
-    return [*prompt, {"role": "assistant", "content": answer}, {"role": "user", "content": note}]
+    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> choice = decide(ScriptedLLM(scores={"right": -0.1}), [Decision(["left", "right"], "?")],
+    ...                 PolicyConfig(temperature=0, calibrate=False), {}, random.Random(0))
+    >>> choice[0].action, choice[0].stats.model_calls
+    ('right', 1)
+    """
+    plans = plan_batch(decisions, cfg)
+    views, seconds = ask_model(llm, decisions, plans, cfg)
+    return [c for c in choose_batch(decisions, plans, views, cfg, bias, rng, seconds)
+            if c is not None]

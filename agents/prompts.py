@@ -24,12 +24,13 @@ from memplay.memory.step_memory import ActionValue
 from memplay.trainers.data import PromptFn
 from memplay.types import Trajectory
 
-__all__ = ["PromptFn", "agent_prompt_fn", "build_messages", "clip", "format_memories",
-           "format_step_hint", "format_view", "quote_data"]
+__all__ = ["PromptFn", "agent_prompt_fn", "build_messages", "clip", "episode_log",
+           "format_memories", "format_step_hint", "format_view", "quote_data"]
 
 # Lines the prompt itself is made of; text from memory must not be able to imitate them.
+LOG_HEADER = "Observations and your actions so far:"
 _RESERVED_HEADERS = ("Goal:", "Observation:", "Allowed actions:", "Your action:",
-                     "Your last moves:", "Situation:")
+                     "Your last moves:", "Situation:", LOG_HEADER)
 
 
 def clip(text: str, limit: int) -> str:
@@ -166,6 +167,39 @@ def _situation(slot: Slot, cfg: PromptConfig) -> str:
     return f"Observation:\n{slot.observation}"
 
 
+def _log_start(sizes: Sequence[int], budget: int, stride: int) -> int:
+    """First step the log shows: the earliest multiple of ``stride`` whose steps fit ``budget``
+    (so the start moves, and the log stops being a prefix, once every ``stride`` steps).
+
+    >>> _log_start([10, 10, 10, 10], budget=25, stride=2), _log_start([10] * 4, 100, 2)
+    (2, 0)
+    """
+    total = sum(sizes)
+    for start in range(0, len(sizes) + 1, stride):
+        if total <= budget:
+            return start
+        total -= sum(sizes[start:start + stride])
+    return len(sizes)
+
+
+def episode_log(steps: Sequence[StepRecord], observation: str, cfg: PromptConfig) -> str:
+    """Layout 'log': every observation and action so far (actions after ``>``), then the
+    current observation. Step t's log is a prefix of step t+1's, except when old steps are
+    cut (``history_chars``, ``history_stride`` steps at a time).
+
+    >>> print(episode_log([StepRecord("S.G", "right")], ".SG", PromptConfig()))
+    Observations and your actions so far:
+    S.G
+    > right
+    .SG
+    """
+    entries = [f"{s.observation}\n> {s.action}" for s in steps]
+    budget = cfg.history_chars - len(observation)
+    start = _log_start([len(e) + 1 for e in entries], budget, cfg.history_stride)
+    cut = ["(earlier steps left out)"] if start else []
+    return "\n".join([LOG_HEADER, *cut, *entries[start:], observation])
+
+
 def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
     """The chat prompt of one decision: lessons, goal, memories, moves, hint, state, actions.
 
@@ -173,6 +207,8 @@ def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
     lessons: playbook, critique...; the goal; the task memories, retrieved once per episode)
     and what changes every step last, so a backend that keeps each episode's attention
     states (:class:`~memplay.agents.llm.base.SessionScorer`) only computes the new tail.
+    With ``layout="log"`` the episode's observations and actions follow as a log that only
+    grows (:func:`episode_log`), and only the hint and the action list are rewritten.
     Lessons and task memories share ``max_context_chars``; memories get what lessons leave.
 
     >>> s = Slot(0, goal="reach G", observation="S.G", admissible=["left"])
@@ -187,14 +223,18 @@ def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
     lessons = _lesson_blocks(recall.lessons, cfg)
     used = sum(len(b) for b in lessons)
     memories = format_memories(recall.memories, cfg, cfg.max_context_chars - used)
+    if cfg.layout == "log":  # the log only grows: only the new step and the tail run
+        state = [episode_log(slot.steps, slot.observation, cfg), format_step_hint(recall.values)]
+    else:  # from the moves on, new every step
+        state = [_recent_moves(slot.steps, cfg.recent_steps), format_step_hint(recall.values),
+                 _situation(slot, cfg)]
+    shows_view = cfg.layout == "window" and _shows_view(slot, cfg)
     parts = [  # what stays the same within an episode first: a backend reuses its states
         *lessons,
         f"Goal: {slot.goal}",
         memories,
-        _recent_moves(slot.steps, cfg.recent_steps),  # from here on, new every step
-        format_step_hint(recall.values),
-        _situation(slot, cfg),
-        "" if _shows_view(slot, cfg) else "Allowed actions: " + ", ".join(slot.admissible),
+        *state,
+        "" if shows_view else "Allowed actions: " + ", ".join(slot.admissible),
         "Your action:",
     ]
     content = "\n".join(p for p in parts if p)

@@ -24,7 +24,7 @@ from typing import Any, TypedDict
 from memplay.agents.llm.base import Prompt
 from memplay.memory.outcome_sampling import Decision
 from memplay.memory.step_memory import ActionValue
-from memplay.types import EpisodeResult, Step, Trajectory
+from memplay.types import DecisionStats, EpisodeResult, Step, Trajectory
 
 __all__ = ["AgentState", "Memory", "Recall", "Slot", "StepRecord", "active", "initial_state",
            "replace_slots"]
@@ -145,6 +145,7 @@ class Slot:
     seconds: float = 0.0
     llm_seconds: float = 0.0  # this episode's share of the batched LLM calls
     env_seconds: float = 0.0  # time in env.step
+    decision_stats: DecisionStats = field(default_factory=DecisionStats)  # model calls...
 
     def but(self, **changes: Any) -> Slot:
         """A copy with ``changes`` applied (slots are immutable).
@@ -199,7 +200,8 @@ class Slot:
             invalid_actions=self.invalid_actions, memories_used=self.memories_used,
             llm_faults=self.llm_faults, errored=self.error is not None, error=self.error,
             seconds=self.seconds, llm_seconds=self.llm_seconds, env_seconds=self.env_seconds,
-            memory_sims=[m.sim for m in self.recall.memories])
+            memory_sims=[m.sim for m in self.recall.memories],
+            decision_stats=self.decision_stats)
 
 
 class AgentState(TypedDict):

@@ -7,12 +7,18 @@ six task types, with a 30-step cap; success is reported per task type with the w
   (:mod:`memplay.environments.alfworld_baseline`), the reference a learning agent must beat.
 - ``none``: the embedded SmolLM2-135M alone (every step scores about 31 actions: slow).
 - ``demos``: MemRL whose memory was written from the train walkthroughs
-  (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen.
+  (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen,
+  with the decision gate on (:mod:`memplay.agents.gate`: the LLM term is bounded to
+  ``GATE_CLIP`` nats and the model is asked only when it could change the choice, about the
+  actions that can still win and that the view does not mark as not needed).
+- ``demos-ungated``: the same memory, every action of every step scored, the LLM term
+  unbounded (the ``demos`` row before the gate): what the gate costs in games.
 - ``demos-flat``: the same memory, with the LLM's scores flat (the registered ``scripted``
   backend scores every action alike), so memory decides alone: the gap to ``demos`` is what
   the LLM adds.
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
-- ``demos+play``: the demos' memory, then own play on train games, frozen.
+- ``demos+play``: the demos' memory, then own play on train games, frozen; evaluated with
+  the gate on, like ``demos``.
 
 ``--split eval_out_of_distribution`` plays valid_unseen games instead (rooms that no train
 game has: the out-of-distribution check, with the same rows and sizes), into its own
@@ -62,14 +68,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
 # each evaluation split has its own JSON: an out-of-distribution run never merges with the other
 RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
-ROWS = ("baseline", "none", "demos", "demos-flat", "memrl", "demos+play")
+ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "demos+play")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
-    "demos-flat": ("memrl", True, False),
+    "demos-ungated": ("memrl", True, False), "demos-flat": ("memrl", True, False),
     "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True)}
 # (eval games per task type, train demos per task type, train games per type, epochs, steps)
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
 FLAT_ROWS = frozenset({"demos-flat"})  # rows whose LLM scores every action alike
+GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
+GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True}
+# policy settings of the evaluation beyond greedy choice without memory's novelty
+ROW_POLICY = {"demos": GATED, "demos+play": GATED}
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
 
 
@@ -126,7 +136,7 @@ def baseline_row(demos: list[Any], games: list[int], steps: int,
 
 def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...], llm: Any,
               embedder: Any, root: Path, quick: bool = False,
-              split: str = SPLIT) -> dict[str, Any]:
+              split: str = SPLIT, clip: float = GATE_CLIP) -> dict[str, Any]:
     """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
     from memplay.agents import Agent
 
@@ -147,14 +157,21 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
         out["train"] = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
                                   memory_dir=root / "memory", progress=False).success_per_epoch
         player.close()
+    policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
+    if policy.get("gate") == "on":
+        policy["llm_clip"] = clip
     student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True},
-                    policy={"temperature": 0.0, "memory_novelty": False}, **options)
+                    policy=policy, **options)
+    evaluated = time.perf_counter()
     result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,
                          memory_dir=root / "memory", frozen=True)
     student.close()
     wins = episode_successes(root / "eval", games)
     return {**out, "success": result.metrics["success_rate"],
             "per_task_type": per_task_type(games, wins, split),
+            "model_call_fraction": result.metrics.get("model_call_fraction"),
+            "decision_stats": result.metrics.get("decision_stats"), "policy": policy,
+            "eval_s": round(time.perf_counter() - evaluated, 1),
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
@@ -224,6 +241,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "valid_unseen (rooms no train game has; `alfworld-download`)")
     parser.add_argument("--fresh", action="store_true",
                         help="replace the JSON instead of merging these rows into it")
+    parser.add_argument("--clip", type=float, default=GATE_CLIP,
+                        help="gated rows: the LLM term's range in nats (policy.llm_clip); "
+                             "smaller settles more decisions without the model")
     parser.add_argument("--demo-cache", type=Path,
                         default=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl",
                         help="JSONL cache of played walkthroughs (resumable)")
@@ -322,7 +342,8 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
         else:
             flat = row in FLAT_ROWS
             results[row] = {**agent_row(row, demos, games, size, flat_llm() if flat else llm,
-                                        embedder, root / row, args.quick, args.split),
+                                        embedder, root / row, args.quick, args.split,
+                                        args.clip),
                             "llm": {"backend": "scripted (flat)"} if flat else llm_record}
         results[row]["load_avg_at_end"] = list(os.getloadavg())
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "

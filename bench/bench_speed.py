@@ -88,8 +88,9 @@ class Timed:
 
 
 def run_once(env_id: str, envs: int, episodes: int, max_steps: int, llm: Any, embedder: Any,
-             root: Path) -> dict[str, Any]:
+             root: Path, layout: str = "window") -> dict[str, Any]:
     """One MemRL run with ``envs`` parallel environments; wall time split by part.
+    ``layout`` is the prompt layout (``prompt.layout``: 'window' or the append-only 'log').
 
     >>> # run_once("Sokoban-v0", 8, 16, 10, llm, embedder, Path("/tmp/s"))["decisions_per_s"]
     """
@@ -100,7 +101,8 @@ def run_once(env_id: str, envs: int, episodes: int, max_steps: int, llm: Any, em
     clock = Clock()
     agent = Agent(env_id, variant="memrl", llm=Timed(llm, clock, "llm"),
                   embedder=Timed(embedder, clock, "embedding"), parallel_envs=envs,
-                  tasks=list(range(episodes)), epochs=1, max_steps=max_steps, seed=0)
+                  tasks=list(range(episodes)), epochs=1, max_steps=max_steps, seed=0,
+                  prompt={"layout": layout})
     ctx = agent.context(root / "memory")
     workers = ctx.envs  # LocalEnvs: time each env's own calls (step counts the decisions)
     workers.envs = [Timed(env, clock, "env") for env in workers.envs]  # type: ignore[union-attr]
@@ -118,7 +120,7 @@ def run_once(env_id: str, envs: int, episodes: int, max_steps: int, llm: Any, em
     wall = time.perf_counter() - start
     cache_after = cache_stats(llm)
     agent.close()
-    row = {"env_id": env_id, **summarize(envs, wall, clock, result.metrics)}
+    row = {"env_id": env_id, "layout": layout, **summarize(envs, wall, clock, result.metrics)}
     if cache_before is not None and cache_after is not None:
         row["cache"] = cache_summary(cache_after.minus(cache_before))
     return row
@@ -134,6 +136,9 @@ def cache_summary(stats: Any) -> dict[str, Any]:
     """
     return {"prompts": stats.prompts,
             "tokens_per_prompt": round(stats.prompt_tokens / max(stats.prompts, 1), 1),
+            "computed_per_prompt": round(stats.computed_tokens / max(stats.prompts, 1), 1),
+            "candidate_tokens_per_prompt": round(stats.candidate_computed
+                                                 / max(stats.prompts, 1), 1),
             "shared_rate": round(stats.shared_rate, 3),
             "session_rate": round(stats.session_rate, 3), "hit_rate": round(stats.hit_rate, 3)}
 
@@ -225,6 +230,29 @@ def sessions_ab(envs: int, max_steps: int, threads: int, rounds: int = 2) -> dic
     return {"env_id": ENV_IDS[0], "envs": envs, "max_steps": max_steps, "rows": rows}
 
 
+def versus_scoring(llm: Any, embedder: Any, envs: int, max_steps: int, root: Path
+                   ) -> dict[str, Any]:
+    """The agent's FrozenLake decisions/s at ``envs`` environments, per prompt layout, beside
+    bench_llm's scoring rate on the same model in the same process (issue 34: at least 80%),
+    and the cost items of the 'log' run from a profiled repeat (cProfile slows Python, so the
+    rates come from the unprofiled runs)."""
+    from _cost_items import cost_items, profiled
+    from bench_llm import time_decisions
+
+    scoring = time_decisions(llm, envs, 3)
+    agent = {layout: run_once(ENV_IDS[0], envs, envs, max_steps, llm, embedder,
+                              root / f"versus-{layout}", layout)
+             for layout in ("window", "log")}
+    repeat, found = profiled(lambda: run_once(ENV_IDS[0], envs, envs, max_steps, llm,
+                                              embedder, root / "versus-profiled", "log"))
+    return {"envs": envs, "scoring_decisions_per_s": scoring["decisions_per_s"],
+            "agent": agent,
+            "ratio": {k: r["decisions_per_s"] / scoring["decisions_per_s"]
+                      for k, r in agent.items()},
+            "profiled_log_run": {"wall_s": repeat["wall_s"], "decisions": repeat["decisions"],
+                                 "items_s": cost_items(found, repeat["wall_s"])}}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run every parallelism, print the table, write JSON and PNG."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -260,10 +288,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 episodes = max(n, 1 if args.quick else 4)
                 rows.append(run_once(env_id, n, episodes, args.max_steps, llm, embedder,
                                      Path(tmp) / f"{env_id}-{n}"))
+        versus = versus_scoring(llm, embedder, max(sizes), args.max_steps, Path(tmp))
     report(rows)
+    print(f"end to end at {versus['envs']} envs against scoring "
+          f"({versus['scoring_decisions_per_s']:.2f}/s): " + ", ".join(
+              f"{k} {v:.0%}" for k, v in versus["ratio"].items()), flush=True)
     record = {"env_ids": list(env_ids), "variant": "memrl", "max_steps": args.max_steps, "seed": 0,
               "load_avg_at_start": list(load), "machine": machine(), "results": rows,
-              "wall_s": round(time.perf_counter() - started, 1)}
+              "versus_scoring": versus, "wall_s": round(time.perf_counter() - started, 1)}
     finish(args.out, "bench_speed", args.quick, record, lambda png: plot(rows, png))
     return record
 

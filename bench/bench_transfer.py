@@ -130,6 +130,7 @@ def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool
     finally:
         agent.close()
     return {**out, "held_out": held.metrics["success_rate"],
+            "model_call_fraction": held.metrics.get("model_call_fraction"),
             "wall_s": round(time.perf_counter() - started, 1)}
 
 

@@ -2,15 +2,17 @@
 # Every benchmark in full mode, one after another (never in parallel: they time CPU work),
 # writing into bench/results/. Prints each one's wall time; the JSON files record them too.
 # Usage: bash bench/run_full.sh [script ...]   (default: the core group, in the order below)
-#        bash bench/run_full.sh --group NAME   (core: about 20 min; learning: the whole
-#                                               bench_learning matrix, about 55 min; selfplay:
-#                                               bench_selfplay; curriculum: bench_curriculum,
-#                                               about 27 min; transfer-1
-#                                               to -7: bench_transfer, a few rows of one game
-#                                               each, merged into one JSON; alfworld to
-#                                               alfworld-4: bench_alfworld's rows, baseline
-#                                               and demos first, merged into one JSON;
+#        bash bench/run_full.sh --group NAME   (core: the small benchmarks and bench_gate;
+#                                               learning: the bench_learning matrix; selfplay:
+#                                               bench_selfplay; curriculum: bench_curriculum;
+#                                               transfer-1 to -7: bench_transfer, a few rows of
+#                                               one game each, merged into one JSON; alfworld:
+#                                               bench_alfworld's baseline, gated demos,
+#                                               demos-flat and none rows; alfworld-3: memrl;
+#                                               alfworld-4: demos+play; alfworld-2: the demos
+#                                               row with every score, the gate's reference;
 #                                               distill-1 to -4: bench_distill's parts)
+# Estimated minutes per group on 2 idle cores: docs/speed.md ("Benchmark groups").
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
 set -u
@@ -26,6 +28,7 @@ transfer_games=()  # bench_transfer: all games and rows unless a transfer group 
 transfer_rows=()
 alfworld_rows=(baseline none demos demos-flat memrl demos+play)  # bench_alfworld named alone
 distill_parts=(rounds demos new-maps kuhn)  # bench_distill named alone (ALFWorld: distill-3, -4)
+# (demos-ungated, the gate's reference, runs only when named: --group alfworld-2)
 if [ "${1:-}" = "--group" ]; then
     group="${2:?--group needs a name: core or selfplay}"
     shift 2
@@ -34,7 +37,7 @@ scripts=("$@")
 if [ ${#scripts[@]} -eq 0 ]; then
     case "$group" in  # each group fits the 60-minute budget on 2 idle cores
         core) scripts=(bench_envs bench_soak bench_memory bench_speed bench_llm bench_train
-                    bench_scale);;
+                    bench_scale bench_gate);;
         learning) scripts=(bench_learning);;
         selfplay) scripts=(bench_selfplay);;
         curriculum) scripts=(bench_curriculum);;
@@ -46,8 +49,9 @@ if [ ${#scripts[@]} -eq 0 ]; then
         transfer-5) transfer_games=(Sokoban-gen); transfer_rows=(none memrl demos);;
         transfer-6) transfer_games=(Sokoban-gen); transfer_rows=(memrl-state demos+play);;
         transfer-7) transfer_games=(Minesweeper); transfer_rows=(none memrl-state memrl);;
-        alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat);;
-        alfworld-2) scripts=(bench_alfworld); alfworld_rows=(none);;
+        # the demos rows' evaluation is gated (docs/speed.md), so they share a group with none
+        alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat none);;
+        alfworld-2) scripts=(bench_alfworld); alfworld_rows=(demos-ungated);;
         alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;  # 65 min: over, see README
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
         # bench_distill's parts, merged into one JSON (docs/distillation.md)
@@ -65,7 +69,7 @@ for name in "${scripts[@]}"; do
     name="${name%.py}"
     extra=()
     case "$name" in  # the scripts that run the embedded model take --threads
-        bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum|bench_scale)
+        bench_speed|bench_llm|bench_train|bench_selfplay|bench_curriculum|bench_scale|bench_gate)
             extra=(--threads "$threads");;
         bench_alfworld) extra=(--threads "$threads" --rows "${alfworld_rows[@]}");;
         bench_transfer) extra=(--threads "$threads" --resume)  # keeps an interrupted run's rows

@@ -34,31 +34,34 @@ def fmt(value: float | None, digits: int = 2) -> str:
 
 
 def learning(d: dict[str, Any]) -> list[str]:
-    """Per env and variant: success per epoch, last epoch, solved once, ceiling, wall s."""
-    out = ["| env | variant | success per epoch | last epoch | solved once | ceiling | wall s |",
-           "|---|---|---|---|---|---|---|"]
+    """Per env and variant: success per epoch, last epoch, solved once, ceiling, the share
+    of decisions that called the model, wall s."""
+    out = ["| env | variant | success per epoch | last epoch | solved once | ceiling | "
+           "model calls | wall s |", "|---|---|---|---|---|---|---|---|"]
     for env, res in d["results"].items():
         for variant, m in res["variants"].items():
             if "error" in m:
-                out.append(f"| {env} | {variant} | failed: {m['error'][:80]} | | | | |")
+                out.append(f"| {env} | {variant} | failed: {m['error'][:80]} | | | | | |")
                 continue
             per = ", ".join(fmt(v) for v in m["success_per_epoch"])
             cum = [c for c in m["cumulative_success"] if c is not None]
             out.append(f"| {env} | {variant} | {per} | {fmt(m['last_epoch_success'])} | "
                        f"{fmt(cum[-1] if cum else None)} | {fmt(res['ceiling']['value'])} | "
-                       f"{m['wall_s']:.0f} |")
+                       f"{_percent(m.get('model_call_fraction'))} | {m['wall_s']:.0f} |")
     return out
 
 
 def transfer(d: dict[str, Any]) -> list[str]:
-    """One row per game and memory: held-out success, train success per epoch beside it."""
-    out = ["| game | memory | held-out success | train tasks, per epoch | ceiling | wall s |",
-           "|---|---|---|---|---|---|"]
+    """One row per game and memory: held-out success, train success per epoch beside it, the
+    share of held-out decisions that called the model."""
+    out = ["| game | memory | held-out success | train tasks, per epoch | ceiling | "
+           "model calls (held-out) | wall s |", "|---|---|---|---|---|---|---|"]
     for game, res in d["results"].items():
         for row, m in res["rows"].items():
             train = ", ".join(fmt(v) for v in m.get("train", [])) or "-"
             out.append(f"| {game} | {row} | {fmt(m['held_out'])} | {train} | "
-                       f"{fmt(res['ceiling']['value'])} | {m['wall_s']:.0f} |")
+                       f"{fmt(res['ceiling']['value'])} | "
+                       f"{_percent(m.get('model_call_fraction'))} | {m['wall_s']:.0f} |")
     return out
 
 
@@ -70,14 +73,15 @@ def alfworld(d: dict[str, Any]) -> list[str]:
              "pick_clean_then_place_in_recep": "clean", "pick_cool_then_place_in_recep": "cool",
              "pick_heat_then_place_in_recep": "heat", "pick_two_obj_and_place": "two objects"}
     short = [names.get(t, t) for t in types]
-    out = ["| row | " + " | ".join(short) + " | all | wall min |",
-           "|---|" + "---|" * (len(types) + 2)]
+    out = ["| row | " + " | ".join(short) + " | all | model calls | wall min |",
+           "|---|" + "---|" * (len(types) + 3)]
     for name, r in rows.items():
         cells = [r["per_task_type"].get(t, {"games": 0, "solved": 0}) for t in types]
         games = sum(c["games"] for c in cells)
         solved = sum(c["solved"] for c in cells)
         out.append(f"| {name} | " + " | ".join(f"{c['solved']}/{c['games']}" for c in cells)
-                   + f" | {solved}/{games} ({fmt(r['success'])}) | {r['wall_s'] / 60:.1f} |")
+                   + f" | {solved}/{games} ({fmt(r['success'])}) | "
+                   f"{_percent(r.get('model_call_fraction'))} | {r['wall_s'] / 60:.1f} |")
     return out
 
 
@@ -299,6 +303,40 @@ def distill(d: dict[str, Any]) -> list[str]:
                 f"| base, sampling its own probabilities | "
                 f"{fmt(kuhn['base']['as_trained']['nash_conv'], 3)} |",
                 f"| distilled from {kuhn['table']} | {fmt(kuhn['trained']['nash_conv'], 3)} |"]
+
+
+def gate(d: dict[str, Any]) -> list[str]:
+    """The decision gate on bench_learning's rows: audit (every score) against gated."""
+    out = ["| game | arm | success per epoch | model calls | candidates scored | same choice "
+           "| wall s |", "|---|---|---|---|---|---|---|"]
+    for game, arms in d["results"].items():
+        for arm, r in arms.items():
+            per = ", ".join(fmt(v) for v in r["success_per_epoch"])
+            stats = r["decision_stats"]
+            agree = "-" if r["agreement"] is None else (
+                f"{r['agreement']:.1%} (settled {stats['audited']} of {stats['decisions']}, "
+                f"{stats['audit_agreed']} alike)")
+            out.append(f"| {game} | {arm} | {per} | {_percent(r['model_call_fraction'])} | "
+                       f"{_percent(r['scored_fraction'])} | {agree} | {r['wall_s']:.0f} |")
+    return out
+
+
+def versus(d: dict[str, Any]) -> list[str]:
+    """The agent end to end against bench_llm's scoring rate, then the profiled cost items."""
+    v = d["versus_scoring"]
+    out = [f"| at {v['envs']} envs, FrozenLake | decisions/s | of the scoring rate | prompt "
+           "tokens | run per decision |", "|---|---|---|---|---|",
+           f"| bench_llm's scoring case | {fmt(v['scoring_decisions_per_s'])} | 100% | - | - |"]
+    for layout, r in v["agent"].items():
+        cache = r.get("cache", {})
+        out.append(f"| agent, layout {layout} | {fmt(r['decisions_per_s'])} | "
+                   f"{v['ratio'][layout]:.0%} | {fmt(cache.get('tokens_per_prompt'), 0)} | "
+                   f"{fmt(cache.get('computed_per_prompt'), 0)} + "
+                   f"{fmt(cache.get('candidate_tokens_per_prompt'), 0)} candidate |")
+    run = v["profiled_log_run"]
+    out += ["", "| cost item (profiled run, layout log) | seconds | share |", "|---|---|---|"]
+    out += [f"| {item} | {sec:.1f} | {sec / run['wall_s']:.0%} |"
+            for item, sec in run["items_s"].items()]
     return out
 
 
@@ -347,6 +385,7 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "curriculum": ("bench_curriculum.json", curriculum),
     "scale": ("bench_scale.json", scale),
     "distill": ("bench_distill.json", distill),
+    "gate": ("bench_gate.json", gate), "versus": ("bench_speed.json", versus),
 }
 
 
@@ -362,6 +401,8 @@ def table(name: str, results: Path = RESULTS) -> str:
     if name not in TABLES:
         raise KeyError(f"unknown table {name!r}; use one of {['times', *TABLES]}")
     file, make = TABLES[name]
+    if not (results / file).is_file():  # a benchmark not run at full size yet says so
+        return f"(no full run yet: `python bench/{file.split('.')[0]}.py` writes {file})"
     return "\n".join(make(json.loads((results / file).read_text())))
 
 
@@ -370,7 +411,7 @@ def fill(text: str, results: Path = RESULTS) -> str:
 
     >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'distill']"
+    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'versus']"
     """
     return BLOCK.sub(lambda m: f"{m.group(1)}{table(m.group('name'), results)}\n{m.group(4)}",
                      text)

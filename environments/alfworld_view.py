@@ -54,6 +54,10 @@ ALREADY_SEARCHED = "searched already: nothing the task needs is there"
 NOT_NEEDED_OBJECT = "an object the task does not need"
 NOT_NEEDED_PUT = "puts the object where the task does not need it"
 NOT_NEEDED_STEP = "a step the task does not need"
+# An action with one of these contexts gets "needed": False in the view (a policy may then
+# leave it out of the LLM's scoring, memory still values it).
+UNNEEDED_CONTEXTS = frozenset({ALREADY_SEARCHED, NOT_NEEDED_OBJECT, NOT_NEEDED_PUT,
+                               NOT_NEEDED_STEP})
 # Context of opening the closed place the agent stands at while it searches: worth the same
 # whatever is sought, so every walkthrough that opened a place to find something teaches it.
 SEARCH_OPEN = "searching: open the closed place here, not searched yet"
@@ -447,20 +451,25 @@ class AlfredTracker:
         return text
 
     def view(self, admissible: list[str]) -> dict[str, Any]:
-        """The ``info["view"]`` of the contract: portable state text and per-action entries.
+        """The ``info["view"]`` of the contract: portable state text and per-action entries;
+        an action that cannot help the task now says ``"needed": False``.
 
             >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
             >>> t.view(["go to fridge 1"])["actions"]["go to fridge 1"]["context"]
             'find it | it not seen | fridge: unvisited'
+            >>> t.view(["look"])["actions"]["look"]["needed"]
+            False
         """
         self.notice(admissible)
         here = self.context()
         rules = _CONTEXT_RULES if self.task.task_type != "unknown" else {}
-        actions: dict[str, dict[str, str]] = {}
+        actions: dict[str, dict[str, Any]] = {}
         for action in admissible:
             rule = rules.get(action.split(" ", 1)[0])
             context = rule(self, action) if rule is not None else here
             actions[action] = {"kind": self._kind(action), "context": context or here}
+            if context in UNNEEDED_CONTEXTS:
+                actions[action]["needed"] = False
         return {"state": self.state_text(), "actions": actions}
 
     # ---- per-action contexts --------------------------------------------------------------

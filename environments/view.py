@@ -8,7 +8,9 @@ puts it in ``info["view"]`` while the episode runs (docs/CONTRACTS.md, "Portable
 
 ``kind`` names the action in map-independent words (memory only borrows values between entries
 of the same kind); ``context`` is the situation that decides the action's value. Equal
-(kind, context) pairs must deserve equal values on any map of the game.
+(kind, context) pairs must deserve equal values on any map of the game. An entry may add
+``"needed": false`` for an action that cannot help the task now; a policy with
+``prune_unneeded`` then does not ask the LLM about it.
 
     >>> view = build_view("goal 1 right", {"right": ("right", "next goal")})
     >>> view["actions"]["right"]
@@ -20,7 +22,7 @@ of the same kind); ``context`` is the situation that decides the action's value.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from memplay.errors import ConfigError, EnvironmentFault
@@ -30,6 +32,7 @@ __all__ = ["OUTSIDE", "build_view", "check_view_option", "grid_window", "offset_
 
 OUTSIDE = "#"  # how cells beyond the edge of a board read in a window
 _ENTRY_KEYS = {"kind", "context"}
+_OPTIONAL_KEYS = {"needed"}
 
 
 def check_view_option(label: str, value: object, low: int = 1, high: int = 8) -> int:
@@ -47,14 +50,20 @@ def check_view_option(label: str, value: object, low: int = 1, high: int = 8) ->
     return value
 
 
-def build_view(state: str, actions: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
-    """Assemble ``info["view"]`` from the state text and ``action -> (kind, context)``.
+def build_view(state: str, actions: Mapping[str, tuple[str, str]],
+               unneeded: Collection[str] = ()) -> dict[str, Any]:
+    """Assemble ``info["view"]`` from the state text and ``action -> (kind, context)``;
+    the actions in ``unneeded`` get ``"needed": False``.
 
     >>> build_view("s", {"up": ("up", "wall ahead")})
     {'state': 's', 'actions': {'up': {'kind': 'up', 'context': 'wall ahead'}}}
+    >>> build_view("s", {"up": ("up", "wall ahead")}, unneeded=["up"])["actions"]["up"]
+    {'kind': 'up', 'context': 'wall ahead', 'needed': False}
     """
     return {"state": state,
-            "actions": {a: {"kind": kind, "context": ctx} for a, (kind, ctx) in actions.items()}}
+            "actions": {a: {"kind": kind, "context": ctx, **({"needed": False} if a in unneeded
+                                                               else {})}
+                        for a, (kind, ctx) in actions.items()}}
 
 
 def grid_window(cell_at: Callable[[int, int], str | None], center: tuple[int, int],
@@ -119,9 +128,13 @@ def view_problem(view: object, admissible: Sequence[str]) -> str | None:
 
 
 def _entry_problem(entry: object) -> str | None:
-    if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
+    if not isinstance(entry, dict) or not _ENTRY_KEYS <= set(entry) <= _ENTRY_KEYS | \
+            _OPTIONAL_KEYS:
         shown = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-        return f"must be a dict with exactly the keys 'kind' and 'context', got {shown}"
+        return (f"must be a dict with the keys 'kind' and 'context' (and optionally 'needed'),"
+                f" got {shown}")
+    if not isinstance(entry.get("needed", False), bool):
+        return f"['needed']={entry['needed']!r} must be a bool"
     if not isinstance(entry["kind"], str) or not entry["kind"].strip():
         return f"['kind']={entry['kind']!r} must be a non-empty str"
     if not isinstance(entry["context"], str):
@@ -143,8 +156,8 @@ def validate_view(view: object, admissible: Sequence[str]) -> None:
     >>> validate_view({"state": "s", "actions": {"up": {"kind": "up"}}}, ["up"])
     Traceback (most recent call last):
     ...
-    memplay.errors.EnvironmentFault: info['view']['actions']['up'] must be a dict with exactly \
-the keys 'kind' and 'context', got ['kind']
+    memplay.errors.EnvironmentFault: info['view']['actions']['up'] must be a dict with the \
+keys 'kind' and 'context' (and optionally 'needed'), got ['kind']
     """
     problem = view_problem(view, admissible)
     if problem is not None:

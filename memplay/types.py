@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EpisodeResult", "Step", "Trajectory"]
+__all__ = ["DecisionStats", "EpisodeResult", "Step", "Trajectory"]
 
 
 class Step(BaseModel):
@@ -76,6 +76,42 @@ class Trajectory(BaseModel):
         return messages
 
 
+class DecisionStats(BaseModel):
+    """How an episode's decisions were made: how many asked the model, and how many of the
+    candidate actions it scored (see :mod:`memplay.agents.gate`).
+
+    >>> a = DecisionStats(decisions=1, model_calls=1, candidates=4, scored=4)
+    >>> total = a + DecisionStats(decisions=1, candidates=4, pruned_by_value=3)
+    >>> total.decisions, total.model_calls, total.scored
+    (2, 1, 4)
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: int = Field(default=0, ge=0, description="Actions chosen by the policy.")
+    model_calls: int = Field(
+        default=0, ge=0, description="Decisions that asked the LLM (the rest were settled by "
+        "memory's values: the gate).")
+    candidates: int = Field(default=0, ge=0, description="Admissible actions over all decisions.")
+    scored: int = Field(default=0, ge=0, description="Candidates sent to the LLM.")
+    pruned_by_view: int = Field(
+        default=0, ge=0, description="Candidates not sent because the view marked them as not "
+        "needed.")
+    pruned_by_value: int = Field(
+        default=0, ge=0, description="Candidates not sent because memory's values make them "
+        "unable to win.")
+    audited: int = Field(
+        default=0, ge=0, description="gate='audit': decisions the gate would have settled "
+        "without the LLM.")
+    audit_agreed: int = Field(
+        default=0, ge=0, description="gate='audit': of those, the ones where the gate's choice "
+        "was the action taken.")
+
+    def __add__(self, other: DecisionStats) -> DecisionStats:
+        return DecisionStats(**{name: getattr(self, name) + getattr(other, name)
+                                for name in DecisionStats.model_fields})
+
+
 class EpisodeResult(BaseModel):
     """The per-episode record a runner writes to ``episodes.jsonl``."""
 
@@ -100,3 +136,6 @@ class EpisodeResult(BaseModel):
     env_seconds: float = Field(default=0.0, ge=0.0, description="Time spent in env.step.")
     memory_sims: list[float] = Field(
         default_factory=list, description="Similarity of each memory in memories_used.")
+    decision_stats: DecisionStats = Field(
+        default_factory=DecisionStats, description="How the decisions were made: model calls, "
+        "candidates scored and pruned (older rows have zeros).")

@@ -28,7 +28,8 @@ _FIELDS = {
     "train_every": "train_every", "log": "log",
 }
 # option dest -> PolicyConfig field
-_POLICY = {"temperature": "temperature", "action_method": "method", "think": "think"}
+_POLICY = {"temperature": "temperature", "action_method": "method", "think": "think",
+           "gate": "gate", "llm_clip": "llm_clip"}
 # option dest -> SelfPlayConfig field
 _SELF_PLAY = {"self_play": "enabled", "self_play_pool": "pool_every",
               "self_play_measure": "measure_every"}
@@ -72,6 +73,12 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
     parser.add_argument("--seed", type=int, help="the agent's own random seed")
     parser.add_argument("--max-steps", type=int, help="step cap per episode")
     parser.add_argument("--temperature", type=float, help="action sampling temperature")
+    parser.add_argument("--gate", choices=["off", "on", "audit"],
+                        help="ask the LLM only when memory's values leave the choice open "
+                        "(on), or ask always and count what the gate would skip (audit); "
+                        "needs --llm-clip (docs/speed.md)")
+    parser.add_argument("--llm-clip", type=float, metavar="B",
+                        help="bound the LLM term to B nats, so the gate is exact")
     if learning:
         parser.add_argument("--train-every", type=int, metavar="K",
                             help="fine-tune the model on the run's own data every K epochs "

@@ -125,13 +125,16 @@ class InspectCommand(Command):
         return len(pages)
 
     def _metrics(self, root: Path, console: Any) -> int:
-        from memplay.agents.metrics import error_lines
+        from memplay.agents.metrics import decision_line, error_lines
         from memplay.agents.progress import print_summary
 
         if not (root / "metrics.json").is_file():
             return 0
         metrics = json.loads((root / "metrics.json").read_text(encoding="utf-8"))
         print_summary({str(metrics.get("variant", root.name)): metrics}, console)
+        line = decision_line(metrics)
+        if line:
+            console.print(line, soft_wrap=True, markup=False)
         for line in error_lines(metrics):
             console.print(line, soft_wrap=True, markup=False, style="red")
         return 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memplay.agents.metrics import error_lines
+from memplay.agents.metrics import decision_line, decision_metrics, error_lines
 from memplay.agents.run_log.epoch_stats import (
     Q_EDGES,
     epoch_summary,
@@ -40,6 +40,7 @@ def _summary_row(run: RunData) -> list[str]:
             str(len(run.episodes)), fmt(m["last_epoch_success"]), fmt(m["success_rate"]),
             str(m.get("errored") or 0), fmt(m["mean_steps"]),
             fmt(totals["retrieval_hit_rate"]), memories,
+            fmt(decision_metrics(run.episodes)["model_call_fraction"]),
             f"{totals['llm_seconds']:.1f}", f"{totals['env_seconds']:.1f}",
             f"{totals['seconds']:.1f}"]
 
@@ -47,15 +48,20 @@ def _summary_row(run: RunData) -> list[str]:
 def summary_section(main: RunData, runs: Sequence[RunData]) -> Section:
     """One row per run: what it is and its headline numbers."""
     headers = ["run", "env", "variant", "epochs played", "episodes", "last-epoch success",
-               "success", "errored", "mean steps", "retrieval hit rate", "task memories", "LLM s",
+               "success", "errored", "mean steps", "retrieval hit rate", "task memories",
+               "model calls", "LLM s",
                "env s", "episode s"]
     body = table(headers, [_summary_row(r) for r in runs])
     body += note(f"Main run: {main.root}. LLM s: time in the batched action-choice calls "
                  "(each episode holds its share, so the sum is the calls' wall time); env s: "
                  "time inside env.step; episode s: the episodes' wall times added up (episodes "
                  "played in lockstep overlap). Runs written before these were recorded show "
-                 "0.0.")
-    for run in runs:  # errored episodes count as failures: say why they errored
+                 "0.0. Model calls: the fraction of decisions that asked the LLM (the policy's "
+                 "gate settles the others from memory's values; '-' when not recorded).")
+    for run in runs:  # how decisions were made; errored episodes: say why they errored
+        made = decision_line(decision_metrics(run.episodes))
+        if made:
+            body += note(f"{run.label}: {made}.")
         lines = error_lines(run.metrics)
         if lines:
             body += note(f"{run.label}: " + " ".join(line.strip() for line in lines))

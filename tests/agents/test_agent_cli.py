@@ -53,6 +53,30 @@ def test_run_eval_inspect_export_import(tmp_path: Path, capsys: pytest.CaptureFi
         items.count("\n")
 
 
+def test_a_gated_run_records_and_shows_its_model_calls(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["run", *_fast(run, "--epochs", "3", "--gate", "on", "--llm-clip", "1",
+                               "--temperature", "0")]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    rows = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+    stats = metrics["decision_stats"]
+    assert stats["decisions"] == sum(r["steps"] for r in rows)
+    assert 0 < stats["model_calls"] < stats["decisions"]  # memory settled some choices
+    assert stats["model_calls"] == sum(r["decision_stats"]["model_calls"] for r in rows)
+    assert metrics["model_call_fraction"] == stats["model_calls"] / stats["decisions"]
+    capsys.readouterr()
+    assert main(["inspect", str(run)]) == 0
+    shown = f"model called in {stats['model_calls']} of {stats['decisions']} decisions"
+    assert shown in capsys.readouterr().out
+
+
+def test_the_gate_without_a_bound_is_one_line(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", *_fast(tmp_path / "run", "--gate", "on")]) == 2
+    assert "--llm-clip" in _one_line_error(capsys)
+
+
 def test_unknown_env_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--env", "FrozenLak-4x4-v0", "--run-dir", str(tmp_path)]) == 2
     err = _one_line_error(capsys)

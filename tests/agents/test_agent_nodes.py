@@ -12,7 +12,8 @@ from memplay.agents import nodes
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
 from memplay.agents.llm.fake import ScriptedLLM, prompt_text
-from memplay.agents.policy import LLMView
+from memplay.agents.policy import LLMView, scores_for
+from memplay.agents.slot_decision import decision_of
 from memplay.agents.state import AgentState, Memory, Recall, Slot, StepRecord, initial_state
 from memplay.memory.item import MemoryItem
 from memplay.memory.step_memory import ActionValue
@@ -301,6 +302,7 @@ def test_tries_count_per_memory_key_when_the_state_text_never_repeats(step_memor
                           key=("go to desk", "searched")) for i in range(2)]
     slot = Slot(0, state="state 9", view=view, admissible=["go to desk 1", "go to bed 1"],
                 steps=earlier)
-    scores = nodes.action_scores(rt.context, slot, LLMView({"go to desk 1": 0.0,
-                                                            "go to bed 1": 0.0}))
+    decision = decision_of(slot, use_view=True, with_memory=True)
+    scores = scores_for(decision, LLMView({"go to desk 1": 0.0, "go to bed 1": 0.0}),
+                        rt.context.config.policy, rt.context.llm_bias)
     assert scores["go to bed 1"] - scores["go to desk 1"] == pytest.approx(2 - 2 / math.sqrt(3))

@@ -36,13 +36,18 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
     assert (tmp_path / "bench_alfworld_quick.png").is_file()
     assert len(record["games"]) == 2 and record["demos"]["games"] == 6  # one per task type
     results = record["results"]
-    assert list(results) == ["baseline", "none", "demos", "demos-flat", "memrl", "demos+play"]
+    assert list(results) == ["baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl",
+                             "demos+play"]
     for row, result in results.items():
         cells = result["per_task_type"]
         assert sum(c["games"] for c in cells.values()) == 2, (row, cells)
         solved = sum(c["solved"] for c in cells.values())
         assert result["success"] == pytest.approx(solved / 2), (row, result)
     assert results["demos"]["demos"] == results["demos-flat"]["demos"] == 6
+    # the gated row asked the model about fewer decisions or candidates than the ungated one
+    gated, every = results["demos"]["decision_stats"], results["demos-ungated"]["decision_stats"]
+    assert every["model_calls"] == every["decisions"] and every["scored"] == every["candidates"]
+    assert gated["scored"] < gated["candidates"]
     assert "demos" not in results["none"]
     assert len(results["memrl"]["train"]) == 1  # one epoch of own play on train games
 

@@ -112,6 +112,24 @@ def test_bench_speed_quick(tmp_path: Path) -> None:
     # after its first step an episode reuses its own session (3 steps here: 25% saved)
     first = record["results"][0]
     assert first["decisions"] < 2 or first["cache"]["session_rate"] > 0.1, first
+    versus = record["versus_scoring"]  # the agent's rate beside the scoring benchmark's
+    assert is_rate(versus["scoring_decisions_per_s"]) and set(versus["ratio"]) == {"window",
+                                                                                   "log"}
+    items = versus["profiled_log_run"]["items_s"]
+    assert items["forward over new prompt tokens"] > 0
+    assert sum(items.values()) == pytest.approx(versus["profiled_log_run"]["wall_s"], rel=0.01)
+
+
+@pytest.mark.embedded
+def test_bench_gate_quick(tmp_path: Path) -> None:
+    record = run_quick("bench_gate.py", tmp_path)
+    (arms,) = record["results"].values()
+    audit, gated = arms["audit"], arms["gated"]
+    assert audit["model_call_fraction"] == 1.0 == audit["scored_fraction"]  # every score
+    assert is_fraction(gated["model_call_fraction"]) and is_fraction(audit["agreement"])
+    stats = audit["decision_stats"]
+    assert stats["audit_agreed"] <= stats["audited"] <= stats["decisions"]
+    assert gated["decision_stats"]["audited"] == 0
 
 
 def check_curve(metrics: dict[str, Any], epochs: int) -> None:

@@ -18,6 +18,7 @@ from memplay.environments.alfworld_view import (
     canonical_action,
     parse_goal,
 )
+from memplay.environments.view import view_problem
 
 KITCHEN = ("-= Welcome to TextWorld, ALFRED! =-\n\nYou are in the middle of a room. Looking "
            "quickly around you, you see a cabinet 2, a cabinet 1, a countertop 1, a fridge 1, a "
@@ -132,7 +133,8 @@ def test_a_placed_object_taken_back_is_not_the_second_one() -> None:
     t.update("take book 1 from desk 1", "You pick up the book 1 from the desk 1.")
     t.update("move book 1 to desk 1", "You move the book 1 to the desk 1.")
     placed = t.view(["take book 1 from desk 1"])["actions"]["take book 1 from desk 1"]
-    assert placed == {"kind": "take book from desk", "context": NOT_NEEDED_OBJECT}  # not "it"
+    assert placed == {"kind": "take book from desk", "context": NOT_NEEDED_OBJECT,  # not "it"
+                      "needed": False}
     t.update("take book 1 from desk 1", "You pick up the book 1 from the desk 1.")
     assert t.stage() == "drop book"  # not "bring the second one": this book is done
     assert _contexts(t, ["move book 1 to desk 1"]) == ["place two | drop book | at desk"]
@@ -265,8 +267,10 @@ def test_view_matches_contract_and_stays_short_and_id_free() -> None:
     admissible = [f"go to {r}" for r in t.receptacles] + ["inventory", "look"]
     view = t.view(admissible)
     assert set(view) == {"state", "actions"} and list(view["actions"]) == admissible
-    for entry in view["actions"].values():
-        assert set(entry) == {"kind", "context"}
+    assert view_problem(view, admissible) is None
+    for action, entry in view["actions"].items():
+        # look and inventory cannot help: the view says so, and a gated policy skips them
+        assert entry.get("needed", True) is (action not in ("inventory", "look"))
         assert len(entry["context"]) < 200 and not any(c.isdigit() for c in entry["context"])
     assert not any(c.isdigit() for c in view["state"])
     assert view == AlfredTracker("put a clean apple in fridge", KITCHEN).view(admissible)

@@ -311,6 +311,16 @@ def test_view_problem_messages() -> None:
         validate_view({"state": "s", "actions": {"up": {"kind": " ", "context": ""}}}, ["up"])
 
 
+def test_a_view_may_mark_an_action_as_not_needed() -> None:
+    view = view_module.build_view("s", {"up": ("up", "c"), "look": ("look", "c")}, ["look"])
+    assert view_module.view_problem(view, ["up", "look"]) is None
+    assert view["actions"]["look"]["needed"] is False and "needed" not in view["actions"]["up"]
+    view["actions"]["look"]["needed"] = "no"
+    assert "must be a bool" in str(view_module.view_problem(view, ["up", "look"]))
+    view["actions"]["look"] = {"kind": "look", "context": "c", "why": "x"}
+    assert "optionally 'needed'" in str(view_module.view_problem(view, ["up", "look"]))
+
+
 # ---- canonical_action -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -118,6 +118,12 @@ def test_report_numbers_match_the_run_files(runs: dict[str, Path]) -> None:
     assert f"Memories never retrieved ({never} of {len(items)})" in page.sections["retrieval"]
     row = "".join(f"<td>{fmt(v, 2)}</td>" for v in metrics["success_per_epoch"])
     assert f"<tr><td>critique</td>{row}</tr>" in text
+    # every decision asked the model (gate off): the summary says how many, as metrics.json
+    steps = sum(json.loads(line)["steps"] for line in
+                (runs["critique"] / "episodes.jsonl").read_text().splitlines())
+    assert metrics["decision_stats"]["decisions"] == steps > 0
+    assert metrics["model_call_fraction"] == 1.0
+    assert f"model called in {steps} of {steps} decisions (100%)" in page.sections["summary"]
 
 
 def test_every_section_renders_a_note_for_a_run_without_memory(runs: dict[str, Path]) -> None:
