@@ -13,6 +13,9 @@ six task types, with a 30-step cap; success is reported per task type with the w
   the LLM adds.
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
 - ``demos+play``: the demos' memory, then own play on train games, frozen.
+- ``demos-default`` and ``demos-default-flat``: ``demos`` and ``demos-flat`` with the default
+  view (:mod:`memplay.environments.default_view`, derived from the text alone) in place of
+  ALFWorld's hand-written one, in memory and in play: what the hand view is worth.
 
 ``--split eval_out_of_distribution`` plays valid_unseen games instead (rooms that no train
 game has: the out-of-distribution check, with the same rows and sizes), into its own
@@ -62,14 +65,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
 # each evaluation split has its own JSON: an out-of-distribution run never merges with the other
 RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
-ROWS = ("baseline", "none", "demos", "demos-flat", "memrl", "demos+play")
+ROWS = ("baseline", "none", "demos", "demos-flat", "memrl", "demos+play", "demos-default",
+        "demos-default-flat")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
     "demos-flat": ("memrl", True, False),
-    "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True)}
+    "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True),
+    "demos-default": ("memrl", True, False), "demos-default-flat": ("memrl", True, False)}
+DEFAULT_VIEW_ROWS = frozenset({"demos-default", "demos-default-flat"})
 # (eval games per task type, train demos per task type, train games per type, epochs, steps)
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
-FLAT_ROWS = frozenset({"demos-flat"})  # rows whose LLM scores every action alike
+FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat"})  # every action scored alike
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
 
 
@@ -129,6 +135,7 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
               split: str = SPLIT) -> dict[str, Any]:
     """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
     from memplay.agents import Agent
+    from memplay.environments.default_view import with_default_views
 
     variant, learns, plays = LLM_ROWS[row]
     _, _, train_per_type, epochs, steps = size
@@ -136,8 +143,11 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
     started, out = time.perf_counter(), {}
     options = {"variant": variant, "llm": llm, "embedder": embedder, "max_steps": steps,
                "parallel_envs": 8, "seed": 0}
+    view = {"view_source": "default"} if row in DEFAULT_VIEW_ROWS else {}
+    if row in DEFAULT_VIEW_ROWS:
+        demos = [with_default_views(d) for d in demos]
     if learns:
-        teacher = Agent("ALFWorld-v0", env_kwargs={"split": "train"}, **options)
+        teacher = Agent("ALFWorld-v0", env_kwargs={"split": "train", **view}, **options)
         out["demos"] = teacher.learn_from(demos, root / "memory", replay=False).episodes
         teacher.close()
     if plays:
@@ -147,7 +157,7 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
         out["train"] = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
                                   memory_dir=root / "memory", progress=False).success_per_epoch
         player.close()
-    student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True},
+    student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True, **view},
                     policy={"temperature": 0.0, "memory_novelty": False}, **options)
     result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,
                          memory_dir=root / "memory", frozen=True)
