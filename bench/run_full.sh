@@ -5,9 +5,9 @@
 #        bash bench/run_full.sh --group NAME   (core: about 20 min; learning: the whole
 #                                               bench_learning matrix, about 55 min; selfplay: bench_selfplay
 #                                               and bench_curriculum, about 35 min; transfer-1
-#                                               to -7: bench_transfer, a few rows of one game
+#                                               to -10: bench_transfer, a few rows of one game
 #                                               each, merged into one JSON; alfworld to
-#                                               alfworld-4: bench_alfworld's rows, baseline
+#                                               alfworld-5: bench_alfworld's rows, baseline
 #                                               and demos first, merged into one JSON)
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
@@ -39,15 +39,19 @@ if [ ${#scripts[@]} -eq 0 ]; then
         transfer-2) transfer_games=(FrozenLake-4x4); transfer_rows=(memrl demos demos+play);;
         transfer-3) transfer_games=(FrozenLake-8x8); transfer_rows=(none memrl demos);;
         transfer-4) transfer_games=(FrozenLake-8x8); transfer_rows=(demos+play);;
-        transfer-5) transfer_games=(Sokoban-gen); transfer_rows=(none memrl demos);;
-        transfer-6) transfer_games=(Sokoban-gen); transfer_rows=(memrl-state demos+play);;
+        transfer-5) transfer_games=(Sokoban-gen); transfer_rows=(none demos);;
+        transfer-6) transfer_games=(Sokoban-gen); transfer_rows=(memrl);;
         transfer-7) transfer_games=(Minesweeper); transfer_rows=(none memrl-state memrl);;
+        transfer-8) transfer_games=(Sokoban-gen); transfer_rows=(demos+play);;
+        transfer-9) transfer_games=(TextWorld-gen); transfer_rows=(none demos memrl);;
+        transfer-10) transfer_games=(TextWorld-gen); transfer_rows=(memrl-state demos+play);;
         alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat);;
         alfworld-2) scripts=(bench_alfworld); alfworld_rows=(none);;
         alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;  # 65 min: over, see README
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
-        *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -7," \
-                "alfworld to alfworld-4)" >&2
+        alfworld-5) scripts=(bench_alfworld); alfworld_rows=(demos-default demos-default-flat);;
+        *) echo "unknown group $group (core, learning, selfplay, transfer-1 to -10," \
+                "alfworld to alfworld-5)" >&2
            exit 2;;
     esac
     [ ${#transfer_games[@]} -gt 0 ] && scripts=(bench_transfer)

@@ -67,6 +67,8 @@ class SokobanEnv(TextEnv):
         height, width, num_boxes, max_walls: Generator settings (``generate=True``).
         end_on_deadlock: End the episode (unsolved) once a box is dead-locked off a target
             (in a corner, along a wall it can never leave, or frozen against other boxes).
+        levels_by_seed: Seed ``i`` plays level ``i`` (modulo the number of levels), so the
+            task seeds of a benchmark are level indices.
         actions: ``"move"`` (one step per action) or ``"push"`` (one reachable push per action).
         view: ``"push"`` (the push-level view) or ``"cells"`` (the window view).
         view_radius: Half-side of the window of ``view="cells"`` (1: 3x3).
@@ -80,7 +82,7 @@ class SokobanEnv(TextEnv):
     def __init__(self, generate: bool = False, level: int | None = None,
                  levels_file: str | Path | None = None, height: int = 7, width: int = 7,
                  num_boxes: int = 2, max_walls: int = 3, end_on_deadlock: bool = True,
-                 actions: Literal["move", "push"] = "move",
+                 levels_by_seed: bool = False, actions: Literal["move", "push"] = "move",
                  view: Literal["push", "cells"] = "push", view_radius: int = 1) -> None:
         super().__init__()
         self.view_radius = check_view_option("view_radius", view_radius)
@@ -93,6 +95,8 @@ class SokobanEnv(TextEnv):
                          "max_walls": max_walls}
         check_generator_args(height, width, num_boxes, max_walls)
         self.end_on_deadlock = bool(end_on_deadlock)
+        self.levels_by_seed = bool(levels_by_seed)
+        self._seed: int | None = None
         self.level: SokobanLevel = self.levels[level or 0]
         self.player, self.boxes = self.level.player, self.level.boxes
         self._optimal: int | None = None
@@ -122,8 +126,21 @@ class SokobanEnv(TextEnv):
         name their box."""
         return list(MOVES) if self.actions == "move" else None
 
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[str, dict[str, Any]]:
+        """Start a level (see the class docstring for how it is chosen).
+
+        >>> env = SokobanEnv(levels_by_seed=True)
+        >>> env.reset(seed=3)[1]["level"] == env.levels[3].name
+        True
+        """
+        self._seed = seed
+        return super().reset(seed=seed, options=options)
+
     def _reset_game(self, options: dict[str, Any]) -> str:
-        index = options.get("level", self.fixed_level)
+        by_seed = self._seed % len(self.levels) if self.levels_by_seed and \
+            self._seed is not None else None
+        index = options.get("level", self.fixed_level if by_seed is None else by_seed)
         self._check_index(index)
         if self.generate and index is None:
             self.level = generate_level(self.np_random, **self.gen_args)
