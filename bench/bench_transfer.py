@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ from _common import (
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
 
 ROWS = ("none", "rag", "memrl-state", "memrl", "demos", "demos+play")
 # row -> (variant, memory settings, learns from demos, plays the train tasks)
@@ -81,6 +83,8 @@ class Game:
     play_tasks: tuple[int, int] | None = None
     demo_tasks: tuple[int, int] | None = None
     eval_policy: dict[str, Any] = field(default_factory=dict)
+    memory_from: str | None = None  # play the memory each row of that game learned, frozen
+    task_seeds: Callable[[bool], tuple[list[int], list[int]]] | None = None  # (train, held-out)
 
     def sizes(self, quick: bool) -> tuple[int, int, int]:
         """(held-out tasks, own-play train tasks, demo train tasks) of this mode.
@@ -92,6 +96,34 @@ class Game:
         play = (self.play_tasks or self.tasks)[pick]
         demos = self.demo_tasks[pick] if self.demo_tasks else play
         return self.tasks[pick], play, demos
+
+
+# A standard XSB collection (not shipped: David W. Skinner's Microban, free to share with
+# credit, is the one measured); Sokoban-XSB plays it with the memory Sokoban-gen learned.
+XSB = Path(os.environ.get("MEMPLAY_XSB", ROOT / ".cache" / "sokoban" / "Microban.xsb"))
+
+
+def xsb_levels(path: Path, boxes: int = 3, moves: int = 60) -> list[int]:
+    """Indices of the levels of an XSB file with at most ``boxes`` boxes whose shortest
+    solution takes at most ``moves`` moves (a fixed rule, chosen before any result).
+
+    >>> xsb_levels(Path("/nonexistent.xsb"))
+    Traceback (most recent call last):
+    ...
+    SystemExit: Sokoban-XSB needs an XSB level file at /nonexistent.xsb (set MEMPLAY_XSB)
+    """
+    from memplay.environments.sokoban_solver import solve
+    from memplay.environments.sokoban_xsb import read_xsb
+
+    if not path.is_file():
+        raise SystemExit(f"Sokoban-XSB needs an XSB level file at {path} (set MEMPLAY_XSB)")
+    chosen = []
+    for index, level in enumerate(read_xsb(path)):
+        if len(level.boxes) <= boxes:
+            moves_needed = solve(level, max_states=200_000)
+            if moves_needed is not None and len(moves_needed) <= moves:
+                chosen.append(index)
+    return chosen
 
 
 # The frozen held-out runs of the games measured since issue 36 are greedy and count no
@@ -116,11 +148,20 @@ GAMES: dict[str, Game] = {
                           play_tasks=(2, 32), demo_tasks=(4, 128), eval_policy=GREEDY,
                           note="TextWorld's generator: 3 rooms, 4 objects, 3-step quests; "
                                "the default view"),
+    "Sokoban-XSB": Game("Sokoban-v0", (5, 40), (2, 0), (1, 0),
+                        rows=("none", "memrl", "demos", "demos+play"),
+                        env_kwargs={"levels_file": str(XSB), "levels_by_seed": True,
+                                    "actions": "push"},
+                        eval_policy=GREEDY, memory_from="Sokoban-gen",
+                        task_seeds=lambda quick: ([], xsb_levels(XSB)[:2 if quick else None]),
+                        note="Microban levels with at most 3 boxes and solutions of at most 60 "
+                             "moves, one push per action, played with Sokoban-gen's memory"),
     "Minesweeper": Game("Minesweeper-v0", (6, 15), (2, 32), (1, 3),
                         rows=("none", "memrl-state", "memrl"), env_kwargs={"flags": False},
                         note="5x5 boards, 4 mines, reveal only (no solver: no demo rows)"),
 }
 QUICK_GAMES = ("FrozenLake-4x4",)
+LATER = {"Sokoban-XSB"}  # games asked for by name only (they reuse another game's memory)
 LLMS = {"embedded": "bench_transfer", "flat": "bench_transfer_flat"}  # --llm -> JSON name
 
 
@@ -145,6 +186,8 @@ def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool
     steps, epochs = game.max_steps[not quick], game.epochs[not quick]
     shutil.rmtree(root, ignore_errors=True)  # a left-over run dir would be resumed
     started, out = time.perf_counter(), {}
+    if game.memory_from:
+        demos = plays = _borrow_memory(root, game.memory_from, row)
     agent = _agent(game, row, llm, embedder, steps)
     try:
         if demos:
@@ -167,6 +210,17 @@ def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool
             "interval": wilson(wins, len(held_out)),
             "known_share": known_share(root / "held_out" / "trajectories.jsonl"),
             "wall_s": round(time.perf_counter() - started, 1)}
+
+
+def _borrow_memory(root: Path, source: str, row: str) -> bool:
+    """Copy the memory the same row of game ``source`` learned (its run folder beside this
+    one) into ``root``; False, so the row teaches nothing itself."""
+    learned = root.parent.parent / source / row / "memory"
+    if row != "none":
+        if not (learned / "steps").is_dir():
+            raise SystemExit(f"{learned} is missing: run {source}'s {row!r} row first")
+        shutil.copytree(learned, root / "memory", ignore=shutil.ignore_patterns("*.lock"))
+    return False
 
 
 def wilson(wins: int, n: int, z: float = 1.96) -> list[float]:
@@ -238,8 +292,11 @@ def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
 
     game = GAMES[name]
     held_n, play_n, demo_n = game.sizes(quick)
-    train, held_out = benchmark_split(game.env_id, count=max(play_n, demo_n),
-                                      held_out_count=held_n, **game.env_kwargs)
+    if game.task_seeds is not None:
+        train, held_out = game.task_seeds(quick)
+    else:
+        train, held_out = benchmark_split(game.env_id, count=max(play_n, demo_n),
+                                          held_out_count=held_n, **game.env_kwargs)
     saved = root / name / "rows.json"
     results: dict[str, Any] = finished_rows(saved, (train, held_out)) if resume else {}
     for row in [r for r in rows if r in game.rows and r not in results]:
@@ -274,12 +331,13 @@ def previous_games(path: Path, quick: bool) -> dict[str, Any]:
     return {k: v for k, v in results.items() if isinstance(v, dict) and "wall_s" in v}
 
 
-def report(results: dict[str, Any]) -> None:
+def report(results: dict[str, Any], llm: str = "embedded") -> None:
     """Rich table: held-out success of every row, train success per epoch beside it."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="held-out success with frozen memory (embedded SmolLM2-135M)")
+    scorer = "embedded SmolLM2-135M" if llm == "embedded" else "flat LLM scores"
+    table = Table(title=f"held-out success with frozen memory ({scorer})")
     for col in ("game", "row", "held-out", "train (same tasks) per epoch", "ceiling", "wall s"):
         table.add_column(col)
     for game, res in results.items():
@@ -328,7 +386,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="keep the rows an interrupted run of a game finished (saved in "
                              "its run folder) and play only the others")
     args = parser.parse_args(argv)
-    args.games = args.games or list(QUICK_GAMES if args.quick else GAMES)
+    every = [g for g in GAMES if g not in LATER]
+    args.games = args.games or list(QUICK_GAMES if args.quick else every)
     return args
 
 
@@ -342,19 +401,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     llm = make_llm(llm_config(args.threads) if args.llm == "embedded" else AgentConfig(
         llm="scripted"))
     embedder = make_embedder(AgentConfig())
-    name = LLMS[args.llm]
-    root = args.out / "runs" / (name.replace("bench_", "") + ("_quick" if args.quick else ""))
-    path = result_path(args.out, name, args.quick)
+    stem = LLMS[args.llm]
+    root = args.out / "runs" / (stem.replace("bench_", "") + ("_quick" if args.quick else ""))
+    path = result_path(args.out, stem, args.quick)
     results = {} if args.fresh else previous_games(path, args.quick)
     for name in args.games:  # rows played now replace those rows of its earlier result
         results[name] = run_game(name, args.rows, args.quick, llm, embedder, root,
                                  args.resume, results.get(name))
-    report(results)
+    report(results, args.llm)
     # the wall time is the sum over games: a merged record took that long, in parts
-    record = {"agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
+    record = {"agent_seed": 0, "llm": args.llm, "machine": machine(), "load_avg_at_start": load,
               "results": results, "wall_s": round(sum(g["wall_s"] for g in results.values()), 1),
               "this_run_s": round(time.perf_counter() - started, 1)}
-    finish(args.out, name, args.quick, record, lambda png: plot(results, png))
+    finish(args.out, stem, args.quick, record, lambda png: plot(results, png))
     for name in args.games:  # recorded: a later --resume must not reuse these rows
         (root / name / "rows.json").unlink(missing_ok=True)
     return record
