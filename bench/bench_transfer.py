@@ -50,6 +50,7 @@ from _common import (
     llm_config,
     machine,
     result_path,
+    wilson,
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -221,20 +222,6 @@ def _borrow_memory(root: Path, source: str, row: str) -> bool:
             raise SystemExit(f"{learned} is missing: run {source}'s {row!r} row first")
         shutil.copytree(learned, root / "memory", ignore=shutil.ignore_patterns("*.lock"))
     return False
-
-
-def wilson(wins: int, n: int, z: float = 1.96) -> list[float]:
-    """The 95% Wilson score interval of a success rate ``wins / n`` (rounded).
-
-    >>> wilson(16, 32), wilson(0, 64)
-    ([0.336, 0.664], [0.0, 0.057])
-    """
-    if n <= 0:
-        return [0.0, 1.0]
-    p = wins / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5 / (1 + z * z / n)
-    return [round(max(centre - half, 0.0), 3), round(min(centre + half, 1.0), 3)]
 
 
 def known_share(path: Path) -> float | None:
