@@ -285,7 +285,9 @@ class DefaultView(Wrapper):
               ) -> tuple[str, dict[str, Any]]:
         """Reset the wrapped env and start following the new episode."""
         obs, info = self.env.reset(seed=seed, options=options)
-        self._tracker = DefaultViewTracker(str(info.get("goal", "")))
+        # an env that shows its own view at the start is not followed (nothing to compute)
+        own = self.source == "own" and "view" in info
+        self._tracker = None if own else DefaultViewTracker(str(info.get("goal", "")))
         self._invalid = int(info.get("invalid_actions", 0))
         return obs, self._with_view(obs, info)
 
