@@ -29,12 +29,13 @@ else followed through the actions (``take``/``get``/``pick`` add their object, `
     'take goal-1 from goal-2, as the goal says'
     >>> view["actions"]["take apple from table"]["context"]
     'carrying nothing; here goal-1 goal-2; start'
-    >>> tracker.update("take apple from table", "You see a table. You are carrying: an apple.")
-    >>> for part in tracker.view("...", ["look"])["state"].split("; "):
+    >>> after = "You see a table. You are carrying: an apple."
+    >>> tracker.update("take apple from table", after)
+    >>> for part in tracker.view(after, ["look"])["state"].split("; "):
     ...     print(part)
     goal: take the goal-1 from the goal-2.
     carrying goal-1
-    here none
+    here goal-1 goal-2
     last take goal-1 from goal-2, as the goal says (changed)
 """
 
@@ -148,7 +149,8 @@ class DefaultViewTracker:
         self.carried: set[str] = set()
         self.known: set[str] = set()  # objects named by admissible actions so far
         self.state = ""
-        self.last = "start"
+        self.previous: str | None = None  # the state text before the last action
+        self.last_kind = ""
 
     def _learn(self, admissible: Sequence[str]) -> None:
         for action in admissible:
@@ -179,7 +181,22 @@ class DefaultViewTracker:
         """Carried objects, goal objects the state mentions, the last action and its change."""
         held = sorted({self.role(p) for p in self.carried}) or ["nothing"]
         here = self._present(self.state) or ["none"]
-        return f"carrying {' '.join(held)}; here {' '.join(here)}; {self.last}"
+        return f"carrying {' '.join(held)}; here {' '.join(here)}; {self._last()}"
+
+    def _last(self) -> str:
+        """The last action's kind and what it changed, read with the roles known now (so goal
+        objects met only in the new state count as appeared)."""
+        if self.previous is None:
+            return "start"
+        before, after = set(self._present(self.previous)), set(self._present(self.state))
+        if self.previous == self.state:
+            change = "nothing changed"
+        elif before != after:
+            change = " ".join([f"+{r}" for r in sorted(after - before)]
+                              + [f"-{r}" for r in sorted(before - after)])
+        else:
+            change = "changed"
+        return f"last {self.last_kind} ({change})"
 
     def view(self, state: str, admissible: Sequence[str]) -> dict[str, Any]:
         """``info["view"]`` for this state text and these admissible actions."""
@@ -202,23 +219,13 @@ class DefaultViewTracker:
 
     def update(self, action: str, state: str) -> None:
         """Record a valid action and the state text it led to."""
-        kind = self.kind(action)
+        self.last_kind = self.kind(action)
         verb, objects = canonical_action(action).split(" ")[0], _split(action)[1]
         if objects and verb in _TAKE:
             self.carried.add(objects[0])
         elif objects and verb in _RELEASE:
             self.carried.discard(objects[0])
-        after = canonical_text(state)
-        before_here, after_here = set(self._present(self.state)), set(self._present(after))
-        if after == self.state:
-            change = "nothing changed"
-        elif before_here != after_here:
-            change = " ".join([f"+{r}" for r in sorted(after_here - before_here)]
-                              + [f"-{r}" for r in sorted(before_here - after_here)])
-        else:
-            change = "changed"
-        self.last = f"last {kind} ({change})"
-        self.state = after
+        self.previous, self.state = self.state, canonical_text(state)
 
 
 def default_views(goal: str, states: Sequence[str], actions: Sequence[str],

@@ -109,7 +109,7 @@ def test_carrying_is_followed_through_actions_when_no_inventory_is_shown() -> No
     assert tracker.view("you see a sink 1", ["put mug 1 in/on sink 1"])["actions"][
         "put mug 1 in/on sink 1"] == {"kind": "put goal-1 in/on goal-2, as the goal says",
                                       "context": "carrying goal-1; here goal-2; "
-                                                 "last take goal-1 from other (changed)"}
+                                                 "last take goal-1 from other (-goal-1)"}
     tracker.update("put mug 1 in/on sink 1", "you put the mug 1 in the sink 1")
     assert tracker.context().startswith("carrying nothing;")
 
