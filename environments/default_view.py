@@ -26,7 +26,7 @@ else followed through the actions (``take``/``get``/``pick`` add their object, `
     >>> tracker = DefaultViewTracker("Take the apple from the table.")
     >>> view = tracker.view("You see a table. On it: an apple.", ["take apple from table", "look"])
     >>> view["actions"]["take apple from table"]["kind"]
-    'take goal-1 from goal-2, as the goal says'
+    'take goal-1 from goal-2'
     >>> view["actions"]["take apple from table"]["context"]
     'carrying nothing; here goal-1 goal-2; start'
     >>> after = "You see a table. You are carrying: an apple."
@@ -36,7 +36,7 @@ else followed through the actions (``take``/``get``/``pick`` add their object, `
     goal: take the goal-1 from the goal-2.
     carrying goal-1
     here goal-1 goal-2
-    last take goal-1 from goal-2, as the goal says (changed)
+    last take goal-1 from goal-2 (changed)
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from memplay.errors import ConfigError
 from memplay.types import Trajectory
 
 __all__ = ["PREPOSITIONS", "VIEW_SOURCES", "DefaultView", "DefaultViewTracker",
-           "canonical_text", "default_views", "echoes_goal", "with_default_views"]
+           "canonical_text", "default_views", "with_default_views"]
 
 # words that join an action's objects ("take X from Y", "put X in/on Y"); "of" is not one,
 # since it sits inside names ("stick of butter")
@@ -98,38 +98,6 @@ def _split(action: str) -> tuple[list[str], list[str]]:
     return words, objects
 
 
-def _in_order(sentence: str, items: Sequence[str]) -> bool:
-    """Whether every item (a word or phrase; ``a/b`` matches either) occurs in ``sentence``,
-    in this order, as whole words."""
-    at = 0
-    for item in items:
-        spots = [_mentions(sentence[at:], option) for option in item.split("/")]
-        found = [spot for spot in spots if spot >= 0]
-        if not found:
-            return False
-        at += min(found) + 1
-    return True
-
-
-def echoes_goal(goal: str, action: str) -> bool:
-    """Whether one sentence of the (canonical) goal says what the action does: its objects
-    in order, with its prepositions between them when it has two or more objects, else with
-    its verb before the object.
-
-    >>> goal = "first, go to the south. then recover the tv from the desk."
-    >>> [echoes_goal(goal, a) for a in ("go south", "take tv from desk", "put tv on desk")]
-    [True, True, False]
-    """
-    words, objects = _split(action)
-    if not objects:
-        return False
-    if len(objects) > 1:
-        items = [objects.pop(0) if w == "{}" else w for w in words[1:]]
-    else:
-        items = [words[0], objects[0]]
-    return any(_in_order(sentence, items) for sentence in re.split(r"[.!?;]", goal))
-
-
 def _mentions(text: str, phrase: str) -> int:
     """Where ``phrase`` first occurs in ``text`` as whole words, or -1."""
     found = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)
@@ -171,8 +139,7 @@ class DefaultViewTracker:
         """
         words, objects = _split(action)
         roles = iter(self.role(p) for p in objects)
-        kind = " ".join(next(roles) if w == "{}" else w for w in words)
-        return f"{kind}, as the goal says" if echoes_goal(self.goal, action) else kind
+        return " ".join(next(roles) if w == "{}" else w for w in words)
 
     def _present(self, state: str) -> list[str]:
         return sorted(r for p, r in self.roles.items() if _mentions(state, p) >= 0)
@@ -236,7 +203,7 @@ def default_views(goal: str, states: Sequence[str], actions: Sequence[str],
     >>> views = default_views("eat the apple", ["an apple", "you hold an apple"],
     ...                       ["take apple", "eat apple"], [["take apple"], ["eat apple"]])
     >>> views[1]["actions"]["eat apple"]["kind"]
-    'eat goal-1, as the goal says'
+    'eat goal-1'
     """
     tracker, views = DefaultViewTracker(goal), []
     for number, (state, offered) in enumerate(zip(states, admissible)):
@@ -257,7 +224,7 @@ def with_default_views(trajectory: Trajectory) -> Trajectory:
     ...     observation="an apple", action="eat apple", admissible_actions=["eat apple"],
     ...     info={"view": {}, "state": "hand-made"})])
     >>> with_default_views(t).steps[0].info["view"]["actions"]["eat apple"]["kind"]
-    'eat goal-1, as the goal says'
+    'eat goal-1'
     """
     steps = trajectory.steps
     views = default_views(trajectory.goal, [s.observation for s in steps],
