@@ -5,6 +5,7 @@ The expert of each game:
 - FrozenLake: the BFS shortest path (``env.shortest_path()``), so the ceiling is the fraction
   of task maps solvable within the step cap (1.0 for the fixed non-slippery maps).
 - Sokoban: the solver's shortest move list (``env.solution()``), same meaning.
+- TextWorld-generated games: the generator's walkthrough (``env.walkthrough()``).
 - Minesweeper: an omniscient player that knows the mines and reveals safe cells: an upper
   bound, since a real player sometimes has to guess.
 - TicTacToe and Kuhn Poker: the env's own scripted ``optimal`` policy playing our seat
@@ -25,7 +26,8 @@ from typing import Any
 
 EXPERTS = {"FrozenLake": "BFS shortest path", "Sokoban": "solver's shortest solution",
            "Minesweeper": "omniscient (knows the mines)", "TicTacToe": "minimax",
-           "KuhnPoker": "Kuhn equilibrium strategy", "ALFWorld": "PDDL expert demonstration"}
+           "KuhnPoker": "Kuhn equilibrium strategy", "ALFWorld": "PDDL expert demonstration",
+           "TextWorld": "the generator's walkthrough"}
 
 
 def expert_action(env: Any, info: dict[str, Any], plan: list[str]) -> str:
@@ -37,10 +39,11 @@ def expert_action(env: Any, info: dict[str, Any], plan: list[str]) -> str:
     'down'
     """
     name = type(env).__name__
-    if name.startswith(("FrozenLake", "Sokoban")):
+    planners = {"FrozenLake": "shortest_path", "Sokoban": "solution", "TextWorld": "walkthrough"}
+    planner = next((m for prefix, m in planners.items() if name.startswith(prefix)), None)
+    if planner is not None:
         if not plan:
-            plan.extend((env.shortest_path() if name.startswith("FrozenLake")
-                         else env.solution()) or [])
+            plan.extend(getattr(env, planner)() or [])
         return plan.pop(0) if plan else info["admissible_actions"][0]
     if name.startswith("Minesweeper"):
         safe = [a for a in info["admissible_actions"] if a.startswith("reveal")

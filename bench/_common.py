@@ -75,6 +75,21 @@ def embedded_parts(threads: int | None) -> tuple[Any, Any]:
     return make_llm(llm_config(threads)), make_embedder(AgentConfig())
 
 
+def wilson(wins: int, n: int, z: float = 1.96) -> list[float]:
+    """The 95% Wilson score interval of a success rate ``wins / n`` (rounded): what a held-out
+    number of a few dozen tasks can and cannot tell apart.
+
+    >>> wilson(16, 32), wilson(0, 64)
+    ([0.336, 0.664], [0.0, 0.057])
+    """
+    if n <= 0:
+        return [0.0, 1.0]
+    p = wins / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5 / (1 + z * z / n)
+    return [round(max(centre - half, 0.0), 3), round(min(centre + half, 1.0), 3)]
+
+
 def result_path(out: Path, name: str, quick: bool) -> Path:
     """Where a run's JSON goes; the PNG is the same path with ``.png``."""
     return Path(out) / f"{name}{'_quick' if quick else ''}.json"

@@ -19,6 +19,9 @@ six task types, with a 30-step cap; success is reported per task type with the w
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
 - ``demos+play``: the demos' memory, then own play on train games, frozen; evaluated with
   the gate on, like ``demos``.
+- ``demos-default`` and ``demos-default-flat``: ``demos`` and ``demos-flat`` with the default
+  view (:mod:`memplay.environments.default_view`, derived from the text alone) in place of
+  ALFWorld's hand-written one, in memory and in play: what the hand view is worth.
 
 ``--split eval_out_of_distribution`` plays valid_unseen games instead (rooms that no train
 game has: the out-of-distribution check, with the same rows and sizes), into its own
@@ -68,14 +71,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
 # each evaluation split has its own JSON: an out-of-distribution run never merges with the other
 RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
-ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "demos+play")
+ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "demos+play",
+        "demos-default", "demos-default-flat")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
     "demos-ungated": ("memrl", True, False), "demos-flat": ("memrl", True, False),
-    "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True)}
+    "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True),
+    "demos-default": ("memrl", True, False), "demos-default-flat": ("memrl", True, False)}
+DEFAULT_VIEW_ROWS = frozenset({"demos-default", "demos-default-flat"})
 # (eval games per task type, train demos per task type, train games per type, epochs, steps)
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
-FLAT_ROWS = frozenset({"demos-flat"})  # rows whose LLM scores every action alike
+FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat"})  # every action scored alike
 GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
 GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True}
 # policy settings of the evaluation beyond greedy choice without memory's novelty
@@ -139,6 +145,7 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
               split: str = SPLIT, clip: float = GATE_CLIP) -> dict[str, Any]:
     """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
     from memplay.agents import Agent
+    from memplay.environments.default_view import with_default_views
 
     variant, learns, plays = LLM_ROWS[row]
     _, _, train_per_type, epochs, steps = size
@@ -146,8 +153,11 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
     started, out = time.perf_counter(), {}
     options = {"variant": variant, "llm": llm, "embedder": embedder, "max_steps": steps,
                "parallel_envs": 8, "seed": 0}
+    view = {"view_source": "default"} if row in DEFAULT_VIEW_ROWS else {}
+    if row in DEFAULT_VIEW_ROWS:
+        demos = [with_default_views(d) for d in demos]
     if learns:
-        teacher = Agent("ALFWorld-v0", env_kwargs={"split": "train"}, **options)
+        teacher = Agent("ALFWorld-v0", env_kwargs={"split": "train", **view}, **options)
         out["demos"] = teacher.learn_from(demos, root / "memory", replay=False).episodes
         teacher.close()
     if plays:
@@ -160,7 +170,7 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
     policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
     if policy.get("gate") == "on":
         policy["llm_clip"] = clip
-    student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True},
+    student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True, **view},
                     policy=policy, **options)
     evaluated = time.perf_counter()
     result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,

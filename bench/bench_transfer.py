@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,11 @@ from _common import (
     llm_config,
     machine,
     result_path,
+    wilson,
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
 
 ROWS = ("none", "rag", "memrl-state", "memrl", "demos", "demos+play")
 # row -> (variant, memory settings, learns from demos, plays the train tasks)
@@ -67,7 +70,9 @@ RECIPES: dict[str, tuple[str, dict[str, Any], bool, bool]] = {
 
 @dataclass(frozen=True)
 class Game:
-    """One game of the benchmark: tasks per set, train epochs and step cap (quick, full)."""
+    """One game of the benchmark (each pair is (quick, full)): step cap, held-out tasks,
+    train epochs; own play's train tasks and the demos' train tasks (default: as many as
+    held out; the demos may come from more tasks, since a solver writes them cheaply)."""
 
     env_id: str
     max_steps: tuple[int, int]
@@ -76,8 +81,57 @@ class Game:
     rows: tuple[str, ...] = ROWS
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    play_tasks: tuple[int, int] | None = None
+    demo_tasks: tuple[int, int] | None = None
+    eval_policy: dict[str, Any] = field(default_factory=dict)
+    memory_from: str | None = None  # play the memory each row of that game learned, frozen
+    task_seeds: Callable[[bool], tuple[list[int], list[int]]] | None = None  # (train, held-out)
+
+    def sizes(self, quick: bool) -> tuple[int, int, int]:
+        """(held-out tasks, own-play train tasks, demo train tasks) of this mode.
+
+        >>> Game("x", (1, 2), (2, 32), (1, 3), demo_tasks=(4, 256)).sizes(False)
+        (32, 32, 256)
+        """
+        pick = 0 if quick else 1
+        play = (self.play_tasks or self.tasks)[pick]
+        demos = self.demo_tasks[pick] if self.demo_tasks else play
+        return self.tasks[pick], play, demos
 
 
+# A standard XSB collection (not shipped: David W. Skinner's Microban, free to share with
+# credit, is the one measured); Sokoban-XSB plays it with the memory Sokoban-gen learned.
+XSB = Path(os.environ.get("MEMPLAY_XSB", ROOT / ".cache" / "sokoban" / "Microban.xsb"))
+
+
+def xsb_levels(path: Path, boxes: int = 3, moves: int = 60) -> list[int]:
+    """Indices of the levels of an XSB file with at most ``boxes`` boxes whose shortest
+    solution takes at most ``moves`` moves (a fixed rule, chosen before any result).
+
+    >>> xsb_levels(Path("/nonexistent.xsb"))
+    Traceback (most recent call last):
+    ...
+    SystemExit: Sokoban-XSB needs an XSB level file at /nonexistent.xsb (set MEMPLAY_XSB)
+    """
+    from memplay.environments.sokoban_solver import solve
+    from memplay.environments.sokoban_xsb import read_xsb
+
+    if not path.is_file():
+        raise SystemExit(f"Sokoban-XSB needs an XSB level file at {path} (set MEMPLAY_XSB)")
+    chosen = []
+    for index, level in enumerate(read_xsb(path)):
+        if len(level.boxes) <= boxes:
+            moves_needed = solve(level, max_states=200_000)
+            if moves_needed is not None and len(moves_needed) <= moves:
+                chosen.append(index)
+    return chosen
+
+
+# The frozen held-out runs of the games measured since issue 36 are greedy and count no
+# memory visits as novelty (as bench_alfworld's): a visit count in memory written from demos
+# or earlier play says how often something was done, and a bonus for rare ones sends a frozen
+# agent where it was seldom right; the games measured before keep the default policy.
+GREEDY: dict[str, Any] = {"temperature": 0.0, "memory_novelty": False}
 # Sized to fit two groups of at most 60 minutes on 2 idle cores (bench/run_full.sh).
 GAMES: dict[str, Game] = {
     "FrozenLake-4x4": Game("FrozenLake-random-v0", (6, 12), (2, 32), (1, 4),
@@ -85,23 +139,41 @@ GAMES: dict[str, Game] = {
     "FrozenLake-8x8": Game("FrozenLake-random-8x8-v0", (10, 40), (2, 16), (1, 4),
                            rows=("none", "memrl", "demos", "demos+play"),
                            note="random 8x8 maps"),
-    "Sokoban-gen": Game("Sokoban-gen-v0", (8, 40), (2, 16), (1, 3),
+    "Sokoban-gen": Game("Sokoban-gen-v0", (8, 40), (2, 64), (1, 3),
                         rows=("none", "memrl-state", "memrl", "demos", "demos+play"),
+                        play_tasks=(2, 32), demo_tasks=(4, 256), eval_policy=GREEDY,
                         note="generated 7x7 levels with 2 boxes, solvable by BFS"),
+    "TextWorld-gen": Game("TextWorld-gen-v0", (6, 20), (2, 64), (1, 3),
+                          rows=("none", "memrl-state", "memrl", "demos", "demos+play"),
+                          env_kwargs={"rooms": 3, "objects": 4, "quest_length": 3},
+                          play_tasks=(2, 32), demo_tasks=(4, 128), eval_policy=GREEDY,
+                          note="TextWorld's generator: 3 rooms, 4 objects, 3-step quests; "
+                               "the default view"),
+    "Sokoban-XSB": Game("Sokoban-v0", (5, 40), (2, 0), (1, 0),
+                        rows=("none", "memrl", "demos", "demos+play"),
+                        env_kwargs={"levels_file": str(XSB), "levels_by_seed": True,
+                                    "actions": "push"},
+                        eval_policy=GREEDY, memory_from="Sokoban-gen",
+                        task_seeds=lambda quick: ([], xsb_levels(XSB)[:2 if quick else None]),
+                        note="Microban levels with at most 3 boxes and solutions of at most 60 "
+                             "moves, one push per action, played with Sokoban-gen's memory"),
     "Minesweeper": Game("Minesweeper-v0", (6, 15), (2, 32), (1, 3),
                         rows=("none", "memrl-state", "memrl"), env_kwargs={"flags": False},
                         note="5x5 boards, 4 mines, reveal only (no solver: no demo rows)"),
 }
 QUICK_GAMES = ("FrozenLake-4x4",)
+LATER = {"Sokoban-XSB"}  # games asked for by name only (they reuse another game's memory)
+LLMS = {"embedded": "bench_transfer", "flat": "bench_transfer_flat"}  # --llm -> JSON name
 
 
-def _agent(game: Game, row: str, llm: Any, embedder: Any, max_steps: int) -> Any:
+def _agent(game: Game, row: str, llm: Any, embedder: Any, max_steps: int,
+           policy: dict[str, Any] | None = None) -> Any:
     from memplay.agents import Agent
 
     variant, memory, _, _ = RECIPES[row]
     return Agent(game.env_id, variant=variant, llm=llm, embedder=embedder, seed=0,
                  env_kwargs=game.env_kwargs, max_steps=max_steps, parallel_envs=8,
-                 memory={"embedder": "default", **memory})
+                 memory={"embedder": "default", **memory}, policy=policy or {})
 
 
 def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool, llm: Any,
@@ -110,28 +182,62 @@ def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool
     from memplay.environments.demos import solver_demo_episodes
 
     train, held_out = sets
+    _, play_n, demo_n = game.sizes(quick)
     _, _, demos, plays = RECIPES[row]
     steps, epochs = game.max_steps[not quick], game.epochs[not quick]
     shutil.rmtree(root, ignore_errors=True)  # a left-over run dir would be resumed
     started, out = time.perf_counter(), {}
+    if game.memory_from:
+        demos = plays = _borrow_memory(root, game.memory_from, row)
     agent = _agent(game, row, llm, embedder, steps)
     try:
         if demos:
-            paths = solver_demo_episodes(game.env_id, train, **game.env_kwargs)
+            paths = solver_demo_episodes(game.env_id, train[:demo_n], **game.env_kwargs)
             learned = agent.learn_from(paths, root / "memory")
             out["demos"] = {"episodes": learned.episodes, "steps": learned.steps}
         if plays:
-            result = agent.run(epochs=epochs, tasks=train, run_dir=root / "train",
+            result = agent.run(epochs=epochs, tasks=train[:play_n], run_dir=root / "train",
                                memory_dir=root / "memory", progress=False)
             out["train"] = result.success_per_epoch
         agent.close()
+        if game.eval_policy:  # the frozen evaluation plays with its own policy settings
+            agent = _agent(game, row, llm, embedder, steps, game.eval_policy)
         held = agent.run(epochs=1, tasks=held_out, run_dir=root / "held_out", progress=False,
                          memory_dir=root / "memory", frozen=True)
     finally:
         agent.close()
-    return {**out, "held_out": held.metrics["success_rate"],
+    wins = round(held.metrics["success_rate"] * len(held_out))
+    return {**out, "held_out": held.metrics["success_rate"], "n": len(held_out),
             "model_call_fraction": held.metrics.get("model_call_fraction"),
+            "interval": wilson(wins, len(held_out)),
+            "known_share": known_share(root / "held_out" / "trajectories.jsonl"),
             "wall_s": round(time.perf_counter() - started, 1)}
+
+
+def _borrow_memory(root: Path, source: str, row: str) -> bool:
+    """Copy the memory the same row of game ``source`` learned (its run folder beside this
+    one) into ``root``; False, so the row teaches nothing itself."""
+    learned = root.parent.parent / source / row / "memory"
+    if row != "none":
+        if not (learned / "steps").is_dir():
+            raise SystemExit(f"{learned} is missing: run {source}'s {row!r} row first")
+        shutil.copytree(learned, root / "memory", ignore=shutil.ignore_patterns("*.lock"))
+    return False
+
+
+def known_share(path: Path) -> float | None:
+    """Share of the decisions in a run's ``trajectories.jsonl`` where step memory had an
+    exact (kind, context) entry for at least one admissible action (None without steps).
+
+    >>> known_share(Path("/nonexistent/trajectories.jsonl")) is None
+    True
+    """
+    if not path.is_file():
+        return None
+    visits = [int(step.get("info", {}).get("visits", 0))
+              for line in path.read_text().splitlines() if line.strip()
+              for step in json.loads(line).get("steps", [])]
+    return round(sum(v > 0 for v in visits) / len(visits), 3) if visits else None
 
 
 def other_rows(earlier: dict[str, Any] | None, sets: tuple[list[int], list[int]],
@@ -173,8 +279,12 @@ def run_game(name: str, rows: list[str], quick: bool, llm: Any, embedder: Any,
     from memplay.environments.task_sets import benchmark_split
 
     game = GAMES[name]
-    train, held_out = benchmark_split(game.env_id, count=game.tasks[not quick],
-                                      **game.env_kwargs)
+    held_n, play_n, demo_n = game.sizes(quick)
+    if game.task_seeds is not None:
+        train, held_out = game.task_seeds(quick)
+    else:
+        train, held_out = benchmark_split(game.env_id, count=max(play_n, demo_n),
+                                          held_out_count=held_n, **game.env_kwargs)
     saved = root / name / "rows.json"
     results: dict[str, Any] = finished_rows(saved, (train, held_out)) if resume else {}
     for row in [r for r in rows if r in game.rows and r not in results]:
@@ -209,12 +319,13 @@ def previous_games(path: Path, quick: bool) -> dict[str, Any]:
     return {k: v for k, v in results.items() if isinstance(v, dict) and "wall_s" in v}
 
 
-def report(results: dict[str, Any]) -> None:
+def report(results: dict[str, Any], llm: str = "embedded") -> None:
     """Rich table: held-out success of every row, train success per epoch beside it."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="held-out success with frozen memory (embedded SmolLM2-135M)")
+    scorer = "embedded SmolLM2-135M" if llm == "embedded" else "flat LLM scores"
+    table = Table(title=f"held-out success with frozen memory ({scorer})")
     for col in ("game", "row", "held-out", "train (same tasks) per epoch", "ceiling", "wall s"):
         table.add_column(col)
     for game, res in results.items():
@@ -255,11 +366,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
     parser.add_argument("--fresh", action="store_true",
                         help="replace the JSON instead of merging these games into it")
+    parser.add_argument("--llm", choices=list(LLMS), default="embedded",
+                        help="embedded: SmolLM2-135M scores actions (the README's rows); flat: "
+                             "every action scored alike, so memory decides alone (minutes "
+                             "instead of hours; its own JSON, bench_transfer_flat)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the rows an interrupted run of a game finished (saved in "
                              "its run folder) and play only the others")
     args = parser.parse_args(argv)
-    args.games = args.games or list(QUICK_GAMES if args.quick else GAMES)
+    every = [g for g in GAMES if g not in LATER]
+    args.games = args.games or list(QUICK_GAMES if args.quick else every)
     return args
 
 
@@ -270,19 +386,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from memplay.agents.config import AgentConfig
 
     started, load = time.perf_counter(), list(os.getloadavg())
-    llm, embedder = make_llm(llm_config(args.threads)), make_embedder(AgentConfig())
-    root = args.out / "runs" / ("transfer_quick" if args.quick else "transfer")
-    path = result_path(args.out, "bench_transfer", args.quick)
+    llm = make_llm(llm_config(args.threads) if args.llm == "embedded" else AgentConfig(
+        llm="scripted"))
+    embedder = make_embedder(AgentConfig())
+    stem = LLMS[args.llm]
+    root = args.out / "runs" / (stem.replace("bench_", "") + ("_quick" if args.quick else ""))
+    path = result_path(args.out, stem, args.quick)
     results = {} if args.fresh else previous_games(path, args.quick)
     for name in args.games:  # rows played now replace those rows of its earlier result
         results[name] = run_game(name, args.rows, args.quick, llm, embedder, root,
                                  args.resume, results.get(name))
-    report(results)
+    report(results, args.llm)
     # the wall time is the sum over games: a merged record took that long, in parts
-    record = {"agent_seed": 0, "machine": machine(), "load_avg_at_start": load,
+    record = {"agent_seed": 0, "llm": args.llm, "machine": machine(), "load_avg_at_start": load,
               "results": results, "wall_s": round(sum(g["wall_s"] for g in results.values()), 1),
               "this_run_s": round(time.perf_counter() - started, 1)}
-    finish(args.out, "bench_transfer", args.quick, record, lambda png: plot(results, png))
+    finish(args.out, stem, args.quick, record, lambda png: plot(results, png))
     for name in args.games:  # recorded: a later --resume must not reuse these rows
         (root / name / "rows.json").unlink(missing_ok=True)
     return record

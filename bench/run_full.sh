@@ -5,11 +5,12 @@
 #        bash bench/run_full.sh --group NAME   (core: the small benchmarks and bench_gate;
 #                                               learning: the bench_learning matrix; selfplay:
 #                                               bench_selfplay; curriculum: bench_curriculum;
-#                                               transfer-1 to -7: bench_transfer, a few rows of
+#                                               transfer-1 to -10: bench_transfer, a few rows of
 #                                               one game each, merged into one JSON; alfworld:
 #                                               bench_alfworld's baseline, gated demos,
 #                                               demos-flat and none rows; alfworld-3: memrl;
-#                                               alfworld-4: demos+play; alfworld-2: the demos
+#                                               alfworld-4: demos+play; alfworld-5: the
+#                                               default-view rows; alfworld-2: the demos
 #                                               row with every score, the gate's reference;
 #                                               distill-1 to -4: bench_distill's parts)
 # Estimated minutes per group on 2 idle cores: docs/speed.md ("Benchmark groups").
@@ -46,21 +47,25 @@ if [ ${#scripts[@]} -eq 0 ]; then
         transfer-2) transfer_games=(FrozenLake-4x4); transfer_rows=(memrl demos demos+play);;
         transfer-3) transfer_games=(FrozenLake-8x8); transfer_rows=(none memrl demos);;
         transfer-4) transfer_games=(FrozenLake-8x8); transfer_rows=(demos+play);;
-        transfer-5) transfer_games=(Sokoban-gen); transfer_rows=(none memrl demos);;
-        transfer-6) transfer_games=(Sokoban-gen); transfer_rows=(memrl-state demos+play);;
+        transfer-5) transfer_games=(Sokoban-gen); transfer_rows=(none demos);;
+        transfer-6) transfer_games=(Sokoban-gen); transfer_rows=(memrl);;
         transfer-7) transfer_games=(Minesweeper); transfer_rows=(none memrl-state memrl);;
         # the demos rows' evaluation is gated (docs/speed.md), so they share a group with none
         alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat none);;
         alfworld-2) scripts=(bench_alfworld); alfworld_rows=(demos-ungated);;
         alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;  # 65 min: over, see README
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
+        transfer-8) transfer_games=(Sokoban-gen); transfer_rows=(demos+play);;
+        transfer-9) transfer_games=(TextWorld-gen); transfer_rows=(none demos memrl);;
+        transfer-10) transfer_games=(TextWorld-gen); transfer_rows=(memrl-state demos+play);;
+        alfworld-5) scripts=(bench_alfworld); alfworld_rows=(demos-default demos-default-flat);;
         # bench_distill's parts, merged into one JSON (docs/distillation.md)
         distill-1) scripts=(bench_distill); distill_parts=(rounds);;
         distill-2) scripts=(bench_distill); distill_parts=(demos new-maps kuhn);;
         # each ALFWorld group trains one more chunk and scores it: a point of the curve
         distill-3|distill-4) scripts=(bench_distill); distill_parts=(alfworld-train alfworld-eval);;
-        *) echo "unknown group $group (core, learning, selfplay, curriculum, transfer-1 to -7," \
-                "alfworld to alfworld-4, distill-1 to -4)" >&2
+        *) echo "unknown group $group (core, learning, selfplay, curriculum, transfer-1 to -10," \
+                "alfworld to alfworld-5, distill-1 to -4)" >&2
            exit 2;;
     esac
     [ ${#transfer_games[@]} -gt 0 ] && scripts=(bench_transfer)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _common import wilson
+
 RESULTS = Path(__file__).resolve().parent / "results"
 BLOCK = re.compile(r"(<!-- bench:(?P<name>[a-z]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)",
                    re.DOTALL)
@@ -51,15 +53,31 @@ def learning(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def held_out_cell(rate: float, n: int) -> str:
+    """A held-out success with its count and 95% Wilson interval.
+
+    >>> held_out_cell(0.84375, 32)
+    '0.84 (27/32; 0.68-0.93)'
+    """
+    wins = round(rate * n)
+    low, high = wilson(wins, n)
+    return f"{fmt(rate)} ({wins}/{n}; {fmt(low)}-{fmt(high)})"
+
+
 def transfer(d: dict[str, Any]) -> list[str]:
-    """One row per game and memory: held-out success, train success per epoch beside it, the
-    share of held-out decisions that called the model."""
-    out = ["| game | memory | held-out success | train tasks, per epoch | ceiling | "
-           "model calls (held-out) | wall s |", "|---|---|---|---|---|---|---|"]
+    """One row per game and memory: held-out success (n, interval), the share of held-out
+    decisions memory knew exactly, train success per epoch beside it, the share of held-out
+    decisions that called the model."""
+    out = ["| game | memory | held-out success (wins/n; 95% interval) | exact keys | "
+           "train tasks, per epoch | ceiling | model calls (held-out) | wall s |",
+           "|---|---|---|---|---|---|---|---|"]
     for game, res in d["results"].items():
+        n = len(res["held_out_seeds"])
         for row, m in res["rows"].items():
             train = ", ".join(fmt(v) for v in m.get("train", [])) or "-"
-            out.append(f"| {game} | {row} | {fmt(m['held_out'])} | {train} | "
+            known = m.get("known_share")
+            out.append(f"| {game} | {row} | {held_out_cell(m['held_out'], n)} | "
+                       f"{'-' if known is None else f'{known:.0%}'} | {train} | "
                        f"{fmt(res['ceiling']['value'])} | "
                        f"{_percent(m.get('model_call_fraction'))} | {m['wall_s']:.0f} |")
     return out

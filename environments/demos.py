@@ -7,7 +7,8 @@ admissible actions, the reward, and in ``info`` the state text the agent keys me
 when the game has one.
 
 * :func:`solver_demos` plays a game's own solver (FrozenLake's breadth-first shortest path,
-  re-planned after every move so slippery ice is handled; Sokoban's BFS solution).
+  re-planned after every move so slippery ice is handled; Sokoban's BFS solution; a generated
+  TextWorld game's walkthrough).
 * :func:`replay_demo` replays a demo's actions from ``reset(seed=...)`` in a fresh env and stops
   with a ConfigError naming the episode, the step, ``file:line`` and the admissible actions at
   the first action the env would not accept; :func:`replay_demos` does it for a whole file
@@ -31,6 +32,7 @@ from memplay.environments.core import TextEnv, normalize_action
 from memplay.environments.frozenlake import FrozenLakeEnv
 from memplay.environments.registry import make
 from memplay.environments.sokoban import SokobanEnv
+from memplay.environments.textworld_gen import TextWorldGenEnv
 from memplay.errors import ConfigError, EnvironmentFault, EnvironmentNotFound
 from memplay.types import Step, Trajectory
 
@@ -60,6 +62,7 @@ class Solver:
 SOLVERS: dict[type[TextEnv], Solver] = {
     FrozenLakeEnv: Solver(FrozenLakeEnv.shortest_path, "bfs-shortest-path", replan=True),
     SokobanEnv: Solver(SokobanEnv.solution, "bfs-solver"),
+    TextWorldGenEnv: Solver(TextWorldGenEnv.walkthrough, "textworld-walkthrough"),
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from memplay._lazy import import_target
 from memplay.environments.core import TextEnv
+from memplay.environments.default_view import DefaultView
 from memplay.environments.spec import EnvSpec
 from memplay.environments.wrappers import TimeLimit
 from memplay.errors import ConfigError, EnvironmentNotFound
@@ -70,6 +71,10 @@ def list_envs() -> list[str]:
 def make(id: str, **kwargs: Any) -> TextEnv:
     """Build a registered environment; ``max_episode_steps=`` overrides the spec's limit.
 
+    An env that gives no portable view gets the default one, derived from its text
+    (:mod:`~memplay.environments.default_view`); ``view_source="default"`` uses the default
+    view even where the env has its own.
+
     >>> from memplay.environments import make
     >>> env = make("FrozenLake-8x8-v0", max_episode_steps=5)
     >>> env.spec.max_episode_steps
@@ -84,9 +89,11 @@ def make(id: str, **kwargs: Any) -> TextEnv:
     _check_steps(steps, id)
     env_cls = load_entry_point(spec.entry_point)
     merged = {**spec.kwargs, **kwargs}
+    source = merged.pop("view_source", "own")
     _check_kwargs(env_cls, merged, id)
-    env = env_cls(**merged)
-    env.spec = replace(spec, max_episode_steps=steps, kwargs=merged)
+    env = DefaultView(env_cls(**merged), source)
+    shown = merged if source == "own" else {**merged, "view_source": source}
+    env.spec = replace(spec, max_episode_steps=steps, kwargs=shown)
     return TimeLimit(env, steps) if steps is not None else env
 
 

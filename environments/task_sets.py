@@ -29,6 +29,7 @@ from memplay.environments.core import TextEnv
 from memplay.environments.frozenlake import FrozenLakeEnv
 from memplay.environments.registry import make
 from memplay.environments.sokoban import SokobanEnv
+from memplay.environments.textworld_gen import TextWorldGenEnv
 from memplay.errors import ConfigError
 
 __all__ = ["HELD_OUT_START", "LAYOUTS", "SET_SIZE", "TRAIN_START", "benchmark_split",
@@ -40,6 +41,7 @@ TRAIN_START, HELD_OUT_START, SET_SIZE = 0, 1000, 32
 LAYOUTS: dict[type[TextEnv], Callable[[Any], str]] = {
     FrozenLakeEnv: lambda env: "\n".join(env.desc),
     SokobanEnv: lambda env: env.level.render(),
+    TextWorldGenEnv: lambda env: env.layout(),
 }
 
 
@@ -102,19 +104,23 @@ def _distinct(env_id: str, count: int, start: int, exclude: Iterable[str], max_s
                       "use a random-map env (FrozenLake-random-v0, Sokoban-gen-v0)")
 
 
-def benchmark_split(env_id: str, count: int = SET_SIZE, **env_kwargs: Any
-                    ) -> tuple[list[int], list[int]]:
+def benchmark_split(env_id: str, count: int = SET_SIZE, held_out_count: int | None = None,
+                    **env_kwargs: Any) -> tuple[list[int], list[int]]:
     """The benchmark's (train, held-out) seeds for ``env_id``: no layout is in both.
 
+    ``count`` train tasks and ``held_out_count`` held-out ones (default: as many).
     ``env_kwargs`` go to ``make`` (e.g. ``size=8``). Games without a registered layout get the
     plain ranges from 0 and from 1000.
 
         >>> benchmark_split("Minesweeper-v0", count=2)
         ([0, 1], [1000, 1001])
+        >>> benchmark_split("Minesweeper-v0", count=3, held_out_count=1)
+        ([0, 1, 2], [1000])
     """
+    held = count if held_out_count is None else held_out_count
     if type(make(env_id, **env_kwargs).unwrapped) not in LAYOUTS:
         return (list(range(TRAIN_START, TRAIN_START + count)),
-                list(range(HELD_OUT_START, HELD_OUT_START + count)))
+                list(range(HELD_OUT_START, HELD_OUT_START + held)))
     train = _distinct(env_id, count, TRAIN_START, (), 10_000, env_kwargs)
-    held_out = _distinct(env_id, count, HELD_OUT_START, train.values(), 10_000, env_kwargs)
+    held_out = _distinct(env_id, held, HELD_OUT_START, train.values(), 10_000, env_kwargs)
     return list(train), list(held_out)

@@ -25,6 +25,7 @@ it is never put in ``info``).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -114,6 +115,23 @@ class TextWorldGenEnv(TextEnv):
             # the metadata first, the game last: a game file present means both are complete
             os.replace(Path(tmp) / path.with_suffix(".json").name, path.with_suffix(".json"))
             os.replace(Path(tmp) / path.name, path)
+
+    def layout(self) -> str:
+        """The running game's world as text: its initial facts with the names of the rooms
+        and objects (two seeds with the same layout are the same game).
+
+        >>> TextWorldGenEnv().layout()
+        ''
+        """
+        if self._path is None:
+            return ""
+        data = json.loads(self._path.with_suffix(".json").read_text(encoding="utf-8"))
+        names = {key: (info.get("name") or key) for key, info in data.get("infos", [])}
+        facts = []
+        for fact in data.get("world", []):
+            args = ", ".join(names.get(a["name"], a["name"]) for a in fact["arguments"])
+            facts.append(f"{fact['name']}({args})")
+        return "\n".join(sorted(facts))
 
     def walkthrough(self) -> list[str]:
         """The generator's solution of the running game (reset first)."""

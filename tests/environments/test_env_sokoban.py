@@ -85,13 +85,18 @@ def test_corner_deadlock_ends_the_episode(tmp_path: Path) -> None:
     path.write_text(json.dumps({"levels": [{"name": "corner", "rows": rows}]}))
     env = SokobanEnv(levels_file=str(path))
     env.reset(seed=0)
-    _, _, terminated, _, info = env.step("left")  # box to (2, 1): against a wall, no corner
-    assert not terminated and not info["deadlock"]
     env.step("up")
     env.step("left")
-    obs, _, terminated, _, info = env.step("down")  # box to (3, 1): a corner, off target
+    _, _, terminated, _, info = env.step("down")  # box to (3, 2): along a wall with a target
+    assert not terminated and not info["deadlock"]
+    env.step("right")
+    env.step("down")
+    obs, _, terminated, _, info = env.step("left")  # box to (3, 1): a corner, off target
     assert terminated and info["deadlock"] and not info["success"]
     assert "stuck in a corner" in obs
+    env.reset(seed=0)
+    obs, _, terminated, _, info = env.step("left")  # box to (2, 1): a wall with no target
+    assert terminated and info["deadlock"] and "stuck along a wall" in obs
     level = SokobanLevel.from_rows(rows)
     assert is_corner_deadlock(level, frozenset({(3, 1)}))
     assert not is_corner_deadlock(level, frozenset({(3, 4)}))  # corner, but on the target

@@ -43,7 +43,7 @@ def lake(desc: list[str], moves: tuple[str, ...] = (), **kwargs: Any) -> dict[st
 
 
 def sokoban(rows: list[str]) -> dict[str, Any]:
-    env = SokobanEnv()
+    env = SokobanEnv(view="cells")  # the window view (the push-level view: test_env_sokoban_push)
     env.levels = [SokobanLevel.from_rows(rows, "test")]
     return env.reset(seed=0, options={"level": 0})[1]
 
