@@ -37,7 +37,7 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
     assert len(record["games"]) == 2 and record["demos"]["games"] == 6  # one per task type
     results = record["results"]
     assert list(results) == ["baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl",
-                             "demos+play"]
+                             "demos+play", "demos-default", "demos-default-flat"]
     for row, result in results.items():
         cells = result["per_task_type"]
         assert sum(c["games"] for c in cells.values()) == 2, (row, cells)
