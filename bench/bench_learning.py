@@ -66,9 +66,10 @@ SUITES: dict[str, Suite] = {
     "FrozenLake-4x4": Suite("FrozenLake-4x4-v0", 12, (2, 1), (8, 4)),
     "FrozenLake-8x8": Suite("FrozenLake-8x8-v0", 30, (1, 1), (4, 4),
                             variants=("none", "memrl", "memrl+critique")),
-    "Sokoban-easy": Suite("Sokoban-v0", 20, (1, 1), (4, 4),
+    "Sokoban-easy": Suite("Sokoban-v0", 20, (1, 1), (4, 4), {"view": "cells"},
                           variants=(*BASELINES, "memrl+critique", "reflexion", "expel"),
-                          note="bundled levels whose shortest solution has 2-5 moves"),
+                          note="bundled levels whose shortest solution has 2-5 moves; the "
+                               "3x3-window view these rows were measured with"),
     "Minesweeper": Suite("Minesweeper-v0", 15, (1, 1), (4, 4), {"flags": False},
                          variants=BASELINES,
                          note="5x5, 4 mines, reveal actions only (at most 25 to score)"),
@@ -158,7 +159,7 @@ def task_setup(suite: Suite, tasks: int, out: Path) -> tuple[dict[str, Any], lis
         return dict(suite.env_kwargs), list(range(tasks)), {}
     out.mkdir(parents=True, exist_ok=True)
     kwargs, seeds, levels = easy_sokoban(out / "sokoban_easy_levels.json", tasks)
-    return kwargs, seeds, {"levels": levels, "solution_moves": list(SOKOBAN_MOVES)}
+    return {**suite.env_kwargs, **kwargs}, seeds, {"levels": levels, "solution_moves": list(SOKOBAN_MOVES)}
 
 
 def train_every(epochs: int) -> int:
