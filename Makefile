@@ -50,7 +50,7 @@ test: setup-test
 
 lint: setup-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy memplay agents memory environments trainers
+	$(BIN)/mypy memplay environments llm memory trainers agents app
 
 setup: $(BASE_STAMP)
 

@@ -37,13 +37,13 @@ from memplay.agents.components import (
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext, Reflection, StateKey, default_state_key
 from memplay.agents.distill.play import config_for_model
-from memplay.agents.llm.base import LLM
-from memplay.agents.llm.registry import BACKENDS
 from memplay.agents.reflection import ReflectionSetup, make_reflection
 from memplay.agents.run_files import RunFiles
 from memplay.agents.run_log.epoch_log import EpochLog
 from memplay.agents.runner import RunResult, run_episodes
 from memplay.errors import ConfigError
+from memplay.llm.base import LLM
+from memplay.llm.registry import BACKENDS
 
 __all__ = ["LLM_FILE", "Agent", "RunRecord", "registered_backend", "trained_model"]
 
@@ -57,7 +57,7 @@ for an object memplay cannot rebuild; ``class``; ``name``)."""
 def registered_backend(llm: Any) -> str | None:
     """The LLM registry name whose entry is ``llm``'s class (None: not a registered class).
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> registered_backend(ScriptedLLM()), registered_backend(object())
     ('scripted', None)
     """
@@ -181,7 +181,7 @@ class Agent:
             ``curriculum="sec"`` (which tasks each batch plays,
             :mod:`memplay.agents.curriculum`) or ``executor="ray"``
             (the environments run as Ray actors, see
-            :mod:`memplay.environments.ray_workers`; ``ray_address="auto"`` joins a
+            :mod:`memplay.environments.executors.ray_workers`; ``ray_address="auto"`` joins a
             running cluster; the LLM calls and memory writes stay in this process).
 
     >>> Agent("FrozenLake-4x4-v0", variant="none").config.variant

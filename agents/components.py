@@ -15,7 +15,7 @@ from typing import Any
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, StepMemoryLike, TaskMemory
-from memplay.agents.llm.base import LLM
+from memplay.llm.base import LLM
 
 __all__ = ["MemoryBundle", "make_embedder", "make_env", "make_llm", "make_workers",
            "open_memory"]
@@ -30,7 +30,7 @@ def make_llm(config: AgentConfig) -> LLM:
     >>> make_llm(AgentConfig(llm="scripted")).name
     'scripted'
     """
-    from memplay.agents.llm.registry import make_llm as make_backend
+    from memplay.llm.registry import make_llm as make_backend
 
     kwargs = dict(config.llm_kwargs)
     if config.model is not None:
@@ -47,7 +47,7 @@ def make_embedder(config: AgentConfig) -> Any:
 
 def make_workers(config: AgentConfig, count: int) -> Any:
     """``count`` environments of the configured id, in this process, in worker processes or
-    in Ray actors (``config.env_workers``); see :mod:`memplay.environments.workers`.
+    in Ray actors (``config.env_workers``); see :mod:`memplay.environments.executors.workers`.
 
     >>> make_workers(AgentConfig(), 2).num_envs
     2
@@ -56,21 +56,21 @@ def make_workers(config: AgentConfig, count: int) -> Any:
 
 
 def _local_envs(config: AgentConfig, count: int) -> Any:
-    from memplay.environments.workers import LocalEnvs
+    from memplay.environments.executors.workers import LocalEnvs
 
     return LocalEnvs.from_envs([make_env(config) for _ in range(count)],
                                lambda: make_env(config))
 
 
 def _process_envs(config: AgentConfig, count: int) -> Any:
-    from memplay.environments.workers import EnvRecipe, ProcessEnvs
+    from memplay.environments.executors.workers import EnvRecipe, ProcessEnvs
 
     return ProcessEnvs(EnvRecipe(config.env_id, dict(config.env_kwargs)), count)
 
 
 def _ray_envs(config: AgentConfig, count: int) -> Any:
-    from memplay.environments.ray_workers import RayEnvs
-    from memplay.environments.workers import EnvRecipe
+    from memplay.environments.executors.ray_workers import RayEnvs
+    from memplay.environments.executors.workers import EnvRecipe
 
     return RayEnvs(EnvRecipe(config.env_id, dict(config.env_kwargs)), count,
                    envs_per_actor=config.ray_envs_per_actor, address=config.ray_address)

@@ -21,11 +21,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from memplay.agents.llm.registry import BACKENDS
 from memplay.agents.policy import PolicyConfig
 from memplay.agents.variants import VariantSpec, get_variant
 from memplay.config import load_config
 from memplay.errors import ConfigError
+from memplay.llm.registry import BACKENDS
 
 __all__ = ["AgentConfig", "CurriculumConfig", "MemoryConfig", "PolicyConfig", "PromptConfig",
            "ReflectionConfig", "SelfPlayConfig", "StrategyConfig", "TrainLoopConfig"]
@@ -464,7 +464,7 @@ class AgentConfig(BaseModel):
     def _known_backend(cls, value: str) -> str:
         if value not in BACKENDS:
             raise ConfigError(BACKENDS.unknown(value) + "; register your own with "
-                              "memplay.agents.llm.register_backend")
+                              "memplay.llm.register_backend")
         return value
 
     @property

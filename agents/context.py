@@ -6,7 +6,7 @@ The protocols below name exactly what the nodes call, so any object with these m
 (memplay's own MemRL retriever, step memory and reflections, or a user's) plugs in.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
     >>> ctx.task_memory is None, ctx.reflections
     (True, [])
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast, runtime_checkable
 
 from memplay.agents.config import AgentConfig
-from memplay.agents.llm.base import LLM
-from memplay.environments.workers import EnvWorkers, LocalEnvs
+from memplay.environments.executors.workers import EnvWorkers, LocalEnvs
+from memplay.llm.base import LLM
 from memplay.types import Trajectory
 
 __all__ = [
@@ -146,9 +146,9 @@ class AgentContext:
 
     Attributes:
         envs: The environments, addressed by slot index: an
-            :class:`~memplay.environments.workers.EnvWorkers` (in this process, in worker
+            :class:`~memplay.environments.executors.workers.EnvWorkers` (in this process, in worker
             processes, on Ray) or a plain list of env objects (wrapped in
-            :class:`~memplay.environments.workers.LocalEnvs`).
+            :class:`~memplay.environments.executors.workers.LocalEnvs`).
         llm: Any backend implementing the LLM protocol.
         config: The run's :class:`AgentConfig`.
         task_memory: MemRL retriever (None: no task-level memory).
@@ -190,7 +190,7 @@ class AgentContext:
         """The env object of slot ``index`` when it lives in this process, else None (a
         state key then reads ``info`` alone).
 
-        >>> from memplay.agents.llm.fake import ScriptedLLM
+        >>> from memplay.llm.fake import ScriptedLLM
         >>> AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig()).env_at(0) is None
         True
         """

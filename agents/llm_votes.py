@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from memplay.agents.llm.base import LLM, Prompt, SamplingParams, score_in_sessions
-from memplay.agents.llm.parse import parse_action
 from memplay.errors import LLMOutputError
+from memplay.llm.base import LLM, Prompt, SamplingParams, score_in_sessions
+from memplay.llm.parse import parse_action
 
 __all__ = ["THINK_HINT", "UNNAMED", "LLMView", "VoteSettings", "llm_scores"]
 
@@ -81,10 +81,10 @@ def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequenc
     """What the LLM says about each decision, in one batched call (two with a retry).
 
     ``sessions`` names the episode each prompt belongs to: a backend that keeps attention
-    states between calls (:class:`~memplay.agents.llm.base.SessionScorer`) then only runs
+    states between calls (:class:`~memplay.llm.base.SessionScorer`) then only runs
     the tokens a prompt adds to its episode's previous one.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.agents.policy import PolicyConfig
     >>> llm_scores(ScriptedLLM(scores={"right": -0.5}), ["?"], [["left", "right"]],
     ...            PolicyConfig())[0].scores

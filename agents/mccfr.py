@@ -13,7 +13,7 @@ One decision (the ``regret_act`` node), for the seat to play:
 
 - its information state: the env's portable view (``info["view"]["state"]``, actions grouped
   by their ``kind``, so TicTacToe's eight symmetric boards are one state) or else the state
-  text, keyed with the seat (:func:`~memplay.environments.game_tree.infostate_key`);
+  text, keyed with the seat (:func:`~memplay.environments.two_player.game_tree.infostate_key`);
 - ``sigma = (n * RM + w * P) / (n + w)``: regret matching ``RM`` after ``n`` visits, mixed
   with the LLM's distribution ``P`` over the actions (the softmax of its log-probabilities,
   averaged over its answers there) at ``w = strategy.prior_weight``. The LLM is asked only
@@ -46,7 +46,7 @@ from memplay.agents.context import AgentContext
 from memplay.agents.policy import llm_scores, log_softmax
 from memplay.agents.prompts import build_messages
 from memplay.agents.state import AgentState, Slot, active, replace_slots
-from memplay.environments.game_tree import Policy, infostate_key
+from memplay.environments.two_player.game_tree import Policy, infostate_key
 from memplay.errors import ConfigError, MemoryStoreError
 from memplay.memory.outcome_sampling import Decision, learn_game
 from memplay.memory.strategy_memory import StrategyMemory, normalised, regret_matching

@@ -13,7 +13,7 @@ Call a node by hand (what the tests do)::
     >>> from langgraph.runtime import Runtime
     >>> from memplay.agents.config import AgentConfig
     >>> from memplay.agents.context import AgentContext
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.agents.state import initial_state
     >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
     >>> build_prompt(initial_state([]), Runtime(context=ctx))
@@ -30,7 +30,6 @@ from langgraph.runtime import Runtime
 from memplay.agents.context import AgentContext
 from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
-from memplay.agents.llm.base import release_sessions
 from memplay.agents.policy import Choice, ask_model, choose_batch, plan_batch
 from memplay.agents.prompts import build_messages
 from memplay.agents.slot_decision import action_scores, decision_of
@@ -43,6 +42,7 @@ from memplay.agents.state import (
     active,
     replace_slots,
 )
+from memplay.llm.base import release_sessions
 
 # action_scores moved to memplay.agents.slot_decision (the policy's own module); it stays
 # importable from here for callers of its old place

@@ -50,8 +50,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from memplay.agents.gate import Verdict, judge, margin
-from memplay.agents.llm.base import LLM, Prompt
 from memplay.agents.llm_votes import UNNAMED, LLMView, llm_scores
+from memplay.llm.base import LLM, Prompt
 from memplay.memory.step_memory import ActionValue
 from memplay.types import DecisionStats
 
@@ -457,7 +457,7 @@ def ask_model(llm: LLM, decisions: Sequence[Decision], plans: Sequence[Plan],
     """One batched LLM call for every decision the plans leave open: index -> view, and the
     call's wall time (0 when no decision asks).
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> views, _ = ask_model(ScriptedLLM(), [Decision(["a"], "?")], [Plan(pick="a")],
     ...                      PolicyConfig())
     >>> views
@@ -539,7 +539,7 @@ def decide(llm: LLM, decisions: Sequence[Decision], cfg: PolicyConfig,
            bias: dict[str, list[float]], rng: random.Random) -> list[Choice]:
     """Plan, ask the model about the open decisions, choose: one step of a batch.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> choice = decide(ScriptedLLM(scores={"right": -0.1}), [Decision(["left", "right"], "?")],
     ...                 PolicyConfig(temperature=0, calibrate=False), {}, random.Random(0))
     >>> choice[0].action, choice[0].stats.model_calls

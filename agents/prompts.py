@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from memplay.agents.config import PromptConfig
-from memplay.agents.llm.base import Message
 from memplay.agents.state import Memory, Recall, Slot, StepRecord
+from memplay.llm.base import Message
 from memplay.memory.step_memory import ActionValue
 from memplay.trainers.data import PromptFn
 from memplay.types import Trajectory
@@ -206,7 +206,7 @@ def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
     What stays the same for the whole episode comes first (the system text, the reflections'
     lessons: playbook, critique...; the goal; the task memories, retrieved once per episode)
     and what changes every step last, so a backend that keeps each episode's attention
-    states (:class:`~memplay.agents.llm.base.SessionScorer`) only computes the new tail.
+    states (:class:`~memplay.llm.base.SessionScorer`) only computes the new tail.
     With ``layout="log"`` the episode's observations and actions follow as a log that only
     grows (:func:`episode_log`), and only the hint and the action list are rewritten.
     Lessons and task memories share ``max_context_chars``; memories get what lessons leave.

@@ -28,10 +28,10 @@ memory is written to ``<run>/selfplay/pool/epoch-N.jsonl``; in a share of later 
 (``pool_share``) the other seat reads one of the newest ``pool_size`` snapshots instead of
 the live memory. Both seats of those games still teach the live memory.
 
-Measures: a game with a registered tree (:data:`~memplay.environments.game_tree.GAME_TREES`:
-Kuhn poker, Leduc Hold'em) gets an exact measure of the strategy after every epoch, or every
-``self_play.measure_every`` games, in ``selfplay/measures.jsonl``
-(:mod:`memplay.agents.selfplay_measure`).
+Measures: a game with a registered tree
+(:data:`~memplay.environments.two_player.game_tree.GAME_TREES`: Kuhn poker, Leduc Hold'em)
+gets an exact measure of the strategy after every epoch, or every ``self_play.measure_every``
+games, in ``selfplay/measures.jsonl`` (:mod:`memplay.agents.selfplay_measure`).
 
     >>> from memplay.agents.config import AgentConfig
     >>> cfg = AgentConfig(env_id="KuhnPoker-v0", self_play=True)
@@ -59,7 +59,7 @@ from memplay.agents.learning import learn_task
 from memplay.agents.mccfr import game_payoffs
 from memplay.agents.state import AgentState, Slot
 from memplay.agents.variants import get_variant
-from memplay.environments.two_player import TwoPlayerEnv
+from memplay.environments.two_player.base import TwoPlayerEnv
 from memplay.errors import ConfigError, LLMError, MemoryStoreError
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl, write_text_atomic
 from memplay.memory.step_memory import ActionValue
@@ -178,7 +178,7 @@ class SelfPlay:
         config: The run's config (``self_play.enabled`` must be set).
         run_dir: Where ``selfplay/`` goes (None: keep nothing on disk).
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> cfg = AgentConfig(env_id="TicTacToe-v0", variant="none", self_play=True)
     >>> play = SelfPlay(cfg, None).attach(AgentContext(envs=[], llm=ScriptedLLM(), config=cfg))
     >>> [play.agent_seat(Slot(0, episode=e)) for e in range(3)]
@@ -371,6 +371,6 @@ def _side(slot: Slot, seat: int, payoff: float) -> Slot:
 
 
 def _has_tree(env_id: str) -> bool:
-    from memplay.environments.game_tree import GAME_TREES
+    from memplay.environments.two_player.game_tree import GAME_TREES
 
     return env_id in GAME_TREES

@@ -1,11 +1,11 @@
 """The exact measure of a self-play strategy, for any game with a registered tree.
 
-For a game in :data:`~memplay.environments.game_tree.GAME_TREES` (Kuhn poker, Leduc Hold'em)
-self-play records after every epoch (or every ``self_play.measure_every`` games) the
+For a game in :data:`~memplay.environments.two_player.game_tree.GAME_TREES` (Kuhn poker,
+Leduc Hold'em) self-play records after every epoch (or every ``self_play.measure_every`` games) the
 strategy the agent plays at every information state of the game and its NashConv, computed
 twice: by memplay's own best response over the tree
-(:class:`~memplay.environments.game_tree.GameTree`) and, when it is installed, by
-OpenSpiel's ``exploitability`` module (:mod:`memplay.environments.openspiel_judge`).
+(:class:`~memplay.environments.two_player.game_tree.GameTree`) and, when it is installed, by
+OpenSpiel's ``exploitability`` module (:mod:`memplay.environments.two_player.openspiel_judge`).
 
 Which strategy: with a strategy memory (``mccfr``) its average strategy, read from memory
 (no LLM call). Otherwise the live policy's: every information state is reached in a real
@@ -18,7 +18,7 @@ action). Nothing the agent keeps is changed: calibration statistics are copied a
 only read.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> always_bet = ScriptedLLM(scores={"bet": -0.1, "call": -0.1})
     >>> cfg = AgentConfig(env_id="KuhnPoker-v0", variant="none",
     ...                   policy={"temperature": 0, "calibrate": False})
@@ -45,7 +45,7 @@ from memplay.agents.mccfr import average_policy
 from memplay.agents.nodes import action_scores
 from memplay.agents.policy import llm_scores, log_softmax
 from memplay.agents.state import AgentState, Slot, StepRecord, initial_state
-from memplay.environments.game_tree import GameState, GameTree, Policy, tree_game
+from memplay.environments.two_player.game_tree import GameState, GameTree, Policy, tree_game
 from memplay.memory.strategy_memory import StrategyMemory
 
 __all__ = ["action_probabilities", "decide", "infostate_slot", "measure", "policy_table"]
@@ -79,7 +79,7 @@ def decide(ctx: AgentContext, slots: list[Slot], *, act: bool = True) -> list[Sl
     started slots, as the agent's graph would; no env is stepped.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(scores={"bet": -0.1}),
     ...                    config=AgentConfig(variant="none",
     ...                                       policy={"temperature": 0, "calibrate": False}))
@@ -103,8 +103,8 @@ def infostate_slot(ctx: AgentContext, state: GameState, index: int = 0) -> Slot:
     are its steps.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
-    >>> from memplay.environments.kuhn_tree import KuhnState
+    >>> from memplay.llm.fake import ScriptedLLM
+    >>> from memplay.environments.two_player.kuhn_tree import KuhnState
     >>> cfg = AgentConfig(env_id="KuhnPoker-v0", variant="none")
     >>> slot = infostate_slot(AgentContext(envs=[], llm=ScriptedLLM(), config=cfg),
     ...                       KuhnState((0, 2), "pb"))
@@ -155,7 +155,10 @@ def measure(ctx: AgentContext) -> dict[str, Any]:
     """NashConv by memplay's best response (and by OpenSpiel when installed), half of it,
     seat 0's value when both seats play the strategy, the strategy itself for small games,
     and a strategy memory's counts; the module docstring has an example."""
-    from memplay.environments.openspiel_judge import openspiel_available, openspiel_nash_conv
+    from memplay.environments.two_player.openspiel_judge import (
+        openspiel_available,
+        openspiel_nash_conv,
+    )
 
     tree = _tree(ctx.config.env_id)
     memory = ctx.strategy_memory

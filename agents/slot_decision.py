@@ -71,7 +71,7 @@ def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
     a context with a copy to only look.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
     >>> s = action_scores(ctx, Slot(0, admissible=["a", "b"]), LLMView({"a": 0.0, "b": -9.0}))
     >>> max(s, key=s.get)

@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from memplay.agents.llm.base import Prompt
+from memplay.llm.base import Prompt
 from memplay.memory.outcome_sampling import Decision
 from memplay.memory.step_memory import ActionValue
 from memplay.types import DecisionStats, EpisodeResult, Step, Trajectory

@@ -61,7 +61,7 @@ def due_after(config: AgentConfig, epoch: int) -> bool:
 def check_trainable(config: AgentConfig, llm: Any) -> None:
     """Raise ConfigError at the start of a run whose ``train_every`` cannot work.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> check_trainable(AgentConfig(train_every=2, llm="scripted"), ScriptedLLM())
     Traceback (most recent call last):
     ...

@@ -1,6 +1,6 @@
 """The ``memplay`` command line: a small registry of subcommands on argparse.
 
-Each subcommand is a :class:`Command` subclass in ``memplay/commands/<name>.py``, listed
+Each subcommand is a :class:`Command` subclass in ``app/commands/<name>.py``, listed
 by string entry point in :data:`COMMANDS`. Command modules keep their imports light (torch,
 FAISS and friends are imported inside ``run``) so ``memplay --help`` answers at once.
 
@@ -29,16 +29,16 @@ __all__ = ["COMMANDS", "Command", "build_parser", "debug_enabled", "main"]
 
 # name -> "module:Class". Adding a subcommand is one line here plus one module.
 COMMANDS: dict[str, str] = {
-    "envs": "memplay.commands.envs:EnvsCommand",
-    "run": "memplay.commands.run:RunCommand",
-    "eval": "memplay.commands.run:EvalCommand",
-    "demo": "memplay.commands.demo:DemoCommand",
-    "inspect": "memplay.commands.inspect:InspectCommand",
-    "export": "memplay.commands.archive:ExportCommand",
-    "import": "memplay.commands.archive:ImportCommand",
-    "learn": "memplay.commands.learn:LearnCommand",
-    "train": "memplay.commands.train:TrainCommand",
-    "report": "memplay.commands.report:ReportCommand",
+    "envs": "memplay.app.commands.envs:EnvsCommand",
+    "run": "memplay.app.commands.run:RunCommand",
+    "eval": "memplay.app.commands.run:EvalCommand",
+    "demo": "memplay.app.commands.demo:DemoCommand",
+    "inspect": "memplay.app.commands.inspect:InspectCommand",
+    "export": "memplay.app.commands.archive:ExportCommand",
+    "import": "memplay.app.commands.archive:ImportCommand",
+    "learn": "memplay.app.commands.learn:LearnCommand",
+    "train": "memplay.app.commands.train:TrainCommand",
+    "report": "memplay.app.commands.report:ReportCommand",
 }
 
 
@@ -68,7 +68,7 @@ def _load_command(name: str) -> Command:
     """Instantiate the command registered under ``name``."""
     command = import_target(COMMANDS[name], f"command {name!r}")()
     if not isinstance(command, Command):
-        raise TypeError(f"{COMMANDS[name]} is not a memplay.cli.Command")
+        raise TypeError(f"{COMMANDS[name]} is not a memplay.app.cli.Command")
     return command
 
 

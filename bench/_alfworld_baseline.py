@@ -1,7 +1,7 @@
 """A no-LLM ALFWorld baseline built from demonstrations (a benchmark row, never the agent).
 
 Issue 16 asks a learning agent to beat what plain statistics of the demonstrations already do.
-:func:`fit_baseline` reads demo trajectories (:mod:`memplay.environments.alfworld_demos`) and
+:func:`fit_baseline` reads demo trajectories (:mod:`memplay.environments.alfworld.demos`) and
 keeps two things:
 
 - per task type, the usual sequence of *goal actions* with objects abstracted
@@ -13,7 +13,8 @@ keeps two things:
 when it is admissible, and otherwise searches receptacles in the order of those statistics
 (this floor plan first, then the object class anywhere, then every other receptacle), opening
 closed ones. It reads only the text of the episode (an :class:`AlfredTracker` of its own).
-:func:`evaluate_baseline` plays games in worker processes (:mod:`memplay.environments.workers`).
+:func:`evaluate_baseline` plays games in worker processes
+(:mod:`memplay.environments.executors.workers`).
 
     >>> stats = fit_baseline([])                      # no demos: search everything in order
     >>> stats.sequence("pick_and_place_simple")
@@ -30,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from memplay.environments.alfworld_env import floorplan_of, task_type_of
-from memplay.environments.alfworld_view import AlfredTracker, object_class, parse_goal
-from memplay.environments.workers import EnvRecipe, EnvWorkers, LocalEnvs, ProcessEnvs
+from memplay.environments.alfworld.env import floorplan_of, task_type_of
+from memplay.environments.alfworld.view import AlfredTracker, object_class, parse_goal
+from memplay.environments.executors.workers import EnvRecipe, EnvWorkers, LocalEnvs, ProcessEnvs
 from memplay.errors import ConfigError, EnvironmentFault
 from memplay.types import Trajectory
 

@@ -14,8 +14,8 @@ import tempfile
 import time
 from typing import Any
 
-from memplay.agents.llm.base import Prompt, cache_stats, release_sessions, score_in_sessions
-from memplay.agents.llm.transformers_backend import TransformersLLM
+from memplay.llm.base import Prompt, cache_stats, release_sessions, score_in_sessions
+from memplay.llm.transformers_backend import TransformersLLM
 
 MOVES = ["left", "down", "right", "up"]
 RULES = (
@@ -117,7 +117,7 @@ def recorded_decisions(limit: int) -> list[dict[str, Any]]:
     import hashlib
 
     from memplay import Agent
-    from memplay.agents.llm.fake import ScriptedLLM, prompt_text
+    from memplay.llm.fake import ScriptedLLM, prompt_text
 
     seen: dict[str, dict[str, Any]] = {}
 

@@ -4,7 +4,7 @@ Every row plays the same valid_seen (``eval_in_distribution``) games, evenly spr
 six task types, with a 30-step cap; success is reported per task type with the wall time:
 
 - ``baseline``: no LLM, no agent: the scripted policy fitted on the same walkthroughs
-  (:mod:`memplay.environments.alfworld_baseline`), the reference a learning agent must beat.
+  (:mod:`_alfworld_baseline`), the reference a learning agent must beat.
 - ``none``: the embedded SmolLM2-135M alone (every step scores about 31 actions: slow).
 - ``demos``: MemRL whose memory was written from the train walkthroughs
   (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen,
@@ -29,7 +29,7 @@ game has: the out-of-distribution check, with the same rows and sizes), into its
 it stops at once with a message that says so.
 
 The decision stays the agent's: the LLM's scores plus step memory's values over ALFWorld's
-portable view (:mod:`memplay.environments.alfworld_view`); nothing scripted acts inside it.
+portable view (:mod:`memplay.environments.alfworld.view`); nothing scripted acts inside it.
 The evaluation is greedy (``policy.temperature=0``): among many places to go whose learned
 values are close, sampling at the training temperature (0.5) wanders off the demonstrated
 path. It also sets ``policy.memory_novelty=False``: in memory written from walkthroughs a
@@ -49,7 +49,7 @@ walkthroughs (``--fresh`` starts a new JSON). Each row records its own wall time
 
 ``--llm openai`` plays the same rows with any OpenAI-compatible server (vLLM, llama.cpp,
 Ollama) instead of the embedded model; llama.cpp's server needs ``--score-mode top_logprobs``
-(its echoed prompt log-probs are wrong, see :mod:`memplay.agents.llm.openai_backend`).
+(its echoed prompt log-probs are wrong, see :mod:`memplay.llm.openai_backend`).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def split_games(split: str) -> list[str]:
     >>> len(split_games("eval_in_distribution"))  # doctest: +SKIP
     140
     """
-    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
+    from memplay.environments.alfworld.env import TASK_TYPES, alfworld_data_dir, collect_games
 
     return list(collect_games(str(alfworld_data_dir(None, split)), split, TASK_TYPES))
 
@@ -106,7 +106,7 @@ def eval_games(per_type: int, split: str = SPLIT) -> list[int]:
     >>> eval_games(1)  # doctest: +SKIP
     [0, 13, 48, 75, 100, 116]
     """
-    from memplay.environments.alfworld_demos import demo_games
+    from memplay.environments.alfworld.demos import demo_games
 
     every = split_games(split)
     return sorted(every.index(g) for g in demo_games(split, per_task_type=per_type))
@@ -115,7 +115,7 @@ def eval_games(per_type: int, split: str = SPLIT) -> list[int]:
 def per_task_type(seeds: list[int], successes: list[bool],
                   split: str = SPLIT) -> dict[str, dict[str, int]]:
     """Games and successes per task type of the games ``seeds`` name."""
-    from memplay.environments.alfworld_env import task_type_of
+    from memplay.environments.alfworld.env import task_type_of
 
     every = split_games(split)
     out: dict[str, dict[str, int]] = defaultdict(lambda: {"games": 0, "solved": 0})
@@ -129,7 +129,7 @@ def per_task_type(seeds: list[int], successes: list[bool],
 def baseline_row(demos: list[Any], games: list[int], steps: int,
                  split: str = SPLIT) -> dict[str, Any]:
     """The no-LLM baseline fitted on ``demos``, on the same games."""
-    from memplay.environments.alfworld_baseline import evaluate_baseline, fit_baseline
+    from _alfworld_baseline import evaluate_baseline, fit_baseline
 
     started = time.perf_counter()
     every = split_games(split)
@@ -187,8 +187,8 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
 
 def train_games(per_type: int) -> list[int]:
     """Indices of train games the own-play rows learn on (evenly spread over the types)."""
-    from memplay.environments.alfworld_demos import demo_games
-    from memplay.environments.alfworld_env import TASK_TYPES, alfworld_data_dir, collect_games
+    from memplay.environments.alfworld.demos import demo_games
+    from memplay.environments.alfworld.env import TASK_TYPES, alfworld_data_dir, collect_games
 
     every = list(collect_games(str(alfworld_data_dir(None, "train")), "train", TASK_TYPES))
     return sorted(every.index(g) for g in demo_games("train", per_task_type=per_type))
@@ -300,8 +300,8 @@ def flat_llm() -> Any:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked rows on the same games, print the table, write the JSON."""
     args = parse_args(argv)
-    from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
-    from memplay.environments.alfworld_env import alfworld_data_dir
+    from memplay.environments.alfworld.demos import alfworld_demos, demo_statistics
+    from memplay.environments.alfworld.env import alfworld_data_dir
     from memplay.errors import DataNotFound
 
     try:  # before anything is played: valid_unseen is often the one missing

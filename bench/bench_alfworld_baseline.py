@@ -3,10 +3,10 @@
 Four parts (``--parts``, all by default), each a row group of the JSON record:
 
 - ``speed``: where a game's time goes (load, reset, step) with TextWorld as it is and with
-  memplay's caching (:func:`memplay.environments.alfworld_env.fast_textworld`), walkthroughs
+  memplay's caching (:func:`memplay.environments.alfworld.env.fast_textworld`), walkthroughs
   of valid_seen games, in this process; wall and CPU seconds.
 - ``demos``: walkthrough demos played per minute with 1 and 2 worker processes (no cache).
-- ``baseline``: the no-LLM baseline (:mod:`memplay.environments.alfworld_baseline`) fitted on
+- ``baseline``: the no-LLM baseline (:mod:`_alfworld_baseline`) fitted on
   train walkthrough demos (played through the resumable cache ``--demo-cache``; the full train
   split takes hours the first time), then played on valid_seen games with a 30-step cap;
   success per task type.
@@ -35,7 +35,7 @@ SPLIT = "eval_in_distribution"
 
 def speed_part(games: int) -> dict[str, Any]:
     """Load/reset/step seconds per game, TextWorld as is against memplay's caching."""
-    from memplay.environments.alfworld_env import ALFWorldEnv
+    from memplay.environments.alfworld.env import ALFWorldEnv
 
     rows = {}
     for label, fast in (("textworld", False), ("memplay cached", True)):
@@ -58,7 +58,7 @@ def speed_part(games: int) -> dict[str, Any]:
 
 def demos_part(per_type: int) -> dict[str, Any]:
     """Walkthrough demos of train games per minute with 1 and 2 workers (nothing cached)."""
-    from memplay.environments.alfworld_demos import alfworld_demos, demo_games
+    from memplay.environments.alfworld.demos import alfworld_demos, demo_games
 
     games = demo_games("train", per_task_type=per_type)
     rows = {}
@@ -75,8 +75,9 @@ def demos_part(per_type: int) -> dict[str, Any]:
 def baseline_part(train_per_type: int | None, eval_per_type: int | None, cache: Path,
                   workers: int) -> dict[str, Any]:
     """Fit the baseline on train walkthrough demos and play valid_seen games with it."""
-    from memplay.environments.alfworld_baseline import evaluate_baseline, fit_baseline
-    from memplay.environments.alfworld_demos import alfworld_demos, demo_games, demo_statistics
+    from _alfworld_baseline import evaluate_baseline, fit_baseline
+
+    from memplay.environments.alfworld.demos import alfworld_demos, demo_games, demo_statistics
 
     started = time.perf_counter()
     demos = list(alfworld_demos("train", per_task_type=train_per_type, cache=cache,
@@ -125,7 +126,7 @@ def _random_episodes(envs: Any, episodes: int, seed: int) -> float:
 
 def workers_part(episodes: int) -> dict[str, Any]:
     """Random episodes per minute, 2 envs: lockstep in-process against 2 worker processes."""
-    from memplay.environments.workers import EnvRecipe, LocalEnvs, ProcessEnvs
+    from memplay.environments.executors.workers import EnvRecipe, LocalEnvs, ProcessEnvs
 
     recipe = EnvRecipe("ALFWorld-v0", {"split": SPLIT, "max_episode_steps": 30})
     rows = {}

@@ -221,7 +221,7 @@ def part_kuhn(b: Bench) -> dict[str, Any]:
     """A strategy table distilled into the model; NashConv of the model alone, exact."""
     from memplay.agents.distill.recipe import STRATEGY_PLAY
     from memplay.agents.distill.round import distil_round
-    from memplay.environments.kuhn_exploitability import equilibrium_strategy
+    from memplay.environments.two_player.kuhn_exploitability import equilibrium_strategy
 
     run = b.work / "kuhn"
     shutil.rmtree(run, ignore_errors=True)
@@ -266,7 +266,7 @@ def part_alfworld_train(b: Bench, results: dict[str, Any]) -> dict[str, Any]:
 
     from memplay.agents.distill.round import distil_round
     from memplay.demos import DemoEpisode, write_demos
-    from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
+    from memplay.environments.alfworld.demos import alfworld_demos, demo_statistics
     from memplay.trainers.sft_config import SFTConfig
 
     out = dict(results.get("alfworld", {"chunks": []}))

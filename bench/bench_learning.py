@@ -115,9 +115,9 @@ def easy_sokoban(out: Path, tasks: int) -> tuple[dict[str, Any], list[int], list
     >>> levels  # doctest: +SKIP
     ['side-step', 'around-the-wall', 'turn', 'side-step']
     """
-    from memplay.environments.sokoban import SokobanEnv
+    from memplay.environments.sokoban.env import SokobanEnv
 
-    bundled = json.loads(resources.files("memplay.environments.data").joinpath(
+    bundled = json.loads(resources.files("memplay.environments.sokoban.data").joinpath(
         "sokoban_levels.json").read_text(encoding="utf-8"))["levels"]
     low, high = SOKOBAN_MOVES
     moves = [len(SokobanEnv(level=i).solution() or []) for i in range(len(bundled))]
@@ -134,7 +134,7 @@ def seeds_drawing(levels_file: Path, names: list[str]) -> list[int]:
     >>> seeds_drawing(Path("/tmp/easy.json"), ["turn"])  # doctest: +SKIP
     [0]
     """
-    from memplay.environments.sokoban import SokobanEnv
+    from memplay.environments.sokoban.env import SokobanEnv
 
     free: dict[str, list[int]] = {}  # level name -> seeds drawing it, not yet handed out
     seeds, probe = [], 0
@@ -159,7 +159,8 @@ def task_setup(suite: Suite, tasks: int, out: Path) -> tuple[dict[str, Any], lis
         return dict(suite.env_kwargs), list(range(tasks)), {}
     out.mkdir(parents=True, exist_ok=True)
     kwargs, seeds, levels = easy_sokoban(out / "sokoban_easy_levels.json", tasks)
-    return {**suite.env_kwargs, **kwargs}, seeds, {"levels": levels, "solution_moves": list(SOKOBAN_MOVES)}
+    extra = {"levels": levels, "solution_moves": list(SOKOBAN_MOVES)}
+    return {**suite.env_kwargs, **kwargs}, seeds, extra
 
 
 def train_every(epochs: int) -> int:

@@ -50,8 +50,8 @@ from _llm_cases import (
 from rich.console import Console
 from rich.table import Table
 
-from memplay.agents.llm.base import Prompt, SamplingParams
-from memplay.agents.llm.transformers_backend import TransformersLLM
+from memplay.llm.base import Prompt, SamplingParams
+from memplay.llm.transformers_backend import TransformersLLM
 
 
 def env_prompt(env: int, step: int) -> Prompt:

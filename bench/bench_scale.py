@@ -54,7 +54,7 @@ def alfworld_ready() -> bool:
     """alfworld installed and its data found (``$ALFWORLD_DATA``)."""
     import importlib.util
 
-    from memplay.environments.alfworld_env import alfworld_data_dir
+    from memplay.environments.alfworld.env import alfworld_data_dir
     from memplay.errors import DataNotFound
 
     try:
@@ -66,8 +66,8 @@ def alfworld_ready() -> bool:
 
 def make_envs(executor: str, recipe: Any, count: int) -> Any:
     """``count`` environments of ``recipe`` in ``executor``."""
-    from memplay.environments.ray_workers import RayEnvs
-    from memplay.environments.workers import LocalEnvs, ProcessEnvs
+    from memplay.environments.executors.ray_workers import RayEnvs
+    from memplay.environments.executors.workers import LocalEnvs, ProcessEnvs
 
     kinds = {"local": LocalEnvs, "process": ProcessEnvs, "ray": RayEnvs}
     return kinds[executor](recipe, count)
@@ -88,9 +88,9 @@ def play(executor: str, env_id: str, workers: int, episodes: int, max_steps: int
     """One row: ``episodes`` episodes in batches of ``workers``; episodes/min over the play."""
     from memplay.agents.config import AgentConfig
     from memplay.agents.context import AgentContext
-    from memplay.agents.llm.fake import ScriptedLLM
     from memplay.agents.runner import run_episodes
-    from memplay.environments.workers import EnvRecipe
+    from memplay.environments.executors.workers import EnvRecipe
+    from memplay.llm.fake import ScriptedLLM
 
     envs, startup = start_envs(executor, EnvRecipe(env_id), workers)
     cfg = AgentConfig(env_id=env_id, variant="none", llm="scripted", tasks=list(range(episodes)),
@@ -109,7 +109,7 @@ def play(executor: str, env_id: str, workers: int, episodes: int, max_steps: int
 
 def step_latency(executor: str, steps: int) -> float:
     """Median seconds of one ``step_many`` on one FrozenLake env (resets not timed)."""
-    from memplay.environments.workers import EnvRecipe
+    from memplay.environments.executors.workers import EnvRecipe
 
     envs, _ = start_envs(executor, EnvRecipe("FrozenLake-4x4-v0"), 1)
     times = []

@@ -101,8 +101,8 @@ def openspiel_mccfr(game_name: str, checkpoints: list[int], seed: int) -> dict[s
 
 def kuhn(size: dict[str, Any], llm: Any, root: Path) -> dict[str, Any]:
     """Memory alone (several seeds) and with the embedded model; OpenSpiel's MCCFR beside."""
-    from memplay.agents.llm.fake import ScriptedLLM
-    from memplay.environments.game_tree import GameTree, tree_game
+    from memplay.environments.two_player.game_tree import GameTree, tree_game
+    from memplay.llm.fake import ScriptedLLM
 
     hands, every, seeds = size["kuhn"]
     alone = [self_play("KuhnPoker-v0", ScriptedLLM(), hands, every, root / f"alone-{s}", s)
@@ -135,7 +135,7 @@ def _prior_nash_conv(run: Path, tree: Any) -> float | None:
 
 def leduc(size: dict[str, Any], root: Path) -> dict[str, Any]:
     """Memory alone, and OpenSpiel's MCCFR on the same numbers of hands."""
-    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.llm.fake import ScriptedLLM
 
     hands, every = size["leduc"]
     alone = self_play("LeducPoker-v0", ScriptedLLM(), hands, every, root / "leduc")
@@ -149,7 +149,7 @@ def _games(variant: str, opponent: str, seat: int, games: int, root: Path,
            memory: Path | None) -> dict[str, int]:
     """Greedy games with frozen memory (or uniform play) against a fixed player."""
     from memplay.agents import Agent
-    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.llm.fake import ScriptedLLM
 
     policy = {"temperature": 0.0} if memory is not None else \
         {"temperature": 1.0, "calibrate": False}
@@ -170,7 +170,7 @@ def _games(variant: str, opponent: str, seat: int, games: int, root: Path,
 def tictactoe(size: dict[str, Any], root: Path) -> dict[str, Any]:
     """Self-play, then greedy games as both seats; the untrained (uniform) player beside."""
     from memplay.agents import Agent
-    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.llm.fake import ScriptedLLM
     from memplay.memory.strategy_memory import StrategyMemory
 
     games, vs_minimax, vs_random = size["ttt"]

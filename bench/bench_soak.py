@@ -66,7 +66,7 @@ def sample(agent: Any, episodes: int, start: float) -> dict[str, float]:
 def soak(total: int, chunk_epochs: int, seed: int, run_dir: Path) -> list[dict[str, float]]:
     """Run ``total`` episodes in chunks; return the samples taken after each chunk."""
     from memplay.agents import Agent
-    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.llm.fake import ScriptedLLM
     from memplay.memory import HashEmbedder
 
     llm = ScriptedLLM()

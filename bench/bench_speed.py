@@ -7,7 +7,7 @@ memories and the memory save, so the wall time splits into LLM, env, memory (of 
 embedding) and the rest (graph overhead: LangGraph, prompt building, run files). Nothing in
 memplay is patched: the proxies sit in the agent's context (``Agent.context``) before
 ``run_episodes`` runs. The backend's cache counters
-(:class:`~memplay.agents.llm.base.CacheStats`) give the real agent prompts' shared prefix (the
+(:class:`~memplay.llm.base.CacheStats`) give the real agent prompts' shared prefix (the
 share of prompt tokens common to the whole batch) and the cache hit rate (the share of prompt
 tokens not run through the model: shared once per batch or kept from the episode's previous
 step).
@@ -95,8 +95,8 @@ def run_once(env_id: str, envs: int, episodes: int, max_steps: int, llm: Any, em
     >>> # run_once("Sokoban-v0", 8, 16, 10, llm, embedder, Path("/tmp/s"))["decisions_per_s"]
     """
     from memplay.agents import Agent
-    from memplay.agents.llm.base import cache_stats
     from memplay.agents.runner import run_episodes
+    from memplay.llm.base import cache_stats
 
     clock = Clock()
     agent = Agent(env_id, variant="memrl", llm=Timed(llm, clock, "llm"),
@@ -129,7 +129,7 @@ def run_once(env_id: str, envs: int, episodes: int, max_steps: int, llm: Any, em
 def cache_summary(stats: Any) -> dict[str, Any]:
     """What the real agent prompts shared and how much prompt work the caches saved.
 
-    >>> from memplay.agents.llm.base import CacheStats
+    >>> from memplay.llm.base import CacheStats
     >>> cache_summary(CacheStats(prompts=2, prompt_tokens=100, computed_tokens=20,
     ...                          shared_tokens=50))["hit_rate"]
     0.8

@@ -134,7 +134,7 @@ def step_accuracy(llm: Any, run_dir: Path) -> dict[str, Any]:
 
 def run(cfg: dict[str, Any], work: Path, threads: int) -> dict[str, Any]:
     """Collect once, then the two arms and the no-memory check; returns the summary."""
-    from memplay.agents.llm.transformers_backend import TransformersLLM
+    from memplay.llm.transformers_backend import TransformersLLM
     from memplay.memory.embedders import default_embedder
 
     llm, embedder = TransformersLLM(device="cpu", num_threads=threads), default_embedder()

@@ -113,8 +113,8 @@ def xsb_levels(path: Path, boxes: int = 3, moves: int = 60) -> list[int]:
     ...
     SystemExit: Sokoban-XSB needs an XSB level file at /nonexistent.xsb (set MEMPLAY_XSB)
     """
-    from memplay.environments.sokoban_solver import solve
-    from memplay.environments.sokoban_xsb import read_xsb
+    from memplay.environments.sokoban.solver import solve
+    from memplay.environments.sokoban.xsb import read_xsb
 
     if not path.is_file():
         raise SystemExit(f"Sokoban-XSB needs an XSB level file at {path} (set MEMPLAY_XSB)")

@@ -21,27 +21,25 @@ from memplay.environments.registry import register
 
 __all__ = ["register_builtin_envs"]
 
-_PKG = "memplay.environments"
-
-
 def register_builtin_envs() -> None:
     """Register every built-in id (idempotent).
 
     >>> register_builtin_envs()
     """
-    lake = f"{_PKG}.frozenlake:FrozenLakeEnv"
+    lake = "memplay.environments.frozenlake.env:FrozenLakeEnv"
     register("FrozenLake-4x4-v0", lake, 30, {"map_name": "4x4", "is_slippery": False})
     register("FrozenLake-8x8-v0", lake, 100, {"map_name": "8x8", "is_slippery": False})
     register("FrozenLakeSlippery-4x4-v0", lake, 100, {"map_name": "4x4", "is_slippery": True})
     register("FrozenLakeSlippery-8x8-v0", lake, 200, {"map_name": "8x8", "is_slippery": True})
     register("FrozenLake-random-v0", lake, 30, {"random_map": True, "size": 4})
     register("FrozenLake-random-8x8-v0", lake, 100, {"random_map": True, "size": 8})
-    register("Sokoban-v0", f"{_PKG}.sokoban:SokobanEnv", 60, {"generate": False})
-    register("Sokoban-gen-v0", f"{_PKG}.sokoban:SokobanEnv", 60, {"generate": True})
-    register("Minesweeper-v0", f"{_PKG}.minesweeper:MinesweeperEnv", 60, {})
-    register("TicTacToe-v0", f"{_PKG}.tictactoe:TicTacToeEnv", 20, {})
-    register("KuhnPoker-v0", f"{_PKG}.kuhn:KuhnPokerEnv", 10, {})
-    register("LeducPoker-v0", f"{_PKG}.leduc:LeducPokerEnv", 20, {})
-    register("ALFWorld-v0", f"{_PKG}.alfworld_env:ALFWorldEnv", 50, {})
-    register("TextWorld-gen-v0", f"{_PKG}.textworld_gen:TextWorldGenEnv", 50, {})
-    register("TaskSpace-v0", f"{_PKG}.task_space:TaskSpaceEnv", 30, {})
+    sokoban = "memplay.environments.sokoban.env:SokobanEnv"
+    register("Sokoban-v0", sokoban, 60, {"generate": False})
+    register("Sokoban-gen-v0", sokoban, 60, {"generate": True})
+    register("Minesweeper-v0", "memplay.environments.minesweeper.env:MinesweeperEnv", 60, {})
+    register("TicTacToe-v0", "memplay.environments.two_player.tictactoe:TicTacToeEnv", 20, {})
+    register("KuhnPoker-v0", "memplay.environments.two_player.kuhn:KuhnPokerEnv", 10, {})
+    register("LeducPoker-v0", "memplay.environments.two_player.leduc:LeducPokerEnv", 20, {})
+    register("ALFWorld-v0", "memplay.environments.alfworld.env:ALFWorldEnv", 50, {})
+    register("TextWorld-gen-v0", "memplay.environments.textworld.env:TextWorldGenEnv", 50, {})
+    register("TaskSpace-v0", "memplay.environments.task_space:TaskSpaceEnv", 30, {})

@@ -94,7 +94,7 @@ class TextEnv:
     ``close``. ``info`` always holds ``goal``, ``admissible_actions``, ``invalid_actions``,
     ``steps`` and ``success``; games with a portable view add ``view`` while the episode runs.
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> env = FrozenLakeEnv()
         >>> obs, info = env.reset(seed=1)
         >>> info["invalid_actions"], info["success"]
@@ -133,7 +133,7 @@ class TextEnv:
     ) -> tuple[str, dict[str, Any]]:
         """Start a new episode; the same seed gives the same episode.
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> FrozenLakeEnv().reset(seed=3)[0] == FrozenLakeEnv().reset(seed=3)[0]
         True
         """
@@ -151,7 +151,7 @@ class TextEnv:
     def step(self, action: str) -> StepResult:
         """Apply one action given as text; invalid text changes nothing and is counted.
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> env = FrozenLakeEnv(); _ = env.reset(seed=0)
         >>> env.step("right")[0].splitlines()[0]
         'You moved right.'
@@ -178,7 +178,7 @@ class TextEnv:
     def render(self) -> str:
         """The current state as text (the same text observations end with).
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> env = FrozenLakeEnv(); _ = env.reset(seed=0)
         >>> "row 0, column 0" in env.render()
         True
@@ -193,7 +193,7 @@ class TextEnv:
 
         None when the game offers no view, before ``reset`` and once the episode has ended.
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> env = FrozenLakeEnv(); _ = env.reset(seed=0)
         >>> env.portable_view()["actions"]["down"]["kind"]
         'down to ice'

@@ -238,7 +238,7 @@ class DefaultView(Wrapper):
     """Puts the default view in ``info["view"]``: when the env gives none (``source="own"``,
     what ``make`` does for every env) or always, replacing the env's own (``"default"``).
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> env = DefaultView(FrozenLakeEnv(), source="default")
         >>> env.reset(seed=0)[1]["view"]["actions"]["down"]
         {'kind': 'down', 'context': 'carrying nothing; here none; start'}

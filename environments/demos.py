@@ -29,10 +29,10 @@ from typing import Any
 
 from memplay.demos import DemoEpisode
 from memplay.environments.core import TextEnv, normalize_action
-from memplay.environments.frozenlake import FrozenLakeEnv
+from memplay.environments.frozenlake.env import FrozenLakeEnv
 from memplay.environments.registry import make
-from memplay.environments.sokoban import SokobanEnv
-from memplay.environments.textworld_gen import TextWorldGenEnv
+from memplay.environments.sokoban.env import SokobanEnv
+from memplay.environments.textworld.env import TextWorldGenEnv
 from memplay.errors import ConfigError, EnvironmentFault, EnvironmentNotFound
 from memplay.types import Step, Trajectory
 

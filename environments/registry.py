@@ -40,7 +40,7 @@ def register(
     """Register an environment id; registering the same spec twice is a no-op.
 
     >>> from memplay.environments import register, registry
-    >>> spec = register("MyLake-v0", "memplay.environments.frozenlake:FrozenLakeEnv",
+    >>> spec = register("MyLake-v0", "memplay.environments.frozenlake.env:FrozenLakeEnv",
     ...                 max_episode_steps=10, kwargs={"map_name": "8x8"})
     >>> registry["MyLake-v0"].kwargs
     {'map_name': '8x8'}
@@ -100,7 +100,7 @@ def make(id: str, **kwargs: Any) -> TextEnv:
 def load_entry_point(entry_point: str) -> type[TextEnv]:
     """Import ``"module:Class"`` and return the class.
 
-    >>> load_entry_point("memplay.environments.frozenlake:FrozenLakeEnv").__name__
+    >>> load_entry_point("memplay.environments.frozenlake.env:FrozenLakeEnv").__name__
     'FrozenLakeEnv'
     """
     env_cls = import_target(entry_point, "entry_point")

@@ -1,7 +1,7 @@
 """EnvSpec: how one registered environment is built (its own module, so the environment base
 class can name it without importing the registry).
 
-    >>> EnvSpec("Demo-v0", "memplay.environments.frozenlake:FrozenLakeEnv").max_episode_steps
+    >>> EnvSpec("Demo-v0", "memplay.environments.frozenlake.env:FrozenLakeEnv").max_episode_steps
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ __all__ = ["EnvSpec"]
 class EnvSpec:
     """How to build one registered environment.
 
-    >>> EnvSpec("Demo-v0", "memplay.environments.frozenlake:FrozenLakeEnv").kwargs
+    >>> EnvSpec("Demo-v0", "memplay.environments.frozenlake.env:FrozenLakeEnv").kwargs
     {}
     """
 

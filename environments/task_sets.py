@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from memplay.environments.core import TextEnv
-from memplay.environments.frozenlake import FrozenLakeEnv
+from memplay.environments.frozenlake.env import FrozenLakeEnv
 from memplay.environments.registry import make
-from memplay.environments.sokoban import SokobanEnv
-from memplay.environments.textworld_gen import TextWorldGenEnv
+from memplay.environments.sokoban.env import SokobanEnv
+from memplay.environments.textworld.env import TextWorldGenEnv
 from memplay.errors import ConfigError
 
 __all__ = ["HELD_OUT_START", "LAYOUTS", "SET_SIZE", "TRAIN_START", "benchmark_split",

@@ -1,6 +1,6 @@
 """Wrappers around a :class:`TextEnv`; ``TimeLimit`` ends episodes after a number of steps.
 
-    >>> from memplay.environments.frozenlake import FrozenLakeEnv
+    >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
     >>> env = TimeLimit(FrozenLakeEnv(), max_episode_steps=2)
     >>> _ = env.reset(seed=0)
     >>> env.step("up")[3], env.step("up")[3]
@@ -24,7 +24,7 @@ class Wrapper(TextEnv):
 
     Unknown attributes (``shortest_path``, ``board``...) are looked up on the wrapped env.
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> Wrapper(FrozenLakeEnv()).unwrapped.__class__.__name__
         'FrozenLakeEnv'
     """
@@ -103,7 +103,7 @@ class TimeLimit(Wrapper):
     ``info["elapsed_steps"]`` and ``info["max_episode_steps"]`` are added to every info; at
     truncation ``admissible_actions`` becomes empty and ``view`` is dropped.
 
-        >>> from memplay.environments.frozenlake import FrozenLakeEnv
+        >>> from memplay.environments.frozenlake.env import FrozenLakeEnv
         >>> env = TimeLimit(FrozenLakeEnv(), 1)
         >>> _ = env.reset(seed=0)
         >>> env.step("xyz")[4]["elapsed_steps"]

@@ -18,8 +18,8 @@ import argparse
 from pathlib import Path
 
 from memplay.agents import Agent
-from memplay.cli import main as memplay_cli
-from memplay.environments.alfworld_demos import alfworld_demos, demo_statistics
+from memplay.app.cli import main as memplay_cli
+from memplay.environments.alfworld.demos import alfworld_demos, demo_statistics
 
 
 def learn_export_reuse(out: Path, per_type: int, games: int, quick: bool,

@@ -17,7 +17,7 @@ A prompt is either a plain string (used verbatim) or a list of chat messages
 (``{"role": ..., "content": ...}``) that the backend renders with the model's own chat
 template. Scoring a chat prompt scores the candidate as the start of the assistant turn.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> llm = ScriptedLLM(scores={"right": -0.1})
     >>> [c.text for c in llm.score(["Move?"], [["left", "right"]])[0]]
     ['left', 'right']
@@ -272,7 +272,7 @@ def score_in_sessions(
 ) -> list[list[CandidateScore]]:
     """``llm.score`` with per-prompt session keys when the backend keeps sessions.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> score_in_sessions(ScriptedLLM(), ["p"], [["a"]], ["ep-1"])[0][0].logprob_sum
     -5.0
     """
@@ -285,7 +285,7 @@ def score_in_sessions(
 def release_sessions(llm: LLM, sessions: Iterable[str]) -> None:
     """Free finished episodes' states when the backend keeps sessions (else nothing to do).
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> release_sessions(ScriptedLLM(), ["ep-1"])
     """
     if isinstance(llm, SessionScorer):
@@ -295,7 +295,7 @@ def release_sessions(llm: LLM, sessions: Iterable[str]) -> None:
 def cache_stats(llm: LLM) -> CacheStats | None:
     """The backend's cache counters, or None when it keeps no attention states.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> cache_stats(ScriptedLLM()) is None
     True
     """

@@ -28,17 +28,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from memplay.agents.llm.base import CacheStats
-from memplay.agents.llm.candidate_tree import CandidateTree
-from memplay.agents.llm.kv_scoring import (
+from memplay.errors import ConfigError
+from memplay.llm.base import CacheStats
+from memplay.llm.candidate_tree import CandidateTree
+from memplay.llm.kv_scoring import (
     PromptStates,
     extend_prefix,
     prompt_logprobs,
     tree_logprobs,
 )
-from memplay.agents.llm.prefix_cache import KVChain, PrefixKVCache, common_prefix_len
-from memplay.agents.llm.session_cache import SessionKVCache
-from memplay.errors import ConfigError
+from memplay.llm.prefix_cache import KVChain, PrefixKVCache, common_prefix_len
+from memplay.llm.session_cache import SessionKVCache
 
 __all__ = ["CachedScorer", "ScorerOptions"]
 

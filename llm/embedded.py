@@ -3,7 +3,7 @@
 transformers reads the GGUF directly (slow: about 13-25 s on 2 cores), so the first call
 converts it once to a safetensors folder in the user cache; later loads take about 0.2 s.
 
-    >>> from memplay.agents.llm.embedded import embedded_model_path
+    >>> from memplay.llm.embedded import embedded_model_path
     >>> path = embedded_model_path()          # doctest: +SKIP
     >>> (path / "model.safetensors").exists()  # doctest: +SKIP
     True

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from memplay.agents.llm.base import CandidateScore, Prompt, SamplingParams, validate_batch
 from memplay.errors import LLMError
+from memplay.llm.base import CandidateScore, Prompt, SamplingParams, validate_batch
 
 __all__ = ["ScriptedLLM", "prompt_text"]
 
@@ -40,7 +40,7 @@ def prompt_text(prompt: Prompt) -> str:
 
 @dataclass
 class ScriptedLLM:
-    """Deterministic stand-in for an :class:`~memplay.agents.llm.base.LLM` (tests only).
+    """Deterministic stand-in for an :class:`~memplay.llm.base.LLM` (tests only).
 
     Attributes:
         responses: Texts returned by ``generate`` in order (the last one repeats), or a

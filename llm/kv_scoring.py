@@ -15,7 +15,7 @@ Padding sits in the middle of rows (left pads of a short past, left pads of the 
 so every forward passes an explicit attention mask and explicit position ids: every real
 token sees exactly the positions and keys it would see in an unpadded forward.
 
-    >>> from memplay.agents.llm.kv_scoring import pad_left
+    >>> from memplay.llm.kv_scoring import pad_left
     >>> pad_left([[1, 2], [3]], pad_id=0)
     ([[1, 2], [0, 3]], [[1, 1], [0, 1]])
 """
@@ -30,8 +30,8 @@ from typing import Any
 import torch
 from transformers import DynamicCache
 
-from memplay.agents.llm.candidate_tree import CandidateTree
-from memplay.agents.llm.prefix_cache import KV, KVChain, kv_len
+from memplay.llm.candidate_tree import CandidateTree
+from memplay.llm.prefix_cache import KV, KVChain, kv_len
 
 __all__ = [
     "PromptStates",
@@ -173,7 +173,7 @@ def prompt_logprobs(
     token; explicit position ids continue each row's own past, and the mask hides pads both
     in the past and in the new part.
 
-    >>> from memplay.agents.llm.kv_scoring import prompt_logprobs     # doctest: +SKIP
+    >>> from memplay.llm.kv_scoring import prompt_logprobs     # doctest: +SKIP
     >>> states = prompt_logprobs(model, [KVChain()] * 2, [[5, 6], [8]], 0)  # doctest: +SKIP
     >>> states.logprobs.shape, states.lengths                        # doctest: +SKIP
     (torch.Size([2, 49152]), [2, 1])

@@ -35,11 +35,11 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from memplay.agents.llm.base import CandidateScore, Prompt, SamplingParams, validate_batch
-from memplay.agents.llm.http_client import JsonClient, field
-from memplay.agents.llm.parse import first_line, parse_action
-from memplay.agents.llm.text import check_messages, cut_at_stop, render_chatml
 from memplay.errors import ConfigError, LLMError, LLMOutputError
+from memplay.llm.base import CandidateScore, Prompt, SamplingParams, validate_batch
+from memplay.llm.http_client import JsonClient, field
+from memplay.llm.parse import first_line, parse_action
+from memplay.llm.text import check_messages, cut_at_stop, render_chatml
 
 __all__ = ["BASE_URL_ENV", "DEFAULT_KEY_ENV", "OpenAILLM", "key_from_env"]
 
@@ -56,7 +56,7 @@ _MODES = ("auto", "logprobs", "top_logprobs", "generate")
 
 
 class OpenAILLM:
-    """An :class:`~memplay.agents.llm.base.LLM` talking to an OpenAI-compatible server.
+    """An :class:`~memplay.llm.base.LLM` talking to an OpenAI-compatible server.
 
     Args:
         base_url: Server root including ``/v1``; default ``$OPENAI_BASE_URL``, else

@@ -16,22 +16,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from memplay.agents.llm.base import LLM
+from memplay.llm.base import LLM
 from memplay.registry import Registry
 
 __all__ = ["BACKENDS", "make_llm", "register_backend"]
 
 BACKENDS: Registry[Callable[..., LLM]] = Registry("LLM backend")
-BACKENDS.register("transformers", "memplay.agents.llm.transformers_backend:TransformersLLM")
-BACKENDS.register("vllm", "memplay.agents.llm.vllm_backend:VLLMBackend")
-BACKENDS.register("openai", "memplay.agents.llm.openai_backend:OpenAILLM")
-BACKENDS.register("scripted", "memplay.agents.llm.fake:ScriptedLLM")
+BACKENDS.register("transformers", "memplay.llm.transformers_backend:TransformersLLM")
+BACKENDS.register("vllm", "memplay.llm.vllm_backend:VLLMBackend")
+BACKENDS.register("openai", "memplay.llm.openai_backend:OpenAILLM")
+BACKENDS.register("scripted", "memplay.llm.fake:ScriptedLLM")
 
 
 def register_backend(name: str, factory: str | Callable[..., LLM]) -> None:
     """Add a backend: a ``"module:attribute"`` string (imported lazily) or a callable.
 
-    >>> register_backend("echo", "memplay.agents.llm.fake:ScriptedLLM")
+    >>> register_backend("echo", "memplay.llm.fake:ScriptedLLM")
     >>> make_llm("echo").name
     'scripted'
     >>> BACKENDS.unregister("echo")

@@ -27,8 +27,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from memplay.agents.llm.prefix_cache import KVChain, common_prefix_len
 from memplay.errors import ConfigError
+from memplay.llm.prefix_cache import KVChain, common_prefix_len
 
 __all__ = ["SessionKVCache"]
 

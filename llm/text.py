@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memplay.agents.llm.base import Message, Prompt
 from memplay.errors import ConfigError
+from memplay.llm.base import Message, Prompt
 
 __all__ = ["check_messages", "cut_at_stop", "render_chatml", "render_prompt"]
 

@@ -8,7 +8,7 @@ one batch, single-token candidates are read from one slice of logits, and longer
 run as one more batch, shared leading tokens once (a token trie). ``release(keys)`` frees
 finished episodes; ``cache_stats()`` says how many prompt tokens were served from caches.
 
-Over-long prompts follow :func:`~memplay.agents.llm.truncation.truncate_ids`: the system
+Over-long prompts follow :func:`~memplay.llm.truncation.truncate_ids`: the system
 message (up to half the budget) and the most recent tokens are kept, the middle is cut; each
 cut is logged and counted in ``truncated_prompts``.
 
@@ -27,7 +27,8 @@ from typing import Any
 
 import torch
 
-from memplay.agents.llm.base import (
+from memplay.errors import ConfigError, LLMError
+from memplay.llm.base import (
     CacheStats,
     CandidateScore,
     Prompt,
@@ -35,13 +36,12 @@ from memplay.agents.llm.base import (
     validate_batch,
     validate_sessions,
 )
-from memplay.agents.llm.cached_scorer import CachedScorer, ScorerOptions
-from memplay.agents.llm.embedded import embedded_model_path
-from memplay.agents.llm.kv_scoring import pad_left
-from memplay.agents.llm.prefix_cache import PrefixKVCache
-from memplay.agents.llm.text import cut_at_stop, render_prompt
-from memplay.agents.llm.truncation import truncate_ids
-from memplay.errors import ConfigError, LLMError
+from memplay.llm.cached_scorer import CachedScorer, ScorerOptions
+from memplay.llm.embedded import embedded_model_path
+from memplay.llm.kv_scoring import pad_left
+from memplay.llm.prefix_cache import PrefixKVCache
+from memplay.llm.text import cut_at_stop, render_prompt
+from memplay.llm.truncation import truncate_ids
 
 __all__ = ["QUANTIZERS", "TransformersLLM", "load_pretrained"]
 
@@ -127,9 +127,9 @@ def _check_quantize(quantize: str | None, device: str) -> None:
 
 
 class TransformersLLM:
-    """An :class:`~memplay.agents.llm.base.LLM` backed by a transformers causal LM.
+    """An :class:`~memplay.llm.base.LLM` backed by a transformers causal LM.
 
-    Also a :class:`~memplay.agents.llm.base.SessionScorer`: ``score(..., sessions=keys)``
+    Also a :class:`~memplay.llm.base.SessionScorer`: ``score(..., sessions=keys)``
     keeps each episode's states between steps, ``release(keys)`` frees them.
 
     Args:

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from memplay.agents.llm.base import CandidateScore, Prompt, SamplingParams, validate_batch
-from memplay.agents.llm.text import cut_at_stop, render_prompt
 from memplay.errors import ConfigError, LLMError, LLMOutputError
+from memplay.llm.base import CandidateScore, Prompt, SamplingParams, validate_batch
+from memplay.llm.text import cut_at_stop, render_prompt
 
 __all__ = ["VLLMBackend", "candidate_logprob", "import_vllm", "to_vllm_sampling"]
 
@@ -76,7 +76,7 @@ def candidate_logprob(output: Any, start: int, candidate_ids: Sequence[int]) -> 
 
 
 class VLLMBackend:
-    """An :class:`~memplay.agents.llm.base.LLM` on vLLM's offline engine.
+    """An :class:`~memplay.llm.base.LLM` on vLLM's offline engine.
 
     Args:
         model: Model folder or hub id (None: the embedded SmolLM2 folder).
@@ -101,7 +101,7 @@ class VLLMBackend:
     def reload(self, model: str | Path | None = None) -> None:
         """Start an engine on (new) weights, e.g. after a trainer run; frees the old one."""
         if model is None:
-            from memplay.agents.llm.embedded import embedded_model_path
+            from memplay.llm.embedded import embedded_model_path
 
             model = embedded_model_path()
         if self.engine is not None:

@@ -27,7 +27,7 @@ _LAZY: dict[str, str] = {
     "make": "memplay.environments.registry:make",
     "register": "memplay.environments.registry:register",
     "check_env": "memplay.environments.checker:check_env",
-    "SamplingParams": "memplay.agents.llm.base:SamplingParams",
+    "SamplingParams": "memplay.llm.base:SamplingParams",
     "Step": "memplay.types:Step",
     "Trajectory": "memplay.types:Trajectory",
     "EpisodeResult": "memplay.types:EpisodeResult",

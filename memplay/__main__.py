@@ -1,5 +1,5 @@
 """``python -m memplay`` runs the CLI."""
 
-from memplay.cli import main
+from memplay.app.cli import main
 
 raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Fixtures shared across test folders: a real llama.cpp server serving the embedded GGUF.
+"""Fixtures shared across test folders: a real llama.cpp server serving the embedded GGUF, and
+where the offline ALFWorld games are.
 
 The server is llama-cpp-python's OpenAI-compatible ``llama_cpp.server`` on a free 127.0.0.1
 port, started once for the whole session by the first test that asks for it and stopped at
@@ -8,6 +9,8 @@ the end (the LLM backend suite and the ALFWorld ``--llm openai`` smoke run both 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import os
 import signal
 import socket
 import subprocess
@@ -17,6 +20,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+_REPO_DATA = Path(__file__).resolve().parents[1] / ".cache" / "alfworld"
+
+
+@pytest.fixture(scope="session")
+def alfworld_data() -> str:
+    """The ALFWorld data folder; skips the test where alfworld or its data is missing."""
+    # find_spec, not importorskip: importing alfworld without ALFWORLD_DATA writes ~/.cache
+    if importlib.util.find_spec("alfworld") is None:
+        pytest.skip("alfworld is not installed (pip install alfworld==0.4.2 pyyaml)")
+    if os.environ.get("ALFWORLD_DATA"):
+        return os.environ["ALFWORLD_DATA"]
+    if (_REPO_DATA / "json_2.1.1").is_dir():
+        return str(_REPO_DATA)
+    pytest.skip("ALFWORLD_DATA is not set (CI sets it; `make data` unpacks it)")
 
 
 def _free_port() -> int:
@@ -29,7 +47,7 @@ def _free_port() -> int:
 def llamacpp_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:PORT/v1``) of a llama.cpp server of the embedded model."""
     pytest.importorskip("llama_cpp.server", reason="pip install 'llama-cpp-python[server]'")
-    from memplay.agents.llm.embedded import embedded_gguf_file
+    from memplay.llm.embedded import embedded_gguf_file
 
     port = _free_port()
     # One thread: like torch, llama.cpp's threads spin and crawl on a shared 2-core machine.

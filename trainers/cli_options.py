@@ -1,7 +1,7 @@
 """Command-line options for ``memplay train``, generated from the config dataclasses.
 
 Every config field becomes ``--field-name`` with its documented help, so the CLI never
-drifts from :class:`SFTConfig` / :class:`DPOConfig`. ``memplay/commands/train.py`` calls
+drifts from :class:`SFTConfig` / :class:`DPOConfig`. ``app/commands/train.py`` calls
 :func:`add_train_arguments` and :func:`config_from_args`::
 
     >>> import argparse

@@ -46,7 +46,7 @@ def resolve_model_path(model: str | Path | None) -> Path:
     memplay.errors.DataNotFound: model folder '/nonexistent' has no config.json; ...
     """
     if model is None:
-        from memplay.agents.llm.embedded import embedded_model_path
+        from memplay.llm.embedded import embedded_model_path
 
         return embedded_model_path()
     path = Path(model)

@@ -30,10 +30,10 @@ from typing import Any, ClassVar, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memplay.agents.config import AgentConfig
-from memplay.agents.llm.base import LLM
 from memplay.config import format_validation_error
 from memplay.environments.task_space import TaskSpaceEnv
 from memplay.errors import ConfigError
+from memplay.llm.base import LLM
 
 __all__ = ["ArmBook", "CurriculumSetup", "Outcome", "Planned", "SamplerOptions", "Solve", "Task",
            "TaskSampler", "TaskSpace", "UniformSampler", "boltzmann", "pick_arms"]

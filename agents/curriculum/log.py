@@ -33,7 +33,7 @@ from memplay.agents.curriculum.base import (
 from memplay.agents.curriculum.registry import CURRICULA
 from memplay.agents.curriculum.replay import StartFrom
 from memplay.agents.state import Slot, StepRecord
-from memplay.environments.workers import LocalEnvs
+from memplay.environments.executors.workers import LocalEnvs
 from memplay.errors import ConfigError
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
 
@@ -47,7 +47,7 @@ def make_sampler(ctx: AgentContext) -> TaskSampler:
     """The sampler ``ctx.config.curriculum`` names, over the task space of the run's envs.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(curriculum="sec"))
     >>> make_sampler(ctx).name
     'sec'

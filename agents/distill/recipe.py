@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 from memplay.agents.config import AgentConfig, PromptConfig
 from memplay.agents.distill.registry import DEFAULT_RECIPES, RECIPES
-from memplay.agents.llm.base import Prompt
 from memplay.errors import ConfigError, TrainerError
+from memplay.llm.base import Prompt
 from memplay.trainers.data import PromptFn, load_trajectories
 from memplay.types import Trajectory
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.distill.recipe import DistillSource, ModelPicker, Recipe, get_recipe
-from memplay.agents.llm.base import LLM, Prompt
 from memplay.errors import ConfigError
+from memplay.llm.base import LLM, Prompt
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.loop import train_round
 from memplay.trainers.rounds import RoundRecord, append_round
@@ -43,7 +43,7 @@ def run_config(run_dir: str | Path) -> AgentConfig:
 def model_picker(llm: LLM) -> ModelPicker:
     """The model's own greedy choice per prompt: the admissible action it scores highest.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> model_picker(ScriptedLLM(scores={"up": -0.1}))([["?"]], [["down", "up"]])
     ['up']
     """

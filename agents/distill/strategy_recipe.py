@@ -38,9 +38,9 @@ from memplay.agents.distill.recipe import STRATEGY_PLAY, DistillSource, Recipe
 from memplay.agents.keys import action_keys
 from memplay.agents.prompts import build_messages
 from memplay.agents.state import Slot, StepRecord
-from memplay.environments.kuhn import CARDS, KuhnPokerEnv
-from memplay.environments.kuhn_exploitability import INFOSETS, Infoset, infoset_seat
 from memplay.environments.registry import make
+from memplay.environments.two_player.kuhn import CARDS, KuhnPokerEnv
+from memplay.environments.two_player.kuhn_exploitability import INFOSETS, Infoset, infoset_seat
 from memplay.errors import EnvironmentFault, TrainerError
 from memplay.trainers.records import ChatRecord
 

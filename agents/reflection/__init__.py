@@ -21,7 +21,7 @@ Add your own with :func:`register_reflection` (a factory ``(ReflectionSetup) -> 
 and a :class:`~memplay.agents.variants.VariantSpec` that names it.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> setup = ReflectionSetup(None, AgentConfig(variant="reflexion"), ScriptedLLM())
     >>> make_reflection("reflexion", setup).tag
     'reflection'
@@ -35,8 +35,8 @@ from pathlib import Path
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, Reflection, StateKey, default_state_key
-from memplay.agents.llm.base import LLM
 from memplay.errors import ConfigError
+from memplay.llm.base import LLM
 from memplay.registry import Registry
 
 __all__ = ["REFLECTIONS", "ReflectionSetup", "make_reflection", "register_reflection"]
@@ -64,7 +64,7 @@ class ReflectionSetup:
     def folder(self, name: str) -> Path | None:
         """``<directory>/<name>``, or None when the setup keeps nothing on disk.
 
-        >>> from memplay.agents.llm.fake import ScriptedLLM
+        >>> from memplay.llm.fake import ScriptedLLM
         >>> ReflectionSetup(Path("m"), AgentConfig(), ScriptedLLM()).folder("playbooks")
         PosixPath('m/playbooks')
         """
@@ -94,7 +94,7 @@ def register_reflection(name: str, factory: str | ReflectionFactory) -> None:
 def make_reflection(name: str, setup: ReflectionSetup) -> Reflection:
     """Build the reflection registered under ``name``.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> make_reflection("playbok", ReflectionSetup(None, AgentConfig(), ScriptedLLM()))
     Traceback (most recent call last):
     ...

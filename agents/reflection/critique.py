@@ -287,7 +287,7 @@ class AgentCritic:
 def build_critique(setup: ReflectionSetup) -> AgentCritic:
     """The ``critique`` reflection of the registry: trees under ``<memory>/critiques``.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.environments import make
     >>> cfg = AgentConfig(variant="critique")
     >>> build_critique(ReflectionSetup(None, cfg, ScriptedLLM(), lambda: make(cfg.env_id))).tag

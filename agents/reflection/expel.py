@@ -20,12 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from memplay.agents.llm.base import LLM, Message, SamplingParams
 from memplay.agents.reflection import ReflectionSetup
 from memplay.agents.reflection.playbook import informative
 from memplay.agents.reflection.transcript import env_family, render_trajectory
 from memplay.agents.reflection.validation import clean_generation
 from memplay.errors import ConfigError, LLMError
+from memplay.llm.base import LLM, Message, SamplingParams
 from memplay.memory.reflection.insights import Insight, InsightBook, Operation, OpName
 from memplay.types import Trajectory
 
@@ -98,7 +98,7 @@ class ExpelReflection:
     ``answers`` counts the LLM's answers and ``accepted`` those with at least one applied
     operation (both also saved in the book's file as ``stats``).
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.types import Step
     >>> llm = ScriptedLLM(responses=["ADD: Step around the holes, never into them."])
     >>> expel = ExpelReflection(InsightBook(), llm, "FrozenLake-4x4-v0")
@@ -147,7 +147,7 @@ def build_expel(setup: ReflectionSetup) -> ExpelReflection:
     """The ``expel`` reflection of the registry (``<memory>/insights/<family>.json``).
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> build_expel(ReflectionSetup(None, AgentConfig(), ScriptedLLM())).family
     'FrozenLake'
     """

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from memplay.agents.llm.base import LLM, SamplingParams
 from memplay.agents.reflection.transcript import clip
 from memplay.agents.reflection.validation import check_generation
 from memplay.errors import ConfigError, LLMError
+from memplay.llm.base import LLM, SamplingParams
 from memplay.memory.reflection.budget import SizeBudget
 from memplay.memory.reflection.revision import RevisionTrajectory, Turn
 from memplay.memory.reflection.tree import CritiqueTree
@@ -157,7 +157,7 @@ class LLMJudge:
     The answer must contain a step number (1-based, among the path's steps) whose node has a
     winning sibling; anything else counts in ``fallbacks`` and the value judge decides.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> LLMJudge(ScriptedLLM(responses=["Step 1"])).fallbacks
     0
     """

@@ -10,7 +10,7 @@ but the LLM rewrites them at most once per batch and only after ``rewrite_every`
 because a rewrite is two generations, the slowest thing a small model on a CPU does. The
 rewrite reads the batch's most informative episodes: a failure next to a success.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.memory.reflection.playbook import PlaybookStore
     >>> from memplay.types import Trajectory
     >>> llm = ScriptedLLM(responses=["- Holes end the game.", "- Walk around the holes."])
@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from memplay.agents.llm.base import LLM, Message, SamplingParams
 from memplay.agents.reflection import ReflectionSetup
 from memplay.agents.reflection.transcript import (
     env_family,
@@ -36,6 +35,7 @@ from memplay.agents.reflection.transcript import (
 )
 from memplay.agents.reflection.validation import check_generation
 from memplay.errors import ConfigError, LLMError
+from memplay.llm.base import LLM, Message, SamplingParams
 from memplay.memory.reflection.budget import SizeBudget
 from memplay.memory.reflection.playbook import DOCUMENT_NAMES, PlaybookStore
 from memplay.types import Trajectory
@@ -249,7 +249,7 @@ class PlaybookReflection:
     least ``rewrite_every`` episodes finished since the last rewrite. A rejected rewrite
     (empty, echo, loop...) keeps the old documents; the store counts why.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> llm = ScriptedLLM(responses=["- Holes end the game.", "- Walk around the holes."])
     >>> book = PlaybookReflection(PlaybookWriter(PlaybookStore()), llm, "FrozenLake-4x4-v0")
     >>> book.learn([Trajectory(env_id="FrozenLake-4x4-v0")])
@@ -291,7 +291,7 @@ def build_playbook(setup: ReflectionSetup) -> PlaybookReflection:
     with 12 steps) dominates a rewrite on a CPU.
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> build_playbook(ReflectionSetup(None, AgentConfig(), ScriptedLLM())).family
     'FrozenLake'
     """

@@ -8,7 +8,7 @@ always gets a reflection and its files show how often the model helped
 :class:`ReflexionReflection` is the ``reflexion`` reflection of the variant registry: it
 reflects on every failed episode and shows a task's newest reflections on its next try.
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.types import Step, Trajectory
     >>> t = Trajectory(env_id="FrozenLake-4x4-v0", goal="reach G", seed=3,
     ...                steps=[Step(observation="at S", action="right")])
@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from memplay.agents.llm.base import LLM, Message, SamplingParams
 from memplay.agents.reflection import ReflectionSetup
 from memplay.agents.reflection.transcript import clip, flatten_prompt, render_trajectory
 from memplay.agents.reflection.validation import check_generation
 from memplay.errors import LLMError
+from memplay.llm.base import LLM, Message, SamplingParams
 from memplay.memory.reflection.reflections import Reflection, ReflectionStore
 from memplay.types import Trajectory
 
@@ -136,7 +136,7 @@ class ReflexionReflection:
     """The ``reflexion`` reflection: one reflection per failed episode, shown on the next
     tries of the same task (the newest ``shown`` of them).
 
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.types import Step
     >>> lost = Trajectory(env_id="x", goal="reach G", seed=3,
     ...                   steps=[Step(observation="at S", action="right")])
@@ -168,7 +168,7 @@ def build_reflexion(setup: ReflectionSetup) -> ReflexionReflection:
     """The ``reflexion`` reflection of the registry (``<memory>/reflexion/reflections.jsonl``).
 
     >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.agents.llm.fake import ScriptedLLM
+    >>> from memplay.llm.fake import ScriptedLLM
     >>> build_reflexion(ReflectionSetup(None, AgentConfig(), ScriptedLLM())).shown
     3
     """

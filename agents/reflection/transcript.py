@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from memplay.agents.llm.base import Prompt
+from memplay.llm.base import Prompt
 from memplay.types import Trajectory
 
 __all__ = ["clip", "env_family", "flatten_prompt", "outcome_word", "render_trajectory"]

@@ -1,1 +1,1 @@
-"""Subcommands of the ``memplay`` CLI, one module each (registered in ``memplay.cli``)."""
+"""Subcommands of the ``memplay`` CLI, one module each (registered in ``memplay.app.cli``)."""

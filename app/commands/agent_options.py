@@ -16,8 +16,8 @@ from typing import Any
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.curriculum.registry import curriculum_names
-from memplay.agents.llm.registry import BACKENDS
 from memplay.agents.variants import variant_names
+from memplay.llm.registry import BACKENDS
 
 __all__ = ["add_agent_arguments", "config_from_args"]
 

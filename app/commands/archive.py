@@ -5,7 +5,7 @@ A memory directory is what runs write (``<run-dir>/memory``): ``store/`` (task m
 ``critiques/`` (exported too, restored on import without overwriting). Either the run
 dir or its memory dir may be given.
 
-    >>> from memplay.cli import main
+    >>> from memplay.app.cli import main
     >>> main(["export", "runs/demo/memrl", "mem.tar.gz"])  # doctest: +SKIP
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from memplay.cli import Command
+from memplay.app.cli import Command
 from memplay.errors import ConfigError
 
 __all__ = ["ExportCommand", "ImportCommand", "memory_dir_of"]

@@ -4,7 +4,7 @@ Memory on (MemRL + step memory) and memory off run over the same task seeds with
 same frozen SmolLM2-135M; the command prints success per epoch for both and saves one
 learning-curve PNG with a line per variant.
 
-    >>> from memplay.cli import main
+    >>> from memplay.app.cli import main
     >>> main(["demo", "--epochs", "4"])  # doctest: +SKIP
 """
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from memplay.cli import Command
+from memplay.app.cli import Command
 
 __all__ = ["DemoCommand", "run_demo"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from memplay.cli import Command
+from memplay.app.cli import Command
 
 
 class EnvsCommand(Command):

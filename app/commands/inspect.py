@@ -1,6 +1,6 @@
 """``memplay inspect``: a run's metrics, top memories by Q, step memory, playbooks, critiques.
 
-    >>> from memplay.cli import main
+    >>> from memplay.app.cli import main
     >>> main(["inspect", "runs/demo/memrl", "--top", "5"])  # doctest: +SKIP
 """
 
@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from memplay.cli import Command
+from memplay.app.cli import Command
 from memplay.errors import ConfigError
 
 __all__ = ["InspectCommand", "memory_table", "step_table"]
@@ -140,7 +140,7 @@ class InspectCommand(Command):
         return 1
 
     def _memory(self, root: Path, top: int, console: Any) -> int:
-        from memplay.commands.archive import memory_dir_of
+        from memplay.app.commands.archive import memory_dir_of
         from memplay.memory.faiss_store import FaissMemoryStore
         from memplay.memory.step_memory import StepMemory
 

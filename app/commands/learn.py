@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from memplay.cli import Command
+from memplay.app.cli import Command
 from memplay.errors import ConfigError
 
 __all__ = ["LearnCommand"]

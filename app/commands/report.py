@@ -1,6 +1,6 @@
 """``memplay report``: one self-contained HTML page showing what a run's memory learned.
 
-    >>> from memplay.cli import main
+    >>> from memplay.app.cli import main
     >>> main(["report", "runs/fl", "--compare", "runs/fl-none"])  # doctest: +SKIP
     report: runs/fl/report.html
     0
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from memplay.cli import Command
+from memplay.app.cli import Command
 
 __all__ = ["ReportCommand"]
 
@@ -32,7 +32,7 @@ class ReportCommand(Command):
                             help="where to write the HTML (default RUN_DIR/report.html)")
 
     def run(self, args: argparse.Namespace) -> int:
-        from memplay.report.build import build_report
+        from memplay.app.report.build import build_report
 
         path = build_report(args.run_dir, args.compare, args.out)
         print(f"report: {path}")

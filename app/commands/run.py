@@ -1,6 +1,6 @@
 """``memplay run`` (learn) and ``memplay eval`` (frozen memory: read, never write).
 
-    >>> from memplay.cli import main
+    >>> from memplay.app.cli import main
     >>> main(["run", "--env", "FrozenLake-4x4-v0", "--epochs", "3"])  # doctest: +SKIP
 """
 
@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from memplay.cli import Command
-from memplay.commands.agent_options import add_agent_arguments, config_from_args
+from memplay.app.cli import Command
+from memplay.app.commands.agent_options import add_agent_arguments, config_from_args
 from memplay.errors import ConfigError
 
 __all__ = ["EvalCommand", "RunCommand", "eval_model", "resume_args", "run_from_args"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from memplay.cli import Command
+from memplay.app.cli import Command
 
 __all__ = ["TrainCommand"]
 

@@ -8,7 +8,7 @@
   the run by :mod:`memplay.agents.run_log` (which also writes TensorBoard scalars with
   ``AgentConfig.log=["tensorboard"]``).
 
-    >>> from memplay.report import build_report
+    >>> from memplay.app.report import build_report
     >>> build_report("runs/fl", compare=["runs/fl-none"])  # doctest: +SKIP
     PosixPath('runs/fl/report.html')
 """
@@ -19,9 +19,9 @@ from memplay._lazy import lazy_exports
 
 # name -> "module:attribute"; resolved on first access so importing the package stays light.
 _LAZY: dict[str, str] = {
-    "build_report": "memplay.report.build:build_report",
-    "RunData": "memplay.report.run_data:RunData",
-    "load_run": "memplay.report.run_data:load_run",
+    "build_report": "memplay.app.report.build:build_report",
+    "RunData": "memplay.app.report.run_data:RunData",
+    "load_run": "memplay.app.report.run_data:load_run",
 }
 
 __all__ = sorted(_LAZY)

@@ -13,22 +13,22 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from memplay.memory.reflection.jsonio import write_text_atomic
-from memplay.report.html import Section, page
-from memplay.report.run_data import RunData, load_run
-from memplay.report.sections_learning import (
+from memplay.app.report.html import Section, page
+from memplay.app.report.run_data import RunData, load_run
+from memplay.app.report.sections_learning import (
     models_section,
     q_values_section,
     success_section,
     summary_section,
 )
-from memplay.report.sections_memory import (
+from memplay.app.report.sections_memory import (
     provenance_section,
     retrieval_section,
     step_memory_section,
     top_memories_section,
 )
-from memplay.report.sections_reflection import critiques_section, playbooks_section
+from memplay.app.report.sections_reflection import critiques_section, playbooks_section
+from memplay.memory.reflection.jsonio import write_text_atomic
 
 __all__ = ["SECTIONS", "build_report", "render_report"]
 

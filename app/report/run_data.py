@@ -102,7 +102,7 @@ def _metrics(episodes: list[EpisodeResult], config: AgentConfig | None) -> dict[
 
 
 def _memory_dir(root: Path) -> Path | None:
-    from memplay.commands.archive import memory_dir_of
+    from memplay.app.commands.archive import memory_dir_of
 
     try:
         return memory_dir_of(root)

@@ -2,10 +2,10 @@
 Q-values of task memory epoch by epoch, and the weight-training rounds.
 
 Each builder takes the main run and every run compared (main first) and returns a
-:class:`~memplay.report.html.Section`; a run without the data gets a note saying so.
+:class:`~memplay.app.report.html.Section`; a run without the data gets a note saying so.
 
     >>> import tempfile
-    >>> from memplay.report.run_data import RunData
+    >>> from memplay.app.report.run_data import RunData
     >>> run = RunData(root=tempfile.mkdtemp(), label="r", config=None, episodes=[],
     ...               metrics={"success_per_epoch": []})
     >>> "nothing recorded" in models_section(run, [run]).body
@@ -24,9 +24,9 @@ from memplay.agents.run_log.epoch_stats import (
     q_histogram,
     task_memory_stats,
 )
-from memplay.report.html import NO_TASK_MEMORY, Section, fmt, note, nothing_recorded, table
-from memplay.report.run_data import RunData
-from memplay.report.svg import bar_chart, heatmap, line_chart
+from memplay.app.report.html import NO_TASK_MEMORY, Section, fmt, note, nothing_recorded, table
+from memplay.app.report.run_data import RunData
+from memplay.app.report.svg import bar_chart, heatmap, line_chart
 
 __all__ = ["models_section", "q_values_section", "success_section", "summary_section"]
 

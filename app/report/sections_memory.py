@@ -19,10 +19,10 @@ from html import escape
 
 from memplay.agents.prompts import clip
 from memplay.agents.run_log.epoch_stats import per_epoch
+from memplay.app.report.html import NO_TASK_MEMORY, Raw, Section, fmt, note, nothing_recorded, table
+from memplay.app.report.run_data import RunData
+from memplay.app.report.svg import bar_chart, line_chart
 from memplay.memory.item import MemoryItem
-from memplay.report.html import NO_TASK_MEMORY, Raw, Section, fmt, note, nothing_recorded, table
-from memplay.report.run_data import RunData
-from memplay.report.svg import bar_chart, line_chart
 from memplay.types import EpisodeResult
 
 __all__ = ["Usage", "memory_usage", "provenance_of", "provenance_section", "retrieval_section",

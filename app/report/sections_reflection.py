@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from memplay.report.html import Section, fmt, nothing_recorded, table
-from memplay.report.run_data import RunData
-from memplay.report.tree_svg import tree_svg
+from memplay.app.report.html import Section, fmt, nothing_recorded, table
+from memplay.app.report.run_data import RunData
+from memplay.app.report.tree_svg import tree_svg
 
 __all__ = ["critiques_section", "playbooks_section", "version_diffs"]
 

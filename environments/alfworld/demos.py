@@ -25,14 +25,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from memplay.environments.alfworld_env import (
+from memplay.environments.alfworld.env import (
     TASK_TYPES,
     ALFWorldEnv,
     alfworld_data_dir,
     collect_games,
     task_type_of,
 )
-from memplay.environments.alfworld_view import VIEW_VERSION, AlfredTracker
+from memplay.environments.alfworld.view import VIEW_VERSION, AlfredTracker
 from memplay.errors import ConfigError
 from memplay.types import Step, Trajectory
 

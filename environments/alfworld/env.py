@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from memplay.environments.alfworld_view import AlfredTracker
+from memplay.environments.alfworld.view import AlfredTracker
 from memplay.environments.core import Outcome, TextEnv
 from memplay.errors import ConfigError, DataNotFound
 
@@ -234,7 +234,7 @@ class ALFWorldEnv(TextEnv):
     type; otherwise the seed draws a game, or, with ``games_by_seed=True``, seed ``i`` plays
     game ``i`` (modulo the number of games: task seeds are game indices, as benchmarks want).
     While an episode runs, ``info["view"]`` holds the portable view of the state and actions
-    (:mod:`memplay.environments.alfworld_view`). ``timings`` adds up seconds spent loading
+    (:mod:`memplay.environments.alfworld.view`). ``timings`` adds up seconds spent loading
     games, resetting and stepping.
 
         >>> env = ALFWorldEnv(data_dir="/nowhere")  # doctest: +ELLIPSIS

@@ -1,11 +1,12 @@
 """Environments on a Ray cluster: worker actors, each holding a few environments.
 
-:class:`RayEnvs` is the :class:`~memplay.environments.workers.EnvWorkers` of a run that has
-outgrown one machine. Environment ``i`` lives in actor ``i // envs_per_actor``; a batch sends
-one call to each actor concerned, and the actors step their environments while the caller
-(the agent loop: LLM, memory) goes on. What crosses the wire is the same JSON data as with
-worker processes (:class:`~memplay.environments.workers.EnvRecipe`, actions, results), so
-results are the very tuples :class:`~memplay.environments.workers.LocalEnvs` gives.
+:class:`RayEnvs` is the :class:`~memplay.environments.executors.workers.EnvWorkers` of a run
+that has outgrown one machine. Environment ``i`` lives in actor ``i // envs_per_actor``; a
+batch sends one call to each actor concerned, and the actors step their environments while the
+caller (the agent loop: LLM, memory) goes on. What crosses the wire is the same JSON data as
+with worker processes (:class:`~memplay.environments.executors.workers.EnvRecipe`, actions,
+results), so results are the very tuples
+:class:`~memplay.environments.executors.workers.LocalEnvs` gives.
 
 Faults stay in their slot. A call that raises comes back as an
 :class:`~memplay.errors.EnvironmentFault`; an actor that dies (or does not answer within
@@ -29,7 +30,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from memplay.environments.workers import (
+from memplay.environments.executors.workers import (
     EnvRecipe,
     EnvResult,
     PendingResults,

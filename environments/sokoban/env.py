@@ -11,9 +11,9 @@ the cell behind the box by a shortest path and pushes once; only pushes it can w
 admissible, and a step limit counts pushes.
 
 Portable view (``info["view"]``, docs/CONTRACTS.md): by default the push-level view of
-:mod:`~memplay.environments.sokoban_push_view` (what each push does to its box, and which push
+:mod:`~memplay.environments.sokoban.push_view` (what each push does to its box, and which push
 each walking move heads for); ``view="cells"`` is the window view of earlier versions
-(:mod:`~memplay.environments.sokoban_view`).
+(:mod:`~memplay.environments.sokoban.view`).
 
     >>> env = SokobanEnv(level=0)
     >>> obs, info = env.reset(seed=0)
@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from memplay.environments.core import Outcome, TextEnv
-from memplay.environments.sokoban_files import load_levels
-from memplay.environments.sokoban_gen import check_generator_args, generate_level
-from memplay.environments.sokoban_level import MOVES, SokobanLevel
-from memplay.environments.sokoban_push import is_deadlock
-from memplay.environments.sokoban_push_view import (
+from memplay.environments.sokoban.files import load_levels
+from memplay.environments.sokoban.gen import check_generator_args, generate_level
+from memplay.environments.sokoban.level import MOVES, SokobanLevel
+from memplay.environments.sokoban.push import is_deadlock
+from memplay.environments.sokoban.push_view import (
     as_pushes,
     deadlock_reason,
     parse_push,
@@ -45,8 +45,8 @@ from memplay.environments.sokoban_push_view import (
     push_view,
     walk_to_push,
 )
-from memplay.environments.sokoban_solver import push, solve
-from memplay.environments.sokoban_view import sokoban_view
+from memplay.environments.sokoban.solver import push, solve
+from memplay.environments.sokoban.view import sokoban_view
 from memplay.environments.view import check_view_option
 from memplay.errors import ConfigError
 

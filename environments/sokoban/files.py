@@ -10,8 +10,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from memplay.environments.sokoban_level import SokobanLevel
-from memplay.environments.sokoban_xsb import read_xsb
+from memplay.environments.sokoban.level import SokobanLevel
+from memplay.environments.sokoban.xsb import read_xsb
 from memplay.errors import ConfigError, DataNotFound
 
 __all__ = ["load_levels"]
@@ -20,15 +20,16 @@ __all__ = ["load_levels"]
 def load_levels(path: str | Path | None = None) -> list[SokobanLevel]:
     """Load levels from a JSON file ``{"levels": [{"name":..., "rows": [...]}, ...]}`` or, for
     any other suffix (``.xsb``, ``.txt``, ``.sok``), a standard XSB collection (see
-    :mod:`memplay.environments.sokoban_xsb`).
+    :mod:`memplay.environments.sokoban.xsb`).
 
-    Without a path, the bundled easy set (``memplay/environments/data/sokoban_levels.json``).
+    Without a path, the bundled easy set
+    (``memplay/environments/sokoban/data/sokoban_levels.json``).
 
         >>> len(load_levels()) >= 10
         True
     """
     if path is None:
-        text = resources.files("memplay.environments.data").joinpath(
+        text = resources.files("memplay.environments.sokoban.data").joinpath(
             "sokoban_levels.json").read_text(encoding="utf-8")
         return _json_levels(text, "bundled")
     if not Path(path).is_file():

@@ -6,7 +6,7 @@ least ``min_moves`` moves.
 
     >>> import numpy as np
     >>> level = generate_level(np.random.default_rng(0))
-    >>> from memplay.environments.sokoban_solver import solve
+    >>> from memplay.environments.sokoban.solver import solve
     >>> solve(level) is not None
     True
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from memplay.environments.sokoban_level import Cell, SokobanLevel
-from memplay.environments.sokoban_solver import is_corner_deadlock, solve
+from memplay.environments.sokoban.level import Cell, SokobanLevel
+from memplay.environments.sokoban.solver import is_corner_deadlock, solve
 from memplay.errors import ConfigError, EnvironmentFault
 
 __all__ = ["check_generator_args", "generate_level"]

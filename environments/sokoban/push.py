@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import permutations
 
-from memplay.environments.sokoban_level import MOVES, Cell, SokobanLevel
+from memplay.environments.sokoban.level import MOVES, Cell, SokobanLevel
 
 __all__ = ["EFFECTS", "Push", "dead_squares", "is_deadlock", "matching_distance",
            "push_distances", "push_effect", "reachable_pushes", "walk_distances"]

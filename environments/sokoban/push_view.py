@@ -1,17 +1,18 @@
 """The push-level view of Sokoban: each action described by the push it makes or heads for.
 
 Lessons must carry from one level to the next, and no two levels share a layout, so the view
-says nothing about cells or coordinates. It describes pushes (:mod:`sokoban_push`): a push's
-kind is its effect on the box (``push box onto target``, ``... nearer a target``,
-``... sideways``, ``... off a target``, ``... farther from targets``, ``... into a deadlock``),
-and its context the few facts that decide how good that is: boxes left, how far the box then
-is from a free target, whether it then lies along a wall, and the best other push on offer.
+says nothing about cells or coordinates. It describes pushes
+(:mod:`~memplay.environments.sokoban.push`): a push's kind is its effect on the box
+(``push box onto target``, ``... nearer a target``, ``... sideways``, ``... off a target``,
+``... farther from targets``, ``... into a deadlock``), and its context the few facts that
+decide how good that is: boxes left, how far the box then is from a free target, whether it
+then lies along a wall, and the best other push on offer.
 
 With push actions (``SokobanEnv(actions="push")``) every action is a reachable push. With
 single moves, a move that pushes reads like that push, and a walking move reads ``walk toward
 a push <effect>``: the best push whose starting cell the step brings nearer.
 
-    >>> from memplay.environments.sokoban_level import SokobanLevel
+    >>> from memplay.environments.sokoban.level import SokobanLevel
     >>> lvl = SokobanLevel.from_rows(["######", "#@-$.#", "#----#", "######"])
     >>> view = push_view(lvl, lvl.player, lvl.boxes).build("move")
     >>> view["actions"]["right"]["kind"], view["actions"]["right"]["context"]
@@ -28,15 +29,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from memplay.environments.sokoban_level import MOVES, Cell, SokobanLevel
-from memplay.environments.sokoban_push import (
+from memplay.environments.sokoban.level import MOVES, Cell, SokobanLevel
+from memplay.environments.sokoban.push import (
     EFFECTS,
     Push,
     dead_squares,
     reachable_pushes,
     walk_distances,
 )
-from memplay.environments.sokoban_solver import is_corner_deadlock, push
+from memplay.environments.sokoban.solver import is_corner_deadlock, push
 from memplay.environments.view import build_view
 from memplay.errors import ConfigError
 

@@ -4,7 +4,7 @@ The state is (player cell, box cells); boxes pushed into a non-target corner are
 such a box can never move again. Small levels (a few boxes, ~30 floor cells) solve in
 milliseconds; ``max_states`` bounds the search on larger ones.
 
-    >>> from memplay.environments.sokoban_level import SokobanLevel
+    >>> from memplay.environments.sokoban.level import SokobanLevel
     >>> solve(SokobanLevel.from_rows(["######", "#@$ .#", "######"]))
     ['right', 'right']
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from memplay.environments.sokoban_level import MOVES, Cell, SokobanLevel
+from memplay.environments.sokoban.level import MOVES, Cell, SokobanLevel
 
 __all__ = ["is_corner_deadlock", "push", "solve"]
 
@@ -59,7 +59,7 @@ def solve(level: SokobanLevel, start: State | None = None,
           max_states: int = 200_000) -> list[str] | None:
     """Shortest move list that puts every box on a target; None if none within ``max_states``.
 
-    >>> from memplay.environments.sokoban_files import load_levels
+    >>> from memplay.environments.sokoban.files import load_levels
     >>> len(solve(load_levels()[0]))
     1
     """

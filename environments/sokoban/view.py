@@ -8,7 +8,7 @@ the boxes left. Each admissible move gets kind ``push <dir>`` when it pushes a b
 push puts the box on or takes it off a target, whether it leaves the box stuck in a corner, and
 repeats the state. Nothing depends on coordinates or level size.
 
-    >>> from memplay.environments.sokoban_level import SokobanLevel
+    >>> from memplay.environments.sokoban.level import SokobanLevel
     >>> lvl = SokobanLevel.from_rows(["#######", "#@$-.-#", "#######"])
     >>> view = sokoban_view(lvl, lvl.player, lvl.boxes, radius=1)
     >>> view["state"]
@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from memplay.environments.sokoban_level import MOVES, Cell, SokobanLevel
-from memplay.environments.sokoban_solver import is_corner_deadlock, push
+from memplay.environments.sokoban.level import MOVES, Cell, SokobanLevel
+from memplay.environments.sokoban.solver import is_corner_deadlock, push
 from memplay.environments.view import build_view, grid_window
 
 __all__ = ["sokoban_view"]
@@ -36,7 +36,7 @@ def sokoban_view(level: SokobanLevel, player: Cell, boxes: frozenset[Cell],
                  radius: int = 1) -> dict[str, Any]:
     """``info["view"]`` for the player at ``player`` with these ``boxes`` (admissible moves only).
 
-    >>> from memplay.environments.sokoban_files import load_levels
+    >>> from memplay.environments.sokoban.files import load_levels
     >>> lvl = load_levels()[0]
     >>> sorted(sokoban_view(lvl, lvl.player, lvl.boxes)["actions"]) == sorted(
     ...     m for m in MOVES if push(lvl, (lvl.player, lvl.boxes), m) is not None)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memplay.environments.sokoban_level import SokobanLevel
+from memplay.environments.sokoban.level import SokobanLevel
 from memplay.errors import ConfigError
 
 __all__ = ["parse_xsb", "read_xsb", "to_xsb", "write_xsb"]

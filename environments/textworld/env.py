@@ -47,7 +47,7 @@ def game_cache_dir() -> Path:
     >>> game_cache_dir().name
     'textworld'
     """
-    # the same root as the embedded model's cache (memplay.agents.llm.embedded.cache_dir);
+    # the same root as the embedded model's cache (memplay.llm.embedded.cache_dir);
     # environments sit below the LLM layer, so the three lines are repeated here
     root = os.environ.get("MEMPLAY_CACHE") or str(
         Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "memplay")

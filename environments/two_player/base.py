@@ -5,7 +5,7 @@ The opponent is a name (``"random"``, ``"optimal"``/``"minimax"``), a callable
 ``info["to_play"]`` says whose turn it is, and the caller supplies the moves of both seats
 (the reward of a step is for the player who just moved; ``info["returns"]`` holds both).
 
-    >>> from memplay.environments.tictactoe import TicTacToeEnv
+    >>> from memplay.environments.two_player.tictactoe import TicTacToeEnv
     >>> env = TicTacToeEnv(opponent="self")
     >>> _, info = env.reset(seed=0)
     >>> info["to_play"], env.step("mark 1 1")[4]["to_play"]
@@ -33,7 +33,7 @@ class Opponent:
     per game. The env calls :meth:`new_game` at every reset, before anyone moves, and
     :meth:`end_game` with both seats' payoffs when the game is over.
 
-        >>> from memplay.environments.kuhn import KuhnPokerEnv
+        >>> from memplay.environments.two_player.kuhn import KuhnPokerEnv
         >>> class AlwaysBet(Opponent):
         ...     def __call__(self, obs, info):
         ...         return "bet" if "bet" in info["admissible_actions"] else "call"
@@ -64,7 +64,7 @@ class TwoPlayerEnv(TextEnv):
         opponent: "random", "optimal"/"minimax", "self", or a callable (obs, info) -> action.
         player: The agent's seat, 0 (moves first) or 1, or "random" (drawn at each reset).
 
-        >>> from memplay.environments.kuhn import KuhnPokerEnv
+        >>> from memplay.environments.two_player.kuhn import KuhnPokerEnv
         >>> KuhnPokerEnv(opponent="random", player=1).player
         1
     """
@@ -91,7 +91,7 @@ class TwoPlayerEnv(TextEnv):
     def to_play(self) -> int:
         """Seat whose turn it is (meaningless once the game is over).
 
-        >>> from memplay.environments.tictactoe import TicTacToeEnv
+        >>> from memplay.environments.two_player.tictactoe import TicTacToeEnv
         >>> env = TicTacToeEnv(opponent="self"); _ = env.reset(seed=0); env.to_play()
         0
         """
@@ -100,7 +100,7 @@ class TwoPlayerEnv(TextEnv):
     def legal_actions(self) -> list[str]:
         """Moves the player to play may make (empty once the game is over).
 
-        >>> from memplay.environments.kuhn import KuhnPokerEnv
+        >>> from memplay.environments.two_player.kuhn import KuhnPokerEnv
         >>> env = KuhnPokerEnv(opponent="self"); _ = env.reset(seed=0); env.legal_actions()
         ['check', 'bet']
         """
@@ -118,7 +118,7 @@ class TwoPlayerEnv(TextEnv):
     def returns(self) -> tuple[float, float] | None:
         """Payoffs of seats 0 and 1 once the game is over, else None.
 
-        >>> from memplay.environments.kuhn import KuhnPokerEnv
+        >>> from memplay.environments.two_player.kuhn import KuhnPokerEnv
         >>> env = KuhnPokerEnv(opponent="self"); _ = env.reset(seed=0); _ = env.step("bet")
         >>> _ = env.step("fold"); env.returns()
         (1.0, -1.0)
@@ -128,7 +128,7 @@ class TwoPlayerEnv(TextEnv):
     def view(self, seat: int) -> str:
         """The state as seat ``seat`` may see it (hidden cards stay hidden).
 
-        >>> from memplay.environments.tictactoe import TicTacToeEnv
+        >>> from memplay.environments.two_player.tictactoe import TicTacToeEnv
         >>> env = TicTacToeEnv(); _ = env.reset(seed=0); env.view(1).splitlines()[-1]
         'You play O. Waiting for the opponent.'
         """
@@ -141,7 +141,7 @@ class TwoPlayerEnv(TextEnv):
     def goal_for(self, seat: int) -> str:
         """The task in words for ``seat`` (what a callable opponent is told in its ``info``).
 
-        >>> from memplay.environments.tictactoe import TicTacToeEnv
+        >>> from memplay.environments.two_player.tictactoe import TicTacToeEnv
         >>> TicTacToeEnv().goal_for(1).split(":")[0]
         'Win tic-tac-toe as O'
         """
@@ -186,7 +186,7 @@ class TwoPlayerEnv(TextEnv):
     def viewer(self) -> int:
         """The seat observations are shown to: the agent's, or in self-play the one to move.
 
-        >>> from memplay.environments.tictactoe import TicTacToeEnv
+        >>> from memplay.environments.two_player.tictactoe import TicTacToeEnv
         >>> env = TicTacToeEnv(opponent="self"); _ = env.reset(seed=0); _ = env.step("1 1")
         >>> env.viewer()
         1

@@ -7,7 +7,7 @@ its strategy under (:func:`infostate_key`). :class:`GameTree` expands it once an
 for any strategy of both seats (``policy(key, actions) -> probabilities``), the value of a
 best response for each seat and NashConv: what the two best responses gain together, 0
 exactly at a Nash equilibrium. This is the project's own judge; OpenSpiel is the
-independent one (:mod:`memplay.environments.openspiel_judge`).
+independent one (:mod:`memplay.environments.two_player.openspiel_judge`).
 
 A best response picks, at each of its information states, the action of highest value summed
 over the histories it cannot tell apart, each weighted by the probability that chance and the
@@ -254,15 +254,15 @@ class TreeGame:
 
 
 GAME_TREES: Registry[TreeGame] = Registry("game tree")
-GAME_TREES.register("KuhnPoker-v0", "memplay.environments.kuhn_tree:KUHN_TREE")
-GAME_TREES.register("LeducPoker-v0", "memplay.environments.leduc:LEDUC_TREE")
+GAME_TREES.register("KuhnPoker-v0", "memplay.environments.two_player.kuhn_tree:KUHN_TREE")
+GAME_TREES.register("LeducPoker-v0", "memplay.environments.two_player.leduc:LEDUC_TREE")
 
 
 def register_game_tree(env_id: str, game: TreeGame | str) -> None:
     """Make ``env_id``'s self-play runs measurable exactly (a :class:`TreeGame` or its
     ``"module:attribute"``).
 
-    >>> register_game_tree("KuhnPoker-v0", "memplay.environments.kuhn_tree:KUHN_TREE")
+    >>> register_game_tree("KuhnPoker-v0", "memplay.environments.two_player.kuhn_tree:KUHN_TREE")
     """
     GAME_TREES.register(env_id, game)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from memplay.environments.two_player import OpponentPolicy, TwoPlayerEnv
+from memplay.environments.two_player.base import OpponentPolicy, TwoPlayerEnv
 from memplay.environments.view import build_view
 from memplay.errors import ConfigError
 

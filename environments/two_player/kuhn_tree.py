@@ -1,8 +1,9 @@
-"""Kuhn poker as a game tree (:mod:`memplay.environments.game_tree`), with its OpenSpiel twin.
+"""Kuhn poker as a game tree (:mod:`memplay.environments.two_player.game_tree`), with its
+OpenSpiel twin.
 
 The root deals the two cards (6 deals, equally likely); the betting is the same string as
-in :class:`~memplay.environments.kuhn.KuhnPokerEnv` (``p`` = check/fold, ``b`` = bet/call)
-and the information state of the player to act is the context of that env's portable view,
+in :class:`~memplay.environments.two_player.kuhn.KuhnPokerEnv` (``p`` = check/fold, ``b`` =
+bet/call) and the information state of the player to act is the context of that env's portable view,
 so the keys of an agent in the text game are the keys of this tree. OpenSpiel's
 ``kuhn_poker`` numbers the cards 0-2 as here and its actions 0 (pass) and 1 (bet).
 
@@ -21,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memplay.environments.game_tree import CHANCE, TreeGame, infostate_key
-from memplay.environments.kuhn import CARDS, infoset_text
+from memplay.environments.two_player.game_tree import CHANCE, TreeGame, infostate_key
+from memplay.environments.two_player.kuhn import CARDS, infoset_text
 from memplay.errors import ConfigError
 
 __all__ = ["KUHN_TREE", "KuhnState", "kuhn_from_openspiel", "kuhn_openspiel_action"]

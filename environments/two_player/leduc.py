@@ -10,7 +10,7 @@ the higher card wins and equal ranks split the pot. A fold gives the pot to the 
 The reward is the chips won or lost.
 
 The rules live in :class:`LeducState` (immutable; the game tree of
-:mod:`memplay.environments.game_tree` walks it); :class:`LeducPokerEnv` plays it as text.
+:mod:`memplay.environments.two_player.game_tree` walks it); :class:`LeducPokerEnv` plays it as text.
 Suits never matter to a player, so cards are named by rank and information states (the
 portable view's context: own card, seat, public card, the betting from the player's side)
 fold the two suits.
@@ -33,8 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memplay.environments.game_tree import CHANCE, TreeGame, infostate_key
-from memplay.environments.two_player import OpponentPolicy, TwoPlayerEnv
+from memplay.environments.two_player.base import OpponentPolicy, TwoPlayerEnv
+from memplay.environments.two_player.game_tree import CHANCE, TreeGame, infostate_key
 from memplay.environments.view import build_view
 from memplay.errors import ConfigError
 

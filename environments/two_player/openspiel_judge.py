@@ -1,13 +1,13 @@
 """OpenSpiel as the independent judge of a strategy (needs ``pip install 'memplay[games]'``).
 
 A strategy over a game's information states (``policy(key, actions) -> probabilities``,
-the keys of :mod:`memplay.environments.game_tree`) becomes an OpenSpiel ``TabularPolicy``:
-every information state OpenSpiel lists is mapped to the same state of memplay's tree
-(:attr:`~memplay.environments.game_tree.TreeGame.from_openspiel`), whose key is looked up,
-and each action to OpenSpiel's id. OpenSpiel's own ``exploitability`` module then computes
-NashConv, with nothing of memplay's best response involved.
+the keys of :mod:`memplay.environments.two_player.game_tree`) becomes an OpenSpiel
+``TabularPolicy``: every information state OpenSpiel lists is mapped to the same state of
+memplay's tree (:attr:`~memplay.environments.two_player.game_tree.TreeGame.from_openspiel`),
+whose key is looked up, and each action to OpenSpiel's id. OpenSpiel's own ``exploitability``
+module then computes NashConv, with nothing of memplay's best response involved.
 
-    >>> from memplay.environments.game_tree import tree_game
+    >>> from memplay.environments.two_player.game_tree import tree_game
     >>> uniform = lambda key, actions: [1 / len(actions)] * len(actions)
     >>> round(openspiel_nash_conv(tree_game("KuhnPoker-v0"), uniform), 4)
     0.9167
@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from memplay.environments.game_tree import Policy, TreeGame
+from memplay.environments.two_player.game_tree import Policy, TreeGame
 from memplay.errors import ConfigError
 
 __all__ = ["load_openspiel", "openspiel_available", "openspiel_nash_conv", "openspiel_policy"]
@@ -50,7 +50,7 @@ def load_openspiel() -> Any:
 def openspiel_policy(game: TreeGame, policy: Policy) -> Any:
     """``policy`` as an OpenSpiel ``TabularPolicy`` of ``game.openspiel``.
 
-    >>> from memplay.environments.game_tree import tree_game
+    >>> from memplay.environments.two_player.game_tree import tree_game
     >>> always_bet = lambda key, actions: [float(a in ("bet", "call")) for a in actions]
     >>> table = openspiel_policy(tree_game("KuhnPoker-v0"), always_bet)
     >>> table.action_probability_array.sum(axis=0).tolist()  # 12 states, all on action 1

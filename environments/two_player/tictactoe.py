@@ -23,7 +23,7 @@ import re
 from functools import cache
 from typing import Any
 
-from memplay.environments.two_player import OpponentPolicy, TwoPlayerEnv
+from memplay.environments.two_player.base import OpponentPolicy, TwoPlayerEnv
 from memplay.environments.view import build_view
 
 __all__ = ["SYMMETRIES", "TicTacToeEnv", "canonical_board", "minimax_values", "winner"]

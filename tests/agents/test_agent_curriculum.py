@@ -17,11 +17,11 @@ from memplay.agents.curriculum.log import Curriculum, read_outcomes
 from memplay.agents.curriculum.proposer import ProposerSampler, intermediate_reward
 from memplay.agents.curriculum.replay import ReplaySampler, StartFrom
 from memplay.agents.curriculum.sec import SECSampler, learning_progress
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.runner import Planned
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.environments import make
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 
 ARMS = [{"name": "lake-3", "env_id": "FrozenLake-random-v0", "kwargs": {"size": 3}},
         {"name": "lake-4", "env_id": "FrozenLake-random-v0", "kwargs": {"size": 4}},

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from memplay.agents import Agent
-from memplay.agents.llm.fake import ScriptedLLM, prompt_text
-from memplay.agents.llm.registry import BACKENDS, register_backend
-from memplay.cli import main
+from memplay.app.cli import main
+from memplay.llm.fake import ScriptedLLM, prompt_text
+from memplay.llm.registry import BACKENDS, register_backend
 from memplay.memory import HashEmbedder
 
 RULES = "- Falling into a hole H ends the episode."

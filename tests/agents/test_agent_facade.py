@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from memplay.agents import Agent
-from memplay.agents.llm.fake import ScriptedLLM, prompt_text
+from memplay.llm.fake import ScriptedLLM, prompt_text
 from memplay.memory import HashEmbedder
 
 

@@ -19,8 +19,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memplay.agents.llm.base import CandidateScore, Prompt
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.policy import (
     Decision,
     LLMView,
@@ -31,6 +29,8 @@ from memplay.agents.policy import (
     plan_batch,
     scores_for,
 )
+from memplay.llm.base import CandidateScore, Prompt
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory.step_memory import ActionValue
 
 ACTIONS = [f"a{i}" for i in range(8)]

@@ -13,9 +13,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
 from memplay.agents.graph import build_agent_graph, default_pipelines
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.state import Slot, initial_state
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 
 
 def _ctx(envs: list[Any], llm: Any, **kw: Any) -> AgentContext:

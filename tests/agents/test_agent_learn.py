@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from memplay.agents import Agent
-from memplay.agents.llm.fake import ScriptedLLM
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.environments.demos import solver_demo_episodes
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import FaissMemoryStore, StepMemory
 
 ENV = "FrozenLake-4x4-v0"

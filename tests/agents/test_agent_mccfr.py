@@ -12,16 +12,16 @@ import pytest
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.mccfr import average_policy, infostate_of
 from memplay.agents.selfplay_measure import measure
 from memplay.agents.state import Slot
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.environments import make
-from memplay.environments.game_tree import GameTree, tree_game
-from memplay.environments.kuhn_exploitability import INFOSETS
-from memplay.environments.kuhn_exploitability import nash_conv as kuhn_nash_conv
-from memplay.environments.tictactoe import SYMMETRIES
+from memplay.environments.two_player.game_tree import GameTree, tree_game
+from memplay.environments.two_player.kuhn_exploitability import INFOSETS
+from memplay.environments.two_player.kuhn_exploitability import nash_conv as kuhn_nash_conv
+from memplay.environments.two_player.tictactoe import SYMMETRIES
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory.strategy_memory import StrategyMemory
 
 pytest.importorskip("pyspiel")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memplay.agents import Agent
-from memplay.cli import main
+from memplay.app.cli import main
 
 
 @pytest.mark.embedded

@@ -7,8 +7,6 @@ import random
 
 import pytest
 
-from memplay.agents.llm.base import CandidateScore
-from memplay.agents.llm.fake import ScriptedLLM, prompt_text
 from memplay.agents.policy import (
     UNNAMED,
     PolicyConfig,
@@ -17,6 +15,8 @@ from memplay.agents.policy import (
     llm_scores,
 )
 from memplay.errors import LLMOutputError
+from memplay.llm.base import CandidateScore
+from memplay.llm.fake import ScriptedLLM, prompt_text
 from memplay.memory.step_memory import ActionValue
 
 MOVES = ["left", "down", "right", "up"]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from memplay.agents import Agent
-from memplay.agents.llm.base import CandidateScore, Prompt
-from memplay.agents.llm.transformers_backend import TransformersLLM
+from memplay.llm.base import CandidateScore, Prompt
+from memplay.llm.transformers_backend import TransformersLLM
 from memplay.memory import HashEmbedder
 
 pytestmark = pytest.mark.embedded

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memplay.agents import Agent
-from memplay.agents.llm.fake import ScriptedLLM
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import HashEmbedder
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.py"

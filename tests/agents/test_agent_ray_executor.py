@@ -16,10 +16,10 @@ import pytest
 
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.run_files import RunFiles
-from memplay.commands.agent_options import add_agent_arguments, config_from_args
+from memplay.app.commands.agent_options import add_agent_arguments, config_from_args
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 
 # The store gives each item a random id (uuid4) and stamps it with wall-clock times; nothing
 # else a run writes into its memory directory may differ between executors.

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.reflection.judges import (
     LLMJudge,
     ThoughtWriter,
@@ -17,6 +16,7 @@ from memplay.agents.reflection.judges import (
 )
 from memplay.agents.reflection.mcts import MCTS, MCTSConfig
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory.reflection.critique import CritiqueStore
 from memplay.memory.reflection.tree import ROOT, CritiqueTree
 from memplay.trainers.revision_data import export_critiques, revision_record, tree_pairs

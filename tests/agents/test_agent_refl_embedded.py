@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from memplay.agents.llm.base import SamplingParams
 from memplay.agents.reflection.playbook import PlaybookConfig, PlaybookWriter
+from memplay.llm.base import SamplingParams
 from memplay.memory.reflection.budget import SizeBudget
 from memplay.memory.reflection.playbook import PlaybookStore
 from memplay.types import Step, Trajectory
@@ -39,7 +39,7 @@ def _readable(text: str) -> bool:
 @pytest.mark.embedded
 def test_real_model_rewrite_leaves_readable_document_or_keeps_old(tmp_path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from memplay.agents.llm.transformers_backend import TransformersLLM
+    from memplay.llm.transformers_backend import TransformersLLM
 
     config = PlaybookConfig(
         budget=SizeBudget(max_units=400), sampling=SamplingParams(max_new_tokens=40)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.reflection.playbook import PlaybookConfig, PlaybookWriter
 from memplay.agents.reflection.validation import check_generation
 from memplay.errors import ConfigError, LLMError
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory.reflection.budget import SizeBudget
 from memplay.memory.reflection.documents import RollbackPolicy
 from memplay.memory.reflection.playbook import PlaybookStore

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.reflection.expel import ExpelReflection, parse_operations
 from memplay.agents.reflection.reflexion import Reflector, ReflexionReflection
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import FaissMemoryStore, HashEmbedder
 from memplay.memory.reflection.insights import InsightBook, Operation
 from memplay.memory.reflection.reflections import ReflectionStore

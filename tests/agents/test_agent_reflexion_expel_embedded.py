@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.memory.reflection.reflections import ReflectionStore
 
 # One batch of 2 episodes of 4 steps (FrozenLake 4x4 needs 6 to win, so both fail), then one

@@ -13,9 +13,9 @@ import yaml
 import memplay.agents.agent as agent_module
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
-from memplay.agents.llm.fake import ScriptedLLM
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import HashEmbedder
 
 
@@ -90,7 +90,7 @@ def test_an_llm_object_from_the_registry_is_recorded_by_its_name(
     agent.close()
     assert _saved(tmp_path / "run")["llm"] == "scripted"
     played = json.loads((tmp_path / "run" / "llm.json").read_text())
-    assert played == {"llm": "scripted", "class": "memplay.agents.llm.fake.ScriptedLLM",
+    assert played == {"llm": "scripted", "class": "memplay.llm.fake.ScriptedLLM",
                       "name": "scripted"}
 
     built: list[str] = []

@@ -10,10 +10,10 @@ import pytest
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.run_files import RunFiles
 from memplay.agents.runner import run_episodes
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 from memplay.types import Trajectory
 
 

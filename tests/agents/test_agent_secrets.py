@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 from memplay.agents import Agent
-from memplay.agents.llm.openai_backend import OpenAILLM
-from memplay.agents.llm.registry import BACKENDS, register_backend
-from memplay.cli import main
-from memplay.commands.agent_options import add_agent_arguments, config_from_args
+from memplay.app.cli import main
+from memplay.app.commands.agent_options import add_agent_arguments, config_from_args
 from memplay.errors import ConfigError
+from memplay.llm.openai_backend import OpenAILLM
+from memplay.llm.registry import BACKENDS, register_backend
 
 SECRET = "sk-test-SECRET123"
 

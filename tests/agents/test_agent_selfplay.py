@@ -14,14 +14,14 @@ import pytest
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.selfplay import ExactStates, SelfPlay, payoff_returns
 from memplay.agents.selfplay_measure import infostate_slot, measure, policy_table
 from memplay.agents.state import AgentState, Slot
-from memplay.cli import main
-from memplay.environments.game_tree import GameTree, tree_game
-from memplay.environments.kuhn_tree import KuhnState
+from memplay.app.cli import main
+from memplay.environments.two_player.game_tree import GameTree, tree_game
+from memplay.environments.two_player.kuhn_tree import KuhnState
 from memplay.errors import ConfigError, LLMError
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import HashEmbedder, StepMemory
 
 

@@ -17,10 +17,10 @@ import pytest
 
 from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
-from memplay.agents.llm.fake import ScriptedLLM, prompt_text
 from memplay.agents.training import EpochTrainer, check_trainable, due_after, loop_train_config
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM, prompt_text
 from memplay.memory import HashEmbedder
 from memplay.trainers import loop
 from memplay.trainers.dpo_config import DPOConfig
@@ -254,7 +254,7 @@ def test_vllm_backend_trains_and_restarts_its_engine_on_the_new_version(
     import sys
     import types
 
-    from memplay.agents.llm.vllm_backend import VLLMBackend
+    from memplay.llm.vllm_backend import VLLMBackend
 
     engines: list[tuple[str, dict[str, Any]]] = []
 

@@ -25,7 +25,7 @@ PROBE = [{"role": "user", "content": "You are at row 0, column 0. Your action:"}
 
 
 def test_embedded_model_trains_reloads_and_keeps_playing(tmp_path: Path) -> None:
-    from memplay.agents.llm.transformers_backend import TransformersLLM
+    from memplay.llm.transformers_backend import TransformersLLM
 
     llm = TransformersLLM(device="cpu", num_threads=1)
     base = llm.source

@@ -17,8 +17,8 @@ from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.distill.play import config_for_model, play_overrides, with_play
 from memplay.agents.distill.recipe import ACTION_PLAY
-from memplay.agents.llm.fake import ScriptedLLM, prompt_text
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM, prompt_text
 from memplay.memory import HashEmbedder
 from memplay.trainers import loop
 from memplay.trainers.modeling import save_model

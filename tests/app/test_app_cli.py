@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from memplay import __version__
-from memplay.cli import COMMANDS, main
+from memplay.app.cli import COMMANDS, main
 from memplay.errors import ConfigError
 
 
@@ -45,7 +45,7 @@ def test_unknown_command_exits_non_zero() -> None:
 
 def test_memplay_errors_become_one_line(monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    from memplay.commands.envs import EnvsCommand
+    from memplay.app.commands.envs import EnvsCommand
 
     def boom(self: object, args: object) -> int:
         raise ConfigError("seed=-1 must be >= 0; pass --seed 0")
@@ -60,4 +60,4 @@ def test_memplay_errors_become_one_line(monkeypatch: pytest.MonkeyPatch,
 def test_command_registry_uses_string_entry_points() -> None:
     for name, target in COMMANDS.items():
         module, _, cls = target.partition(":")
-        assert module.startswith("memplay.commands.") and cls, name
+        assert module.startswith("memplay.app.commands.") and cls, name

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from memplay.agents.llm.fake import ScriptedLLM
-from memplay.agents.llm.registry import BACKENDS, register_backend
-from memplay.cli import build_parser, debug_enabled, main
+from memplay.app.cli import build_parser, debug_enabled, main
+from memplay.llm.fake import ScriptedLLM
+from memplay.llm.registry import BACKENDS, register_backend
 
 DEAD_URL = "http://127.0.0.1:9/v1"  # the discard port: nothing listens, connects are refused
 

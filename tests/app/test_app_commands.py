@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from memplay.cli import main
+from memplay.app.cli import main
 
 
 def _fast(run_dir: Path, *extra: str) -> list[str]:
@@ -141,7 +141,7 @@ def test_resume_refuses_a_directory_that_is_not_a_run(tmp_path: Path,
 def test_inspect_shows_the_rules_and_playbook_a_run_wrote(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from memplay.agents import Agent
-    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.llm.fake import ScriptedLLM
     from memplay.memory import HashEmbedder
 
     llm = ScriptedLLM(responses=["- Falling into a hole H ends the episode.",
@@ -170,7 +170,7 @@ def _trained_run(tmp_path: Path, versions: int = 1) -> Path:
 
 def test_eval_model_picks_the_runs_latest_complete_version(tmp_path: Path) -> None:
     from memplay.agents import AgentConfig
-    from memplay.commands.run import eval_model
+    from memplay.app.commands.run import eval_model
 
     run = _trained_run(tmp_path, versions=2)
     config, note = eval_model(AgentConfig(), run / "memory")

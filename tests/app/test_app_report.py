@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from memplay.agents.agent import Agent
-from memplay.agents.llm.fake import ScriptedLLM
-from memplay.cli import main
+from memplay.app.cli import main
+from memplay.app.report.build import SECTIONS, build_report
+from memplay.app.report.html import fmt
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import FaissMemoryStore, HashEmbedder, MemoryItem
 from memplay.memory.reflection.documents import RollbackPolicy
 from memplay.memory.reflection.playbook import PlaybookStore
-from memplay.report.build import SECTIONS, build_report
-from memplay.report.html import fmt
 from memplay.trainers.rounds import ROUNDS_FILE, RoundRecord
 from memplay.trainers.version import ModelVersion
 
@@ -216,7 +216,7 @@ def test_cli_writes_the_report_and_refuses_a_non_run(runs: dict[str, Path], tmp_
 
 
 def test_package_exports_resolve() -> None:
-    import memplay.report as report
+    import memplay.app.report as report
 
     assert all(getattr(report, name) is not None for name in report.__all__)
 

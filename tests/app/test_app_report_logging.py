@@ -13,12 +13,12 @@ import pytest
 
 from memplay.agents.agent import Agent
 from memplay.agents.config import AgentConfig
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.agents.run_log.epoch_log import EpochLog
 from memplay.agents.run_log.epoch_stats import Q_EDGES, read_memory_stats
 from memplay.agents.run_log.tensorboard import SCALARS, TensorBoardLog
-from memplay.commands.agent_options import add_agent_arguments, config_from_args
+from memplay.app.commands.agent_options import add_agent_arguments, config_from_args
 from memplay.errors import ConfigError
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import HashEmbedder
 from memplay.types import EpisodeResult
 

@@ -1,17 +1,25 @@
-"""The no-LLM ALFWorld baseline: statistics from demos, search order, and real games."""
+"""The no-LLM ALFWorld baseline (bench/_alfworld_baseline.py): statistics from demos, search
+order, and real games."""
 
 from __future__ import annotations
 
+import doctest
+import sys
+from pathlib import Path
+
 import pytest
 
-from memplay.environments.alfworld_baseline import (
+from memplay.environments.alfworld.demos import alfworld_demos, demo_games
+from memplay.types import Step, Trajectory
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import _alfworld_baseline
+from _alfworld_baseline import (
     BaselinePolicy,
     BaselineStats,
     evaluate_baseline,
     fit_baseline,
 )
-from memplay.environments.alfworld_demos import alfworld_demos, demo_games
-from memplay.types import Step, Trajectory
 
 SPLIT = "eval_in_distribution"
 
@@ -73,3 +81,7 @@ def test_baseline_solves_easy_games_and_demos_make_it_faster(alfworld_data: str)
     assert [r["game"] for r in rows] == [r["game"] for r in blind]
     assert all(r["success"] and r["error"] is None for r in rows), rows
     assert sum(r["steps"] for r in rows) <= sum(r["steps"] if r["success"] else 30 for r in blind)
+
+
+def test_docstring_examples() -> None:
+    assert doctest.testmod(_alfworld_baseline, optionflags=doctest.ELLIPSIS).failed == 0

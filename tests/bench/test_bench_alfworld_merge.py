@@ -44,7 +44,7 @@ def test_main_merges_new_rows_in_table_order_and_sums_the_parts(
     (tmp_path / "data" / "json_2.1.1" / "valid_seen").mkdir(parents=True)
     monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "data"))  # only checked to be there
     monkeypatch.setattr(bench_alfworld, "eval_games", lambda per_type, split: [0, 13])
-    import memplay.environments.alfworld_demos as demos_module
+    import memplay.environments.alfworld.demos as demos_module
 
     monkeypatch.setattr(demos_module, "alfworld_demos", lambda *a, **k: [])
     monkeypatch.setattr(demos_module, "demo_statistics", lambda demos: {"games": 600})

@@ -14,7 +14,7 @@ from gymnasium.spaces import Discrete
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
 from memplay.environments import check_env, list_envs, make
-from memplay.environments.frozenlake import FrozenLakeEnv
+from memplay.environments.frozenlake.env import FrozenLakeEnv
 from memplay.environments.gym_adapter import GymnasiumTextEnv, register_gymnasium_envs
 from memplay.errors import ConfigError, EnvironmentFault
 

@@ -6,7 +6,7 @@ import pytest
 
 from memplay.environments import TextEnv, TimeLimit, list_envs, make, register, registry
 from memplay.environments.core import normalize_action, validate_seed
-from memplay.environments.frozenlake import FrozenLakeEnv
+from memplay.environments.frozenlake.env import FrozenLakeEnv
 from memplay.errors import ConfigError, EnvironmentFault, EnvironmentNotFound
 
 CONTRACT_IDS = ["FrozenLake-4x4-v0", "FrozenLake-8x8-v0", "FrozenLakeSlippery-4x4-v0",
@@ -62,10 +62,10 @@ def test_make_sets_spec_and_time_limit() -> None:
 
 
 def test_register_rejects_conflicts_and_bad_entry_points() -> None:
-    spec = register("TestLake-v0", "memplay.environments.frozenlake:FrozenLakeEnv", 5)
-    assert register("TestLake-v0", "memplay.environments.frozenlake:FrozenLakeEnv", 5) == spec
+    spec = register("TestLake-v0", "memplay.environments.frozenlake.env:FrozenLakeEnv", 5)
+    assert register("TestLake-v0", "memplay.environments.frozenlake.env:FrozenLakeEnv", 5) == spec
     with pytest.raises(ConfigError, match="already registered"):
-        register("TestLake-v0", "memplay.environments.sokoban:SokobanEnv", 5)
+        register("TestLake-v0", "memplay.environments.sokoban.env:SokobanEnv", 5)
     with pytest.raises(ConfigError, match=r"module\.path:ClassName"):
         register("Broken-v0", "no_colon_here")
     register("Missing-v0", "memplay.environments.nowhere:Nothing")

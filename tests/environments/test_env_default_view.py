@@ -18,7 +18,7 @@ from memplay.environments.default_view import (
     canonical_text,
     default_views,
 )
-from memplay.environments.frozenlake import FrozenLakeEnv
+from memplay.environments.frozenlake.env import FrozenLakeEnv
 from memplay.errors import ConfigError
 
 

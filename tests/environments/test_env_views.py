@@ -17,12 +17,12 @@ from memplay.environments import TextEnv, canonical_action, check_env, make, val
 from memplay.environments import canonical as canonical_module
 from memplay.environments import view as view_module
 from memplay.environments.core import Outcome
-from memplay.environments.frozenlake import FrozenLakeEnv
-from memplay.environments.kuhn import KuhnPokerEnv
-from memplay.environments.minesweeper import MinesweeperEnv
-from memplay.environments.sokoban import SokobanEnv
-from memplay.environments.sokoban_level import SokobanLevel
-from memplay.environments.tictactoe import TicTacToeEnv, canonical_board
+from memplay.environments.frozenlake.env import FrozenLakeEnv
+from memplay.environments.minesweeper.env import MinesweeperEnv
+from memplay.environments.sokoban.env import SokobanEnv
+from memplay.environments.sokoban.level import SokobanLevel
+from memplay.environments.two_player.kuhn import KuhnPokerEnv
+from memplay.environments.two_player.tictactoe import TicTacToeEnv, canonical_board
 from memplay.errors import ConfigError, EnvironmentFault
 
 VIEW_IDS = ["FrozenLake-4x4-v0", "FrozenLake-random-8x8-v0", "FrozenLakeSlippery-4x4-v0",
@@ -84,7 +84,7 @@ def test_time_limit_drops_the_view_at_truncation() -> None:
 
 
 def test_envs_without_a_view_are_unchanged() -> None:
-    from memplay.environments.alfworld_env import ALFWorldEnv
+    from memplay.environments.alfworld.env import ALFWorldEnv
 
     assert ALFWorldEnv._portable_view is TextEnv._portable_view
 

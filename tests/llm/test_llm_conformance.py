@@ -12,10 +12,10 @@ import os
 
 import pytest
 
-from memplay.agents.llm.base import LLM, Prompt, SamplingParams
-from memplay.agents.llm.openai_backend import OpenAILLM
-from memplay.agents.llm.transformers_backend import TransformersLLM
 from memplay.agents.policy import PolicyConfig, llm_scores
+from memplay.llm.base import LLM, Prompt, SamplingParams
+from memplay.llm.openai_backend import OpenAILLM
+from memplay.llm.transformers_backend import TransformersLLM
 
 pytestmark = pytest.mark.embedded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

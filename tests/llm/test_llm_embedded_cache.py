@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from memplay.agents.llm.embedded import embedded_model_path
-from memplay.agents.llm.transformers_backend import TransformersLLM
 from memplay.agents.policy import PolicyConfig, llm_scores
+from memplay.llm.embedded import embedded_model_path
+from memplay.llm.transformers_backend import TransformersLLM
 
 pytestmark = pytest.mark.embedded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from memplay.agents.llm.base import Prompt
-from memplay.agents.llm.transformers_backend import TransformersLLM
+from memplay.llm.base import Prompt
+from memplay.llm.transformers_backend import TransformersLLM
 
 pytestmark = pytest.mark.embedded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

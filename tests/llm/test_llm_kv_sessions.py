@@ -14,7 +14,8 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from memplay.agents.llm.base import (
+from memplay.errors import ConfigError
+from memplay.llm.base import (
     CacheStats,
     CandidateScore,
     Prompt,
@@ -24,12 +25,11 @@ from memplay.agents.llm.base import (
     score_in_sessions,
     validate_sessions,
 )
-from memplay.agents.llm.cached_scorer import CachedScorer, ScorerOptions
-from memplay.agents.llm.candidate_tree import CandidateTree
-from memplay.agents.llm.fake import ScriptedLLM
-from memplay.agents.llm.prefix_cache import KVChain
-from memplay.agents.llm.session_cache import SessionKVCache
-from memplay.errors import ConfigError
+from memplay.llm.cached_scorer import CachedScorer, ScorerOptions
+from memplay.llm.candidate_tree import CandidateTree
+from memplay.llm.fake import ScriptedLLM
+from memplay.llm.prefix_cache import KVChain
+from memplay.llm.session_cache import SessionKVCache
 
 TOL = 1e-4
 # Candidates sharing leading tokens, like "go to desk 1" / "go to desk 2" / "go to drawer 3".
@@ -188,7 +188,7 @@ def test_candidate_trie_runs_shared_tokens_once(model: LlamaForCausalLM) -> None
 
 
 def test_tree_forward_splits_rows_under_a_logits_budget(model: LlamaForCausalLM) -> None:
-    from memplay.agents.llm.kv_scoring import prompt_logprobs, tree_logprobs
+    from memplay.llm.kv_scoring import prompt_logprobs, tree_logprobs
 
     prompts = _episodes(3, 1, seed=6)[0]
     states = prompt_logprobs(model, [KVChain()] * 3, prompts, 0)

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from memplay.agents.llm.base import SamplingParams
-from memplay.agents.llm.openai_backend import OpenAILLM
 from memplay.errors import LLMConnectionError, LLMError, LLMOutputError
+from memplay.llm.base import SamplingParams
+from memplay.llm.openai_backend import OpenAILLM
 
 Reply = Callable[[str, dict], tuple[int, str]]
 

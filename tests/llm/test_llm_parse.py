@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from memplay.agents.llm.parse import first_line, parse_action
 from memplay.errors import ConfigError
+from memplay.llm.parse import first_line, parse_action
 
 
 def test_parse_rules_in_order() -> None:

@@ -7,10 +7,10 @@ import os
 import pytest
 import torch
 
-from memplay.agents.llm.base import Prompt
-from memplay.agents.llm.registry import make_llm
-from memplay.agents.llm.transformers_backend import TransformersLLM
 from memplay.errors import ConfigError, LLMError
+from memplay.llm.base import Prompt
+from memplay.llm.registry import make_llm
+from memplay.llm.transformers_backend import TransformersLLM
 
 pytestmark = pytest.mark.embedded
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from memplay.agents.llm.base import SamplingParams
-from memplay.agents.llm.vllm_backend import VLLMBackend, candidate_logprob, to_vllm_sampling
 from memplay.errors import LLMError, LLMOutputError
+from memplay.llm.base import SamplingParams
+from memplay.llm.vllm_backend import VLLMBackend, candidate_logprob, to_vllm_sampling
 
 
 @dataclass

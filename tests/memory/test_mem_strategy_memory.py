@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from memplay.environments.game_tree import CHANCE
-from memplay.environments.kuhn_tree import KuhnState
+from memplay.environments.two_player.game_tree import CHANCE
+from memplay.environments.two_player.kuhn_tree import KuhnState
 from memplay.errors import ArchiveError, MemoryStoreError
 from memplay.memory.outcome_sampling import Decision, learn_game
 from memplay.memory.strategy_memory import StrategyMemory, normalised, regret_matching

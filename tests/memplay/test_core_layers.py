@@ -1,17 +1,20 @@
-"""The package imports downward only, and no two modules import each other in a circle.
+"""The package imports downward only, folder by folder, and nothing imports in a circle.
 
-Layers, lowest first (README "The parts" names them):
+Each top-level folder is one layer; pyproject.toml's ``package-dir`` says which package it
+installs as, and LAYERS below orders the folders, lowest first (docs/ARCHITECTURE.md):
 
-    core         memplay.errors, .types, .config, .demos, .registry, ._lazy, ._version
-    environments memplay.environments
-    llm          memplay.agents.llm       (protocol + backends; imports only core)
-    memory       memplay.memory
-    trainers     memplay.trainers
-    agents       memplay.agents           (graphs, nodes, policy, runner, critique search)
-    app          memplay, memplay.cli, memplay.commands (the command line and public facade)
+    memplay       core: errors, types, config, registry, the run directory, demo files
+    environments  text environments: contract, registry, wrappers, games, executors
+    llm           the LLM protocol and its backends
+    memory        embedders, stores, retrieval, step memory, reflection documents
+    trainers      the optional weight-update loop
+    agents        graphs, nodes, policy, runner, the Agent facade
+    app           the command line, its commands and the HTML report
 
-A module may import its own layer and any layer below it. Imports inside functions count:
-a lazy import is still a dependency, and a cycle through one is still a cycle.
+The package root's ``memplay/__init__.py`` (the lazy public facade) and ``memplay/__main__.py``
+are the app's entry points: they sit in memplay/ but count as the top layer. A module may
+import its own folder and any folder below it. Imports inside functions count: a lazy import
+is still a dependency, and a cycle through one is still a cycle.
 """
 
 from __future__ import annotations
@@ -21,39 +24,30 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = {"memplay": "memplay", "agents": "memplay.agents", "memory": "memplay.memory",
-           "trainers": "memplay.trainers", "environments": "memplay.environments"}
-LAYERS = ["core", "environments", "llm", "memory", "trainers", "agents", "app"]
-CORE = {"memplay.errors", "memplay.types", "memplay.config", "memplay.demos", "memplay._lazy",
-        "memplay._version", "memplay.registry", "memplay._atomic"}
+LAYERS = ["memplay", "environments", "llm", "memory", "trainers", "agents", "app"]
+ENTRY_POINTS = {"memplay": "app", "memplay.__main__": "app"}  # module -> the folder it counts in
 
 
-def layer_of(module: str) -> str:
-    """The layer a module belongs to (see the module docstring).
-
-    >>> layer_of("memplay.agents.llm.base"), layer_of("memplay.agents.nodes")
-    ('llm', 'agents')
-    """
-    if module in CORE:
-        return "core"
-    for prefix, layer in (("memplay.agents.llm", "llm"), ("memplay.environments", "environments"),
-                          ("memplay.memory", "memory"), ("memplay.trainers", "trainers"),
-                          ("memplay.agents", "agents")):
-        if module == prefix or module.startswith(prefix + "."):
-            return layer
-    return "app"
+def package_dirs() -> dict[str, str]:
+    """Top-level folder -> the package it installs as (pyproject's ``package-dir``)."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return {folder: package for package, folder in data["tool"]["setuptools"]["package-dir"]
+            .items()}
 
 
-def _modules() -> dict[str, Path]:
+def _modules() -> dict[str, tuple[Path, str]]:
+    """Every module of the package: its file and the folder (layer) it counts in."""
     found = {}
-    for folder, package in FOLDERS.items():
+    for folder, package in package_dirs().items():
         for path in (ROOT / folder).rglob("*.py"):
             parts = path.relative_to(ROOT / folder).with_suffix("").parts
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            found[".".join((package, *parts))] = path
+            module = ".".join((package, *parts))
+            found[module] = (path, ENTRY_POINTS.get(module, folder))
     return found
 
 
@@ -75,19 +69,32 @@ def _imports(path: Path, module: str, known: set[str]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def graph() -> nx.DiGraph:
-    modules = _modules()
+def modules() -> dict[str, tuple[Path, str]]:
+    return _modules()
+
+
+@pytest.fixture(scope="module")
+def graph(modules: dict[str, tuple[Path, str]]) -> nx.DiGraph:
     g = nx.DiGraph()
     g.add_nodes_from(modules)
-    for module, path in modules.items():
+    for module, (path, _) in modules.items():
         for target in _imports(path, module, set(modules)):
             g.add_edge(module, target)
     return g
 
 
-def test_every_import_goes_to_the_same_or_a_lower_layer(graph: nx.DiGraph) -> None:
-    upward = [f"{a} ({layer_of(a)}) imports {b} ({layer_of(b)})" for a, b in graph.edges
-              if LAYERS.index(layer_of(b)) > LAYERS.index(layer_of(a))]
+def test_every_folder_is_a_layer() -> None:
+    assert sorted(package_dirs()) == sorted(LAYERS), \
+        "each folder of pyproject's package-dir needs its place in LAYERS (and no other)"
+
+
+def test_every_import_goes_to_the_same_or_a_lower_folder(
+        graph: nx.DiGraph, modules: dict[str, tuple[Path, str]]) -> None:
+    def rank(module: str) -> int:
+        return LAYERS.index(modules[module][1])
+
+    upward = [f"{a} ({modules[a][1]}/) imports {b} ({modules[b][1]}/)" for a, b in graph.edges
+              if rank(b) > rank(a)]
     assert not upward, "\n".join(sorted(upward))
 
 
@@ -99,9 +106,23 @@ def test_no_import_cycle_between_modules(graph: nx.DiGraph) -> None:
     assert not cycles, cycles
 
 
+def test_no_import_cycle_between_folders(graph: nx.DiGraph,
+                                         modules: dict[str, tuple[Path, str]]) -> None:
+    folders = nx.DiGraph((modules[a][1], modules[b][1]) for a, b in graph.edges
+                         if modules[a][1] != modules[b][1])
+    assert nx.is_directed_acyclic_graph(folders), list(nx.simple_cycles(folders))
+
+
 def test_the_checker_sees_imports_inside_functions(tmp_path: Path) -> None:
     source = tmp_path / "mod.py"
     source.write_text("def f():\n    from memplay.agents import nodes\n", encoding="utf-8")
     found = _imports(source, "memplay.memory.mod", {"memplay.agents", "memplay.agents.nodes"})
     assert found == {"memplay.agents", "memplay.agents.nodes"}
-    assert layer_of("memplay.memory.mod") == "memory" and layer_of("memplay.cli") == "app"
+
+
+def test_folders_and_entry_points_map_to_their_layers(
+        modules: dict[str, tuple[Path, str]]) -> None:
+    assert modules["memplay.llm.base"][1] == "llm"
+    assert modules["memplay.app.cli"][1] == "app"
+    assert modules["memplay.errors"][1] == "memplay"
+    assert modules["memplay"][1] == modules["memplay.__main__"][1] == "app"

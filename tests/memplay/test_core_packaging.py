@@ -11,13 +11,12 @@ import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = {"memplay": "memplay", "agents": "memplay.agents", "memory": "memplay.memory",
-           "trainers": "memplay.trainers", "environments": "memplay.environments"}
+SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+FOLDERS = {folder: package for package, folder in SETUPTOOLS["package-dir"].items()}
 
 
 def _declared_packages() -> set[str]:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return set(data["tool"]["setuptools"]["packages"])
+    return set(SETUPTOOLS["packages"])
 
 
 def _package_folders() -> set[str]:
@@ -34,7 +33,12 @@ def test_every_package_folder_is_declared_in_pyproject() -> None:
     assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
 
 
-@pytest.mark.parametrize("name", ["agents", "memory", "trainers", "environments"])
+def test_the_console_script_is_the_app_cli() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert data["project"]["scripts"] == {"memplay": "memplay.app.cli:main"}
+
+
+@pytest.mark.parametrize("name", sorted(set(FOLDERS) - {"memplay"}))
 def test_top_level_folder_names_are_not_importable(name: str, tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", f"import {name}"], cwd=tmp_path,
                           capture_output=True, text=True)
@@ -43,7 +47,8 @@ def test_top_level_folder_names_are_not_importable(name: str, tmp_path: Path) ->
 
 
 def test_subpackages_import_under_memplay(tmp_path: Path) -> None:
-    code = "import memplay.memory, memplay.agents.llm.base, memplay.environments; print('ok')"
+    code = ("import memplay.memory, memplay.llm.base, memplay.environments, memplay.app.cli; "
+            "print('ok')")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.stdout.strip() == "ok", proc.stderr
@@ -61,5 +66,6 @@ def test_built_wheel_contains_only_memplay_paths(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     outside = [n for n in names if not n.startswith(("memplay/", "memplay-"))]
     assert outside == []
-    assert "memplay/agents/llm/base.py" in names
+    assert "memplay/llm/base.py" in names and "memplay/app/cli.py" in names
+    assert "memplay/environments/sokoban/data/sokoban_levels.json" in names
     assert "memplay/memory/__init__.py" in names

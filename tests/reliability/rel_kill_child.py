@@ -37,7 +37,7 @@ def store_loop(directory: Path, prefix: str) -> None:
 
 def run_loop(run_dir: Path, episodes: int) -> None:
     from memplay.agents import Agent
-    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.llm.fake import ScriptedLLM
 
     agent = Agent("FrozenLake-4x4-v0", variant="memrl", llm=ScriptedLLM(),
                   embedder=HashEmbedder(DIM), parallel_envs=2, max_steps=12, seed=3)

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from memplay.agents import Agent, AgentConfig, AgentContext, run_episodes
-from memplay.agents.llm.base import CandidateScore, Prompt, SamplingParams
-from memplay.agents.llm.fake import ScriptedLLM
 from memplay.environments import make
 from memplay.errors import LLMConnectionError, LLMError
+from memplay.llm.base import CandidateScore, Prompt, SamplingParams
+from memplay.llm.fake import ScriptedLLM
 from memplay.memory import FaissMemoryStore, HashEmbedder
 
 ENV = "FrozenLake-4x4-v0"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.types import Step, Trajectory
 
 
@@ -63,7 +63,7 @@ def test_half_precision_on_cpu_is_one_line(tmp_path: Path, capsys) -> None:
 
 @pytest.mark.embedded
 def test_model_without_chat_template_is_one_line(tmp_path: Path, capsys) -> None:
-    from memplay.agents.llm.embedded import embedded_model_path
+    from memplay.llm.embedded import embedded_model_path
 
     # the embedded model's files, with the chat template removed from the tokenizer
     model = tmp_path / "plain-model"

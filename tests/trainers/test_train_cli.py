@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from memplay.cli import main
+from memplay.app.cli import main
 from memplay.errors import ConfigError
 from memplay.trainers import loop
 from memplay.trainers.cli_options import add_train_arguments, config_from_args

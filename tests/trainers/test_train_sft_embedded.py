@@ -60,7 +60,7 @@ def trained_action_scores(llm, trajectory: Trajectory) -> list[float]:
 
 
 def test_train_round_lowers_loss_raises_trained_actions_and_reloads(tmp_path: Path) -> None:
-    from memplay.agents.llm.transformers_backend import TransformersLLM
+    from memplay.llm.transformers_backend import TransformersLLM
 
     win = lake(["down", "down", "right", "right", "down", "right"], True)
     run = write_run(tmp_path / "run", [win, lake(["right", "up"], False)])

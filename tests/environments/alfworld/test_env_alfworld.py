@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from memplay.environments import make
-from memplay.environments.alfworld_env import (
+from memplay.environments.alfworld.env import (
     TASK_TYPES,
     ALFWorldEnv,
     alfworld_data_dir,

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from memplay.environments import alfworld_demos as demos_module
-from memplay.environments.alfworld_demos import (
+from memplay.environments.alfworld import demos as demos_module
+from memplay.environments.alfworld.demos import (
     DemoCache,
     alfworld_demos,
     demo_games,
     demo_statistics,
     revise_views,
 )
-from memplay.environments.alfworld_env import TASK_TYPES, task_type_of
-from memplay.environments.alfworld_view import VIEW_VERSION
+from memplay.environments.alfworld.env import TASK_TYPES, task_type_of
+from memplay.environments.alfworld.view import VIEW_VERSION
 from memplay.errors import ConfigError
 from memplay.types import Step, Trajectory
 
@@ -130,7 +130,7 @@ def test_revised_views_equal_the_views_of_a_fresh_play(alfworld_data: str) -> No
 def test_walkthrough_demos_replay_by_game_file_into_an_agents_memory(
         alfworld_data: str, tmp_path: Path) -> None:
     from memplay.agents import Agent
-    from memplay.agents.llm.fake import ScriptedLLM
+    from memplay.llm.fake import ScriptedLLM
     from memplay.memory.step_memory import StepMemory
 
     data = alfworld_data

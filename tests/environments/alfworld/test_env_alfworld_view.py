@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from memplay.environments.alfworld_env import ALFWorldEnv, floorplan_of
-from memplay.environments.alfworld_view import (
+from memplay.environments.alfworld.env import ALFWorldEnv, floorplan_of
+from memplay.environments.alfworld.view import (
     ALREADY_SEARCHED,
     NOT_NEEDED_OBJECT,
     NOT_NEEDED_PUT,

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from memplay.environments.frozenlake import FrozenLakeEnv
-from memplay.environments.workers import EnvRecipe, LocalEnvs
+from memplay.environments.executors.workers import EnvRecipe, LocalEnvs
+from memplay.environments.frozenlake.env import FrozenLakeEnv
 from memplay.errors import ConfigError, EnvironmentFault
 
 ray = pytest.importorskip("ray")
 
-from memplay.environments.ray_workers import RayEnvs  # noqa: E402  (needs ray)
+from memplay.environments.executors.ray_workers import RayEnvs  # noqa: E402  (needs ray)
 
 LAKE = EnvRecipe("FrozenLake-random-v0")
 

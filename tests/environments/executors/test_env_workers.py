@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from memplay.environments.workers import EnvRecipe, LocalEnvs, ProcessEnvs
+from memplay.environments.executors.workers import EnvRecipe, LocalEnvs, ProcessEnvs
 from memplay.errors import ConfigError, EnvironmentFault
 
 LAKE = EnvRecipe("FrozenLake-random-v0")
-_REPO_DATA = Path(__file__).resolve().parents[2] / ".cache" / "alfworld"
+_REPO_DATA = Path(__file__).resolve().parents[3] / ".cache" / "alfworld"
 
 
 def _comparable(results: list[Any]) -> list[Any]:

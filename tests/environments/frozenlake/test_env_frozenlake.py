@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from memplay.environments import make
-from memplay.environments.frozenlake import FrozenLakeEnv, grid_shortest_path
+from memplay.environments.frozenlake.env import FrozenLakeEnv, grid_shortest_path
 from memplay.errors import ConfigError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from memplay.environments import make
-from memplay.environments.minesweeper import MinesweeperEnv, parse_cell_action
+from memplay.environments.minesweeper.env import MinesweeperEnv, parse_cell_action
 from memplay.errors import ConfigError
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from memplay.environments import TextEnv, make
-from memplay.environments.sokoban import SokobanEnv
-from memplay.environments.sokoban_files import load_levels
-from memplay.environments.sokoban_gen import generate_level
-from memplay.environments.sokoban_level import SokobanLevel
-from memplay.environments.sokoban_solver import is_corner_deadlock
+from memplay.environments.sokoban.env import SokobanEnv
+from memplay.environments.sokoban.files import load_levels
+from memplay.environments.sokoban.gen import generate_level
+from memplay.environments.sokoban.level import SokobanLevel
+from memplay.environments.sokoban.solver import is_corner_deadlock
 from memplay.errors import ConfigError, DataNotFound, EnvironmentFault
 
 

@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 
 from memplay.environments import check_env, make
-from memplay.environments import sokoban_push as push_module
-from memplay.environments import sokoban_push_view as view_module
-from memplay.environments.sokoban import SokobanEnv
-from memplay.environments.sokoban_level import SokobanLevel
-from memplay.environments.sokoban_push import (
+from memplay.environments.sokoban import push as push_module
+from memplay.environments.sokoban import push_view as view_module
+from memplay.environments.sokoban.env import SokobanEnv
+from memplay.environments.sokoban.level import SokobanLevel
+from memplay.environments.sokoban.push import (
     dead_squares,
     is_deadlock,
     matching_distance,
     reachable_pushes,
 )
-from memplay.environments.sokoban_push_view import as_pushes, parse_push, push_view
-from memplay.environments.sokoban_solver import solve
+from memplay.environments.sokoban.push_view import as_pushes, parse_push, push_view
+from memplay.environments.sokoban.solver import solve
 from memplay.errors import ConfigError
 
 
@@ -61,7 +61,7 @@ def test_a_box_on_a_dead_square_or_frozen_pair_is_a_deadlock_and_on_target_is_no
 
 
 def test_no_state_on_a_solver_path_is_ever_called_a_deadlock() -> None:
-    from memplay.environments.sokoban_solver import push
+    from memplay.environments.sokoban.solver import push
 
     for seed in range(25):
         env = make("Sokoban-gen-v0")

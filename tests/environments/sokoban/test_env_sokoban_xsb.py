@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from memplay.environments import make
-from memplay.environments.sokoban import SokobanEnv
-from memplay.environments.sokoban_files import load_levels
-from memplay.environments.sokoban_xsb import parse_xsb, read_xsb, to_xsb, write_xsb
+from memplay.environments.sokoban.env import SokobanEnv
+from memplay.environments.sokoban.files import load_levels
+from memplay.environments.sokoban.xsb import parse_xsb, read_xsb, to_xsb, write_xsb
 from memplay.errors import ConfigError
 
 # A collection in the layout of the public sets: a header, a numbered comment before each

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from memplay.environments import check_env, make
-from memplay.environments.game_tree import CHANCE, GameTree, tree_game
-from memplay.environments.kuhn_exploitability import INFOSETS
-from memplay.environments.kuhn_exploitability import nash_conv as kuhn_nash_conv
-from memplay.environments.kuhn_tree import KuhnState
-from memplay.environments.leduc import LeducPokerEnv, LeducState
-from memplay.environments.openspiel_judge import openspiel_nash_conv
+from memplay.environments.two_player.game_tree import CHANCE, GameTree, tree_game
+from memplay.environments.two_player.kuhn_exploitability import INFOSETS
+from memplay.environments.two_player.kuhn_exploitability import nash_conv as kuhn_nash_conv
+from memplay.environments.two_player.kuhn_tree import KuhnState
+from memplay.environments.two_player.leduc import LeducPokerEnv, LeducState
+from memplay.environments.two_player.openspiel_judge import openspiel_nash_conv
 from memplay.errors import ConfigError
 
 pyspiel = pytest.importorskip("pyspiel")

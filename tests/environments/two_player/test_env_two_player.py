@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from memplay.environments import make
-from memplay.environments.kuhn import KuhnPokerEnv, equilibrium_bet_probability
-from memplay.environments.tictactoe import TicTacToeEnv, minimax_values, winner
+from memplay.environments.two_player.kuhn import KuhnPokerEnv, equilibrium_bet_probability
+from memplay.environments.two_player.tictactoe import TicTacToeEnv, minimax_values, winner
 
 
 def _random_policy(seed: int) -> Any:

@@ -1,0 +1,1 @@
+"""FrozenLake as a text game (:mod:`memplay.environments.frozenlake.env`)."""

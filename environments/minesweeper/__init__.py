@@ -1,0 +1,1 @@
+"""Minesweeper as a text game (:mod:`memplay.environments.minesweeper.env`)."""

@@ -1,0 +1,1 @@
+"""Generated TextWorld games (:mod:`memplay.environments.textworld.env`; needs ``textworld``)."""
