@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from memplay.agents.components import (
     MemoryBundle,
     make_embedder,
@@ -44,14 +42,11 @@ from memplay.agents.runner import RunResult, run_episodes
 from memplay.errors import ConfigError
 from memplay.llm.base import LLM
 from memplay.llm.registry import BACKENDS
+from memplay.run_dir import RunDir
 
-__all__ = ["LLM_FILE", "Agent", "RunRecord", "registered_backend", "trained_model"]
+__all__ = ["Agent", "RunRecord", "registered_backend", "trained_model"]
 
 log = logging.getLogger(__name__)
-
-LLM_FILE = "llm.json"
-"""``<run>/llm.json``: the backend a run played with (``llm``: its registry name, or null
-for an object memplay cannot rebuild; ``class``; ``name``)."""
 
 
 def registered_backend(llm: Any) -> str | None:
@@ -78,6 +73,10 @@ def _class_path(obj: Any) -> str:
 class RunRecord:
     """What an earlier run left in its directory that resuming it must keep.
 
+    ``llm.json`` (:attr:`RunDir.llm <memplay.run_dir.RunDir.llm>`) says which backend played:
+    ``llm``, its registry name, or null for an object memplay cannot rebuild; ``class``;
+    ``name``.
+
     Attributes:
         memory_dir: The memory directory it used (None: no run there yet).
         llm_object: The class of an LLM object it played with that is not a registered
@@ -95,21 +94,17 @@ class RunRecord:
     @classmethod
     def read(cls, run_dir: str | Path) -> RunRecord:
         """Read ``config.yaml`` and ``llm.json`` of ``run_dir`` (both optional)."""
-        root = Path(run_dir)
-        memory = None
-        if (root / "config.yaml").is_file():
-            saved = _saved_memory_dir(root / "config.yaml")
-            memory = Path(saved) if saved else root / "memory"
+        run = RunDir(run_dir)
         llm_object = None
-        if (root / LLM_FILE).is_file():
+        if run.llm.is_file():
             try:
-                played = json.loads((root / LLM_FILE).read_text(encoding="utf-8"))
+                played = json.loads(run.llm.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise ConfigError(f"{str(root / LLM_FILE)!r} is not readable JSON ({exc}); "
+                raise ConfigError(f"{str(run.llm)!r} is not readable JSON ({exc}); "
                                   "delete it to resume with config.yaml's llm") from None
             if isinstance(played, dict) and played.get("llm") is None:
                 llm_object = str(played.get("class") or "unknown")
-        return cls(memory, llm_object)
+        return cls(run.recorded_memory_dir(), llm_object)
 
     def check_backend(self, run_dir: Path, given: bool) -> None:
         """Raise ConfigError when the run played with an object that memplay cannot
@@ -121,21 +116,6 @@ class RunRecord:
             "(Agent(llm=...)), which memplay cannot rebuild from its config.yaml; resume it "
             "with that object again, Agent(llm=...), or on the command line name a "
             f"registered backend with --llm NAME ({', '.join(BACKENDS)})")
-
-
-def _saved_memory_dir(path: Path) -> str | None:
-    """``memory_dir`` of a saved config.yaml, read alone: the rest may name plug-ins (a
-    variant of your own) that only the program that registers them can validate."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{str(path)!r} is not readable YAML ({exc}); restore it or start "
-                          "a new run directory") from None
-    value = data.get("memory_dir") if isinstance(data, dict) else None
-    if value is not None and not isinstance(value, str):
-        raise ConfigError(f"memory_dir={value!r} in {str(path)!r} must be a path; fix it or "
-                          "remove the line (then <run>/memory is used)")
-    return value
 
 
 def trained_model(config: AgentConfig, run_dir: str | Path, owner: str = "this run"
@@ -316,11 +296,10 @@ class Agent:
         self.config = AgentConfig.from_source({**self.config.model_dump(), **update})
         root = Path(run_dir) if run_dir is not None else Path("runs") / (
             f"{self.config.env_id}-{self.config.variant}-{time.strftime('%Y%m%d-%H%M%S')}")
-        RunFiles(root)  # an unwritable run dir fails now, before any model loads
+        run = RunFiles(root)  # an unwritable run dir fails now, before any model loads
         record = RunRecord.read(root)
         record.check_backend(root, given=self._llm is not None)
-        mem_dir = Path(memory_dir or self.config.memory_dir or record.memory_dir
-                       or root / "memory")
+        mem_dir = Path(memory_dir or self.config.memory_dir or record.memory_dir or run.memory)
         self._play_trained_weights(root)
         # the trainer fails (a backend that cannot reload) before memory opens
         trainer = None if frozen else self._epoch_trainer(root, mem_dir)
@@ -331,7 +310,7 @@ class Agent:
         epoch_log.memory = self.memory  # memory_stats.jsonl: Q-values after each epoch
         # config.yaml records the memory directory, so a resume continues on it
         ctx.config = ctx.config.model_copy(
-            update={"memory_dir": _recorded_memory_dir(root, mem_dir)})
+            update={"memory_dir": run.memory_dir_setting(mem_dir)})
         save = None if frozen or (self.memory is None and self.strategy_memory is None) \
             else self._saver(mem_dir)
         if trainer is not None:
@@ -430,11 +409,3 @@ def _chain(*hooks: Any) -> Any:
         for hook in given:
             hook(*args)
     return call
-
-
-def _recorded_memory_dir(root: Path, memory: Path) -> str | None:
-    """What config.yaml records: None for ``<run_dir>/memory`` (it moves with the run),
-    else the absolute path (a resume from another working directory finds it)."""
-    if memory.resolve() == (root / "memory").resolve():
-        return None
-    return str(memory.resolve())

@@ -1,7 +1,9 @@
-"""The files of one run directory, written so an interrupted run can resume.
+"""Reading and appending the rows of a run directory, so an interrupted run can resume.
 
-``episodes.jsonl`` and ``trajectories.jsonl`` are appended one row per episode and flushed
-at once; a half-written last line (the process was killed mid-write) is ignored on reading.
+Which files a run directory holds is :class:`~memplay.run_dir.RunDir`'s; this adds the row
+I/O. ``episodes.jsonl`` and ``trajectories.jsonl`` are appended one row per episode and
+flushed at once; a half-written last line (the process was killed mid-write) is ignored on
+reading.
 
     >>> import tempfile
     >>> files = RunFiles(tempfile.mkdtemp())
@@ -19,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from memplay.errors import ConfigError
+from memplay.run_dir import RunDir
 from memplay.types import EpisodeResult
 
 __all__ = ["RunFiles"]
@@ -31,8 +33,9 @@ def _ends_with_newline(path: Path) -> bool:
         return fh.read(1) == b"\n"
 
 
-class RunFiles:
-    """Paths and row I/O of a run directory (created, and checked writable, on init).
+class RunFiles(RunDir):
+    """A run directory's paths (:class:`~memplay.run_dir.RunDir`) and row I/O; the directory
+    is created, and checked writable, on init.
 
     >>> import tempfile
     >>> RunFiles(tempfile.mkdtemp()).episodes.name
@@ -40,23 +43,8 @@ class RunFiles:
     """
 
     def __init__(self, run_dir: str | Path) -> None:
-        self.root = Path(run_dir).expanduser()
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-test"
-            probe.write_text("ok", encoding="utf-8")
-            probe.unlink()
-        except OSError as exc:
-            raise ConfigError(
-                f"run dir {str(self.root)!r} is not writable ({exc.strerror or exc}); "
-                "pass a directory you can write to with --run-dir"
-            ) from None
-        self.episodes = self.root / "episodes.jsonl"
-        self.trajectories = self.root / "trajectories.jsonl"
-        self.metrics = self.root / "metrics.json"
-        self.config = self.root / "config.yaml"
-        self.memory = self.root / "memory"
-        self.curve = self.root / "learning_curve.png"
+        super().__init__(run_dir)
+        self.ensure_writable()
 
     def append(self, path: Path, rows: Iterable[BaseModel]) -> None:
         """Append rows as JSON lines and flush them to disk before returning."""

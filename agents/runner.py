@@ -119,7 +119,8 @@ def dump_run_config(config: AgentConfig, path: str | Path) -> None:
     by ``api_key_env`` (``--api-key-env``; default ``OPENAI_API_KEY``), which is kept.
 
     >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "config.yaml"
+    >>> from memplay.run_dir import RunDir
+    >>> p = RunDir(tempfile.mkdtemp()).config
     >>> dump_run_config(AgentConfig(llm_kwargs={"api_key_env": "MY_KEY"}), p)
     >>> AgentConfig.from_source(p).llm_kwargs
     {'api_key_env': 'MY_KEY'}
@@ -226,11 +227,11 @@ def run_episodes(
     """
     files = RunFiles(run_dir)
     # One writer per run directory: a second run would append the same episodes again.
-    lock = DirectoryLock(files.root / "episodes")
+    lock = DirectoryLock(files.episodes_lock)
     try:
         dump_run_config(ctx.config, files.config)
         if llm_record is not None:
-            files.write_json(files.root / "llm.json", dict(llm_record))
+            files.write_json(files.llm, dict(llm_record))
         return _run_locked(ctx, files, graph, _Hooks(on_batch_end, on_epoch_end), progress)
     finally:
         lock.release()

@@ -63,6 +63,7 @@ from memplay.environments.two_player.base import TwoPlayerEnv
 from memplay.errors import ConfigError, LLMError, MemoryStoreError
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl, write_text_atomic
 from memplay.memory.step_memory import ActionValue
+from memplay.run_dir import RunDir
 
 __all__ = ["ExactStates", "SelfPlay", "SnapshotValues", "check_two_player", "payoff_returns"]
 
@@ -188,7 +189,7 @@ class SelfPlay:
     def __init__(self, config: AgentConfig, run_dir: str | Path | None) -> None:
         check_two_player(config.env_id)
         self.config = config
-        self.root = Path(run_dir) / "selfplay" if run_dir is not None else None
+        self.run = RunDir(run_dir) if run_dir is not None else None
         self._ctx: AgentContext | None = None
         self._rng = random.Random(config.seed + 1)
         self._snapshots: dict[Path, SnapshotValues] = {}
@@ -288,18 +289,18 @@ class SelfPlay:
 
     def pool(self) -> list[Path]:
         """The newest ``pool_size`` snapshot files, oldest first."""
-        if self.root is None or not (self.root / "pool").is_dir():
+        if self.run is None or not self.run.selfplay_pool.is_dir():
             return []
-        files = sorted((self.root / "pool").glob("epoch-*.jsonl"))
+        files = sorted(self.run.selfplay_pool.glob("epoch-*.jsonl"))
         return files[-self.config.self_play.pool_size:]
 
     def snapshot(self, epoch: int) -> Path | None:
         """Write step memory's rows as ``pool/epoch-N.jsonl`` (N = epoch + 1), atomically;
         an existing snapshot is kept (the hook runs again on resume)."""
         memory = self.live().step_memory
-        if self.root is None or memory is None:
+        if self.run is None or memory is None:
             return None
-        path = self.root / "pool" / f"epoch-{epoch + 1:04d}.jsonl"
+        path = self.run.selfplay_pool / f"epoch-{epoch + 1:04d}.jsonl"
         if not path.exists():
             rows = memory.to_rows()  # type: ignore[attr-defined]
             write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
@@ -320,8 +321,8 @@ class SelfPlay:
     def flush(self) -> None:
         """After each batch: append the buffered games to ``games.jsonl``; measure when
         ``measure_every`` games have passed since the last measure."""
-        if self.root is not None and self._games:
-            append_jsonl(self.root / "games.jsonl", self._games)
+        if self.run is not None and self._games:
+            append_jsonl(self.run.selfplay_games, self._games)
         self._games = []
         every = self.config.self_play.measure_every
         if every and self._played // every > self._last_measured() // every:
@@ -340,7 +341,7 @@ class SelfPlay:
             self.measure(epoch=epoch)
 
     def _last_measured(self) -> int:
-        rows = read_jsonl(self.root / "measures.jsonl") if self.root is not None else []
+        rows = read_jsonl(self.run.selfplay_measures) if self.run is not None else []
         return max((int(r.get("games", 0)) for r in rows), default=0)
 
     def measure(self, *, epoch: int | None = None, games: int | None = None
@@ -348,9 +349,9 @@ class SelfPlay:
         """Record the exact measure of the strategy (once per epoch, or per games count)."""
         from memplay.agents.selfplay_measure import measure
 
-        if self.root is None or not _has_tree(self.config.env_id):
+        if self.run is None or not _has_tree(self.config.env_id):
             return None
-        path = self.root / "measures.jsonl"
+        path = self.run.selfplay_measures
         mark = ("epoch", epoch) if games is None else ("games", games)
         if any(row.get(mark[0]) == mark[1] for row in read_jsonl(path)):
             return None

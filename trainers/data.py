@@ -24,12 +24,12 @@ from pydantic import ValidationError
 from memplay.config import format_validation_error
 from memplay.errors import DataNotFound, TrainerError
 from memplay.memory.reflection.revision import RevisionTrajectory
+from memplay.run_dir import RunDir
 from memplay.trainers.records import ChatRecord, Message, RecordT, parse_row, read_rows
 from memplay.trainers.revision_data import revision_preference, revision_record
 from memplay.types import Trajectory
 
 __all__ = [
-    "TRAJECTORIES_FILE",
     "PromptFn",
     "collect_examples",
     "collect_sft",
@@ -37,8 +37,6 @@ __all__ = [
     "read_training_file",
     "sft_records",
 ]
-
-TRAJECTORIES_FILE = "trajectories.jsonl"
 
 #: ``prompt_fn(trajectory, i)`` -> the chat messages the agent saw before acting at step i.
 PromptFn = Callable[[Trajectory, int], list[Message]]
@@ -52,7 +50,7 @@ def load_trajectories(run_dir: str | Path) -> list[Trajectory]:
     ...
     memplay.errors.DataNotFound: /nonexistent/trajectories.jsonl not found; ...
     """
-    path = Path(run_dir) / TRAJECTORIES_FILE
+    path = RunDir(run_dir).trajectories
     if not path.is_file():
         raise DataNotFound(
             f"{path} not found; train from a run directory written by the runner "

@@ -16,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ROUNDS_FILE", "RoundRecord", "append_round", "describe_rounds", "read_rounds"]
+from memplay.run_dir import RunDir
 
-ROUNDS_FILE = "rounds.jsonl"  # in <run>/models/
+__all__ = ["RoundRecord", "append_round", "describe_rounds", "read_rounds"]
 
 
 class RoundRecord(BaseModel):
@@ -52,7 +52,7 @@ def read_rounds(run_dir: str | Path) -> list[RoundRecord]:
     >>> read_rounds("/nonexistent")
     []
     """
-    path = Path(run_dir) / "models" / ROUNDS_FILE
+    path = RunDir(run_dir).rounds
     if not path.is_file():
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -95,7 +95,7 @@ def append_round(run_dir: str | Path, record: RoundRecord) -> None:
     >>> [r.reason for r in read_rounds(run)]
     ['none']
     """
-    path = Path(run_dir) / "models" / ROUNDS_FILE
+    path = RunDir(run_dir).rounds
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(record.model_dump_json() + "\n")

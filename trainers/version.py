@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memplay.errors import DataNotFound, TrainerError
+from memplay.run_dir import RunDir
 
 __all__ = [
     "VERSION_FILE",
@@ -157,7 +158,7 @@ def list_versions(run_dir: str | Path) -> list[Path]:
     >>> list_versions("/nonexistent")
     []
     """
-    models = Path(run_dir) / "models"
+    models = RunDir(run_dir).models
     if not models.is_dir():
         return []
     found = [(int(m.group(1)), p) for p in models.iterdir() if (m := _VERSION_DIR.match(p.name))]
@@ -176,6 +177,6 @@ def latest_version(run_dir: str | Path) -> Path | None:
 
 def next_version_dir(run_dir: str | Path) -> Path:
     """The folder the next round writes: ``models/v(N+1)`` after the highest existing vN."""
-    models = Path(run_dir) / "models"
+    models = RunDir(run_dir).models
     taken = [int(m.group(1)) for p in models.glob("v*") if (m := _VERSION_DIR.match(p.name))]
     return models / f"v{max(taken, default=0) + 1}"

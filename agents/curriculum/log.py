@@ -36,10 +36,9 @@ from memplay.agents.state import Slot, StepRecord
 from memplay.environments.executors.workers import LocalEnvs
 from memplay.errors import ConfigError
 from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
+from memplay.run_dir import RunDir
 
-__all__ = ["LOG_NAME", "Curriculum", "make_sampler", "outcome_of", "read_outcomes"]
-
-LOG_NAME = "curriculum.jsonl"
+__all__ = ["Curriculum", "make_sampler", "outcome_of", "read_outcomes"]
 RunBatch = Callable[[list[Task]], list[Slot]]
 
 
@@ -98,7 +97,7 @@ class Curriculum:
     def __init__(self, ctx: AgentContext, root: Path | None, done: set[int]) -> None:
         self.ctx = ctx
         self.sampler = make_sampler(ctx)
-        self.path = root / LOG_NAME if root is not None else None
+        self.path = RunDir(root).curriculum if root is not None else None
         if self.path is not None and self.sampler.stateful:
             for outcomes in read_outcomes(self.path, done):
                 self.sampler.observe(outcomes)

@@ -28,6 +28,7 @@ from memplay.agents.config import AgentConfig, PromptConfig
 from memplay.agents.distill.registry import DEFAULT_RECIPES, RECIPES
 from memplay.errors import ConfigError, TrainerError
 from memplay.llm.base import Prompt
+from memplay.run_dir import RunDir
 from memplay.trainers.data import PromptFn, load_trajectories
 from memplay.types import Trajectory
 
@@ -79,12 +80,14 @@ class DistillSource:
     @property
     def memory_dir(self) -> Path:
         """The run's memory: ``config.memory_dir``, else ``<run_dir>/memory``."""
-        return Path(self.config.memory_dir) if self.config.memory_dir else self.run_dir / "memory"
+        if self.config.memory_dir:
+            return Path(self.config.memory_dir)
+        return RunDir(self.run_dir).memory
 
     @cached_property
     def trajectories(self) -> list[Trajectory]:
         """The run's episodes (empty when it has played none)."""
-        if not (self.run_dir / "trajectories.jsonl").is_file():
+        if not RunDir(self.run_dir).trajectories.is_file():
             return []
         return load_trajectories(self.run_dir)
 

@@ -21,6 +21,7 @@ from memplay.agents.config import AgentConfig
 from memplay.agents.distill.recipe import DistillSource, ModelPicker, Recipe, get_recipe
 from memplay.errors import ConfigError
 from memplay.llm.base import LLM, Prompt
+from memplay.run_dir import RunDir
 from memplay.trainers.dpo_config import DPOConfig
 from memplay.trainers.loop import train_round
 from memplay.trainers.rounds import RoundRecord, append_round
@@ -36,7 +37,7 @@ def run_config(run_dir: str | Path) -> AgentConfig:
     >>> run_config("/no/such/run").env_id
     'FrozenLake-4x4-v0'
     """
-    saved = Path(run_dir) / "config.yaml"
+    saved = RunDir(run_dir).config
     return AgentConfig.from_source(saved if saved.is_file() else None)
 
 

@@ -2,7 +2,7 @@
 steps, retrieval hits, LLM and env time, a Q-value histogram) and, with
 ``AgentConfig.log=["tensorboard"]``, TensorBoard scalars. ``memplay report`` charts them.
 
-    >>> from memplay.agents.run_log.epoch_stats import STATS_FILE
-    >>> STATS_FILE
+    >>> from memplay.run_dir import RunDir
+    >>> RunDir("runs/fl").memory_stats.name
     'memory_stats.jsonl'
 """

@@ -24,13 +24,13 @@ from typing import Any
 from memplay.agents.config import AgentConfig
 from memplay.agents.run_files import RunFiles
 from memplay.agents.run_log.epoch_stats import (
-    STATS_FILE,
     epoch_row,
     epoch_summary,
     read_memory_stats,
 )
 from memplay.agents.run_log.tensorboard import TensorBoardLog
 from memplay.memory.reflection.jsonio import write_text_atomic
+from memplay.run_dir import RunDir
 
 __all__ = ["EpochLog"]
 
@@ -53,7 +53,7 @@ class EpochLog:
         self.run_dir = Path(run_dir)
         self.config, self.memory, self.then = config, memory, then
         # opened now: a missing tensorboard package stops the run before any episode
-        self.tensorboard = TensorBoardLog(self.run_dir / "tensorboard") \
+        self.tensorboard = TensorBoardLog(RunDir(self.run_dir).tensorboard) \
             if "tensorboard" in config.log else None
 
     def on_epoch_end(self, epoch: int) -> None:
@@ -64,7 +64,7 @@ class EpochLog:
             if self.tensorboard is not None:  # before the row: a crash in between repeats
                 self.tensorboard.write(row, q_values)  # a point rather than losing one
             lines = [json.dumps(r, ensure_ascii=False) for r in [*rows, row]]
-            write_text_atomic(self.run_dir / STATS_FILE, "\n".join(lines) + "\n")
+            write_text_atomic(RunDir(self.run_dir).memory_stats, "\n".join(lines) + "\n")
         if self.then is not None:
             self.then(epoch)
 

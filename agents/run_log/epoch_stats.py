@@ -20,12 +20,12 @@ from typing import Any
 
 from memplay.memory.item import MemoryItem
 from memplay.memory.reflection.jsonio import read_jsonl
+from memplay.run_dir import RunDir
 from memplay.types import EpisodeResult
 
-__all__ = ["Q_EDGES", "STATS_FILE", "epoch_row", "epoch_summary", "per_epoch", "q_histogram",
+__all__ = ["Q_EDGES", "epoch_row", "epoch_summary", "per_epoch", "q_histogram",
            "read_memory_stats", "task_memory_stats"]
 
-STATS_FILE = "memory_stats.jsonl"
 # MemRL's rewards are +1/-1, so Q stays in [-1, 1]; values outside land in the end bins
 # (q_min/q_max say by how much).
 Q_EDGES: tuple[float, ...] = tuple(round(-1.0 + 0.1 * i, 1) for i in range(21))
@@ -110,6 +110,6 @@ def read_memory_stats(run_dir: str | Path) -> list[dict[str, Any]]:
     >>> read_memory_stats("/nonexistent")
     []
     """
-    rows = read_jsonl(Path(run_dir) / STATS_FILE)
+    rows = read_jsonl(RunDir(run_dir).memory_stats)
     return sorted((r for r in rows if isinstance(r, dict) and "epoch" in r),
                   key=lambda r: int(r["epoch"]))

@@ -15,34 +15,8 @@ import argparse
 from pathlib import Path
 
 from memplay.app.cli import Command
-from memplay.errors import ConfigError
 
-__all__ = ["ExportCommand", "ImportCommand", "memory_dir_of"]
-
-
-def memory_dir_of(path: str | Path) -> Path:
-    """The memory directory of ``path``: a run dir (the memory its ``config.yaml`` records,
-    ``<run>/memory`` by default) or a memory dir.
-
-    >>> import tempfile
-    >>> memory_dir_of(tempfile.mkdtemp())
-    Traceback (most recent call last):
-    ...
-    memplay.errors.ConfigError: ... holds no memory ...
-    """
-    from memplay.memory.reflection.archive_files import reflection_entries
-
-    root = Path(path)
-    candidates = [root / "memory", root]
-    if (root / "config.yaml").is_file():
-        from memplay.agents.agent import RunRecord
-
-        candidates.insert(0, RunRecord.read(root).memory_dir or root / "memory")
-    for candidate in candidates:
-        if (candidate / "store").is_dir() or reflection_entries(candidate):
-            return candidate
-    raise ConfigError(f"{str(root)!r} holds no memory (no store/, reflections or critiques "
-                      "in it or in memory/); pass a run directory or its memory/ folder")
+__all__ = ["ExportCommand", "ImportCommand"]
 
 
 class ExportCommand(Command):
@@ -59,6 +33,7 @@ class ExportCommand(Command):
         from memplay.memory.archive import export_archive
         from memplay.memory.embedders import HashEmbedder
         from memplay.memory.faiss_store import FaissMemoryStore
+        from memplay.memory.locate import memory_dir_of
         from memplay.memory.reflection.archive_files import reflection_entries
         from memplay.memory.step_memory import StepMemory
 

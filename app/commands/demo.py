@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from memplay.app.cli import Command
+from memplay.run_dir import RunDir
 
 __all__ = ["DemoCommand", "run_demo"]
 
@@ -48,7 +49,7 @@ def run_demo(root: Path, *, env_id: str, epochs: int, tasks: int, max_steps: int
             agent.close()
     plot_learning_curves({("memory on (MemRL + step memory)" if v == "memrl" else
                            "memory off"): m["success_per_epoch"] for v, m in results.items()},
-                         root / "learning_curve.png", title=f"{env_id}, SmolLM2-135M frozen")
+                         RunDir(root).curve, title=f"{env_id}, SmolLM2-135M frozen")
     return results
 
 
@@ -87,5 +88,5 @@ class DemoCommand(Command):
         on, off = (results[v]["last_epoch_success"] for v in VARIANTS)
         console.print(f"last-epoch success: memory on {on:.2f} vs memory off {off:.2f} "
                       f"({time.perf_counter() - started:.0f} s)")
-        console.print(f"learning curve: {root / 'learning_curve.png'}", soft_wrap=True)
+        console.print(f"learning curve: {RunDir(root).curve}", soft_wrap=True)
         return 0

@@ -13,6 +13,7 @@ from typing import Any
 
 from memplay.app.cli import Command
 from memplay.errors import ConfigError
+from memplay.run_dir import RunDir
 
 __all__ = ["InspectCommand", "memory_table", "step_table"]
 
@@ -72,8 +73,7 @@ class InspectCommand(Command):
 
     def _playbooks(self, root: Path, console: Any) -> int:
         """Print the CEL rules and playbook documents (``<memory>/playbooks/<family>.md``)."""
-        pages = sorted({*root.glob("playbooks/*.md"),
-                        *root.glob("memory/playbooks/*.md")})
+        pages = sorted({*root.glob("playbooks/*.md"), *RunDir(root).memory.glob("playbooks/*.md")})
         for page in pages:
             console.rule(f"rules and playbook: {page.stem}")
             console.print(page.read_text(encoding="utf-8"), markup=False)
@@ -84,7 +84,8 @@ class InspectCommand(Command):
         from memplay.agents.reflection.critique import lesson_text
         from memplay.memory.reflection.critique import CritiqueStore
 
-        folders = [f for f in (root / "memory" / "critiques", root / "critiques") if f.is_dir()]
+        folders = [f for f in (RunDir(root).memory / "critiques", root / "critiques")
+                   if f.is_dir()]
         if not folders:
             return 0
         store = CritiqueStore(folders[0])
@@ -98,7 +99,8 @@ class InspectCommand(Command):
         """Reflexion's reflections: how many the LLM wrote (the rest are templates), newest."""
         from memplay.memory.reflection.reflections import ReflectionStore
 
-        folders = [f for f in (root / "memory" / "reflexion", root / "reflexion") if f.is_dir()]
+        folders = [f for f in (RunDir(root).memory / "reflexion", root / "reflexion")
+                   if f.is_dir()]
         if not folders:
             return 0
         store = ReflectionStore(folders[0])
@@ -114,7 +116,8 @@ class InspectCommand(Command):
         """ExpeL's insights per game family, with votes and the LLM answers accepted."""
         from memplay.memory.reflection.insights import InsightBook
 
-        pages = sorted({*root.glob("insights/*.json"), *root.glob("memory/insights/*.json")})
+        pages = sorted({*root.glob("insights/*.json"),
+                        *RunDir(root).memory.glob("insights/*.json")})
         for page in pages:
             book = InsightBook(page)
             answers, accepted = book.stats.get("answers", 0), book.stats.get("accepted", 0)
@@ -128,9 +131,10 @@ class InspectCommand(Command):
         from memplay.agents.metrics import decision_line, error_lines
         from memplay.agents.progress import print_summary
 
-        if not (root / "metrics.json").is_file():
+        path = RunDir(root).metrics
+        if not path.is_file():
             return 0
-        metrics = json.loads((root / "metrics.json").read_text(encoding="utf-8"))
+        metrics = json.loads(path.read_text(encoding="utf-8"))
         print_summary({str(metrics.get("variant", root.name)): metrics}, console)
         line = decision_line(metrics)
         if line:
@@ -140,8 +144,8 @@ class InspectCommand(Command):
         return 1
 
     def _memory(self, root: Path, top: int, console: Any) -> int:
-        from memplay.app.commands.archive import memory_dir_of
         from memplay.memory.faiss_store import FaissMemoryStore
+        from memplay.memory.locate import memory_dir_of
         from memplay.memory.step_memory import StepMemory
 
         try:

@@ -13,6 +13,7 @@ from typing import Any
 from memplay.app.cli import Command
 from memplay.app.commands.agent_options import add_agent_arguments, config_from_args
 from memplay.errors import ConfigError
+from memplay.run_dir import RunDir
 
 __all__ = ["EvalCommand", "RunCommand", "eval_model", "resume_args", "run_from_args"]
 
@@ -83,15 +84,15 @@ def _print_result(result: Any, config: Any, frozen: bool) -> None:
             console.print(f"training: {line}", soft_wrap=True, markup=False)
     for line in _self_play_lines(result.run_dir):
         console.print(line, soft_wrap=True, markup=False)
-    console.print(f"run dir: {result.run_dir}\nlearning curve: "
-                  f"{result.run_dir / 'learning_curve.png'}", soft_wrap=True)
+    console.print(f"run dir: {result.run_dir}\nlearning curve: {RunDir(result.run_dir).curve}",
+                  soft_wrap=True)
 
 
 def _self_play_lines(run_dir: Path) -> list[str]:
     """Each exact self-play measure (e.g. Kuhn poker's nash_conv), if recorded."""
     from memplay.memory.reflection.jsonio import read_jsonl
 
-    rows = read_jsonl(Path(run_dir) / "selfplay" / "measures.jsonl")
+    rows = read_jsonl(RunDir(run_dir).selfplay_measures)
     keys = [k for k, v in rows[-1].items() if k.startswith("nash_conv") and isinstance(v, float)] \
         if rows else []
     games = " ".join(str(r.get("games", "-")) for r in rows)
@@ -126,7 +127,7 @@ def resume_args(args: argparse.Namespace) -> argparse.Namespace:
     from memplay.agents.agent import RunRecord
 
     run_dir = Path(args.resume)
-    saved = run_dir / "config.yaml"
+    saved = RunDir(run_dir).config
     if not saved.is_file():
         raise ConfigError(f"--resume {str(run_dir)!r} is not a memplay run directory (no "
                           "config.yaml); pass the --run-dir of an earlier `memplay run`")

@@ -29,6 +29,7 @@ from memplay.app.report.sections_memory import (
 )
 from memplay.app.report.sections_reflection import critiques_section, playbooks_section
 from memplay.memory.reflection.jsonio import write_text_atomic
+from memplay.run_dir import RunDir
 
 __all__ = ["SECTIONS", "build_report", "render_report"]
 
@@ -75,7 +76,7 @@ def build_report(run_dir: str | Path, compare: Sequence[str | Path] = (),
     labels = _labels(paths)
     main = load_run(paths[0], labels[0])
     others = [load_run(p, label) for p, label in zip(paths[1:], labels[1:])]
-    target = Path(out) if out is not None else paths[0] / "report.html"
+    target = Path(out) if out is not None else RunDir(paths[0]).report
     write_text_atomic(target, render_report(main, others))
     target.chmod(0o644)  # the atomic writer's temp file is private; a report is to share
     return target

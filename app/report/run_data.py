@@ -26,6 +26,7 @@ from memplay.agents.run_files import RunFiles
 from memplay.agents.run_log.epoch_stats import read_memory_stats
 from memplay.errors import ConfigError, DataNotFound, MemoryStoreError
 from memplay.memory.item import MemoryItem
+from memplay.run_dir import RunDir
 from memplay.types import EpisodeResult, Trajectory
 
 __all__ = ["RecordedEmbedder", "RunData", "load_run"]
@@ -84,7 +85,7 @@ class RunData:
 
 
 def _config(root: Path) -> AgentConfig | None:
-    path = root / "config.yaml"
+    path = RunDir(root).config
     if not path.is_file():
         return None
     try:
@@ -102,7 +103,7 @@ def _metrics(episodes: list[EpisodeResult], config: AgentConfig | None) -> dict[
 
 
 def _memory_dir(root: Path) -> Path | None:
-    from memplay.app.commands.archive import memory_dir_of
+    from memplay.memory.locate import memory_dir_of
 
     try:
         return memory_dir_of(root)
@@ -170,7 +171,7 @@ def load_run(path: str | Path, label: str | None = None) -> RunData:
         raise ConfigError(f"{str(root)!r} is not a directory; pass a run directory written "
                           "by `memplay run` (its --run-dir)")
     mem = _memory_dir(root)
-    if not (root / "episodes.jsonl").is_file() and mem is None:
+    if not RunDir(root).episodes.is_file() and mem is None:
         raise ConfigError(f"{str(root)!r} has no episodes.jsonl and no memory; pass a run "
                           "directory written by `memplay run` (its --run-dir)")
     config = _config(root)

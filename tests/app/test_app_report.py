@@ -21,7 +21,8 @@ from memplay.llm.fake import ScriptedLLM
 from memplay.memory import FaissMemoryStore, HashEmbedder, MemoryItem
 from memplay.memory.reflection.documents import RollbackPolicy
 from memplay.memory.reflection.playbook import PlaybookStore
-from memplay.trainers.rounds import ROUNDS_FILE, RoundRecord
+from memplay.run_dir import RunDir
+from memplay.trainers.rounds import RoundRecord
 from memplay.trainers.version import ModelVersion
 
 EPOCHS, TASKS = 3, [0, 1, 2]
@@ -143,7 +144,7 @@ def _add_training_round(run: Path) -> None:
     version.save()
     record = RoundRecord(after_epoch=1, status="trained", version=1, examples=5,
                          first_loss=3.5, final_loss=0.5, seconds=12.0)
-    (run / "models" / ROUNDS_FILE).write_text(record.model_dump_json() + "\n")
+    RunDir(run).rounds.write_text(record.model_dump_json() + "\n")
 
 
 def _add_rolled_back_playbook(run: Path) -> None:
