@@ -113,8 +113,7 @@ def load_step_memory(config: AgentConfig, embedder: Any, directory: str | Path) 
 
     steps = StepMemory.load(Path(directory) / "steps", embedder)
     # how values are looked up is the run's choice, whatever the memory was saved with
-    steps.config = steps.config.model_copy(
-        update=config.step_memory_config().model_dump(exclude={"index", "q_init", "alpha"}))
+    steps.config = steps.config.looked_up_as(config.memory.steps)
     return steps
 
 
@@ -126,7 +125,7 @@ def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None
     another embedder raises EmbedderMismatch (from the store).
     """
     from memplay.memory import FaissMemoryStore
-    from memplay.memory.retrieval import MemRLRetriever, RetrievalConfig
+    from memplay.memory.retrieval import MemRLRetriever
     from memplay.memory.step_memory import StepMemory
 
     root = Path(directory) if directory is not None else None
@@ -135,9 +134,6 @@ def open_memory(config: AgentConfig, embedder: Any, directory: str | Path | None
         steps = load_step_memory(config, embedder, root)
     else:
         store = FaissMemoryStore(embedder)
-        steps = StepMemory(embedder, config.step_memory_config())
-    mem = config.memory
-    lam = 0.0 if config.spec.task_memory == "similarity" else mem.lam
-    retrieval = RetrievalConfig(k1=mem.k1, k2=mem.k2, delta=mem.delta, lam=lam, alpha=mem.alpha,
-                                q_init=mem.q_init, merge_threshold=mem.merge_threshold)
+        steps = StepMemory(embedder, config.memory.steps)
+    retrieval = config.memory.retrieval_for(config.spec.task_memory)
     return MemoryBundle(store, MemRLRetriever(store, retrieval), steps)

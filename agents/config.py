@@ -1,12 +1,12 @@
 """AgentConfig: every knob of an agent run, validated, documented and loadable from YAML.
 
     >>> cfg = AgentConfig(variant="none", epochs=2)
-    >>> cfg.spec.uses_memory, cfg.memory.k2, cfg.policy.temperature
+    >>> cfg.spec.uses_memory, cfg.memory.retrieval.k2, cfg.policy.temperature
     (False, 3, 0.5)
-    >>> AgentConfig.from_source({"memory": {"k2": 0}})  # doctest: +ELLIPSIS
+    >>> AgentConfig.from_source({"memory": {"retrieval": {"k2": 0}}})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    memplay.errors.ConfigError: invalid config: memory.k2=0: Input should be ... 1
+    memplay.errors.ConfigError: invalid config: memory.retrieval.k2=0: Input should be ... 1
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from memplay.agents.variants import VariantSpec, get_variant
 from memplay.config import load_config
 from memplay.errors import ConfigError
 from memplay.llm.registry import BACKENDS
+from memplay.memory.config import MemoryConfig
 
 __all__ = ["AgentConfig", "CurriculumConfig", "MemoryConfig", "PolicyConfig", "PromptConfig",
            "ReflectionConfig", "SelfPlayConfig", "StrategyConfig", "TrainLoopConfig"]
@@ -45,58 +46,6 @@ _MOVED_TO_POLICY = {("action_method",): "method", ("llm_weight",): "llm_weight",
                     ("calibrate",): "calibrate", ("temperature",): "temperature",
                     ("memory", "step_prior_weight"): "prior_weight",
                     ("memory", "exploration"): "exploration"}
-
-
-class MemoryConfig(BaseModel):
-    """How memories are retrieved, valued and written back (MemRL defaults from the paper)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    k1: int = Field(default=5, ge=1, description="Phase A: candidates kept by similarity.")
-    k2: int = Field(default=3, ge=1, description="Phase B: memories injected into the prompt.")
-    delta: float = Field(default=0.5, ge=-1.0, le=1.0, description="Minimum cosine similarity.")
-    lam: float = Field(default=0.5, ge=0.0, le=1.0, description="Weight of Q against similarity.")
-    alpha: float = Field(default=0.3, gt=0.0, le=1.0, description="Q learning rate (Monte Carlo).")
-    q_init: float = Field(default=0.0, description="Q of a freshly written memory.")
-    merge_threshold: float = Field(default=0.9, ge=0.0, le=1.0, description="Merge above this sim.")
-    step_memory: bool = Field(
-        default=True, description="Use step-level memory ((kind, context) -> action Q)."
-    )
-    step_keys: Literal["view", "state"] = Field(
-        default="view", description="Key step memory by the environment's portable view "
-        "(values carry to other maps; falls back to the state when there is none) or by the "
-        "whole state text (memplay < 0.2; what self-play always uses).")
-    step_lookup: Literal["action", "state"] = Field(
-        default="action", description="Unseen pairs: 'action' borrows from similar pairs of "
-        "the same action (NEC kNN, borrowed evidence kept apart); 'state' averages similar "
-        "states' tables (memplay < 0.2).")
-    step_k: int = Field(default=5, ge=1, description="Neighbours a borrowed value averages.")
-    step_threshold: float = Field(
-        default=0.9, ge=-1.0, le=1.0, description="Least similarity of a neighbour.")
-    step_kernel: Literal["inverse", "similarity"] = Field(
-        default="inverse", description="Neighbour weights: NEC's 1/(d^2+delta) or similarity.")
-    step_max_states: int | None = Field(
-        default=None, ge=1, description="Bound on step memory's contexts (LRU); None: none.")
-    gamma: float = Field(
-        default=0.95, ge=0.0, le=1.0,
-        description="Discount of step returns (outcome and novelty) over earlier steps.",
-    )
-    novelty: float = Field(
-        default=0.3, ge=0.0,
-        description="Intrinsic reward for the first visit (per episode) to a rare state.",
-    )
-    noop_penalty: float = Field(
-        default=0.5, ge=0.0, description="Return of a move that left the state unchanged."
-    )
-    embedder: Literal["default", "hash"] = Field(
-        default="default", description="'default' is MiniLM; 'hash' is fast, model-free (tests)."
-    )
-    step_exact: bool = Field(
-        default=False,
-        description="Only (kind, context) keys step memory stored exactly answer (no value "
-        "borrowed from similar contexts); self-play always looks up exactly, so the two seats "
-        "of a game never borrow each other's values.",
-    )
 
 
 class PromptConfig(BaseModel):
@@ -471,19 +420,6 @@ class AgentConfig(BaseModel):
     def spec(self) -> VariantSpec:
         """What this run's variant uses (see :mod:`memplay.agents.variants`)."""
         return get_variant(self.variant)
-
-    def step_memory_config(self) -> Any:
-        """The :class:`~memplay.memory.step_memory.StepMemoryConfig` these settings ask for.
-
-        >>> AgentConfig(memory={"step_k": 3}).step_memory_config().k_neighbors
-        3
-        """
-        from memplay.memory.step_memory import StepMemoryConfig
-
-        mem = self.memory
-        return StepMemoryConfig(lookup=mem.step_lookup, threshold=mem.step_threshold,
-                                k_neighbors=mem.step_k, kernel=mem.step_kernel,
-                                max_states=mem.step_max_states)
 
     def keeps_trajectory(self, episode: int) -> bool:
         """Is ``episode``'s trajectory written (see ``trajectory_every``)?

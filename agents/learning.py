@@ -7,7 +7,7 @@ episode is written back as a new memory (merged into a near duplicate).
 Step memory: each (state, action) of the episode moves toward its *return* (see
 :func:`step_returns`), the learning signal that lets a frozen 135M model walk FrozenLake.
 
-    >>> from memplay.agents.config import MemoryConfig
+    >>> from memplay.memory.config import MemoryConfig
     >>> step_returns(["a", "b"], [0, 0], success=True, truncated=False,
     ...              cfg=MemoryConfig(gamma=0.5, novelty=0.0))
     [0.5, 1.0]
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from memplay.agents.config import AgentConfig, MemoryConfig
+from memplay.agents.config import AgentConfig
 from memplay.agents.context import StepMemoryLike, TaskMemory
 from memplay.agents.state import Slot
+from memplay.memory.config import MemoryConfig
 from memplay.memory.item import MemoryItem
 from memplay.types import Trajectory
 

@@ -8,7 +8,7 @@ the frozen embedded SmolLM2-135M scoring actions; the rows differ in the memory 
 - ``none``: no memory.
 - ``rag``: past episodes of the train tasks, retrieved by similarity.
 - ``memrl-state``: MemRL with step memory keyed by the whole state text and averaged over
-  similar states (memplay < 0.2, ``memory.step_keys=state, step_lookup=state``).
+  similar states (memplay < 0.2, ``memory.step_keys=state, memory.steps.lookup=state``).
 - ``memrl``: MemRL with step memory keyed by the game's portable view and looked up per
   action by kNN (Neural Episodic Control), the default.
 - ``demos``: no play at all: the game's solver paths on the train tasks written into memory
@@ -61,7 +61,7 @@ ROWS = ("none", "rag", "memrl-state", "memrl", "demos", "demos+play")
 RECIPES: dict[str, tuple[str, dict[str, Any], bool, bool]] = {
     "none": ("none", {}, False, False),
     "rag": ("rag", {}, False, True),
-    "memrl-state": ("memrl", {"step_keys": "state", "step_lookup": "state"}, False, True),
+    "memrl-state": ("memrl", {"step_keys": "state", "steps": {"lookup": "state"}}, False, True),
     "memrl": ("memrl", {}, False, True),
     "demos": ("memrl", {}, True, False),
     "demos+play": ("memrl", {}, True, True),

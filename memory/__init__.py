@@ -11,6 +11,7 @@ The LangGraph store :class:`MemplayStore` (:mod:`memplay.memory.langgraph_store`
 
 from memplay._lazy import lazy_exports
 from memplay.memory.archive import ImportReport, export_archive, import_archive
+from memplay.memory.config import MemoryConfig
 from memplay.memory.embedders import (
     CachingEmbedder,
     Embedder,
@@ -42,6 +43,7 @@ __all__ = [
     "ImportReport",
     "IndexConfig",
     "MemRLRetriever",
+    "MemoryConfig",
     "MemoryItem",
     "MemoryKind",
     "MemoryStore",

@@ -61,6 +61,7 @@ STEP_KIND = "memplay.memory.step"
 Key = tuple[str, str]
 """``(kind, context)``: the action in portable words and the situation it was taken in."""
 _OVERFETCH = 8  # neighbours fetched per wanted one: the "action" rule keeps those of one kind
+_BUILT_WITH = {"index", "q_init", "alpha"}  # a saved step memory keeps these when loaded
 
 
 class StepMemoryConfig(BaseModel):
@@ -89,6 +90,18 @@ class StepMemoryConfig(BaseModel):
         default=None, ge=1, description="Bound on stored contexts: the least recently updated "
         "go first (None: unbounded).")
     index: IndexConfig = Field(default_factory=lambda: IndexConfig(kind="auto"))
+
+    def looked_up_as(self, run: StepMemoryConfig) -> StepMemoryConfig:
+        """These settings with ``run``'s lookup rule (lookup, threshold, neighbours, kernel,
+        bound): how values are looked up is the run's choice, while what a saved memory was
+        built with (its index, q_init and alpha) stays.
+
+        >>> saved = StepMemoryConfig(q_init=0.5, threshold=0.8)
+        >>> looked = saved.looked_up_as(StepMemoryConfig(threshold=1.0))
+        >>> looked.threshold, looked.q_init
+        (1.0, 0.5)
+        """
+        return self.model_copy(update=run.model_dump(exclude=_BUILT_WITH))
 
     @model_validator(mode="before")
     @classmethod

@@ -7,10 +7,10 @@ catch one type. Subclasses also derive from the matching built-in (``ValueError`
 Messages name the bad value and say how to fix it::
 
     >>> from memplay.errors import ConfigError
-    >>> raise ConfigError("memory.k2=0 must be >= 1; set memory.k2 to 3")
+    >>> raise ConfigError("memory.retrieval.k2=0 must be >= 1; set it to 3")
     Traceback (most recent call last):
     ...
-    memplay.errors.ConfigError: memory.k2=0 must be >= 1; set memory.k2 to 3
+    memplay.errors.ConfigError: memory.retrieval.k2=0 must be >= 1; set it to 3
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from memplay.agents.config import MemoryConfig
 from memplay.agents.learning import step_returns
+from memplay.memory.config import MemoryConfig
 
 
 def test_step_returns_blame_only_the_fatal_move_of_a_failure() -> None:

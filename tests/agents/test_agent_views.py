@@ -18,7 +18,7 @@ HOLE_RIGHT_TOO = ["SHFH", "FFHF", "HFFF", "FHFG"]
 def _agent(desc: list[str], keys: str, llm: Any, **kw: Any) -> Agent:
     return Agent("FrozenLake-4x4-v0", variant="memrl", llm=llm, embedder=HashEmbedder(64),
                  env_kwargs={"desc": desc}, max_steps=1, parallel_envs=1,
-                 memory={"step_keys": keys, "step_threshold": 1.0},  # exact keys only
+                 memory={"step_keys": keys, "steps": {"threshold": 1.0}},  # exact keys only
                  policy={"temperature": 0.0, "calibrate": False},
                  **kw)
 

@@ -35,7 +35,7 @@ def _run(variant: str, root: Path, **overrides: Any) -> Path:
     llm = ScriptedLLM(responses=["- Holes end the game.", "- Go down, then right."],
                       scores={"down": -0.4, "right": -0.6})
     agent = Agent("FrozenLake-random-v0", variant=variant, llm=llm, embedder=HashEmbedder(64),
-                  max_steps=10, parallel_envs=3, memory={"merge_threshold": 0.999},
+                  max_steps=10, parallel_envs=3, memory={"retrieval": {"merge_threshold": 0.999}},
                   reflection={"critique_iterations": 30}, **overrides)
     agent.run(epochs=EPOCHS, tasks=TASKS, run_dir=root, progress=False)
     agent.close()

@@ -32,7 +32,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("logged")
     agent = Agent("FrozenLake-random-v0", variant="memrl", llm=ScriptedLLM(),
                   embedder=HashEmbedder(64), max_steps=8, parallel_envs=2,
-                  memory={"merge_threshold": 0.999}, log=["tensorboard"])
+                  memory={"retrieval": {"merge_threshold": 0.999}}, log=["tensorboard"])
     agent.run(epochs=EPOCHS, tasks=TASKS, run_dir=root, progress=False)
     agent.close()
     return root
