@@ -84,11 +84,10 @@ class InspectCommand(Command):
         from memplay.agents.reflection.critique import lesson_text
         from memplay.memory.reflection.critique import CritiqueStore
 
-        folders = [f for f in (RunDir(root).memory / "critiques", root / "critiques")
-                   if f.is_dir()]
-        if not folders:
+        folder = _reflection_folder(root, "critiques")
+        if folder is None:
             return 0
-        store = CritiqueStore(folders[0])
+        store = CritiqueStore(folder)
         console.rule(f"critiques: {len(store.tree_ids())} trees, {len(store.revisions)} "
                      "revisions")
         for revision in store.revisions[-top:]:
@@ -99,11 +98,10 @@ class InspectCommand(Command):
         """Reflexion's reflections: how many the LLM wrote (the rest are templates), newest."""
         from memplay.memory.reflection.reflections import ReflectionStore
 
-        folders = [f for f in (RunDir(root).memory / "reflexion", root / "reflexion")
-                   if f.is_dir()]
-        if not folders:
+        folder = _reflection_folder(root, "reflexion")
+        if folder is None:
             return 0
-        store = ReflectionStore(folders[0])
+        store = ReflectionStore(folder)
         counts = store.counts()
         console.rule(f"reflexion: {len(store)} reflections ({counts['llm']} written by the LLM, "
                      f"{counts['template']} from the template)")
@@ -168,6 +166,16 @@ class InspectCommand(Command):
             lines.append(f"step-memory updates by provenance: {_counts(steps.sources())}")
         console.print("\n".join(lines), markup=False)
         return 1
+
+
+def _reflection_folder(root: Path, name: str) -> Path | None:
+    """``<run>/memory/<name>`` of a run dir, or ``<name>`` of a memory dir (None: neither).
+
+    >>> import tempfile
+    >>> _reflection_folder(Path(tempfile.mkdtemp()), "critiques") is None
+    True
+    """
+    return next((f for f in (RunDir(root).memory / name, root / name) if f.is_dir()), None)
 
 
 def _counts(counts: dict[str, int]) -> str:
