@@ -11,7 +11,7 @@ M(a)    = w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s, a))  (memory's part, :fun
 - The Q term is the step-level memory used as an additive prior: at full weight for a pair
   tried before (``conf = 1``), at the similarity of its sources for a value borrowed from
   similar situations (``conf = sim``). The last term is a count-based novelty bonus: a random
-  policy almost never reaches a sparse reward (1.4% on FrozenLake 4x4, DESIGN.md), so
+  policy almost never reaches a sparse reward (1.4% on FrozenLake 4x4, docs/ARCHITECTURE.md), so
   exploration is steered to untried actions. ``n`` counts real visits (memory's, this
   episode's tries from this state, parallel episodes' picks here) plus borrowed evidence at
   ``borrowed_weight``: a situation that only looks like visited ones stays worth exploring.

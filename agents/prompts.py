@@ -87,7 +87,7 @@ def format_step_hint(values: Mapping[str, ActionValue]) -> str:
     learned in this very situation, or one borrowed from a similar one (with its similarity).
 
     Small models follow a step-level hint far more often than a whole past plan (see
-    DESIGN.md), so the hint names one action for this state.
+    docs/ARCHITECTURE.md, "Measured facts"), so the hint names one action for this state.
 
     >>> format_step_hint({"left": ActionValue(-1.0, 3, 1.0), "down": ActionValue(0.7, 2, 1.0)})
     '<hint>In a past successful episode, ... the move was: down (Q=+0.70)</hint>'

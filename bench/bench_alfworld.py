@@ -43,7 +43,7 @@ which keeps the others if they played the same games at the same sizes from the 
 walkthroughs (``--fresh`` starts a new JSON). Each row records its own wall time, LLM and load.
 
     python bench/bench_alfworld.py --quick                 # CI smoke run (a few minutes)
-    python bench/bench_alfworld.py --rows baseline demos   # some of the README's rows
+    python bench/bench_alfworld.py --rows baseline demos   # some of docs/RESULTS.md's rows
     python bench/bench_alfworld.py --rows demos --llm openai --base-url http://HOST:PORT/v1
     python bench/bench_alfworld.py --split eval_out_of_distribution   # valid_unseen rooms
 
@@ -247,8 +247,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_threads_arg(parser)
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
     parser.add_argument("--split", choices=list(RESULT_NAMES), default=SPLIT,
-                        help="the games every row plays: valid_seen (default, the README's) or "
-                             "valid_unseen (rooms no train game has; `alfworld-download`)")
+                        help="the games every row plays: valid_seen (default, docs/RESULTS.md) "
+                             "or valid_unseen (rooms no train game has; `alfworld-download`)")
     parser.add_argument("--fresh", action="store_true",
                         help="replace the JSON instead of merging these rows into it")
     parser.add_argument("--clip", type=float, default=GATE_CLIP,

@@ -16,7 +16,7 @@ the same tasks (see ``_ceilings.py``). Results of envs/variants not re-run are k
 previous JSON of the same mode, so partial runs (``--envs``, ``--variants``) merge.
 
     python bench/bench_learning.py --quick                      # CI smoke run (a few minutes)
-    python bench/bench_learning.py                              # the README's numbers
+    python bench/bench_learning.py                              # the numbers of docs/RESULTS.md
     python bench/bench_learning.py --envs FrozenLake-4x4 --variants memrl none
 """
 

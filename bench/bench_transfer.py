@@ -20,7 +20,7 @@ success per train epoch too: same-task learning, next to the held-out number tha
 claim. The ceiling is the solver's success on the held-out tasks within the step cap.
 
     python bench/bench_transfer.py --quick                    # CI smoke run
-    python bench/bench_transfer.py                            # the README's numbers
+    python bench/bench_transfer.py                            # the numbers of docs/RESULTS.md
     python bench/bench_transfer.py --games FrozenLake-4x4 --rows none memrl
 
 A run of some games, or of some rows of a game, merges into the JSON of the same mode

@@ -88,4 +88,4 @@ for name in "${scripts[@]}"; do
     rc=$?
     echo "$name: rc=$rc, $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
-echo "README tables: python bench/tables.py --write README.md bench/README.md"
+echo "tables (README.md, docs/, bench/README.md): python bench/tables.py --write"

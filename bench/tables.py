@@ -1,13 +1,16 @@
-"""Markdown tables for the README from the full-mode JSON files in ``bench/results/``.
+"""Markdown tables from the full-mode JSON files in ``bench/results/``, for the documents.
 
-The README keeps each table between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``
-markers, so its numbers are always the JSON's: ``--write`` regenerates the blocks after a full
-run, ``--check`` fails when one differs (``tests/bench/test_readme_tables.py`` runs it).
+README.md (the headline table), docs/RESULTS.md (the benchmarks' tables), the guides with
+their own results (docs/self-play.md, docs/speed.md, docs/distillation.md) and bench/README.md
+(wall times) keep each table between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``
+markers, so their numbers are always the JSON's: ``--write`` regenerates the blocks after a
+full run, ``--check`` fails when one differs (``tests/bench/test_readme_tables.py`` runs it).
+Without file names both act on all of those documents (:data:`DOCUMENTS`).
 
     python bench/tables.py                  # print every table whose JSON exists
     python bench/tables.py learning speed   # some of them
-    python bench/tables.py --write README.md bench/README.md
-    python bench/tables.py --check README.md bench/README.md
+    python bench/tables.py --write          # every document of DOCUMENTS
+    python bench/tables.py --check
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from typing import Any
 from _common import wilson
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+DOCUMENTS = (REPO / "README.md", REPO / "docs" / "RESULTS.md", REPO / "bench" / "README.md",
+             *(REPO / "docs" / f"{page}.md" for page in ("self-play", "speed", "distillation")))
 BLOCK = re.compile(r"(<!-- bench:(?P<name>[a-z]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)",
                    re.DOTALL)
 
@@ -321,6 +327,7 @@ def distill(d: dict[str, Any]) -> list[str]:
                 f"| base, sampling its own probabilities | "
                 f"{fmt(kuhn['base']['as_trained']['nash_conv'], 3)} |",
                 f"| distilled from {kuhn['table']} | {fmt(kuhn['trained']['nash_conv'], 3)} |"]
+    return out
 
 
 def gate(d: dict[str, Any]) -> list[str]:
@@ -355,6 +362,34 @@ def versus(d: dict[str, Any]) -> list[str]:
     out += ["", "| cost item (profiled run, layout log) | seconds | share |", "|---|---|---|"]
     out += [f"| {item} | {sec:.1f} | {sec / run['wall_s']:.0%} |"
             for item, sec in run["items_s"].items()]
+    return out
+
+
+def headline(transfer_record: dict[str, Any], alfworld_record: dict[str, Any]) -> list[str]:
+    """The README's table: success on tasks memory never saw, against no memory (n each).
+
+    >>> row = {"held_out": 0.5}
+    >>> game = {"held_out_seeds": [1, 2], "rows": {"none": row, "memrl": row},
+    ...         "ceiling": {"value": 1.0, "expert": "BFS"}}
+    >>> alf = {"results": {n: {"success": 0.5, "per_task_type": {"t": {"games": 4}}}
+    ...                    for n in ("none", "memrl", "demos", "baseline")}}
+    >>> headline({"results": {"Lake": game}}, alf)[2]
+    '| Lake | 2 | 0.50 -> 0.50 | - | - | 1.00: BFS |'
+    """
+    out = ["| held-out tasks | n | no memory -> own play | demos | demos then play | reference |",
+           "|---|---|---|---|---|---|"]
+    for game, res in transfer_record["results"].items():
+        rows = {name: fmt(m["held_out"]) for name, m in res["rows"].items()}
+        ceiling = res["ceiling"]
+        out.append(f"| {game} | {len(res['held_out_seeds'])} | {rows['none']} -> "
+                   f"{rows.get('memrl', '-')} | {rows.get('demos', '-')} | "
+                   f"{rows.get('demos+play', '-')} | {fmt(ceiling['value'])}: "
+                   f"{ceiling['expert']} |")
+    alf = {name: fmt(r["success"]) for name, r in alfworld_record["results"].items()}
+    games = sum(c["games"] for c in alfworld_record["results"]["none"]["per_task_type"].values())
+    out.append(f"| ALFWorld valid_seen | {games} | {alf['none']} -> {alf['memrl']} | "
+               f"{alf['demos']} | {alf.get('demos+play', '-')} | {alf['baseline']}: no-LLM "
+               "policy fitted on the walkthroughs |")
     return out
 
 
@@ -416,8 +451,12 @@ def table(name: str, results: Path = RESULTS) -> str:
     if name == "times":
         files = [file for file, _ in TABLES.values() if (results / file).is_file()]
         return "\n".join(times({f: json.loads((results / f).read_text()) for f in files}))
+    if name == "headline":
+        records = [json.loads((results / f).read_text())
+                   for f in ("bench_transfer.json", "bench_alfworld.json")]
+        return "\n".join(headline(*records))
     if name not in TABLES:
-        raise KeyError(f"unknown table {name!r}; use one of {['times', *TABLES]}")
+        raise KeyError(f"unknown table {name!r}; use one of {['times', 'headline', *TABLES]}")
     file, make = TABLES[name]
     if not (results / file).is_file():  # a benchmark not run at full size yet says so
         return f"(no full run yet: `python bench/{file.split('.')[0]}.py` writes {file})"
@@ -429,27 +468,29 @@ def fill(text: str, results: Path = RESULTS) -> str:
 
     >>> fill("<!-- bench:x -->\\nold\\n<!-- /bench:x -->", Path("/none"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    KeyError: "unknown table 'x'; use one of ['times', 'learning', ..., 'versus']"
+    KeyError: "unknown table 'x'; use one of ['times', 'headline', 'learning', ..., 'versus']"
     """
     return BLOCK.sub(lambda m: f"{m.group(1)}{table(m.group('name'), results)}\n{m.group(4)}",
                      text)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print tables, or ``--write``/``--check`` README blocks; 1 when a check fails."""
+    """Print tables, or ``--write``/``--check`` document blocks; 1 when a check fails."""
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("names", nargs="*",
-                   help=f"tables to print (default all): times {' '.join(TABLES)}")
-    p.add_argument("--write", type=Path, nargs="+", metavar="README",
-                   help="regenerate their blocks")
-    p.add_argument("--check", type=Path, nargs="+", metavar="README",
-                   help="exit 1 if a block is stale")
+                   help=f"tables to print (default all): times headline {' '.join(TABLES)}")
+    p.add_argument("--write", type=Path, nargs="*", metavar="DOC",
+                   help="regenerate their blocks (default: README.md, docs/RESULTS.md, "
+                   "docs/self-play.md, docs/speed.md, docs/distillation.md, bench/README.md)")
+    p.add_argument("--check", type=Path, nargs="*", metavar="DOC",
+                   help="exit 1 if a block is stale (default: the same documents)")
     args = p.parse_args(argv)
-    if args.write or args.check:
-        for path in args.write or []:
+    if args.write is not None or args.check is not None:
+        for path in (args.write or DOCUMENTS) if args.write is not None else []:
             path.write_text(fill(path.read_text(encoding="utf-8")), encoding="utf-8")
-        return max((check(path) for path in args.check or []), default=0)
-    for name in args.names or ["times", *TABLES]:
+        checked = (args.check or DOCUMENTS) if args.check is not None else []
+        return max((check(path) for path in checked), default=0)
+    for name in args.names or ["times", "headline", *TABLES]:
         print(f"## {name}\n\n{table(name)}\n")
     return 0
 

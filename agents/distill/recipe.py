@@ -44,7 +44,7 @@ ModelPicker = Callable[[Sequence[Prompt], Sequence[Sequence[str]]], list[str]]
 # A model trained to pick actions reads the map-independent view (so it can act on maps it
 # never saw), sees no memory text (its training prompts had none), keeps its own preferences
 # (calibration would subtract exactly the learned preference) and plays its best action
-# (sampling at 0.5 over small log-prob gaps would undo the rest; DESIGN.md, wave 3 facts).
+# (sampling at 0.5 over small log-prob gaps would undo the rest; docs/distillation.md).
 ACTION_PLAY: PlaySettings = {
     "prompt": {"state": "view", "memory_text": False, "recent_steps": 0},
     "policy": {"calibrate": False, "temperature": 0.0},

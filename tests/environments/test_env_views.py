@@ -343,11 +343,12 @@ def test_canonical_action_table_is_configurable() -> None:
     assert canonical_action("reveal 2 3", keep_after=()) == "reveal 3"
 
 
-def test_readme_view_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Write a view for your own environment", 1)[1]
+def test_docs_view_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "ENVIRONMENTS.md"
+    section = page.read_text(encoding="utf-8").split(
+        "## Write a view for your own environment", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, "README.md", "exec"), {"__name__": "readme_snippet"})
+    exec(compile(code, "docs/ENVIRONMENTS.md", "exec"), {"__name__": "docs_snippet"})
     assert "'kind': 'right', 'context': 'exit further right, wall on the left'" in \
         capsys.readouterr().out
 

@@ -511,12 +511,13 @@ def test_default_store_swaps_for_inmemorystore() -> None:
 
 
 @pytest.mark.embedded
-def test_readme_snippet_runs_and_prints_what_the_readme_says(
+def test_docs_snippet_runs_and_prints_what_the_page_says(
         capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## memplay as a LangGraph store", 1)[1]
+    readme = (Path(__file__).parents[2] / "docs" / "LANGGRAPH_STORE.md").read_text(
+        encoding="utf-8")
+    section = readme.split("# memplay as a LangGraph store", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "docs/LANGGRAPH_STORE.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     value, stats, hits = printed[-3:]
     assert value == "{'task': 'heat an egg', 'steps': ['take the egg', 'use the microwave']}"

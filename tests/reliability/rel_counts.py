@@ -1,9 +1,9 @@
-"""The counts of the README's reliability table, computed from the tests that run them.
+"""The counts of docs/RELIABILITY.md's table, computed from the tests that run them.
 
 Each row of the table is backed by named test functions in ``tests/reliability/``; its count
 is worked out from those tests as they are: parametrised cases (their ``parametrize`` marks),
 hypothesis examples (each test's ``max_examples``), and the constants the tests loop over
-(kills, episodes, seconds). ``test_rel_readme_counts.py`` fails when the README says
+(kills, episodes, seconds). ``test_rel_readme_counts.py`` fails when that page says
 otherwise, or when a reliability test belongs to no row.
 
     python tests/reliability/rel_counts.py   # prints each row's label and count
@@ -54,7 +54,7 @@ def examples(test: Callable[..., Any]) -> int:
 
 @dataclass(frozen=True)
 class Row:
-    """One row: the README label it starts with, the tests behind it, its count text."""
+    """One row: the table label it starts with, the tests behind it, its count text."""
 
     label: str
     module: str
@@ -144,7 +144,7 @@ ROWS = (
 
 
 def counts() -> dict[str, str]:
-    """Row label -> the count the README must show."""
+    """Row label -> the count the page must show."""
     out = {}
     for row in ROWS:
         module = load(row.module)

@@ -1,4 +1,4 @@
-"""The README's reliability table counts what the reliability tests run (``rel_counts.py``)."""
+"""docs/RELIABILITY.md's table counts what the reliability tests run (``rel_counts.py``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import rel_counts  # noqa: E402  (tests/ is not a package)
 
 
 def readme_rows() -> dict[str, str]:
-    """check label -> count cell of the README's reliability table."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Reliability\n", 1)[1].split("\n## ", 1)[0]
+    """check label -> count cell of docs/RELIABILITY.md's table."""
+    section = (ROOT / "docs" / "RELIABILITY.md").read_text(encoding="utf-8")
     rows = [line.strip("|").split(" | ") for line in section.splitlines()
             if line.startswith("| ") and not line.startswith("| check |")]
     return {cells[0].strip(): cells[1].strip() for cells in rows}
@@ -24,10 +23,10 @@ def test_every_count_in_the_readme_is_what_the_tests_run() -> None:
     expected = rel_counts.counts()
     for label, count in expected.items():
         matches = [cell for check, cell in shown.items() if check.startswith(label)]
-        assert len(matches) == 1, f"README has no (or several) rows starting {label!r}"
-        assert matches[0] == count, f"README row {label!r} says {matches[0]!r}; the tests " \
+        assert len(matches) == 1, f"the page has no (or several) rows starting {label!r}"
+        assert matches[0] == count, f"row {label!r} says {matches[0]!r}; the tests " \
                                     f"run {count!r}"
-    assert len(shown) == len(expected), "a README row is backed by no test in rel_counts.ROWS"
+    assert len(shown) == len(expected), "a table row is backed by no test in rel_counts.ROWS"
 
 
 def test_every_reliability_test_backs_a_row() -> None:
