@@ -235,8 +235,7 @@ def part_kuhn(b: Bench) -> dict[str, Any]:
     version = distil_round(run, "average-strategy", b.trainer_config(),
                            files=[run / "strategy.json"], base_model=None)
     trained = kuhn_nash_conv(b, Path(version.path), STRATEGY_PLAY)
-    return {"table": "hand-made: Kuhn equilibrium, alpha=1/6 (self-play's average strategy "
-                     "is pending issue 32)", "version": version_row(version),
+    return {"table": "a hand-made Kuhn equilibrium (alpha=1/6)", "version": version_row(version),
             "base": base, "trained": trained}
 
 
@@ -252,7 +251,8 @@ def kuhn_nash_conv(b: Bench, model: Path | None, play: dict[str, Any]) -> dict[s
     row = measure(AgentContext(envs=[], llm=b.llm, config=config))
     print(f"  kuhn {model or 'base'}: NashConv {row['nash_conv']:.3f}", flush=True)
     return {"nash_conv": round(row["nash_conv"], 4),
-            "strategy": {k: round(v, 3) for k, v in row["strategy"].items()}}
+            "strategy": {state: {a: round(p, 3) for a, p in probs.items()}
+                         for state, probs in row["strategy"].items()}}
 
 
 ALFWORLD_STEPS = 30  # bench_alfworld's step cap

@@ -303,8 +303,9 @@ def distill(d: dict[str, Any]) -> list[str]:
         out.append(f"| - | base | {_score(rounds['base']['model_alone'])} | - | - | - | - |")
     for r in rounds.get("rounds", []):
         h, v = r["held_out"], r["version"]
-        out.append(f"| own play, {sum(1 for _ in r['train_success_per_epoch'])} more epochs "
-                   f"| round {r['round']} | {_score(h['model_alone'])} | "
+        train = ", ".join(fmt(x) for x in r["train_success_per_epoch"])
+        out.append(f"| own play (train maps: {train}) | round {r['round']} | "
+                   f"{_score(h['model_alone'])} | "
                    f"{_score(h['memory_alone'])} | {_score(h['both'])} | {v['examples']} | "
                    f"{v['train_s'] / 60:.1f} |")
     if "held_out" in res.get("demos", {}):
