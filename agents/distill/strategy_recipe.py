@@ -67,9 +67,6 @@ def _words(history: str) -> list[str]:
 
 
 @cache
-
-
-@cache
 def _seed_for(seat: int, card: str) -> int:
     """The first reset seed that deals ``card`` to ``seat``."""
     env = KuhnPokerEnv(opponent="self")
