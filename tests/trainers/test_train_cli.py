@@ -26,6 +26,30 @@ def parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(["runs/x", *argv])
 
 
+def fake_trainer(monkeypatch: pytest.MonkeyPatch, losses: list[float]) -> dict[str, Any]:
+    """Replace the round's trainer with one that records its config, data and save fields
+    (returned, filled as the command runs) and reports ``losses``, one per step."""
+    seen: dict[str, Any] = {}
+
+    class Trainer:
+        def __init__(self, start: Any, config: Any) -> None:
+            seen["config"] = config
+
+        def train(self, data: list[Any]) -> TrainResult:
+            seen["data"] = data
+            return TrainResult(losses=losses, steps=len(losses), seconds=0.0)
+
+        def save(self, out: Path, version: int | None = None, run_dir: Any = None,
+                 **fields: Any) -> ModelVersion:
+            seen["fields"] = fields
+            return ModelVersion(path=str(out), method="sft", base_model="b", version=version,
+                                losses=losses, steps=len(losses), examples=len(seen["data"]),
+                                **fields)
+
+    monkeypatch.setattr(loop, "_make_trainer", Trainer)
+    return seen
+
+
 def test_every_config_field_has_an_option() -> None:
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)
@@ -59,23 +83,7 @@ def test_bad_values_reach_the_config_checks() -> None:
 
 def test_train_command_trains_one_round_with_the_agents_prompt(tmp_path: Path, monkeypatch,
                                                                capsys) -> None:
-    seen: dict[str, Any] = {}
-
-    class Trainer:
-        def __init__(self, start: Any, config: Any) -> None:
-            seen["config"] = config
-
-        def train(self, data: list[Any]) -> TrainResult:
-            seen["data"] = data
-            return TrainResult(losses=[1.0, 0.5], steps=2, seconds=0.0)
-
-        def save(self, out: Path, version: int | None = None, run_dir: Any = None,
-                 **fields: Any):
-            return ModelVersion(path=str(out), method="sft", base_model="b", version=version,
-                                losses=[1.0, 0.5], steps=2, examples=len(seen["data"]),
-                                **fields)
-
-    monkeypatch.setattr(loop, "_make_trainer", Trainer)
+    seen = fake_trainer(monkeypatch, [1.0, 0.5])
     win = Trajectory(env_id="e", goal="g", success=True, steps=[
         Step(observation="o1", action="down"), Step(observation="o2", action="right")])
     (tmp_path / "trajectories.jsonl").write_text(win.model_dump_json() + "\n")
@@ -97,23 +105,7 @@ def test_train_command_takes_a_recipe_and_its_files(tmp_path: Path, monkeypatch,
     from memplay.demos import write_demos
     from memplay.environments.demos import solver_demo_episodes
 
-    seen: dict[str, Any] = {}
-
-    class Trainer:
-        def __init__(self, start: Any, config: Any) -> None:
-            seen["config"] = config
-
-        def train(self, data: list[Any]) -> TrainResult:
-            seen["data"] = data
-            return TrainResult(losses=[1.0], steps=1, seconds=0.0)
-
-        def save(self, out: Path, version: int | None = None, run_dir: Any = None,
-                 **fields: Any):
-            seen["fields"] = fields
-            return ModelVersion(path=str(out), method="sft", base_model="b", version=version,
-                                losses=[1.0], steps=1, examples=len(seen["data"]), **fields)
-
-    monkeypatch.setattr(loop, "_make_trainer", Trainer)
+    seen = fake_trainer(monkeypatch, [1.0])
     write_demos(tmp_path / "demos.jsonl", solver_demo_episodes("FrozenLake-4x4-v0", [0]))
     assert main(["train", str(tmp_path), "--recipe", "demos", "--data",
                  str(tmp_path / "demos.jsonl")]) == 0
