@@ -38,7 +38,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from memplay.agents.context import AgentContext
+from memplay.agents.config import AgentConfig
+from memplay.agents.context import AgentContext, StateKey, default_state_key
 from memplay.agents.graph import DEFAULT_NODES
 from memplay.agents.keys import action_keys
 from memplay.agents.mccfr import average_policy
@@ -97,37 +98,35 @@ def decide(ctx: AgentContext, slots: list[Slot], *, act: bool = True) -> list[Sl
     return state["slots"]
 
 
-def infostate_slot(ctx: AgentContext, state: GameState, index: int = 0) -> Slot:
+def infostate_slot(config: AgentConfig, state: GameState, index: int = 0,
+                   state_key: StateKey = default_state_key) -> Slot:
     """A started slot at ``state``, as the seat to act meets it in a self-play game: a real
     environment is dealt the state's cards and plays its moves; the seat's own earlier moves
     are its steps.
 
-    >>> from memplay.agents.config import AgentConfig
-    >>> from memplay.llm.fake import ScriptedLLM
     >>> from memplay.environments.two_player.kuhn_tree import KuhnState
     >>> cfg = AgentConfig(env_id="KuhnPoker-v0", variant="none")
-    >>> slot = infostate_slot(AgentContext(envs=[], llm=ScriptedLLM(), config=cfg),
-    ...                       KuhnState((0, 2), "pb"))
+    >>> slot = infostate_slot(cfg, KuhnState((0, 2), "pb"))
     >>> slot.seat, slot.admissible, [s.action for s in slot.steps]
     (0, ['call', 'fold'], ['check'])
     """
     from memplay.environments import make
 
     deal, moves = state.position()
-    env = make(ctx.config.env_id, **{**ctx.config.env_kwargs, "opponent": "self"})
+    env = make(config.env_id, **{**config.env_kwargs, "opponent": "self"})
     obs, info = env.reset(seed=0, options={"deal": deal})
-    use_view = ctx.config.memory.step_keys == "view"
+    use_view = config.memory.step_keys == "view"
     steps = []
     for move in moves:
         seat, admissible = info["to_play"], list(info["admissible_actions"])
         if seat == state.to_play():
-            key = ctx.state_key(env, obs, info)
+            key = state_key(env, obs, info)
             steps.append(StepRecord(obs, move, admissible=admissible, state=key, seat=seat,
                                     key=action_keys(key, info.get("view"), admissible,
                                                     use_view)[move]))
         obs, _, _, _, info = env.step(move)
     return Slot(index, episode=-1 - index, started=True, goal=str(info["goal"]),
-                observation=obs, state=ctx.state_key(env, obs, info), view=info.get("view"),
+                observation=obs, state=state_key(env, obs, info), view=info.get("view"),
                 seat=info["to_play"], admissible=list(info["admissible_actions"]), steps=steps)
 
 
@@ -139,7 +138,8 @@ def policy_table(ctx: AgentContext, tree: GameTree) -> dict[str, list[float]]:
                         state_key=ctx.state_key, llm_bias=copy.deepcopy(ctx.llm_bias),
                         rng=random.Random())
     keys = list(tree.infostates)
-    slots = decide(look, [infostate_slot(look, tree.infostates[k][2], i)
+    slots = decide(look, [infostate_slot(look.config, tree.infostates[k][2], i,
+                                             look.state_key)
                           for i, k in enumerate(keys)], act=False)
     views = llm_scores(look.llm, [s.prompt for s in slots], [s.admissible for s in slots],
                        look.config.policy)

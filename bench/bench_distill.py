@@ -17,10 +17,10 @@ both), 12 steps an episode, the embedded SmolLM2-135M with a LoRA trained by TRL
 - ``new-maps``: memory learns the 32 held-out maps from empty memory, with the base model
   and with the last ``rounds`` version (played as trained); success per epoch and the first
   epoch reaching 0.8.
-- ``kuhn``: Kuhn poker, the model alone distilled (recipe ``average-strategy``) from a strategy
-  table, its exact NashConv next to the base model's. Until self-play's average strategy
-  (issue 32) is on main, the table is hand-made: the equilibrium family's alpha=1/6 member,
-  a check of the recipe and of how closely 135M weights hold a mixed strategy.
+- ``kuhn``: Kuhn poker: the mccfr agent self-plays 20000 hands with memory alone (the scripted
+  flat LLM, seed 0, as bench_selfplay's first seed), then its average strategy is distilled
+  (recipe ``average-strategy``, read from the run's strategy memory) into a fresh LoRA; the
+  model alone's exact NashConv next to the base model's and the memory's own.
 
 Every success number is on held-out maps unless it says train, with n and a 95% Wilson
 interval. Training wall times are measured under the CPU lock.
@@ -217,26 +217,45 @@ def part_new_maps(b: Bench, trained: Path | None) -> dict[str, Any]:
     return out
 
 
+KUHN_HANDS = {"full": 20000, "quick": 200}  # bench_selfplay's memory-alone run: 20000 hands
+
+
 def part_kuhn(b: Bench) -> dict[str, Any]:
-    """A strategy table distilled into the model; NashConv of the model alone, exact."""
+    """Self-play's average strategy distilled into the model; NashConv of the model alone."""
     from memplay.agents.distill.recipe import STRATEGY_PLAY
     from memplay.agents.distill.round import distil_round
-    from memplay.environments.two_player.kuhn_exploitability import equilibrium_strategy
 
     run = b.work / "kuhn"
-    shutil.rmtree(run, ignore_errors=True)
-    run.mkdir(parents=True)
-    table = {f"{card}:{history}": p for (card, history), p in equilibrium_strategy().items()}
-    (run / "strategy.json").write_text(json.dumps({"states": table}))
-    (run / "config.yaml").write_text("env_id: KuhnPoker-v0\n")
+    self_play = kuhn_self_play(run, KUHN_HANDS["quick" if b.cfg["maps"] < 32 else "full"])
     base = {"default": kuhn_nash_conv(b, None, {}), "as_trained": kuhn_nash_conv(
         b, None, STRATEGY_PLAY)}
     b.llm.reload(None)
-    version = distil_round(run, "average-strategy", b.trainer_config(),
-                           files=[run / "strategy.json"], base_model=None)
+    version = distil_round(run, "average-strategy", b.trainer_config(), base_model=None)
     trained = kuhn_nash_conv(b, Path(version.path), STRATEGY_PLAY)
-    return {"table": "a hand-made Kuhn equilibrium (alpha=1/6)", "version": version_row(version),
-            "base": base, "trained": trained}
+    return {"table": "self-play's average strategy (mccfr, memory alone, scripted flat LLM)",
+            "self_play": self_play, "version": version_row(version), "base": base,
+            "trained": trained}
+
+
+def kuhn_self_play(run: Path, hands: int) -> dict[str, Any]:
+    """``hands`` self-play games of the mccfr agent, memory alone (seed 0, as bench_selfplay's
+    first seed); the NashConv of the average strategy it leaves in ``run``'s memory."""
+    from memplay.agents import Agent
+    from memplay.llm.fake import ScriptedLLM
+
+    shutil.rmtree(run, ignore_errors=True)
+    agent = Agent("KuhnPoker-v0", variant="mccfr", llm=ScriptedLLM(), seed=0, parallel_envs=32,
+                  self_play={"enabled": True, "measure_every": hands}, trajectory_every=hands)
+    started = time.perf_counter()
+    try:
+        agent.run(epochs=1, tasks=range(hands), run_dir=run, progress=False)
+    finally:
+        agent.close()
+    last = json.loads((run / "selfplay" / "measures.jsonl").read_text().splitlines()[-1])
+    print(f"  kuhn self-play: {hands} hands, average strategy NashConv "
+          f"{last['nash_conv']:.3f}", flush=True)
+    return {"hands": hands, "nash_conv": round(last["nash_conv"], 4),
+            "wall_s": round(time.perf_counter() - started, 1)}
 
 
 def kuhn_nash_conv(b: Bench, model: Path | None, play: dict[str, Any]) -> dict[str, Any]:
@@ -409,7 +428,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_common_args(parser)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (CPU lock: 2)")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=None,
-                        help="default: rounds demos (quick), all parts (full)")
+                        help="default: rounds demos kuhn (quick), the FrozenLake and Kuhn "
+                        "parts (full)")
     parser.add_argument("--rounds", type=int, help="play -> distil rounds (full: 3)")
     parser.add_argument("--epochs", type=int, help="train epochs played per round (1)")
     parser.add_argument("--lr", type=float, default=1e-3, help="LoRA learning rate")
@@ -422,7 +442,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="training wall time of one ALFWorld chunk")
     parser.add_argument("--fresh", action="store_true", help="replace the JSON, do not merge")
     args = parser.parse_args(argv)
-    args.parts = args.parts or (["rounds", "demos"] if args.quick else
+    args.parts = args.parts or (["rounds", "demos", "kuhn"] if args.quick else
                                 ["rounds", "demos", "new-maps", "kuhn"])
     return args
 

@@ -328,6 +328,10 @@ def distill(d: dict[str, Any]) -> list[str]:
                 f"| base, sampling its own probabilities | "
                 f"{fmt(kuhn['base']['as_trained']['nash_conv'], 3)} |",
                 f"| distilled from {kuhn['table']} | {fmt(kuhn['trained']['nash_conv'], 3)} |"]
+        if "self_play" in kuhn:  # the teacher: the strategy the model was distilled from
+            teacher = kuhn["self_play"]
+            out.append(f"| (the teacher: that average strategy itself, after "
+                       f"{teacher['hands']:,} hands) | {fmt(teacher['nash_conv'], 3)} |")
     return out
 
 

@@ -1,8 +1,10 @@
-"""The ``average-strategy`` recipe: a two-player game's strategy table as soft SFT targets.
+"""The ``average-strategy`` recipe: a two-player game's strategy as soft SFT targets.
 
 Self-play memory's *average* strategy is what converges to an equilibrium (CFR, fictitious
-play); this recipe distils it into the weights. A strategy table is a JSON file mapping an
-information state to action probabilities::
+play); this recipe distils it into the weights. With no ``--data`` file it reads the run's
+own strategy memory (a run that self-played with variant ``mccfr``) at every information
+state of the game's tree (:func:`self_play_rows`). Otherwise it reads strategy tables: JSON
+files mapping an information state to action probabilities::
 
     {"states": {"<state>": {"bet": 0.33, "check": 0.67}, ...}}   (or the inner mapping alone)
 
@@ -36,16 +38,20 @@ from typing import Any
 from memplay.agents.context import StateKey, default_state_key
 from memplay.agents.distill.recipe import STRATEGY_PLAY, DistillSource, Recipe
 from memplay.agents.keys import action_keys
+from memplay.agents.mccfr import average_policy
 from memplay.agents.prompts import build_messages
 from memplay.agents.state import Slot, StepRecord
 from memplay.environments.registry import make
+from memplay.environments.two_player.game_tree import GameTree, tree_game
 from memplay.environments.two_player.kuhn import CARDS, KuhnPokerEnv
 from memplay.environments.two_player.kuhn_exploitability import INFOSETS, Infoset, infoset_seat
-from memplay.errors import EnvironmentFault, TrainerError
+from memplay.errors import ConfigError, EnvironmentFault, TrainerError
+from memplay.memory.strategy_memory import StrategyMemory
 from memplay.trainers.records import ChatRecord
 
-__all__ = ["AVERAGE_STRATEGY", "COPIES", "STATE_ENUMERATORS", "apportion", "kuhn_situations",
-           "read_strategy_table", "strategy_situations", "visited_states"]
+__all__ = ["AVERAGE_STRATEGY", "COPIES", "STATE_ENUMERATORS", "StrategyRow", "apportion",
+           "kuhn_situations", "read_strategy_table", "self_play_rows", "strategy_situations",
+           "table_rows", "visited_states"]
 
 COPIES = 20  # examples per state: the table's probabilities in steps of 1/20
 
@@ -192,12 +198,14 @@ def _probabilities(name: str, row: Any, slot: Slot) -> dict[str, float]:
     return probs
 
 
-def _strategy_records(source: DistillSource) -> list[ChatRecord]:
-    if not source.files:
-        raise TrainerError("recipe 'average-strategy' reads a strategy table; pass it with "
-                           "--data strategy.json")
+#: One training target: a state's name, the slot the agent meets there, action -> probability.
+StrategyRow = tuple[str, Slot, dict[str, float]]
+
+
+def table_rows(source: DistillSource) -> list[StrategyRow]:
+    """The rows of the strategy tables passed as ``--data`` files, each at its situation."""
     situations = strategy_situations(source)
-    records: list[ChatRecord] = []
+    rows: list[StrategyRow] = []
     for path in source.files:
         for name, row in read_strategy_table(Path(path)).items():
             slot = situations.get(name)
@@ -205,16 +213,59 @@ def _strategy_records(source: DistillSource) -> list[ChatRecord]:
                 known = ", ".join(list(situations)[:4])
                 raise TrainerError(f"{path}: state {name!r} is not one the agent meets in "
                                    f"{source.config.env_id} (known: {known}...)")
-            prompt = build_messages(slot, source.prompt)
-            for action, n in apportion(_probabilities(name, row, slot), COPIES).items():
-                records.extend(ChatRecord(messages=[*prompt, {"role": "assistant",
-                                                              "content": action}],
-                                          train_on=[len(prompt)], source="average-strategy")
-                               for _ in range(n))
+            rows.append((name, slot, _probabilities(name, row, slot)))
+    return rows
+
+
+def self_play_rows(source: DistillSource) -> list[StrategyRow]:
+    """The run's own average strategy (self-play with variant ``mccfr``): its strategy
+    memory at every information state of the game's tree that memory averaged, each met as
+    :func:`~memplay.agents.selfplay_measure.infostate_slot` meets it (where it is measured).
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> self_play_rows(DistillSource(Path("/no/run"), AgentConfig(env_id="KuhnPoker-v0")))
+    Traceback (most recent call last):
+    ...
+    memplay.errors.TrainerError: recipe 'average-strategy' found no strategy memory in ...
+    """
+    from memplay.agents.selfplay_measure import infostate_slot
+
+    where = source.memory_dir / "strategy"
+    memory = StrategyMemory.open(where)
+    if not len(memory):
+        raise TrainerError(f"recipe 'average-strategy' found no strategy memory in {where}; "
+                           "train a run that self-played with variant 'mccfr', or pass a "
+                           "table with --data strategy.json")
+    try:
+        tree = GameTree(tree_game(source.config.env_id).root())
+    except ConfigError:
+        raise TrainerError(f"{source.config.env_id} registers no game tree, so its "
+                           "information states cannot be listed; pass the table with --data "
+                           "strategy.json") from None
+    policy, rows = average_policy(memory), []
+    for index, (key, (_, actions, state)) in enumerate(tree.infostates.items()):
+        row = memory.get(key)
+        if row is not None and sum(row.average) > 0:  # never averaged: nothing to teach
+            slot = infostate_slot(source.config, state, index)
+            rows.append((key, slot, dict(zip(actions, policy(key, actions)))))
+    return rows
+
+
+def _strategy_records(source: DistillSource) -> list[ChatRecord]:
+    rows = table_rows(source) if source.files else self_play_rows(source)
+    records: list[ChatRecord] = []
+    for _, slot, probs in rows:
+        prompt = build_messages(slot, source.prompt)
+        for action, n in apportion(probs, COPIES).items():
+            records.extend(ChatRecord(messages=[*prompt, {"role": "assistant",
+                                                          "content": action}],
+                                      train_on=[len(prompt)], source="average-strategy")
+                           for _ in range(n))
     return records
 
 
 AVERAGE_STRATEGY = Recipe(
     "average-strategy", "sft",
-    "a strategy table (state -> action probabilities, e.g. self-play's average strategy) "
-    "as soft targets; pass it with --data strategy.json", _strategy_records, STRATEGY_PLAY)
+    "a strategy as soft targets: the run's own self-play average strategy (variant mccfr), "
+    "or a table of state -> action probabilities passed with --data strategy.json",
+    _strategy_records, STRATEGY_PLAY)

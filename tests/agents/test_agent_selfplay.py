@@ -222,13 +222,12 @@ def test_the_measured_strategy_is_the_policy_s_softmax() -> None:
 
 
 def test_infoset_prompts_are_what_the_agent_meets_in_a_game() -> None:
-    ctx = AgentContext(envs=[], llm=ScriptedLLM(),
-                       config=AgentConfig(env_id="KuhnPoker-v0", variant="none"))
-    slot = infostate_slot(ctx, KuhnState((0, 1), "b"))
+    config = AgentConfig(env_id="KuhnPoker-v0", variant="none")
+    slot = infostate_slot(config, KuhnState((0, 1), "b"))
     assert "Your card: Q" in slot.observation and "Player 0 played bet" in slot.observation
     assert slot.admissible == ["call", "fold"] and "second to act" in slot.state
     assert slot.seat == 1 and not slot.steps
-    first = infostate_slot(ctx, KuhnState((2, 0), "pb"))
+    first = infostate_slot(config, KuhnState((2, 0), "pb"))
     assert [s.action for s in first.steps] == ["check"] and "first to act" in first.state
     assert first.view["state"] == "card K, first to act; so far: you checked, opponent bet"
 

@@ -225,3 +225,44 @@ def test_a_round_by_hand_is_a_row_of_rounds_jsonl(tmp_path: Path,
     assert (row.after_epoch, row.recipe, row.examples, row.losses) == (
         None, "memory-greedy", 1, [2.0, 1.0])
     assert describe_rounds(run)[0].startswith("by hand: models/v1, 1 examples (memory-greedy)")
+
+
+def test_average_strategy_without_a_table_reads_the_run_s_self_play_memory(
+        tmp_path: Path) -> None:
+    from memplay.environments.two_player.game_tree import GameTree, tree_game
+    from memplay.memory.strategy_memory import StrategyMemory
+
+    tree = GameTree(tree_game("KuhnPoker-v0").root())
+    first, second = list(tree.infostates)[:2]  # seat 0 and seat 1 states
+    memory = StrategyMemory()
+    memory.entry(first, tree.infostates[first][1]).average[:] = [3.0, 1.0]
+    memory.entry(second, tree.infostates[second][1])  # visited, never averaged
+    memory.save(tmp_path / "memory" / "strategy")
+    config = AgentConfig(env_id="KuhnPoker-v0", variant="mccfr", self_play=True)
+    records = get_recipe("average-strategy").examples(
+        open_source(tmp_path, get_recipe("average-strategy"), config))
+    answers = Counter(r.messages[-1]["content"] for r in records)
+    actions = tree.infostates[first][1]
+    assert answers == {actions[0]: 15, actions[1]: 5}  # 3:1 of 20 copies; the other: none
+    situation = first.split(": ", 1)[1]
+    assert all(situation in r.messages[1]["content"] for r in records)
+
+
+def test_average_strategy_says_what_it_needs_when_there_is_no_strategy(tmp_path: Path) -> None:
+    with pytest.raises(TrainerError, match=r"no strategy memory in .*--data strategy\.json"):
+        get_recipe("average-strategy").examples(
+            open_source(tmp_path, get_recipe("average-strategy"),
+                        AgentConfig(env_id="KuhnPoker-v0")))
+    save_one_strategy_row(tmp_path)  # a strategy now, but a game with no tree to list
+    with pytest.raises(TrainerError, match="registers no game tree"):
+        get_recipe("average-strategy").examples(
+            open_source(tmp_path, get_recipe("average-strategy"),
+                        AgentConfig(env_id="TicTacToe-v0")))
+
+
+def save_one_strategy_row(run: Path) -> None:
+    from memplay.memory.strategy_memory import StrategyMemory
+
+    memory = StrategyMemory()
+    memory.entry("player 0: s", ["a", "b"]).average[:] = [1.0, 1.0]
+    memory.save(run / "memory" / "strategy")

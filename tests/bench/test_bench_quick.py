@@ -241,3 +241,10 @@ def test_bench_distill_quick(tmp_path: Path) -> None:
         assert low <= row["rate"] <= high
     assert {r["memory"] for r in first["held_out"].values()} == {"off", "alone", "on"}
     assert record["results"]["demos"]["version"]["recipe"] == "demos"
+    kuhn = record["results"]["kuhn"]  # the model alone, distilled from self-play's average
+    assert kuhn["version"]["recipe"] == "average-strategy"
+    assert kuhn["version"]["examples"] == 12 * 20  # every Kuhn information state, 20 answers
+    assert 0 < kuhn["self_play"]["nash_conv"] < 0.9  # 200 hands: better than uniform (0.92)
+    strategy = kuhn["trained"]["strategy"]  # the trained model's own, at all 12 states
+    assert len(strategy) == 12
+    assert all(sum(probs.values()) == pytest.approx(1, abs=0.01) for probs in strategy.values())
