@@ -34,7 +34,7 @@ class ExportCommand(Command):
         from memplay.memory.embedders import HashEmbedder
         from memplay.memory.faiss_store import FaissMemoryStore
         from memplay.memory.locate import memory_dir_of
-        from memplay.memory.reflection.archive_files import reflection_entries
+        from memplay.memory.reflection_files import reflection_entries
         from memplay.memory.step_memory import StepMemory
 
         mem = memory_dir_of(args.source)
@@ -68,7 +68,7 @@ class ImportCommand(Command):
         from memplay.memory.archive import import_archive
         from memplay.memory.embedders import HashEmbedder, default_embedder
         from memplay.memory.faiss_store import FaissMemoryStore
-        from memplay.memory.reflection.archive_files import restore_reflection
+        from memplay.memory.reflection_files import restore_reflection
         from memplay.memory.step_memory import StepMemory
 
         dest = Path(args.dest)

@@ -85,7 +85,7 @@ def _demos(args: argparse.Namespace) -> list[Any]:
 def _import(archive: Path, memory_dir: Path, agent: Any) -> None:
     """Merge another run's archive into the memory (its experience becomes "import")."""
     from memplay.memory.archive import import_archive
-    from memplay.memory.reflection.archive_files import restore_reflection
+    from memplay.memory.reflection_files import restore_reflection
 
     memory = agent.open_memory(memory_dir)
     report = import_archive(archive, memory.store, step_memory=memory.step_memory)

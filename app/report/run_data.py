@@ -132,8 +132,8 @@ def _load_memory(data: RunData, mem: Path) -> None:
 
 
 def _load_reflection(data: RunData, mem: Path) -> None:
-    from memplay.memory.reflection.critique import CritiqueStore
-    from memplay.memory.reflection.playbook import DOCUMENT_NAMES, PlaybookStore
+    from memplay.agents.methods.critique.store import CritiqueStore
+    from memplay.agents.methods.playbook.store import DOCUMENT_NAMES, PlaybookStore
 
     if (mem / "playbooks").is_dir():
         manager = PlaybookStore(mem / "playbooks")

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from memplay.agents.methods.critique.store import CritiqueStore
+from memplay.agents.methods.critique.tree import CritiqueTree
+from memplay.agents.methods.expel.store import InsightBook
+from memplay.agents.methods.playbook.store import PlaybookStore
 from memplay.errors import ArchiveError, DataNotFound
-from memplay.memory.reflection.critique import CritiqueStore
-from memplay.memory.reflection.insights import InsightBook
-from memplay.memory.reflection.jsonio import append_jsonl, read_json, read_jsonl, write_json_atomic
-from memplay.memory.reflection.playbook import PlaybookStore
-from memplay.memory.reflection.tree import CritiqueTree
+from memplay.memory.jsonio import append_jsonl, read_json, read_jsonl, write_json_atomic
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path) -> None:

@@ -1,7 +1,7 @@
 """CEL playbooks written by the LLM: rewrite the rules and the strategy from episodes.
 
 :class:`PlaybookWriter` asks the LLM to rewrite a family's two documents (kept by
-:class:`~memplay.memory.reflection.playbook.PlaybookStore`) from episode transcripts. A
+:class:`~memplay.agents.methods.playbook.store.PlaybookStore`) from episode transcripts. A
 rewrite that is empty, echoes the prompt, loops, changes nothing or cannot be trimmed to the
 size budget is rejected: the old version stays and the reason is counted.
 :class:`PlaybookReflection` is the ``playbook`` reflection of the variant registry: every
@@ -11,7 +11,7 @@ because a rewrite is two generations, the slowest thing a small model on a CPU d
 rewrite reads the batch's most informative episodes: a failure next to a success.
 
     >>> from memplay.llm.fake import ScriptedLLM
-    >>> from memplay.memory.reflection.playbook import PlaybookStore
+    >>> from memplay.agents.methods.playbook.store import PlaybookStore
     >>> from memplay.types import Trajectory
     >>> llm = ScriptedLLM(responses=["- Holes end the game.", "- Walk around the holes."])
     >>> writer = PlaybookWriter(PlaybookStore())
@@ -26,18 +26,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from memplay.agents.reflection import ReflectionSetup
-from memplay.agents.reflection.transcript import (
+from memplay.agents.methods.budget import SizeBudget
+from memplay.agents.methods.playbook.store import DOCUMENT_NAMES, PlaybookStore
+from memplay.agents.methods.registry import ReflectionSetup
+from memplay.agents.methods.transcript import (
     env_family,
     flatten_prompt,
     outcome_word,
     render_trajectory,
 )
-from memplay.agents.reflection.validation import check_generation
+from memplay.agents.methods.validation import check_generation
 from memplay.errors import ConfigError, LLMError
 from memplay.llm.base import LLM, Message, SamplingParams
-from memplay.memory.reflection.budget import SizeBudget
-from memplay.memory.reflection.playbook import DOCUMENT_NAMES, PlaybookStore
 from memplay.types import Trajectory
 
 __all__ = ["PlaybookConfig", "PlaybookReflection", "PlaybookWriter", "RewriteOutcome",
@@ -86,7 +86,7 @@ class RewriteOutcome:
         name: ``"rules"`` or ``"playbook"``.
         accepted: True when a new version was stored.
         reason: ``"ok"``, ``"waiting"`` (active version not evaluated enough yet) or a
-            rejection reason from :data:`~memplay.agents.reflection.validation.REJECTION_REASONS`.
+            rejection reason from :data:`~memplay.agents.methods.validation.REJECTION_REASONS`.
         version: The active version after the rewrite.
 
     >>> RewriteOutcome("FrozenLake", "rules", False, "empty", 0).accepted
