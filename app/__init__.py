@@ -8,7 +8,3 @@ start here.
     >>> "run" in COMMANDS
     True
 """
-
-# Every built-in method's memory files, known to the archive and to "is this a memory
-# directory?" (memplay.memory.reflection_files) before any command reads or writes one.
-from memplay.agents.methods import critique, expel, playbook, reflexion  # noqa: F401

@@ -11,8 +11,9 @@ files are written only when missing.
 
 This layer knows no method's format: each method registers its files
 (:func:`register_reflection_file`; the built-in ones in ``memplay.agents.methods.<name>.files``,
-registered when that package is imported; the app imports them all). The strategy memory's
-two files, which this layer owns, are registered here.
+registered when that package is imported; the app imports them all first, with
+``memplay.agents.methods.files.register_method_files``). The strategy memory's two files,
+which this layer owns, are registered here.
 
     >>> import tempfile, pathlib
     >>> register_reflection_file("notes", "notes/*.txt", lambda text: None)

@@ -49,3 +49,42 @@ def test_missing_and_corrupt_files_raise_typed_errors(tmp_path) -> None:
         CritiqueTree.from_json({"nodes": []})
     with pytest.raises(DataNotFound, match="no critique tree"):
         CritiqueStore().load_tree("nope")
+
+
+
+REGISTER_SCRIPT = """
+import sys
+from pathlib import Path
+from memplay.memory.locate import holds_memory
+from memplay.memory.reflection_files import reflection_entries
+root = Path(sys.argv[1])
+before = (holds_memory(root), len(reflection_entries(root)))
+from memplay.agents.methods.files import register_method_files
+register_method_files()
+print(before, (holds_memory(root), sorted(e["path"] for e in reflection_entries(root))))
+"""
+
+
+def test_register_method_files_makes_every_methods_files_known(tmp_path) -> None:
+    # a fresh interpreter: in this one the test module's imports registered them already
+    import subprocess
+    import sys
+
+    PlaybookStore(tmp_path / "playbooks").seed("FrozenLake", "rules", "- Holes end the game.")
+    CritiqueTree(env_id="x", obs="s").save(tmp_path / "critiques" / "trees" / "x-seed0-0000.json")
+    InsightBook(tmp_path / "insights" / "FrozenLake.json").save()
+    (tmp_path / "reflexion").mkdir()
+    (tmp_path / "reflexion" / "reflections.jsonl").write_text(
+        '{"text": "t", "goal": "g", "env_id": "e", "source": "llm"}\n')
+    out = subprocess.run([sys.executable, "-c", REGISTER_SCRIPT, str(tmp_path)], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    assert out == ("(False, 0) (True, ['critiques/trees/x-seed0-0000.json', "
+                   "'insights/FrozenLake.json', 'playbooks/FrozenLake.json', "
+                   "'reflexion/reflections.jsonl'])")  # the playbook's .md is for people
+
+
+def test_a_methods_file_that_fails_its_check_is_refused() -> None:
+    from memplay.memory.reflection_files import check_entries
+
+    with pytest.raises(ArchiveError, match=r"insights/FrozenLake\.json"):
+        check_entries([{"path": "insights/FrozenLake.json", "text": '{"insights": [{"x": 1}]}'}])
