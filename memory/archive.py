@@ -7,8 +7,10 @@ The archive holds flat, open-format members and nothing else:
 * ``items.jsonl`` (one :class:`MemoryItem` per line) and ``vectors.npy`` (their intent vectors,
   float32, same order; read with ``allow_pickle=False``);
 * ``steps.jsonl`` (optional): the rows of a :class:`StepMemory`;
-* ``reflection.jsonl`` (optional): playbooks, critique trees and revisions of the memory
-  directory (see :mod:`memplay.memory.reflection_files`).
+* ``reflection.jsonl`` (optional): the reflection files of the memory directory, of the kinds
+  registered in :mod:`memplay.memory.reflection_files` (the methods' playbooks, critique trees
+  and revisions, reflections, insights once ``register_method_files`` of
+  :mod:`memplay.agents.methods.files` ran, as the app does; the strategy memory always).
 
 Import reads members into memory (nothing is extracted to disk) and refuses, with
 :class:`~memplay.errors.ArchiveError`, anything unexpected: links, directories, unknown or
