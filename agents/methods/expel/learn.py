@@ -21,9 +21,8 @@ import re
 from collections.abc import Sequence
 
 from memplay.agents.methods.expel.store import Insight, InsightBook, Operation, OpName
-from memplay.agents.methods.playbook.learn import informative
 from memplay.agents.methods.registry import ReflectionSetup
-from memplay.agents.methods.transcript import env_family, render_trajectory
+from memplay.agents.methods.transcript import env_family, informative, render_trajectory
 from memplay.agents.methods.validation import clean_generation
 from memplay.errors import ConfigError, LLMError
 from memplay.llm.base import LLM, Message, SamplingParams

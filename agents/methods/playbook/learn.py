@@ -32,6 +32,7 @@ from memplay.agents.methods.registry import ReflectionSetup
 from memplay.agents.methods.transcript import (
     env_family,
     flatten_prompt,
+    informative,
     outcome_word,
     render_trajectory,
 )
@@ -41,7 +42,7 @@ from memplay.llm.base import LLM, Message, SamplingParams
 from memplay.types import Trajectory
 
 __all__ = ["PlaybookConfig", "PlaybookReflection", "PlaybookWriter", "RewriteOutcome",
-           "build_playbook", "informative", "rewrite_prompt"]
+           "build_playbook", "rewrite_prompt"]
 
 _PURPOSE = {
     "rules": "the rules of the game: what each action does, what ends the game, what gives reward",
@@ -218,27 +219,6 @@ class PlaybookWriter:
             history.reject(verdict.reason)
             return RewriteOutcome(family, name, False, verdict.reason, history.current.version)
         return RewriteOutcome(family, name, True, "ok", history.propose(verdict.text).version)
-
-def informative(trajectories: list[Trajectory]) -> list[Trajectory]:
-    """The episodes a rewrite learns most from: the longest failure (it met the most of
-    the game's rules), then the shortest success (the most direct way to win). The success
-    comes last because small models attend most to the end of a prompt.
-
-    >>> lose = Trajectory(env_id="x", success=False)
-    >>> win = Trajectory(env_id="x", success=True)
-    >>> [t.success for t in informative([win, lose, win])]
-    [False, True]
-    """
-    failures = [t for t in trajectories if not t.success]
-    successes = [t for t in trajectories if t.success]
-    picked = []
-    if failures:
-        picked.append(max(failures, key=lambda t: len(t.steps)))
-    if successes:
-        picked.append(min(successes, key=lambda t: len(t.steps)))
-    return picked
-
-
 
 
 class PlaybookReflection:
