@@ -35,7 +35,7 @@ from memplay.agents.components import (
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext, Reflection, StateKey, default_state_key
 from memplay.agents.distill.play import config_for_model
-from memplay.agents.reflection import ReflectionSetup, make_reflection
+from memplay.agents.methods.registry import ReflectionSetup, make_reflection
 from memplay.agents.run_files import RunFiles
 from memplay.agents.run_log.epoch_log import EpochLog
 from memplay.agents.runner import RunResult, run_episodes

@@ -94,7 +94,7 @@ class StepMemoryLike(Protocol):
 class Reflection(Protocol):
     """Memory the agent writes about itself: it learns from finished episodes and speaks
     in prompts. CEL playbooks, Agent-R critiques, Reflexion reflections and ExpeL insights
-    all have this shape (see :mod:`memplay.agents.reflection`).
+    all have this shape (see :mod:`memplay.agents.methods`).
 
     ``tag`` names the prompt block (``<playbook>``, ``<critique>``...).
     """

@@ -61,7 +61,7 @@ from memplay.agents.state import AgentState, Slot
 from memplay.agents.variants import get_variant
 from memplay.environments.two_player.base import TwoPlayerEnv
 from memplay.errors import ConfigError, LLMError, MemoryStoreError
-from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl, write_text_atomic
+from memplay.memory.jsonio import append_jsonl, read_jsonl, write_text_atomic
 from memplay.memory.step_memory import ActionValue
 from memplay.run_dir import RunDir
 

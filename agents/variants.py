@@ -4,7 +4,7 @@ A variant is a :class:`VariantSpec`: which task-level memory it retrieves (none,
 similarity RAG, or MemRL's similarity-then-Q ranking), whether it keeps step-level memory
 (state -> action values, the prior a small model needs), whether it plays from a strategy
 memory (regret matching per information state, :mod:`memplay.agents.mccfr`), and which
-reflections it writes (names in :mod:`memplay.agents.reflection`'s registry). Everything
+reflections it writes (names in :mod:`memplay.agents.methods`'s registry). Everything
 else follows from the spec: the graph's pipelines (:meth:`VariantSpec.pipelines`) and the
 parts the agent builds.
 Nothing else in memplay branches on a variant's name.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from memplay.agents import Agent
-from memplay.agents.reflection import ReflectionSetup, register_reflection
+from memplay.agents.methods import ReflectionSetup, register_reflection
 from memplay.agents.variants import VariantSpec, register_variant
 from memplay.types import Trajectory
 

@@ -7,8 +7,10 @@ The archive holds flat, open-format members and nothing else:
 * ``items.jsonl`` (one :class:`MemoryItem` per line) and ``vectors.npy`` (their intent vectors,
   float32, same order; read with ``allow_pickle=False``);
 * ``steps.jsonl`` (optional): the rows of a :class:`StepMemory`;
-* ``reflection.jsonl`` (optional): playbooks, critique trees and revisions of the memory
-  directory (see :mod:`memplay.memory.reflection.archive_files`).
+* ``reflection.jsonl`` (optional): the reflection files of the memory directory, of the kinds
+  registered in :mod:`memplay.memory.reflection_files` (the methods' playbooks, critique trees
+  and revisions, reflections, insights once ``register_method_files`` of
+  :mod:`memplay.agents.methods.files` ran, as the app does; the strategy memory always).
 
 Import reads members into memory (nothing is extracted to disk) and refuses, with
 :class:`~memplay.errors.ArchiveError`, anything unexpected: links, directories, unknown or
@@ -49,8 +51,8 @@ from memplay.memory.embedders import Embedder, embedder_by_name
 from memplay.memory.faiss_store import FaissMemoryStore
 from memplay.memory.item import MemoryItem, utc_now
 from memplay.memory.persistence import EmbedderRecord, FileRecord, check_format, fsync_path
-from memplay.memory.reflection.archive_files import MEMBER as REFLECTION
-from memplay.memory.reflection.archive_files import check_entries, reflection_entries
+from memplay.memory.reflection_files import MEMBER as REFLECTION
+from memplay.memory.reflection_files import check_entries, reflection_entries
 from memplay.memory.step_memory import StepMemory, StepRow
 from memplay.memory.store import MemoryStore
 

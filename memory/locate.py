@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memplay.errors import ConfigError
-from memplay.memory.reflection.archive_files import reflection_entries
+from memplay.memory.reflection_files import reflection_entries
 from memplay.run_dir import RunDir
 
 __all__ = ["holds_memory", "memory_dir_of"]

@@ -24,7 +24,6 @@ _LAZY: dict[str, str] = {
     "load_trajectories": "memplay.trainers.data:load_trajectories",
     "sft_records": "memplay.trainers.data:sft_records",
     "read_training_file": "memplay.trainers.data:read_training_file",
-    "export_critiques": "memplay.trainers.revision_data:export_critiques",
     "collect_sft": "memplay.trainers.data:collect_sft",
     "preference_pairs": "memplay.trainers.pairs:preference_pairs",
     "collect_pairs": "memplay.trainers.pairs:collect_pairs",

@@ -23,10 +23,9 @@ from pydantic import ValidationError
 
 from memplay.config import format_validation_error
 from memplay.errors import DataNotFound, TrainerError
-from memplay.memory.reflection.revision import RevisionTrajectory
 from memplay.run_dir import RunDir
 from memplay.trainers.records import ChatRecord, Message, RecordT, parse_row, read_rows
-from memplay.trainers.revision_data import revision_preference, revision_record
+from memplay.trainers.revisions import RevisionTrajectory, revision_preference, revision_record
 from memplay.types import Trajectory
 
 __all__ = [
@@ -123,7 +122,7 @@ def read_training_file(path: str | Path, kind: type[RecordT]) -> list[RecordT]:
     at the branching state. Bad lines raise TrainerError naming ``file:line``.
 
     >>> import tempfile, pathlib
-    >>> from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    >>> from memplay.trainers.revisions import RevisionTrajectory, Turn
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "revisions.jsonl"
     >>> r = RevisionTrajectory(goal="g", start_obs="s", thought="t",
     ...                        bad_steps=[Turn(action="a", obs="x")],

@@ -1,7 +1,7 @@
 """Training records in chat format: what the trainers read and what they export.
 
 Two record kinds, both plain JSON (one per line in a ``.jsonl`` file), matching the export
-format of ``memplay.memory.reflection`` (see docs/CONTRACTS.md):
+format of the critique method (``memplay.agents.methods.critique.export``; docs/CONTRACTS.md):
 
 - :class:`ChatRecord` (SFT): ``{"messages": [...], "train_on": [i, ...], "source": str}``;
   loss is taken only on the assistant messages whose indices are in ``train_on``.

@@ -35,7 +35,7 @@ from memplay.agents.curriculum.replay import StartFrom
 from memplay.agents.state import Slot, StepRecord
 from memplay.environments.executors.workers import LocalEnvs
 from memplay.errors import ConfigError
-from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
+from memplay.memory.jsonio import append_jsonl, read_jsonl
 from memplay.run_dir import RunDir
 
 __all__ = ["Curriculum", "make_sampler", "outcome_of", "read_outcomes"]

@@ -4,7 +4,7 @@ Expert Iteration restarts the apprentice from states of earlier games instead of
 the beginning, so practice goes where it is needed. Text environments cannot be cloned, so a
 start state is *replayed*: the env is reset with the task's seed and the recorded prefix of
 actions is played again before the agent takes over (:class:`StartFrom`; the same honest
-route as the critique search in :mod:`memplay.agents.reflection.mcts`). It needs an env that
+route as the critique search in :mod:`memplay.agents.methods.critique.mcts`). It needs an env that
 is deterministic given the seed; an action that no longer fits stops the replay early.
 
 Which states: every failed episode (not errored) of at least ``min_steps`` moves adds the

@@ -29,7 +29,7 @@ from memplay.agents.run_log.epoch_stats import (
     read_memory_stats,
 )
 from memplay.agents.run_log.tensorboard import TensorBoardLog
-from memplay.memory.reflection.jsonio import write_text_atomic
+from memplay.memory.jsonio import write_text_atomic
 from memplay.run_dir import RunDir
 
 __all__ = ["EpochLog"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from memplay.memory.item import MemoryItem
-from memplay.memory.reflection.jsonio import read_jsonl
+from memplay.memory.jsonio import read_jsonl
 from memplay.run_dir import RunDir
 from memplay.types import EpisodeResult
 

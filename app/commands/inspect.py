@@ -81,8 +81,8 @@ class InspectCommand(Command):
 
     def _critiques(self, root: Path, top: int, console: Any) -> int:
         """Count the Agent-R critique trees and revisions and print the newest lessons."""
-        from memplay.agents.reflection.critique import lesson_text
-        from memplay.memory.reflection.critique import CritiqueStore
+        from memplay.agents.methods.critique.learn import lesson_text
+        from memplay.agents.methods.critique.store import CritiqueStore
 
         folder = _reflection_folder(root, "critiques")
         if folder is None:
@@ -96,7 +96,7 @@ class InspectCommand(Command):
 
     def _reflections(self, root: Path, top: int, console: Any) -> int:
         """Reflexion's reflections: how many the LLM wrote (the rest are templates), newest."""
-        from memplay.memory.reflection.reflections import ReflectionStore
+        from memplay.agents.methods.reflexion.store import ReflectionStore
 
         folder = _reflection_folder(root, "reflexion")
         if folder is None:
@@ -112,7 +112,7 @@ class InspectCommand(Command):
 
     def _insights(self, root: Path, console: Any) -> int:
         """ExpeL's insights per game family, with votes and the LLM answers accepted."""
-        from memplay.memory.reflection.insights import InsightBook
+        from memplay.agents.methods.expel.store import InsightBook
 
         pages = sorted({*root.glob("insights/*.json"),
                         *RunDir(root).memory.glob("insights/*.json")})
@@ -142,10 +142,12 @@ class InspectCommand(Command):
         return 1
 
     def _memory(self, root: Path, top: int, console: Any) -> int:
+        from memplay.agents.methods.files import register_method_files
         from memplay.memory.faiss_store import FaissMemoryStore
         from memplay.memory.locate import memory_dir_of
         from memplay.memory.step_memory import StepMemory
 
+        register_method_files()
         try:
             mem = memory_dir_of(root)
         except ConfigError:

@@ -90,7 +90,7 @@ def _print_result(result: Any, config: Any, frozen: bool) -> None:
 
 def _self_play_lines(run_dir: Path) -> list[str]:
     """Each exact self-play measure (e.g. Kuhn poker's nash_conv), if recorded."""
-    from memplay.memory.reflection.jsonio import read_jsonl
+    from memplay.memory.jsonio import read_jsonl
 
     rows = read_jsonl(RunDir(run_dir).selfplay_measures)
     keys = [k for k, v in rows[-1].items() if k.startswith("nash_conv") and isinstance(v, float)] \

@@ -28,7 +28,7 @@ from memplay.app.report.sections_memory import (
     top_memories_section,
 )
 from memplay.app.report.sections_reflection import critiques_section, playbooks_section
-from memplay.memory.reflection.jsonio import write_text_atomic
+from memplay.memory.jsonio import write_text_atomic
 from memplay.run_dir import RunDir
 
 __all__ = ["SECTIONS", "build_report", "render_report"]

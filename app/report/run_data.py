@@ -103,8 +103,10 @@ def _metrics(episodes: list[EpisodeResult], config: AgentConfig | None) -> dict[
 
 
 def _memory_dir(root: Path) -> Path | None:
+    from memplay.agents.methods.files import register_method_files
     from memplay.memory.locate import memory_dir_of
 
+    register_method_files()
     try:
         return memory_dir_of(root)
     except ConfigError:
@@ -132,8 +134,8 @@ def _load_memory(data: RunData, mem: Path) -> None:
 
 
 def _load_reflection(data: RunData, mem: Path) -> None:
-    from memplay.memory.reflection.critique import CritiqueStore
-    from memplay.memory.reflection.playbook import DOCUMENT_NAMES, PlaybookStore
+    from memplay.agents.methods.critique.store import CritiqueStore
+    from memplay.agents.methods.playbook.store import DOCUMENT_NAMES, PlaybookStore
 
     if (mem / "playbooks").is_dir():
         manager = PlaybookStore(mem / "playbooks")

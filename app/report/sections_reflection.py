@@ -1,7 +1,7 @@
 """Report sections about self-written memory: CEL playbook versions (with the diff of each
 rewrite and the rollbacks) and Agent-R critique trees (drawn from their node-link JSON).
 
-    >>> from memplay.memory.reflection.documents import DocumentHistory
+    >>> from memplay.agents.methods.playbook.documents import DocumentHistory
     >>> h = DocumentHistory.start("rules", "- Holes end the game.")
     >>> _ = h.propose("- Holes end the game.\\n- Walls block.")
     >>> "+- Walls block." in version_diffs(h)

@@ -6,7 +6,7 @@ explored without success; a node's size grows with its visits. A big tree is cut
 ``max_nodes`` most visited nodes (paths to successes first), always with their ancestors, so
 what is drawn stays a tree; the caller says how many nodes were left out.
 
-    >>> from memplay.memory.reflection.tree import CritiqueTree
+    >>> from memplay.agents.methods.critique.tree import CritiqueTree
     >>> t = CritiqueTree(env_id="Corridor", obs="at 0", admissible=["left", "right"])
     >>> n = t.add_child(0, "right", obs="at 1", reward=1.0, terminal=True, success=True)
     >>> t.backup([0, n], 1.0)

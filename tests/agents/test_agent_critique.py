@@ -13,9 +13,9 @@ from memplay.agents import Agent
 from memplay.agents.config import AgentConfig
 from memplay.agents.graph import build_agent_graph, default_pipelines
 from memplay.agents.keys import action_keys
-from memplay.agents.reflection.critique import AgentCritic, first_bad_step
-from memplay.agents.reflection.judges import ValueJudge
-from memplay.agents.reflection.mcts import MCTS, MCTSConfig
+from memplay.agents.methods.critique.judges import ValueJudge
+from memplay.agents.methods.critique.learn import AgentCritic, first_bad_step
+from memplay.agents.methods.critique.mcts import MCTS, MCTSConfig
 from memplay.app.cli import main
 from memplay.environments import make
 from memplay.llm.fake import ScriptedLLM, prompt_text

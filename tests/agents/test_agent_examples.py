@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from memplay.agents import Agent
-from memplay.agents.reflection import REFLECTIONS
+from memplay.agents.methods import REFLECTIONS
 from memplay.agents.variants import VARIANTS
 from memplay.llm.fake import ScriptedLLM, prompt_text
 from memplay.memory import HashEmbedder

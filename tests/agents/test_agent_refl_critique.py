@@ -7,19 +7,20 @@ from typing import Any
 
 import pytest
 
-from memplay.agents.reflection.judges import (
+from memplay.agents.methods.critique.export import export_critiques, tree_pairs
+from memplay.agents.methods.critique.judges import (
     LLMJudge,
     ThoughtWriter,
     ValueJudge,
     build_revision,
     revisions_from_tree,
 )
-from memplay.agents.reflection.mcts import MCTS, MCTSConfig
+from memplay.agents.methods.critique.mcts import MCTS, MCTSConfig
+from memplay.agents.methods.critique.store import CritiqueStore
+from memplay.agents.methods.critique.tree import ROOT, CritiqueTree
 from memplay.errors import ConfigError
 from memplay.llm.fake import ScriptedLLM
-from memplay.memory.reflection.critique import CritiqueStore
-from memplay.memory.reflection.tree import ROOT, CritiqueTree
-from memplay.trainers.revision_data import export_critiques, revision_record, tree_pairs
+from memplay.trainers.revisions import revision_record
 
 MOVES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 

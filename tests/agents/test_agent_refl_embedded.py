@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from memplay.agents.reflection.playbook import PlaybookConfig, PlaybookWriter
+from memplay.agents.methods.budget import SizeBudget
+from memplay.agents.methods.playbook.learn import PlaybookConfig, PlaybookWriter
+from memplay.agents.methods.playbook.store import PlaybookStore
 from memplay.llm.base import SamplingParams
-from memplay.memory.reflection.budget import SizeBudget
-from memplay.memory.reflection.playbook import PlaybookStore
 from memplay.types import Step, Trajectory
 
 RULES = "- Actions: left, down, right, up move one square.\n- Falling into H ends the episode."

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from memplay.agents.reflection.playbook import PlaybookConfig, PlaybookWriter
-from memplay.agents.reflection.validation import check_generation
+from memplay.agents.methods.budget import SizeBudget
+from memplay.agents.methods.playbook.documents import RollbackPolicy
+from memplay.agents.methods.playbook.learn import PlaybookConfig, PlaybookWriter
+from memplay.agents.methods.playbook.store import PlaybookStore
+from memplay.agents.methods.validation import check_generation
 from memplay.errors import ConfigError, LLMError
 from memplay.llm.fake import ScriptedLLM
-from memplay.memory.reflection.budget import SizeBudget
-from memplay.memory.reflection.documents import RollbackPolicy
-from memplay.memory.reflection.playbook import PlaybookStore
 from memplay.types import Step, Trajectory
 
 RULES_V1 = "- Falling into H ends the game.\n- Reaching G gives reward 1."

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from memplay.agents.reflection.expel import ExpelReflection, parse_operations
-from memplay.agents.reflection.reflexion import Reflector, ReflexionReflection
+from memplay.agents.methods.expel.learn import ExpelReflection, parse_operations
+from memplay.agents.methods.expel.store import InsightBook, Operation
+from memplay.agents.methods.reflexion.learn import Reflector, ReflexionReflection
+from memplay.agents.methods.reflexion.store import ReflectionStore
 from memplay.errors import ConfigError
 from memplay.llm.fake import ScriptedLLM
 from memplay.memory import FaissMemoryStore, HashEmbedder
-from memplay.memory.reflection.insights import InsightBook, Operation
-from memplay.memory.reflection.reflections import ReflectionStore
 from memplay.types import Step, Trajectory
 
 
@@ -159,9 +159,9 @@ def test_bad_book_settings_raise_config_error() -> None:
 
 
 def test_reflections_insights_and_critiques_take_part_in_q_value_retrieval() -> None:
+    from memplay.agents.methods.critique.store import critique_item
     from memplay.memory import MemRLRetriever, RetrievalConfig
-    from memplay.memory.reflection.critique import critique_item
-    from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    from memplay.trainers.revisions import RevisionTrajectory, Turn
 
     store = FaissMemoryStore(HashEmbedder(64))
     reflection = Reflector().reflect(failed_episode()).to_memory_item()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from memplay.agents.methods.reflexion.store import ReflectionStore
 from memplay.app.cli import main
-from memplay.memory.reflection.reflections import ReflectionStore
 
 # One batch of 2 episodes of 4 steps (FrozenLake 4x4 needs 6 to win, so both fail), then one
 # batched generation of at most 32 tokens: the cost is that generation, not play.

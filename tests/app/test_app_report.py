@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from memplay.agents.agent import Agent
+from memplay.agents.methods.playbook.documents import RollbackPolicy
+from memplay.agents.methods.playbook.store import PlaybookStore
 from memplay.app.cli import main
 from memplay.app.report.build import SECTIONS, build_report
 from memplay.app.report.html import fmt
 from memplay.llm.fake import ScriptedLLM
 from memplay.memory import FaissMemoryStore, HashEmbedder, MemoryItem
-from memplay.memory.reflection.documents import RollbackPolicy
-from memplay.memory.reflection.playbook import PlaybookStore
 from memplay.run_dir import RunDir
 from memplay.trainers.rounds import RoundRecord
 from memplay.trainers.version import ModelVersion

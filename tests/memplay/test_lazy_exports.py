@@ -9,7 +9,9 @@ import pytest
 
 import memplay._lazy
 
-PACKAGES = ("memplay", "memplay.agents", "memplay.trainers")
+PACKAGES = ("memplay", "memplay.agents", "memplay.trainers", "memplay.agents.methods.playbook",
+            "memplay.agents.methods.critique", "memplay.agents.methods.reflexion",
+            "memplay.agents.methods.expel")
 
 
 @pytest.mark.parametrize("package", PACKAGES)

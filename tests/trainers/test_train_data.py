@@ -126,8 +126,8 @@ def test_collect_sft_reads_run_and_revision_files(tmp_path: Path) -> None:
 
 def test_critique_revisions_train_as_they_are_stored(tmp_path: Path) -> None:
     # <memory>/critiques/revisions.jsonl rows are RevisionTrajectory records, not chat records
-    from memplay.memory.reflection.critique import CritiqueStore
-    from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    from memplay.agents.methods.critique.store import CritiqueStore
+    from memplay.trainers.revisions import RevisionTrajectory, Turn
 
     CritiqueStore(tmp_path / "critiques").add_revisions([RevisionTrajectory(
         goal="reach G", start_obs="at S", thought="I realise 'up' was a mistake.",

@@ -1,7 +1,7 @@
 """CEL playbooks written by the LLM: rewrite the rules and the strategy from episodes.
 
 :class:`PlaybookWriter` asks the LLM to rewrite a family's two documents (kept by
-:class:`~memplay.memory.reflection.playbook.PlaybookStore`) from episode transcripts. A
+:class:`~memplay.agents.methods.playbook.store.PlaybookStore`) from episode transcripts. A
 rewrite that is empty, echoes the prompt, loops, changes nothing or cannot be trimmed to the
 size budget is rejected: the old version stays and the reason is counted.
 :class:`PlaybookReflection` is the ``playbook`` reflection of the variant registry: every
@@ -11,7 +11,7 @@ because a rewrite is two generations, the slowest thing a small model on a CPU d
 rewrite reads the batch's most informative episodes: a failure next to a success.
 
     >>> from memplay.llm.fake import ScriptedLLM
-    >>> from memplay.memory.reflection.playbook import PlaybookStore
+    >>> from memplay.agents.methods.playbook.store import PlaybookStore
     >>> from memplay.types import Trajectory
     >>> llm = ScriptedLLM(responses=["- Holes end the game.", "- Walk around the holes."])
     >>> writer = PlaybookWriter(PlaybookStore())
@@ -26,22 +26,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from memplay.agents.reflection import ReflectionSetup
-from memplay.agents.reflection.transcript import (
+from memplay.agents.methods.budget import SizeBudget
+from memplay.agents.methods.playbook.store import DOCUMENT_NAMES, PlaybookStore
+from memplay.agents.methods.registry import ReflectionSetup
+from memplay.agents.methods.transcript import (
     env_family,
     flatten_prompt,
+    informative,
     outcome_word,
     render_trajectory,
 )
-from memplay.agents.reflection.validation import check_generation
+from memplay.agents.methods.validation import check_generation
 from memplay.errors import ConfigError, LLMError
 from memplay.llm.base import LLM, Message, SamplingParams
-from memplay.memory.reflection.budget import SizeBudget
-from memplay.memory.reflection.playbook import DOCUMENT_NAMES, PlaybookStore
 from memplay.types import Trajectory
 
 __all__ = ["PlaybookConfig", "PlaybookReflection", "PlaybookWriter", "RewriteOutcome",
-           "build_playbook", "informative", "rewrite_prompt"]
+           "build_playbook", "rewrite_prompt"]
 
 _PURPOSE = {
     "rules": "the rules of the game: what each action does, what ends the game, what gives reward",
@@ -86,7 +87,7 @@ class RewriteOutcome:
         name: ``"rules"`` or ``"playbook"``.
         accepted: True when a new version was stored.
         reason: ``"ok"``, ``"waiting"`` (active version not evaluated enough yet) or a
-            rejection reason from :data:`~memplay.agents.reflection.validation.REJECTION_REASONS`.
+            rejection reason from :data:`~memplay.agents.methods.validation.REJECTION_REASONS`.
         version: The active version after the rewrite.
 
     >>> RewriteOutcome("FrozenLake", "rules", False, "empty", 0).accepted
@@ -218,27 +219,6 @@ class PlaybookWriter:
             history.reject(verdict.reason)
             return RewriteOutcome(family, name, False, verdict.reason, history.current.version)
         return RewriteOutcome(family, name, True, "ok", history.propose(verdict.text).version)
-
-def informative(trajectories: list[Trajectory]) -> list[Trajectory]:
-    """The episodes a rewrite learns most from: the longest failure (it met the most of
-    the game's rules), then the shortest success (the most direct way to win). The success
-    comes last because small models attend most to the end of a prompt.
-
-    >>> lose = Trajectory(env_id="x", success=False)
-    >>> win = Trajectory(env_id="x", success=True)
-    >>> [t.success for t in informative([win, lose, win])]
-    [False, True]
-    """
-    failures = [t for t in trajectories if not t.success]
-    successes = [t for t in trajectories if t.success]
-    picked = []
-    if failures:
-        picked.append(max(failures, key=lambda t: len(t.steps)))
-    if successes:
-        picked.append(min(successes, key=lambda t: len(t.steps)))
-    return picked
-
-
 
 
 class PlaybookReflection:

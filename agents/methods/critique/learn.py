@@ -51,15 +51,15 @@ from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, StateKey, StepMemoryLike, default_state_key
 from memplay.agents.keys import action_keys
 from memplay.agents.learning import step_returns
+from memplay.agents.methods.critique.judges import ValueJudge, build_revision
+from memplay.agents.methods.critique.mcts import MCTS, MCTSConfig, Policy, random_policy
+from memplay.agents.methods.critique.store import CritiqueStore, relevance
+from memplay.agents.methods.critique.tree import CritiqueTree
+from memplay.agents.methods.registry import ReflectionSetup
 from memplay.agents.policy import PolicyConfig, choose_action, combine_scores
 from memplay.agents.prompts import clip
-from memplay.agents.reflection import ReflectionSetup
-from memplay.agents.reflection.judges import ValueJudge, build_revision
-from memplay.agents.reflection.mcts import MCTS, MCTSConfig, Policy, random_policy
 from memplay.errors import ConfigError
-from memplay.memory.reflection.critique import CritiqueStore, relevance
-from memplay.memory.reflection.revision import RevisionTrajectory
-from memplay.memory.reflection.tree import CritiqueTree
+from memplay.trainers.revisions import RevisionTrajectory
 from memplay.types import Trajectory
 
 __all__ = ["AgentCritic", "build_critique", "first_bad_step", "lesson_text", "memory_policy"]
@@ -86,7 +86,7 @@ def first_bad_step(tree: CritiqueTree, path: list[int]) -> int | None:
 def lesson_text(revision: RevisionTrajectory, max_moves: int = 8) -> str:
     """The lesson of a revision in one line of moves (no board dumps: small contexts).
 
-    >>> from memplay.memory.reflection.revision import Turn
+    >>> from memplay.trainers.revisions import Turn
     >>> r = RevisionTrajectory(start_obs="s", thought="t", bad_steps=[
     ...     Turn(action="down", obs="x"), Turn(action="left", obs="hole")],
     ...     good_steps=[Turn(action="right", obs="y"), Turn(action="down", obs="won")])

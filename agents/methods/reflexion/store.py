@@ -3,7 +3,7 @@
 A :class:`ReflectionStore` keeps them in ``<directory>/reflections.jsonl`` (one row per
 reflection, appended) keyed by environment and task seed, so the next try of a task sees
 what went wrong on the last ones. The LLM that writes them lives with the agent
-(:mod:`memplay.agents.reflection.reflexion`).
+(:mod:`memplay.agents.methods.reflexion.learn`).
 
     >>> store = ReflectionStore()
     >>> store.add(Reflection("Avoid the hole right of the start.", "reach G",
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from memplay.errors import ArchiveError
 from memplay.memory.item import MemoryItem
-from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
+from memplay.memory.jsonio import append_jsonl, read_jsonl
 
 __all__ = ["Reflection", "ReflectionStore"]
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memplay.memory.reflection.budget import SizeBudget
+from memplay.agents.methods.budget import SizeBudget
 
 __all__ = ["REJECTION_REASONS", "Verdict", "check_generation", "clean_generation"]
 

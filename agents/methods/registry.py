@@ -1,24 +1,6 @@
-"""Reflections: memory the agent writes about itself, and the registry that builds them.
+"""The method registry: which factory builds each reflection method a variant names.
 
-Every reflection has the same small shape (:class:`~memplay.agents.context.Reflection`): it
-*learns* from a batch's finished episodes and gives *prompt text* for a task. The variant
-registry names which ones a variant uses; :func:`make_reflection` builds them.
-
-==========  ==========================================================================
-name        what it writes (files under the memory directory)
-==========  ==========================================================================
-playbook    CEL: rules + strategy documents per game family, rewritten by the LLM
-            (``playbooks/``; :mod:`.playbook`)
-critique    Agent-R: MCTS critique trees for failed tasks, revision trajectories; the
-            winning paths teach step memory (``critiques/``; :mod:`.critique`)
-reflexion   Reflexion: a verbal reflection on each failed task, shown on its next try
-            (``reflexion/``; :mod:`.reflexion`)
-expel       ExpeL: insights added, voted up/down and edited by the LLM, shown to every
-            task (``insights/``; :mod:`.expel`)
-==========  ==========================================================================
-
-Add your own with :func:`register_reflection` (a factory ``(ReflectionSetup) -> Reflection``)
-and a :class:`~memplay.agents.variants.VariantSpec` that names it.
+:class:`ReflectionSetup` is what a factory gets; :func:`make_reflection` builds one by name.
 
     >>> from memplay.agents.config import AgentConfig
     >>> from memplay.llm.fake import ScriptedLLM
@@ -74,10 +56,10 @@ class ReflectionSetup:
 ReflectionFactory = Callable[[ReflectionSetup], Reflection]
 
 REFLECTIONS: Registry[ReflectionFactory] = Registry("reflection")
-REFLECTIONS.register("playbook", "memplay.agents.reflection.playbook:build_playbook")
-REFLECTIONS.register("critique", "memplay.agents.reflection.critique:build_critique")
-REFLECTIONS.register("reflexion", "memplay.agents.reflection.reflexion:build_reflexion")
-REFLECTIONS.register("expel", "memplay.agents.reflection.expel:build_expel")
+REFLECTIONS.register("playbook", "memplay.agents.methods.playbook.learn:build_playbook")
+REFLECTIONS.register("critique", "memplay.agents.methods.critique.learn:build_critique")
+REFLECTIONS.register("reflexion", "memplay.agents.methods.reflexion.learn:build_reflexion")
+REFLECTIONS.register("expel", "memplay.agents.methods.expel.learn:build_expel")
 
 
 def register_reflection(name: str, factory: str | ReflectionFactory) -> None:

@@ -4,7 +4,7 @@
 models often answer with nothing usable; then a templated reflection is built from the
 trajectory itself (last actions, final observation) and the fallback is counted, so a run
 always gets a reflection and its files show how often the model helped
-(:meth:`~memplay.memory.reflection.reflections.ReflectionStore.counts`).
+(:meth:`~memplay.agents.methods.reflexion.store.ReflectionStore.counts`).
 :class:`ReflexionReflection` is the ``reflexion`` reflection of the variant registry: it
 reflects on every failed episode and shows a task's newest reflections on its next try.
 
@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from memplay.agents.reflection import ReflectionSetup
-from memplay.agents.reflection.transcript import clip, flatten_prompt, render_trajectory
-from memplay.agents.reflection.validation import check_generation
+from memplay.agents.methods.reflexion.store import Reflection, ReflectionStore
+from memplay.agents.methods.registry import ReflectionSetup
+from memplay.agents.methods.transcript import clip, flatten_prompt, render_trajectory
+from memplay.agents.methods.validation import check_generation
 from memplay.errors import LLMError
 from memplay.llm.base import LLM, Message, SamplingParams
-from memplay.memory.reflection.reflections import Reflection, ReflectionStore
 from memplay.types import Trajectory
 
 __all__ = ["Reflector", "ReflexionReflection", "build_reflexion", "reflection_prompt",

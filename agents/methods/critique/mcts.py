@@ -12,7 +12,7 @@ one untried action; roll out with the policy (random over admissible actions by 
 the agent's own); back the episode return up the path. A successful rollout is kept in the
 tree as a chain of nodes, so winning lines can be spliced into revision trajectories.
 
-    >>> from memplay.memory.reflection.tree import ROOT
+    >>> from memplay.agents.methods.critique.tree import ROOT
     >>> MOVES = ["left", "right"]
     >>> class Line:  # two steps right wins, one step left loses
     ...     def reset(self, *, seed=None, options=None):
@@ -34,8 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from memplay.agents.methods.critique.tree import ROOT, CritiqueTree
 from memplay.errors import ConfigError, EnvironmentFault
-from memplay.memory.reflection.tree import ROOT, CritiqueTree
 
 __all__ = ["MCTS", "MCTSConfig", "Policy", "SearchableEnv", "random_policy"]
 

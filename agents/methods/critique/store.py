@@ -5,11 +5,10 @@ A :class:`CritiqueStore` keeps, in one directory (open formats only):
 - ``trees/<tree_id>.json``: each search tree as node-link JSON;
 - ``revisions.jsonl``: one revision trajectory per line.
 
-The search that fills it and picks the lesson a prompt shows is
-:mod:`memplay.agents.reflection.critique`; :mod:`memplay.trainers.revision_data` turns its
-contents into training data.
+The search that fills it and picks the lesson a prompt shows is :mod:`.learn`;
+:mod:`.export` turns its contents into training data.
 
-    >>> from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    >>> from memplay.trainers.revisions import RevisionTrajectory, Turn
     >>> store = CritiqueStore()
     >>> store.add_revisions([RevisionTrajectory(
     ...     env_id="Grid", goal="reach G", start_obs="at start", thought="'left' was bad.",
@@ -26,11 +25,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from memplay.agents.methods.critique.tree import CritiqueTree
 from memplay.errors import ArchiveError, DataNotFound
 from memplay.memory.item import MemoryItem
-from memplay.memory.reflection.jsonio import append_jsonl, read_jsonl
-from memplay.memory.reflection.revision import RevisionTrajectory
-from memplay.memory.reflection.tree import CritiqueTree
+from memplay.memory.jsonio import append_jsonl, read_jsonl
+from memplay.trainers.revisions import RevisionTrajectory
 
 __all__ = ["CritiqueStore", "critique_item", "critique_text", "relevance"]
 
@@ -49,7 +48,7 @@ def relevance(revision: RevisionTrajectory, goal: str, observation: str | None =
     otherwise observation word overlap adds a little. No embedder is needed, so critiques
     work in runs without the embedding model.
 
-    >>> from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    >>> from memplay.trainers.revisions import RevisionTrajectory, Turn
     >>> r = RevisionTrajectory(goal="reach G", start_obs="s", thought="t",
     ...                        bad_steps=[Turn(action="a", obs="x")],
     ...                        good_steps=[Turn(action="b", obs="y")])
@@ -72,7 +71,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 def critique_text(revision: RevisionTrajectory) -> str:
     """The lesson of a revision trajectory in two sentences.
 
-    >>> from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    >>> from memplay.trainers.revisions import RevisionTrajectory, Turn
     >>> r = RevisionTrajectory(goal="g", start_obs="at S", thought="I realise 'a' was bad.",
     ...                        bad_steps=[Turn(action="a", obs="x")],
     ...                        good_steps=[Turn(action="b", obs="y")])
@@ -91,7 +90,7 @@ def critique_item(revision: RevisionTrajectory) -> MemoryItem:
     The intent is the goal plus the branching state, so a similar task in a similar state
     retrieves it; the experience is :func:`critique_text`.
 
-    >>> from memplay.memory.reflection.revision import RevisionTrajectory, Turn
+    >>> from memplay.trainers.revisions import RevisionTrajectory, Turn
     >>> r = RevisionTrajectory(goal="g", start_obs="s", thought="t",
     ...                        bad_steps=[Turn(action="a", obs="x")],
     ...                        good_steps=[Turn(action="b", obs="y")])

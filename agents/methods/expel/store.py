@@ -1,6 +1,6 @@
 """ExpeL insights, stored: a short list of general lessons, kept honest by up and down votes.
 
-The LLM (:mod:`memplay.agents.reflection.expel`) compares episodes and answers with
+The LLM (:mod:`memplay.agents.methods.expel.learn`) compares episodes and answers with
 operations on the numbered list of insights:
 
 - ``ADD: <text>`` a new insight (starts with ``initial_votes`` votes; an ADD that repeats an
@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memplay.errors import ArchiveError, ConfigError
 from memplay.memory.item import MemoryItem
-from memplay.memory.reflection.jsonio import read_json, write_json_atomic
+from memplay.memory.jsonio import read_json, write_json_atomic
 from memplay.memory.store import MemoryStore
 
 __all__ = ["Insight", "InsightBook", "Operation"]

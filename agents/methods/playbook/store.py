@@ -8,7 +8,7 @@ For every environment family (``FrozenLake``, ``Sokoban``, ...) the store keeps
 Each episode played with the active versions is credited to them
 (:meth:`PlaybookStore.record_episode`), and a version that does clearly worse than its parent
 is rolled back. New versions come from the LLM through
-:class:`memplay.agents.reflection.playbook.PlaybookWriter`, which proposes them here. Each
+:class:`memplay.agents.methods.playbook.learn.PlaybookWriter`, which proposes them here. Each
 family is stored as ``<directory>/<family>.json`` (full history, written atomically) plus
 ``<family>.md`` (the active texts and rejection counts, for people).
 
@@ -25,9 +25,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from memplay.agents.methods.playbook.documents import Document, DocumentHistory, RollbackPolicy
 from memplay.errors import ArchiveError, ConfigError
-from memplay.memory.reflection.documents import Document, DocumentHistory, RollbackPolicy
-from memplay.memory.reflection.jsonio import read_json, write_json_atomic, write_text_atomic
+from memplay.memory.jsonio import read_json, write_json_atomic, write_text_atomic
 
 __all__ = ["DOCUMENT_NAMES", "PlaybookStore", "check_family"]
 

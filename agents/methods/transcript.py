@@ -3,6 +3,7 @@
 Reflection prompts show the model what happened in an episode. Observations can be long
 (ALFWorld rooms, Sokoban boards), so each is clipped and only the last steps are kept; the
 outcome line always comes last because small models attend most to the end of the prompt.
+:func:`informative` picks the episodes a playbook rewrite or an ExpeL comparison reads.
 
     >>> from memplay.types import Step, Trajectory
     >>> t = Trajectory(env_id="Corridor", goal="reach the end", success=True, total_reward=1.0,
@@ -20,7 +21,8 @@ import re
 from memplay.llm.base import Prompt
 from memplay.types import Trajectory
 
-__all__ = ["clip", "env_family", "flatten_prompt", "outcome_word", "render_trajectory"]
+__all__ = ["clip", "env_family", "flatten_prompt", "informative", "outcome_word",
+           "render_trajectory"]
 
 
 def clip(text: str, limit: int) -> str:
@@ -103,3 +105,23 @@ def flatten_prompt(prompt: Prompt) -> str:
     if isinstance(prompt, str):
         return prompt
     return "\n".join(message["content"] for message in prompt)
+
+
+def informative(trajectories: list[Trajectory]) -> list[Trajectory]:
+    """The episodes a rewrite learns most from: the longest failure (it met the most of
+    the game's rules), then the shortest success (the most direct way to win). The success
+    comes last because small models attend most to the end of a prompt.
+
+    >>> lose = Trajectory(env_id="x", success=False)
+    >>> win = Trajectory(env_id="x", success=True)
+    >>> [t.success for t in informative([win, lose, win])]
+    [False, True]
+    """
+    failures = [t for t in trajectories if not t.success]
+    successes = [t for t in trajectories if t.success]
+    picked = []
+    if failures:
+        picked.append(max(failures, key=lambda t: len(t.steps)))
+    if successes:
+        picked.append(min(successes, key=lambda t: len(t.steps)))
+    return picked

@@ -4,7 +4,7 @@ After every ``rewrite_every`` finished episodes the LLM reads the batch's most i
 episodes (a failure next to a success) and the numbered insight list, and answers with
 operations (``ADD: ...``, ``EDIT n: ...``, ``AGREE n``, ``REMOVE n``); :func:`parse_operations`
 turns the answer into operations and the
-:class:`~memplay.memory.reflection.insights.InsightBook` applies them. An answer with no
+:class:`~memplay.agents.methods.expel.store.InsightBook` applies them. An answer with no
 valid operation changes nothing and is counted, so the acceptance rate of the model's
 answers is on record (``<memory>/insights/<family>.json``). Together with similar past
 episodes retrieved from task memory (the ``expel`` variant retrieves by similarity), that
@@ -20,13 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from memplay.agents.reflection import ReflectionSetup
-from memplay.agents.reflection.playbook import informative
-from memplay.agents.reflection.transcript import env_family, render_trajectory
-from memplay.agents.reflection.validation import clean_generation
+from memplay.agents.methods.expel.store import Insight, InsightBook, Operation, OpName
+from memplay.agents.methods.registry import ReflectionSetup
+from memplay.agents.methods.transcript import env_family, informative, render_trajectory
+from memplay.agents.methods.validation import clean_generation
 from memplay.errors import ConfigError, LLMError
 from memplay.llm.base import LLM, Message, SamplingParams
-from memplay.memory.reflection.insights import Insight, InsightBook, Operation, OpName
 from memplay.types import Trajectory
 
 __all__ = ["ExpelReflection", "build_expel", "insight_prompt", "parse_operations"]

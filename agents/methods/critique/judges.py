@@ -1,6 +1,6 @@
 """Agent-R judges: find the first bad step of a failed path and splice a revision.
 
-Given a failed path in a :class:`~memplay.memory.reflection.tree.CritiqueTree`:
+Given a failed path in a :class:`~memplay.agents.methods.critique.tree.CritiqueTree`:
 
 1. find the first bad step, by value (:class:`ValueJudge`: the first node whose value is low
    while a sibling's is high and leads to a success) or by asking the LLM (:class:`LLMJudge`,
@@ -13,7 +13,7 @@ turn, the revision thought and the good sibling's first action. The game state c
 be rewound, so (as in Agent-R) that turn teaches the model to notice a mistake and switch to
 the better branch rather than to reproduce an exact state sequence.
 
-    >>> from memplay.memory.reflection.tree import CritiqueTree
+    >>> from memplay.agents.methods.critique.tree import CritiqueTree
     >>> t = CritiqueTree(goal="reach G", obs="start", admissible=["hole", "safe"])
     >>> bad = t.add_child(0, "hole", obs="fell", terminal=True)
     >>> good = t.add_child(0, "safe", obs="won", reward=1.0, terminal=True, success=True)
@@ -30,13 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from memplay.agents.reflection.transcript import clip
-from memplay.agents.reflection.validation import check_generation
+from memplay.agents.methods.budget import SizeBudget
+from memplay.agents.methods.critique.tree import CritiqueTree
+from memplay.agents.methods.transcript import clip
+from memplay.agents.methods.validation import check_generation
 from memplay.errors import ConfigError, LLMError
 from memplay.llm.base import LLM, SamplingParams
-from memplay.memory.reflection.budget import SizeBudget
-from memplay.memory.reflection.revision import RevisionTrajectory, Turn
-from memplay.memory.reflection.tree import CritiqueTree
+from memplay.trainers.revisions import RevisionTrajectory, Turn
 
 __all__ = [
     "FirstErrorFinder",

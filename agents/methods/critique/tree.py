@@ -29,7 +29,7 @@ from typing import Any
 import networkx as nx
 
 from memplay.errors import ArchiveError, ConfigError
-from memplay.memory.reflection.jsonio import read_json, write_json_atomic
+from memplay.memory.jsonio import read_json, write_json_atomic
 
 __all__ = ["ROOT", "CritiqueTree"]
 
