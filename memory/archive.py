@@ -9,8 +9,8 @@ The archive holds flat, open-format members and nothing else:
 * ``steps.jsonl`` (optional): the rows of a :class:`StepMemory`;
 * ``reflection.jsonl`` (optional): the reflection files of the memory directory, of the kinds
   registered in :mod:`memplay.memory.reflection_files` (the methods' playbooks, critique trees
-  and revisions, reflections, insights once ``register_method_files`` of
-  :mod:`memplay.agents.methods.files` ran, as the app does; the strategy memory always).
+  and revisions, reflections, insights, made known through their entry points; the strategy
+  memory always).
 
 Import reads members into memory (nothing is extracted to disk) and refuses, with
 :class:`~memplay.errors.ArchiveError`, anything unexpected: links, directories, unknown or

@@ -11,9 +11,10 @@ files are written only when missing.
 
 This layer knows no method's format: each method registers its files
 (:func:`register_reflection_file`; the built-in ones in ``memplay.agents.methods.<name>.files``,
-registered when that package is imported; the app imports them all first, with
-``memplay.agents.methods.files.register_method_files``). The strategy memory's two files,
-which this layer owns, are registered here.
+registered when that module is imported). Those modules are named as entry points of the
+group ``memplay.reflection_files`` (pyproject.toml), which this module imports before it lists
+or checks any file, so a direct call of ``export_archive`` carries every method's files. The
+strategy memory's two files, which this layer owns, are registered here.
 
     >>> import tempfile, pathlib
     >>> register_reflection_file("notes", "notes/*.txt", lambda text: None)
@@ -33,6 +34,8 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +46,9 @@ from memplay.memory.jsonio import append_jsonl, read_jsonl, write_text_atomic
 from memplay.memory.strategy_memory import STRATEGY_KIND, read_infostate_rows
 from memplay.registry import Registry
 
-__all__ = ["MEMBER", "REFLECTION_FILES", "ReflectionFile", "check_entries", "jsonl_rows",
-           "reflection_entries", "register_reflection_file", "restore_reflection"]
+__all__ = ["MEMBER", "PLUGIN_GROUP", "REFLECTION_FILES", "ReflectionFile", "check_entries",
+           "jsonl_rows", "load_registered_methods", "reflection_entries",
+           "register_reflection_file", "restore_reflection"]
 
 MEMBER = "reflection.jsonl"
 # a file name a pattern's "*" may stand for: no folder, no leading dot
@@ -118,7 +122,28 @@ register_reflection_file("strategy", "strategy/manifest.json", _strategy_manifes
 register_reflection_file("infostates", "strategy/infostates.jsonl", _strategy_rows)
 
 
+#: Entry-point group of the modules that register reflection files on import: the built-in
+#: methods list theirs in pyproject.toml, and a package of your own may add its own.
+PLUGIN_GROUP = "memplay.reflection_files"
+
+
+@cache
+def load_registered_methods() -> list[str]:
+    """Import every module of the :data:`PLUGIN_GROUP` entry points (once), so that the files
+    of every installed method are known here, although this layer names none of them.
+
+    >>> "memplay.agents.methods.playbook.files" in load_registered_methods()
+    True
+    """
+    loaded = []
+    for point in entry_points(group=PLUGIN_GROUP):
+        point.load()
+        loaded.append(point.value)
+    return loaded
+
+
 def _kinds() -> list[ReflectionFile]:
+    load_registered_methods()  # before listing: an export must never leave a method out
     return [REFLECTION_FILES.get(name) for name in REFLECTION_FILES]
 
 

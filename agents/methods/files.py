@@ -1,9 +1,10 @@
 """Every built-in method's memory files, made known to the archive before it is used.
 
-Each method registers its files with :mod:`memplay.memory.reflection_files` when its package
-is imported; :func:`register_method_files` imports them all. The app calls it before it
-exports, imports or looks for a memory directory, so the memory layer never has to name a
-method (it sits below them) and ``memplay --help`` stays light.
+Each method registers its files with :mod:`memplay.memory.reflection_files` when its ``files``
+module is imported. Those modules are entry points of the group ``memplay.reflection_files``
+(pyproject.toml), which the memory layer imports before it lists or checks files, so it never
+has to name a method (it sits below them). :func:`register_method_files` imports them
+directly, for code that runs from a source tree that was never installed.
 
     >>> from memplay.memory.reflection_files import REFLECTION_FILES
     >>> register_method_files()

@@ -30,7 +30,6 @@ class ExportCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from memplay.agents.components import HASH_DIM
-        from memplay.agents.methods.files import register_method_files
         from memplay.memory.archive import export_archive
         from memplay.memory.embedders import HashEmbedder
         from memplay.memory.faiss_store import FaissMemoryStore
@@ -38,7 +37,6 @@ class ExportCommand(Command):
         from memplay.memory.reflection_files import reflection_entries
         from memplay.memory.step_memory import StepMemory
 
-        register_method_files()
         mem = memory_dir_of(args.source)
         # a variant with reflections only (e.g. reflexion) keeps no store: export an empty one
         store = FaissMemoryStore.load(mem / "store") if (mem / "store").is_dir() \
@@ -67,14 +65,12 @@ class ImportCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from memplay.agents.components import HASH_DIM
-        from memplay.agents.methods.files import register_method_files
         from memplay.memory.archive import import_archive
         from memplay.memory.embedders import HashEmbedder, default_embedder
         from memplay.memory.faiss_store import FaissMemoryStore
         from memplay.memory.reflection_files import restore_reflection
         from memplay.memory.step_memory import StepMemory
 
-        register_method_files()
         dest = Path(args.dest)
         store = steps = None
         if (dest / "store").is_dir():

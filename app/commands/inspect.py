@@ -142,12 +142,10 @@ class InspectCommand(Command):
         return 1
 
     def _memory(self, root: Path, top: int, console: Any) -> int:
-        from memplay.agents.methods.files import register_method_files
         from memplay.memory.faiss_store import FaissMemoryStore
         from memplay.memory.locate import memory_dir_of
         from memplay.memory.step_memory import StepMemory
 
-        register_method_files()
         try:
             mem = memory_dir_of(root)
         except ConfigError:

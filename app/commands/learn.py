@@ -84,11 +84,9 @@ def _demos(args: argparse.Namespace) -> list[Any]:
 
 def _import(archive: Path, memory_dir: Path, agent: Any) -> None:
     """Merge another run's archive into the memory (its experience becomes "import")."""
-    from memplay.agents.methods.files import register_method_files
     from memplay.memory.archive import import_archive
     from memplay.memory.reflection_files import restore_reflection
 
-    register_method_files()
     memory = agent.open_memory(memory_dir)
     report = import_archive(archive, memory.store, step_memory=memory.step_memory)
     memory.save(memory_dir)

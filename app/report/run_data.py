@@ -103,10 +103,8 @@ def _metrics(episodes: list[EpisodeResult], config: AgentConfig | None) -> dict[
 
 
 def _memory_dir(root: Path) -> Path | None:
-    from memplay.agents.methods.files import register_method_files
     from memplay.memory.locate import memory_dir_of
 
-    register_method_files()
     try:
         return memory_dir_of(root)
     except ConfigError:

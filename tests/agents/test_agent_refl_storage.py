@@ -52,21 +52,18 @@ def test_missing_and_corrupt_files_raise_typed_errors(tmp_path) -> None:
 
 
 
-REGISTER_SCRIPT = """
+EXPORT_SCRIPT = """
 import sys
 from pathlib import Path
 from memplay.memory.locate import holds_memory
 from memplay.memory.reflection_files import reflection_entries
 root = Path(sys.argv[1])
-before = (holds_memory(root), len(reflection_entries(root)))
-from memplay.agents.methods.files import register_method_files
-register_method_files()
-print(before, (holds_memory(root), sorted(e["path"] for e in reflection_entries(root))))
+print(holds_memory(root), sorted(e["path"] for e in reflection_entries(root)))
 """
 
 
-def test_register_method_files_makes_every_methods_files_known(tmp_path) -> None:
-    # a fresh interpreter: in this one the test module's imports registered them already
+def test_the_memory_layer_alone_knows_every_methods_files(tmp_path) -> None:
+    # a fresh interpreter that imports no method: the entry points must bring them all
     import subprocess
     import sys
 
@@ -76,11 +73,19 @@ def test_register_method_files_makes_every_methods_files_known(tmp_path) -> None
     (tmp_path / "reflexion").mkdir()
     (tmp_path / "reflexion" / "reflections.jsonl").write_text(
         '{"text": "t", "goal": "g", "env_id": "e", "source": "llm"}\n')
-    out = subprocess.run([sys.executable, "-c", REGISTER_SCRIPT, str(tmp_path)], check=True,
+    out = subprocess.run([sys.executable, "-c", EXPORT_SCRIPT, str(tmp_path)], check=True,
                          capture_output=True, text=True).stdout.strip()
-    assert out == ("(False, 0) (True, ['critiques/trees/x-seed0-0000.json', "
+    assert out == ("True ['critiques/trees/x-seed0-0000.json', "
                    "'insights/FrozenLake.json', 'playbooks/FrozenLake.json', "
-                   "'reflexion/reflections.jsonl'])")  # the playbook's .md is for people
+                   "'reflexion/reflections.jsonl']")  # the playbook's .md is for people
+
+
+def test_every_built_in_method_is_an_entry_point() -> None:
+    from memplay.agents.methods.files import METHODS
+    from memplay.memory.reflection_files import load_registered_methods
+
+    assert sorted(load_registered_methods()) == sorted(
+        f"memplay.agents.methods.{name}.files" for name in METHODS)
 
 
 def test_a_methods_file_that_fails_its_check_is_refused() -> None:
