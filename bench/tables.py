@@ -332,6 +332,17 @@ def distill(d: dict[str, Any]) -> list[str]:
             teacher = kuhn["self_play"]
             out.append(f"| (the teacher: that average strategy itself, after "
                        f"{teacher['hands']:,} hands) | {fmt(teacher['nash_conv'], 3)} |")
+    chunks = [c for c in res.get("alfworld", {}).get("chunks", []) if "held_out" in c]
+    if chunks:  # one point of the curve per chunk (the base model alone: 0 of 42)
+        out += ["", "| ALFWorld walkthroughs distilled, chunk | examples seen (total) | "
+                    "training min | model alone, valid_seen (wins/n; 95% interval) |",
+                "|---|---|---|---|"]
+        for c in chunks:
+            row = c["held_out"]
+            low, high = row["interval"]
+            out.append(f"| {c['chunk']} | {c['examples_seen_total']} | "
+                       f"{c['version']['train_s'] / 60:.1f} | {fmt(row['rate'])} "
+                       f"({row['solved']}/{row['tasks']}; {fmt(low)}-{fmt(high)}) |")
     return out
 
 
