@@ -49,13 +49,19 @@ from memplay.agents.state import AgentState, Slot, StepRecord, initial_state
 from memplay.environments.two_player.game_tree import GameState, GameTree, Policy, tree_game
 from memplay.memory.strategy_memory import StrategyMemory
 
-__all__ = ["action_probabilities", "decide", "infostate_slot", "measure", "policy_table"]
+__all__ = ["action_probabilities", "decide", "game_tree", "infostate_slot", "measure",
+           "policy_table"]
 
 _SHOWN = 32  # trees with at most this many information states record the whole strategy
 
 
 @cache
-def _tree(env_id: str) -> GameTree:
+def game_tree(env_id: str) -> GameTree:
+    """The whole game tree of ``env_id``, built once (ConfigError for a game without one).
+
+    >>> len(game_tree("KuhnPoker-v0").infostates)
+    12
+    """
     return GameTree(tree_game(env_id).root())
 
 
@@ -160,7 +166,7 @@ def measure(ctx: AgentContext) -> dict[str, Any]:
         openspiel_nash_conv,
     )
 
-    tree = _tree(ctx.config.env_id)
+    tree = game_tree(ctx.config.env_id)
     memory = ctx.strategy_memory
     if isinstance(memory, StrategyMemory):
         policy: Policy = average_policy(memory)

@@ -42,7 +42,6 @@ from memplay.agents.mccfr import average_policy
 from memplay.agents.prompts import build_messages
 from memplay.agents.state import Slot, StepRecord
 from memplay.environments.registry import make
-from memplay.environments.two_player.game_tree import GameTree, tree_game
 from memplay.environments.two_player.kuhn import CARDS, KuhnPokerEnv
 from memplay.environments.two_player.kuhn_exploitability import INFOSETS, Infoset, infoset_seat
 from memplay.errors import ConfigError, EnvironmentFault, TrainerError
@@ -228,7 +227,7 @@ def self_play_rows(source: DistillSource) -> list[StrategyRow]:
     ...
     memplay.errors.TrainerError: recipe 'average-strategy' found no strategy memory in ...
     """
-    from memplay.agents.selfplay_measure import infostate_slot
+    from memplay.agents.selfplay_measure import game_tree, infostate_slot
 
     where = source.memory_dir / "strategy"
     memory = StrategyMemory.open(where)
@@ -237,7 +236,7 @@ def self_play_rows(source: DistillSource) -> list[StrategyRow]:
                            "train a run that self-played with variant 'mccfr', or pass a "
                            "table with --data strategy.json")
     try:
-        tree = GameTree(tree_game(source.config.env_id).root())
+        tree = game_tree(source.config.env_id)
     except ConfigError:
         raise TrainerError(f"{source.config.env_id} registers no game tree, so its "
                            "information states cannot be listed; pass the table with --data "
