@@ -60,7 +60,7 @@ from memplay.agents.state import (
 )
 from memplay.llm.base import release_sessions
 
-__all__ = ["act", "action_keys", "action_scores", "all_done", "build_prompt", "decision_of",
+__all__ = ["Key", "act", "action_keys", "action_scores", "all_done", "build_prompt", "decision_of",
            "env_step", "finish", "observe", "reflect", "retrieve", "tried_here",
            "unneeded_actions", "update_memory"]
 
