@@ -73,8 +73,9 @@ class TaskMemory(Protocol):
 
 
 class StepMemoryLike(Protocol):
-    """Step-level memory: a value per ``(kind, context)`` key (see :mod:`memplay.agents.keys`
-    and :class:`~memplay.memory.step_memory.StepMemory`)."""
+    """Step-level memory: a value per ``(kind, context)`` key (see
+    :func:`~memplay.agents.nodes.action_keys` and
+    :class:`~memplay.memory.step_memory.StepMemory`)."""
 
     def estimate(self, queries: Sequence[Mapping[str, tuple[str, str]]]
                  ) -> Sequence[Mapping[str, Any]]:

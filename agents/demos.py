@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from memplay.agents.components import make_env
-from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
+from memplay.agents.nodes import action_keys
 from memplay.agents.state import Slot, StepRecord
 from memplay.demos import DemoEpisode, read_demos
 from memplay.environments.core import TextEnv

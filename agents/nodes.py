@@ -8,6 +8,14 @@ so on. Which parts a variant gets is decided once, by the variant registry
 (:mod:`memplay.agents.variants`). Faults in one environment mark only that episode as
 errored.
 
+The nodes also turn a slot into the policy's plain :class:`~memplay.agents.policy.Decision`
+(:func:`decision_of`): step memory's keys of its actions (:func:`action_keys`), the tries this
+episode already made of each key, the actions its view marks as not needed.
+
+    >>> view = {"state": "s", "actions": {"left": {"kind": "left", "context": "hole left"}}}
+    >>> action_keys("A.H\\n...", view, ["left", "right"], use_view=True)
+    {'left': ('left', 'hole left'), 'right': ('right', 'A.H\\n...')}
+
 Call a node by hand (what the tests do)::
 
     >>> from langgraph.runtime import Runtime
@@ -23,16 +31,24 @@ Call a node by hand (what the tests do)::
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from memplay.agents.context import AgentContext
-from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
-from memplay.agents.policy import Choice, ask_model, choose_batch, plan_batch
+from memplay.agents.policy import (
+    Choice,
+    Decision,
+    LLMView,
+    ask_model,
+    choose_batch,
+    plan_batch,
+    scores_for,
+)
 from memplay.agents.prompts import build_messages
-from memplay.agents.slot_decision import action_scores, decision_of
 from memplay.agents.state import (
     AgentState,
     Memory,
@@ -44,10 +60,9 @@ from memplay.agents.state import (
 )
 from memplay.llm.base import release_sessions
 
-# action_scores moved to memplay.agents.slot_decision (the policy's own module); it stays
-# importable from here for callers of its old place
-__all__ = ["act", "action_scores", "all_done", "build_prompt", "env_step", "finish", "observe",
-           "reflect", "retrieve", "update_memory"]
+__all__ = ["Key", "act", "action_keys", "action_scores", "all_done", "build_prompt", "decision_of",
+           "env_step", "finish", "observe", "reflect", "retrieve", "tried_here",
+           "unneeded_actions", "update_memory"]
 
 Update = dict[str, Any]
 
@@ -118,6 +133,95 @@ def retrieve(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
 def _keys(slot: Slot, ctx: AgentContext) -> dict[str, tuple[str, str]]:
     use_view = ctx.config.memory.step_keys == "view"
     return action_keys(slot.state, slot.view, slot.admissible, use_view)
+
+
+# --- a slot as the policy's Decision: memory keys, tries here, unneeded actions ---------------
+# The keys step memory files experience under: ``(kind, context)`` per admissible action.
+# With ``memory.step_keys="view"`` and an environment that gives a portable view
+# (``info["view"]``, docs/CONTRACTS.md "Portable views"), each action is keyed by the view's
+# map-independent ``(kind, context)``, so a value learned on one map is found on another.
+# Without a view (or with ``step_keys="state"``) the key is ``(action text, state text)``:
+# the whole-state table, which only ever matches the same board.
+
+Key = tuple[str, str]
+
+
+def action_keys(state: str, view: Mapping[str, Any] | None, admissible: Sequence[str],
+                use_view: bool = True) -> dict[str, Key]:
+    """Each admissible action's key; an action the view does not describe falls back to
+    ``(action, state)``.
+
+    >>> action_keys("board", None, ["up"])
+    {'up': ('up', 'board')}
+    """
+    entries = view.get("actions", {}) if use_view and isinstance(view, Mapping) else {}
+    keys = {}
+    for action in admissible:
+        entry = entries.get(action)
+        if isinstance(entry, Mapping):
+            keys[action] = (str(entry["kind"]), str(entry["context"]))
+        else:
+            keys[action] = (action, state)
+    return keys
+
+
+def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    """How often this episode already took each action's memory key.
+
+    Without a view the key is (action, state): the tries from this very state. With a view
+    it is what memory treats as the same decision, so an agent whose state text never
+    repeats (ALFWorld's) still sees that it went back to a searched place twice already.
+
+    >>> tried_here(Slot(0), {"left": ("left", "s")})
+    {}
+    """
+    taken = Counter(step.memory_key for step in slot.steps)
+    return {action: taken[key] for action, key in keys.items() if taken[key]}
+
+
+def unneeded_actions(view: Mapping[str, Any] | None) -> frozenset[str]:
+    """Actions whose view entry says ``needed: false`` (docs/CONTRACTS.md, "Portable views").
+
+    >>> sorted(unneeded_actions({"actions": {"look": {"kind": "look", "context": "c",
+    ...                                                "needed": False}}}))
+    ['look']
+    """
+    entries = view.get("actions", {}) if isinstance(view, Mapping) else {}
+    return frozenset(a for a, e in entries.items()
+                     if isinstance(e, Mapping) and e.get("needed") is False)
+
+
+def decision_of(slot: Slot, *, use_view: bool, with_memory: bool) -> Decision:
+    """The policy's view of ``slot``'s next decision.
+
+    ``use_view`` keys memory by the environment's portable view (``memory.step_keys="view"``);
+    ``with_memory`` says whether step memory is on (off: no tries counted, no novelty bonus).
+    """
+    tried = None
+    if with_memory:
+        tried = tried_here(slot, action_keys(slot.state, slot.view, slot.admissible, use_view))
+    return Decision(actions=list(slot.admissible), prompt=slot.prompt, values=slot.recall.values,
+                    tried=tried, group=slot.state, session=slot.session,
+                    unneeded=unneeded_actions(slot.view))
+
+
+def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
+                  claimed: Mapping[str, int] | None = None) -> dict[str, float]:
+    """The policy's score of each admissible action of ``slot`` given the LLM's ``view``
+    (:func:`memplay.agents.policy.scores_for` on :func:`decision_of`); ``claimed``: the
+    picks of parallel episodes in the same state. Calibration updates ``ctx.llm_bias``; pass
+    a context with a copy to only look.
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> from memplay.llm.fake import ScriptedLLM
+    >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
+    >>> s = action_scores(ctx, Slot(0, admissible=["a", "b"]), LLMView({"a": 0.0, "b": -9.0}))
+    >>> max(s, key=s.get)
+    'a'
+    """
+    decision = decision_of(slot, use_view=ctx.config.memory.step_keys == "view",
+                           with_memory=ctx.step_memory is not None)
+    return scores_for(decision, view, ctx.config.policy, ctx.llm_bias, claimed)
 
 
 def build_prompt(state: AgentState, runtime: Runtime[AgentContext]) -> Update:

@@ -4,10 +4,14 @@ score(a) = term(a) + M(a)
 term(a) = u * LLM(a)                                    (the LLM term, :func:`llm_term`)
 M(a)    = w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s, a))  (memory's part, :func:`memory_scores`)
 
-- The LLM term comes from one batched call per step (:mod:`memplay.agents.llm_votes`): the
-  log-probability of each candidate action as the prompt's continuation (or a generated
-  answer). By default it is log-softmax normalised and calibrated (each action's running mean
-  subtracted); with ``llm_clip`` it is bounded, so memory can settle choices exactly.
+- The LLM term comes from one batched call per step (:func:`llm_scores`): by default the
+  log-probability of each candidate action as the prompt's continuation ("score" mode: one
+  forward pass, no parsing, works with a 135M model); or, for chat models behind an API that
+  gives no log-probabilities, the model's answer ("generate" mode,
+  :func:`memplay.llm.parse.generate_actions`) parsed to the nearest admissible action,
+  optionally after a ReAct-style ``think:`` turn. By default the term is log-softmax
+  normalised and calibrated (each action's running mean subtracted); with ``llm_clip`` it is
+  bounded, so memory can settle choices exactly.
 - The Q term is the step-level memory used as an additive prior: at full weight for a pair
   tried before (``conf = 1``), at the similarity of its sources for a value borrowed from
   similar situations (``conf = sim``). The last term is a count-based novelty bonus: a random
@@ -18,16 +22,26 @@ M(a)    = w * conf(s, a) * Q(s, a) + c / sqrt(1 + n(s, a))  (memory's part, :fun
 - Frozen runs on memory written from demonstrations read visit counts differently: there they
   say how often the teacher did something, not how little the agent knows, so
   ``memory_novelty=False`` leaves only this episode's tries in ``n`` (off by default).
-- The gate (``gate="on"``, :mod:`memplay.agents.gate`): when memory's scores settle the
-  choice (the LLM term, within its bounds, cannot change it), the model is not asked; when it
-  is, only the candidates that can still win are scored.
+- The gate (``gate="on"``, :func:`judge`): when memory's scores settle the choice (the LLM
+  term, within its bounds, cannot change it), the model is not asked; when it is, only the
+  candidates that can still win are scored. With the term bounded, every term lies within one
+  interval of width ``reach``, so an action whose memory score trails the best one's by more
+  than ``reach`` cannot win whatever the model says; when every other action trails that
+  much, the choice is settled. Greedy choice (temperature 0) is then exact. Sampling at
+  temperature ``T`` is settled up to ``epsilon``: with a margin of
+  ``reach + T * ln(n / epsilon)`` (:func:`margin`) every other action keeps a probability
+  below ``epsilon / n``. Memory scores come as intervals because parallel episodes in the
+  same state count each other's picks as tries: a pick not yet made can lower an action's
+  novelty bonus, never raise it.
 
 A step's decisions, one per episode in lockstep, are plain :class:`Decision` values and go
 through three functions, all here: :func:`plan_batch` (memory's verdict per decision),
 :func:`ask_model` (one batched LLM call for the open ones) and :func:`choose_batch` (the
 choice, decision by decision; parallel episodes in the same state count each other's picks
 as tries, so they spread out). :func:`decide` runs the three. The act node, the Kuhn measure,
-the critique search's rollouts and generate mode all choose through here.
+the critique search's rollouts and generate mode all choose through here. The policy reads
+plain values only (a :class:`Decision` per episode, the settings, the model): turning a graph
+slot into a decision is :func:`memplay.agents.nodes.decision_of`.
 
     >>> from memplay.memory.step_memory import ActionValue
     >>> llm = {"left": -0.1, "right": -2.0}
@@ -39,6 +53,7 @@ the critique search's rollouts and generate mode all choose through here.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -49,16 +64,26 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from memplay.agents.gate import Verdict, judge, margin
-from memplay.agents.llm_votes import UNNAMED, LLMView, llm_scores
-from memplay.llm.base import LLM, Prompt
+from memplay.errors import LLMOutputError
+from memplay.llm.base import LLM, Prompt, score_in_sessions
+from memplay.llm.parse import generate_actions
 from memplay.memory.step_memory import ActionValue
 from memplay.types import DecisionStats
 
-__all__ = ["Choice", "Decision", "LLMView", "Plan", "PolicyConfig", "ask_model", "calibrate",
-           "choose_action", "choose_batch", "combine_scores", "combine_terms", "decide",
-           "llm_scores", "llm_term", "log_softmax", "memory_confidence", "memory_scores",
-           "novelty_bonus", "plan_batch", "scores_for"]
+__all__ = ["SAFETY", "UNNAMED", "Choice", "Decision", "LLMView", "Plan", "PolicyConfig",
+           "Verdict", "ask_model", "calibrate", "choose_action", "choose_batch",
+           "combine_scores", "combine_terms", "decide", "judge", "llm_scores", "llm_term",
+           "log_softmax", "margin", "memory_confidence", "memory_scores", "novelty_bonus",
+           "plan_batch", "scores_for"]
+
+log = logging.getLogger(__name__)
+
+# Log-probability given to the actions a generated answer did not name: far below the named
+# one, but finite, so memory values can still overrule a small model's pick.
+UNNAMED = -10.0
+# Scores are sums of floats added in different orders on the gated and the ungated path: a
+# margin must beat the bound by more than rounding can move it.
+SAFETY = 1e-9
 
 
 class PolicyConfig(BaseModel):
@@ -148,6 +173,70 @@ class PolicyConfig(BaseModel):
             return self.llm_weight * -UNNAMED
         return None
 
+
+# --- what the LLM says: one batched call per step -------------------------------------------
+
+
+@dataclass(frozen=True)
+class LLMView:
+    """What the LLM said about one decision.
+
+    Attributes:
+        scores: Log-score per admissible action (score mode: log-probabilities; generate
+            mode: 0 for the named action, :data:`UNNAMED` for the rest, all 0 when the answer
+            named none).
+        thought: The ``think:`` text of a ReAct turn (generate mode), else None.
+        parsed: False when a generated answer named no admissible action even after a
+            reminder (the choice is then left to memory and exploration).
+
+    >>> LLMView({"left": 0.0}).parsed
+    True
+    """
+
+    scores: dict[str, float]
+    thought: str | None = None
+    parsed: bool = True
+
+
+def llm_scores(llm: LLM, prompts: Sequence[Prompt], admissible: Sequence[Sequence[str]],
+               cfg: PolicyConfig, sessions: Sequence[str | None] | None = None
+               ) -> list[LLMView]:
+    """What the LLM says about each decision, in one batched call (two with a retry).
+
+    ``sessions`` names the episode each prompt belongs to: a backend that keeps attention
+    states between calls (:class:`~memplay.llm.base.SessionScorer`) then only runs
+    the tokens a prompt adds to its episode's previous one.
+
+    >>> from memplay.llm.fake import ScriptedLLM
+    >>> llm_scores(ScriptedLLM(scores={"right": -0.5}), ["?"], [["left", "right"]],
+    ...            PolicyConfig())[0].scores
+    {'left': -5.0, 'right': -0.5}
+    >>> llm_scores(ScriptedLLM(responses=["I go Left."]), ["?"], [["left", "right"]],
+    ...            PolicyConfig(method="generate"))[0].scores
+    {'left': 0.0, 'right': -10.0}
+    """
+    if cfg.method == "generate":
+        answers = generate_actions(llm, prompts, admissible, max_new_tokens=cfg.max_new_tokens,
+                                   think=cfg.think)
+        return [_view(pick, list(acts), thought)
+                for (pick, thought), acts in zip(answers, admissible)]
+    scored = score_in_sessions(llm, prompts, admissible, sessions) if sessions is not None \
+        else llm.score(prompts, admissible)
+    bad = [c for row in scored for c in row if not math.isfinite(c.logprob_mean)]
+    if bad:  # NaN/inf would poison the softmax over actions: a backend fault, not a choice
+        raise LLMOutputError(f"backend {llm.name!r} scored {bad[0].text!r} as "
+                             f"{bad[0].logprob_mean}; scores must be finite log-probabilities")
+    return [LLMView({c.text: c.logprob_mean for c in row}) for row in scored]
+
+
+def _view(pick: str | None, admissible: list[str], thought: str | None) -> LLMView:
+    if pick is None:
+        log.warning("generated answers named no admissible action; memory decides")
+        return LLMView({a: 0.0 for a in admissible}, thought, parsed=False)
+    return LLMView({a: 0.0 if a == pick else UNNAMED for a in admissible}, thought)
+
+
+# --- the arithmetic: LLM term, memory's part, the choice ------------------------------------
 
 def log_softmax(scores: Mapping[str, float]) -> dict[str, float]:
     """Normalise raw log-scores into log-probabilities over the given keys.
@@ -312,6 +401,67 @@ def llm_term(view: LLMView, cfg: PolicyConfig, bias: dict[str, list[float]]
     low, high = bounds
     return {a: cfg.llm_weight * min(max(v, low), high) for a, v in scores.items()}
 
+
+# --- the gate: when memory's scores settle a choice without the LLM ------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What memory alone says about one decision.
+
+    Attributes:
+        settled: The action that wins whatever the LLM says (None when the LLM can still
+            change the choice).
+        hopeless: Actions that cannot win (greedy) or keep less than ``epsilon / n`` of the
+            probability (sampling) whatever the LLM says: not worth scoring.
+
+    >>> Verdict(None, frozenset()).settled is None
+    True
+    """
+
+    settled: str | None
+    hopeless: frozenset[str]
+
+
+def margin(reach: float, temperature: float, actions: int, epsilon: float) -> float:
+    """How far an action's memory score must trail the best one's for the LLM not to matter.
+
+    >>> margin(2.0, 0.0, 4, 0.01)
+    2.0
+    >>> round(margin(2.0, 0.5, 4, 0.01), 3)
+    4.996
+    """
+    if temperature == 0 or actions < 2:
+        return reach
+    return reach + temperature * math.log(actions / epsilon)
+
+
+def judge(low: Mapping[str, float], high: Mapping[str, float], needed: float) -> Verdict:
+    """The settled action and the hopeless ones, from each action's memory score interval.
+
+    ``low[a] <= high[a]`` bound action ``a``'s memory score; ``needed`` is :func:`margin`.
+    An action is hopeless when the best lower bound beats its upper bound by more than
+    ``needed``; the best action is settled when every other one is hopeless. Ties never
+    settle: the LLM would break them.
+
+    >>> judge({"a": 3.0, "b": 0.0, "c": 2.5}, {"a": 3.0, "b": 0.0, "c": 2.5}, 1.0).hopeless
+    frozenset({'b'})
+    >>> judge({"a": 1.0, "b": 1.0}, {"a": 1.0, "b": 1.0}, 0.0).settled is None
+    True
+    >>> judge({"a": 2.0, "b": 0.0}, {"a": 2.0, "b": 1.5}, 1.0).hopeless
+    frozenset()
+    """
+    if len(low) < 2:
+        only = next(iter(low), None)
+        return Verdict(only, frozenset())
+    best = max(low, key=lambda a: low[a])
+    hopeless = frozenset(a for a in low
+                         if a != best and low[best] - high[a] > needed + SAFETY)
+    settled = best if len(hopeless) == len(low) - 1 else None
+    return Verdict(settled, hopeless)
+
+
+# --- one step's decisions: plan, ask, choose -------------------------------------------------
 
 @dataclass(frozen=True)
 class Decision:

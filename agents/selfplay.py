@@ -54,9 +54,9 @@ from memplay.agents import nodes
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext, StepMemoryLike
 from memplay.agents.graph import build_agent_graph
-from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_task
 from memplay.agents.mccfr import game_payoffs
+from memplay.agents.nodes import action_keys
 from memplay.agents.state import AgentState, Slot
 from memplay.agents.variants import get_variant
 from memplay.environments.two_player.base import TwoPlayerEnv

@@ -35,12 +35,12 @@ class StepRecord:
     """One step an episode took: what was seen, what was done and what came of it.
 
     ``state`` is the exact state text (loops and detours are found with it), ``key`` the
-    ``(kind, context)`` step memory files the action under (see :mod:`memplay.agents.keys`),
-    ``visits`` how often memory had seen that situation before this step (the novelty
-    reward uses it), ``seat`` the player who moved in a two-player game (None otherwise)
-    and ``view`` the environment's portable view of the state, when it gives one (stored
-    with the step, so a trainer can rebuild the view prompt and memory's choice for every
-    action offered there).
+    ``(kind, context)`` step memory files the action under (see
+    :func:`~memplay.agents.nodes.action_keys`), ``visits`` how often memory had seen that
+    situation before this step (the novelty reward uses it), ``seat`` the player who moved
+    in a two-player game (None otherwise) and ``view`` the environment's portable view of
+    the state, when it gives one (stored with the step, so a trainer can rebuild the view
+    prompt and memory's choice for every action offered there).
 
     >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
     >>> r.to_step().info

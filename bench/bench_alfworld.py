@@ -8,7 +8,7 @@ six task types, with a 30-step cap; success is reported per task type with the w
 - ``none``: the embedded SmolLM2-135M alone (every step scores about 31 actions: slow).
 - ``demos``: MemRL whose memory was written from the train walkthroughs
   (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen,
-  with the decision gate on (:mod:`memplay.agents.gate`: the LLM term is bounded to
+  with the decision gate on (:func:`memplay.agents.policy.judge`: the LLM term is bounded to
   ``GATE_CLIP`` nats and the model is asked only when it could change the choice, about the
   actions that can still win and that the view does not mark as not needed).
 - ``demos-ungated``: the same memory, every action of every step scored, the LLM term

@@ -78,7 +78,7 @@ class Trajectory(BaseModel):
 
 class DecisionStats(BaseModel):
     """How an episode's decisions were made: how many asked the model, and how many of the
-    candidate actions it scored (see :mod:`memplay.agents.gate`).
+    candidate actions it scored (see :func:`memplay.agents.policy.judge`).
 
     >>> a = DecisionStats(decisions=1, model_calls=1, candidates=4, scored=4)
     >>> total = a + DecisionStats(decisions=1, candidates=4, pruned_by_value=3)

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from memplay.agents.distill.recipe import DistillSource, Recipe
-from memplay.agents.keys import Key, action_keys
+from memplay.agents.nodes import Key, action_keys
 from memplay.agents.policy import memory_confidence
 from memplay.errors import TrainerError
 from memplay.memory.step_memory import ActionValue

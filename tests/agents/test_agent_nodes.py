@@ -11,8 +11,8 @@ from langgraph.runtime import Runtime
 from memplay.agents import nodes
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
+from memplay.agents.nodes import decision_of
 from memplay.agents.policy import LLMView, scores_for
-from memplay.agents.slot_decision import decision_of
 from memplay.agents.state import AgentState, Memory, Recall, Slot, StepRecord, initial_state
 from memplay.llm.fake import ScriptedLLM, prompt_text
 from memplay.memory.item import MemoryItem

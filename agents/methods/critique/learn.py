@@ -49,13 +49,13 @@ from typing import Any
 
 from memplay.agents.config import AgentConfig
 from memplay.agents.context import Env, StateKey, StepMemoryLike, default_state_key
-from memplay.agents.keys import action_keys
 from memplay.agents.learning import step_returns
 from memplay.agents.methods.critique.judges import ValueJudge, build_revision
 from memplay.agents.methods.critique.mcts import MCTS, MCTSConfig, Policy, random_policy
 from memplay.agents.methods.critique.store import CritiqueStore, relevance
 from memplay.agents.methods.critique.tree import CritiqueTree
 from memplay.agents.methods.registry import ReflectionSetup
+from memplay.agents.nodes import action_keys
 from memplay.agents.policy import PolicyConfig, choose_action, combine_scores
 from memplay.agents.prompts import clip
 from memplay.errors import ConfigError
@@ -108,8 +108,8 @@ def memory_policy(env: Env, step_memory: StepMemoryLike, state_key: StateKey = d
     Moves the agent already paid for (into a hole: Q=-1, into a wall: -0.5) become rare,
     so random rollouts, which win well under 1% of the time on FrozenLake 4x4 within 12
     steps, find winning lines far more often. Values are looked up with the agent's keys
-    (``use_view``: the portable view's, see :mod:`memplay.agents.keys`) once per state and
-    cached for the whole search.
+    (``use_view``: the portable view's, see :func:`~memplay.agents.nodes.action_keys`) once
+    per state and cached for the whole search.
 
     >>> from memplay.memory import HashEmbedder
     >>> from memplay.memory.step_memory import StepMemory
