@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["action_keys"]
+__all__ = ["action_keys", "view_repeats"]
 
 Key = tuple[str, str]
 
@@ -38,3 +38,18 @@ def action_keys(state: str, view: Mapping[str, Any] | None, admissible: Sequence
         else:
             keys[action] = (action, state)
     return keys
+
+
+def view_repeats(view: Mapping[str, Any] | None, use_view: bool = True) -> dict[str, int]:
+    """The actions whose view entry says how often this episode already did what they do
+    (``"repeats"``, docs/CONTRACTS.md "Portable views"), with that count.
+
+    >>> view_repeats({"state": "s", "actions": {"go to a": {"kind": "go", "context": "c",
+    ...                                                      "repeats": 2}}})
+    {'go to a': 2}
+    >>> view_repeats(None)
+    {}
+    """
+    entries = view.get("actions", {}) if use_view and isinstance(view, Mapping) else {}
+    return {action: int(entry["repeats"]) for action, entry in entries.items()
+            if isinstance(entry, Mapping) and "repeats" in entry}

@@ -28,6 +28,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from memplay.agents.context import AgentContext
+from memplay.agents.hindsight import learn_hindsight
 from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
 from memplay.agents.policy import Choice, ask_model, choose_batch, plan_batch
@@ -171,7 +172,8 @@ def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) ->
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
                         visits=sum(v.visits for v in slot.recall.values.values()),
                         key=_keys(slot, ctx).get(slot.action), seat=slot.seat,
-                        view=slot.view)
+                        view=slot.view,
+                        achieved=tuple(str(g) for g in info.get("achieved_goals") or ()))
     steps = [*slot.steps, record]
     out_of_time = bool(truncated) or len(steps) >= ctx.config.max_steps
     done = bool(terminated) or out_of_time
@@ -228,16 +230,21 @@ def finish(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
 
 def update_memory(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     """End of batch: unless frozen, update task and step memory from every finished episode
-    (see :mod:`memplay.agents.learning`).
+    (see :mod:`memplay.agents.learning`), then from the goals each achieved on the way
+    (:mod:`memplay.agents.hindsight`; the episode counts them in ``hindsight``).
 
     Errored episodes write nothing: their path says nothing about the task.
     """
     ctx = runtime.context
-    if not ctx.config.frozen:
-        for slot in state["slots"]:
-            if slot.error is None and slot.steps:
-                learn_from(slot, ctx.config, ctx.task_memory, ctx.step_memory)
-    return {}
+    if ctx.config.frozen:
+        return {}
+    taught = []
+    for slot in state["slots"]:
+        if slot.error is None and slot.steps:
+            learn_from(slot, ctx.config, ctx.task_memory, ctx.step_memory)
+            count = learn_hindsight(slot, ctx.config, ctx.task_memory, ctx.step_memory)
+            taught.append(slot.but(hindsight=count))
+    return {"slots": replace_slots(state["slots"], taught)}
 
 
 def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> Update:

@@ -16,25 +16,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from memplay.agents.context import AgentContext
-from memplay.agents.keys import action_keys
+from memplay.agents.keys import action_keys, view_repeats
 from memplay.agents.policy import Decision, LLMView, scores_for
 from memplay.agents.state import Slot
 
 __all__ = ["action_scores", "decision_of", "tried_here", "unneeded_actions"]
 
 
-def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]]) -> dict[str, int]:
-    """How often this episode already took each action's memory key.
+def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]],
+               use_view: bool = True) -> dict[str, int]:
+    """How often this episode already took each action's memory key, or, where the view
+    says so (``"repeats"``), did what the action does.
 
     Without a view the key is (action, state): the tries from this very state. With a view
     it is what memory treats as the same decision, so an agent whose state text never
     repeats (ALFWorld's) still sees that it went back to a searched place twice already.
+    Many actions share a key, though ("go to a drawer not visited yet"): a view that counts
+    repeats itself keeps every unvisited drawer new until the agent has been there.
 
     >>> tried_here(Slot(0), {"left": ("left", "s")})
     {}
     """
     taken = Counter(step.memory_key for step in slot.steps)
-    return {action: taken[key] for action, key in keys.items() if taken[key]}
+    tried = {action: taken[key] for action, key in keys.items() if taken[key]}
+    tried.update(view_repeats(slot.view, use_view))
+    return {action: n for action, n in tried.items() if n}
 
 
 def unneeded_actions(view: Mapping[str, Any] | None) -> frozenset[str]:
@@ -57,7 +63,8 @@ def decision_of(slot: Slot, *, use_view: bool, with_memory: bool) -> Decision:
     """
     tried = None
     if with_memory:
-        tried = tried_here(slot, action_keys(slot.state, slot.view, slot.admissible, use_view))
+        keys = action_keys(slot.state, slot.view, slot.admissible, use_view)
+        tried = tried_here(slot, keys, use_view)
     return Decision(actions=list(slot.admissible), prompt=slot.prompt, values=slot.recall.values,
                     tried=tried, group=slot.state, session=slot.session,
                     unneeded=unneeded_actions(slot.view))

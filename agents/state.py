@@ -21,6 +21,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from memplay.environments.hindsight import ACHIEVED
 from memplay.llm.base import Prompt
 from memplay.memory.outcome_sampling import Decision
 from memplay.memory.step_memory import ActionValue
@@ -37,10 +38,11 @@ class StepRecord:
     ``state`` is the exact state text (loops and detours are found with it), ``key`` the
     ``(kind, context)`` step memory files the action under (see :mod:`memplay.agents.keys`),
     ``visits`` how often memory had seen that situation before this step (the novelty
-    reward uses it), ``seat`` the player who moved in a two-player game (None otherwise)
-    and ``view`` the environment's portable view of the state, when it gives one (stored
+    reward uses it), ``seat`` the player who moved in a two-player game (None otherwise),
+    ``view`` the environment's portable view of the state, when it gives one (stored
     with the step, so a trainer can rebuild the view prompt and memory's choice for every
-    action offered there).
+    action offered there) and ``achieved`` the goals the environment said this step achieved
+    (``info["achieved_goals"]``; hindsight relabelling learns from them).
 
     >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
     >>> r.to_step().info
@@ -57,6 +59,7 @@ class StepRecord:
     key: tuple[str, str] | None = None
     seat: int | None = None
     view: dict[str, Any] | None = None
+    achieved: tuple[str, ...] = ()
 
     @property
     def memory_key(self) -> tuple[str, str]:
@@ -65,11 +68,14 @@ class StepRecord:
 
     def to_step(self) -> Step:
         """This step as the shared :class:`~memplay.types.Step` (what trajectories store)."""
-        info = {"state": self.state, "visits": self.visits, "key": list(self.memory_key)}
+        info: dict[str, Any] = {"state": self.state, "visits": self.visits,
+                                "key": list(self.memory_key)}
         if self.seat is not None:
             info["seat"] = self.seat
         if self.view is not None:
             info["view"] = self.view
+        if self.achieved:
+            info[ACHIEVED] = list(self.achieved)
         return Step(observation=self.observation, action=self.action, reward=self.reward,
                     admissible_actions=list(self.admissible), thought=self.thought, info=info)
 
@@ -146,6 +152,7 @@ class Slot:
     llm_seconds: float = 0.0  # this episode's share of the batched LLM calls
     env_seconds: float = 0.0  # time in env.step
     decision_stats: DecisionStats = field(default_factory=DecisionStats)  # model calls...
+    hindsight: int = 0  # goals achieved on the way that memory learned as successes
 
     def but(self, **changes: Any) -> Slot:
         """A copy with ``changes`` applied (slots are immutable).
@@ -201,7 +208,7 @@ class Slot:
             llm_faults=self.llm_faults, errored=self.error is not None, error=self.error,
             seconds=self.seconds, llm_seconds=self.llm_seconds, env_seconds=self.env_seconds,
             memory_sims=[m.sim for m in self.recall.memories],
-            decision_stats=self.decision_stats)
+            decision_stats=self.decision_stats, hindsight=self.hindsight)
 
 
 class AgentState(TypedDict):

@@ -271,6 +271,7 @@ def test_view_matches_contract_and_stays_short_and_id_free() -> None:
     for action, entry in view["actions"].items():
         # look and inventory cannot help: the view says so, and a gated policy skips them
         assert entry.get("needed", True) is (action not in ("inventory", "look"))
+        assert set(entry) - {"repeats", "needed"} == {"kind", "context"}
         assert len(entry["context"]) < 200 and not any(c.isdigit() for c in entry["context"])
     assert not any(c.isdigit() for c in view["state"])
     assert view == AlfredTracker("put a clean apple in fridge", KITCHEN).view(admissible)
