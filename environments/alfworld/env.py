@@ -399,10 +399,15 @@ class ALFWorldEnv(TextEnv):
             "task_type": task_type_of(self.game_file), "game_file": self.game_file,
             "won": bool(self._state.won) if self._state is not None else False,
             "achieved_goals": list(self._new_goals)}
-        if self._state is None or self._done:
-            return info
+        running = self._state is not None and not self._done
         if self._tracker is not None:
-            info["view"] = self._tracker.view(self._admissible())
+            if running:
+                info["view"] = self._tracker.view(self._admissible())
+            # loops and no-ops are found by what the agent knows (once the view has noticed
+            # what can be taken here)
+            info["state"] = self._tracker.exact_state()
+        if not running:
+            return info
         if self.expert:
             plan = self._state.get("extra.expert_plan") or []
             info["expert_action"] = str(plan[0]) if plan else None

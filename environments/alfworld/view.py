@@ -34,6 +34,7 @@ its feedback), so the view uses only what the agent itself could know.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -452,6 +453,26 @@ class AlfredTracker:
         if sought is not None and places:
             text += f" {sought.capitalize()} seen at: {', '.join(places)}."
         return text
+
+    def exact_state(self) -> str:
+        """The portable state plus a digest of everything the agent knows with ids (where it
+        stands, what it holds, which places it searched or opened and what lies in them):
+        the state text loops and no-ops are found by. An action that changes none of it
+        (``look``, ``inventory``, ``examine``, a failed action) left the agent where it was.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1, a desk 1.")
+            >>> before = t.exact_state()
+            >>> t.update("look", "You are in the middle of a room."); t.exact_state() == before
+            True
+            >>> t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a pen 1.")
+            >>> t.exact_state() == before, t.exact_state().startswith("Task: put a apple")
+            (False, True)
+        """
+        known = (self.at, self.held, sorted(self.contents.items()), sorted(self.closed.items()),
+                 sorted(self.processed), self.placed,
+                 sorted((p, sorted(o)) for p, o in self.reachable.items()))
+        digest = hashlib.sha1(repr(known).encode("utf-8")).hexdigest()[:12]
+        return f"{self.state_text()} #{digest}"
 
     def view(self, admissible: list[str]) -> dict[str, Any]:
         """The ``info["view"]`` of the contract: portable state text and per-action entries;

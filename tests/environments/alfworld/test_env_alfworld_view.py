@@ -334,3 +334,25 @@ def test_same_situation_in_two_rooms_gives_the_same_keys(seen_env: ALFWorldEnv) 
         k for k, _ in start_b}
     assert held_a == held_b and len(held_a) == 1, "bringing the object reads the same"
     assert next(iter(held_a))[1].startswith(parse_goal(goal_a).label + " | bring it to")
+
+
+def test_exact_state_changes_only_with_what_the_agent_knows() -> None:
+    """Loops and no-ops are found by it: a step that teaches nothing leaves it unchanged."""
+    t = AlfredTracker("put a clean apple in fridge", KITCHEN)
+    states = [t.exact_state()]
+    for action, feedback in [
+            ("look", "You are in the middle of a room."), ("inventory", "You are carrying: nothing."),
+            ("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed."),
+            ("examine cabinet 1", "The cabinet 1 is closed."),
+            ("take apple 1 from cabinet 1", "Nothing happens."),
+            ("open cabinet 1", "You open the cabinet 1. The cabinet 1 is open. In it, you see a "
+                               "apple 1."),
+            ("take apple 1 from cabinet 1", "You pick up the apple 1 from the cabinet 1."),
+            ("go to cabinet 2", "You arrive at cabinet 2. The cabinet 2 is closed."),
+            ("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is open. In it, you see "
+                                "nothing.")]:
+        t.update(action, feedback)
+        states.append(t.exact_state())
+    changed = [a != b for a, b in zip(states, states[1:])]
+    assert changed == [False, False, True, False, False, True, True, True, True]
+    assert all(s.startswith("Task: put a clean apple in fridge.") for s in states)
