@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -341,7 +342,8 @@ def test_exact_state_changes_only_with_what_the_agent_knows() -> None:
     t = AlfredTracker("put a clean apple in fridge", KITCHEN)
     states = [t.exact_state()]
     for action, feedback in [
-            ("look", "You are in the middle of a room."), ("inventory", "You are carrying: nothing."),
+            ("look", "You are in the middle of a room."),
+            ("inventory", "You are carrying: nothing."),
             ("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed."),
             ("examine cabinet 1", "The cabinet 1 is closed."),
             ("take apple 1 from cabinet 1", "Nothing happens."),
@@ -353,6 +355,6 @@ def test_exact_state_changes_only_with_what_the_agent_knows() -> None:
                                 "nothing.")]:
         t.update(action, feedback)
         states.append(t.exact_state())
-    changed = [a != b for a, b in zip(states, states[1:])]
+    changed = [a != b for a, b in itertools.pairwise(states)]
     assert changed == [False, False, True, False, False, True, True, True, True]
     assert all(s.startswith("Task: put a clean apple in fridge.") for s in states)
