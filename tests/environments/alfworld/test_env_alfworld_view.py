@@ -19,6 +19,8 @@ from memplay.environments.alfworld.view import (
     canonical_action,
     parse_goal,
 )
+from memplay.environments.default_view import default_views
+from memplay.environments.registry import make
 from memplay.environments.view import view_problem
 
 KITCHEN = ("-= Welcome to TextWorld, ALFRED! =-\n\nYou are in the middle of a room. Looking "
@@ -358,3 +360,23 @@ def test_exact_state_changes_only_with_what_the_agent_knows() -> None:
     changed = [a != b for a, b in itertools.pairwise(states)]
     assert changed == [False, False, True, False, False, True, True, True, True]
     assert all(s.startswith("Task: put a clean apple in fridge.") for s in states)
+
+
+@pytest.mark.alfworld
+def test_the_default_view_reads_observations_while_the_state_is_exact(
+        alfworld_data: str) -> None:
+    """With ``view_source="default"`` the view is built from ALFWorld's observations, as
+    ``with_default_views`` rebuilds it for walkthroughs, not from the exact state's digest."""
+    env = make("ALFWorld-v0", split="eval_in_distribution", data_dir=alfworld_data,
+               view_source="default")
+    obs, info = env.reset(options={"game": 3})
+    observations, infos = [obs], [info]
+    plan = env.unwrapped.walkthrough()[:3]
+    for action in plan:
+        obs, _, _, _, info = env.step(action)
+        observations.append(obs)
+        infos.append(info)
+    assert all(i["state"].startswith("Task: ") and " #" in i["state"] for i in infos)
+    recomputed = default_views(infos[0]["goal"], observations, plan,
+                               [i["admissible_actions"] for i in infos])
+    assert [i["view"] for i in infos] == recomputed
