@@ -112,10 +112,27 @@ _TYPE_NAMES = {"look_at_obj_in_light": "look", "pick_and_place_simple": "pick & 
                "pick_heat_then_place_in_recep": "heat", "pick_two_obj_and_place": "two objects"}
 
 
+_NO_OWN_PLAY = ["(no own-play run yet: `python bench/bench_alfworld.py --rows memrl` records "
+                "what the row trained on)"]
+
+
+def _own_play_row(d: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``memrl`` row when it was played with the own-play summary (a record older than
+    the rebuilt row has none).
+
+    >>> _own_play_row({"results": {"memrl": {"train": [0.0], "success": 0.0}}}) is None
+    True
+    """
+    r = d["results"].get("memrl")
+    return r if r is not None and "train_per_type" in r else None
+
+
 def alfplay(d: dict[str, Any]) -> list[str]:
     """The own-play row (``memrl``) per task type: train success per epoch (solved/played,
     the curriculum chose what to play), the train episode of its first success, held out."""
-    r = d["results"]["memrl"]
+    r = _own_play_row(d)
+    if r is None:
+        return _NO_OWN_PLAY
     out = ["| task type | train, per epoch (solved/played) | first train success (episode) "
            "| held out |", "|---|---|---|---|"]
     for task_type, cells in r["train_per_type"].items():
@@ -133,7 +150,9 @@ def alfplay(d: dict[str, Any]) -> list[str]:
 
 def alfplayrun(d: dict[str, Any]) -> list[str]:
     """What the own-play row cost and received: episodes, steps, hindsight successes, time."""
-    r = d["results"]["memrl"]
+    r = _own_play_row(d)
+    if r is None:
+        return _NO_OWN_PLAY
     play, llm = r["play"], r.get("llm") or {}
     return ["| train games | epochs | train episodes | train steps | hindsight successes | "
             "train min | held-out min | row min | LLM |", "|---|---|---|---|---|---|---|---|---|",
