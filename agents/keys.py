@@ -40,7 +40,7 @@ def action_keys(state: str, view: Mapping[str, Any] | None, admissible: Sequence
     return keys
 
 
-def view_repeats(view: Mapping[str, Any] | None, use_view: bool = True) -> dict[str, int]:
+def view_repeats(view: Mapping[str, Any] | None) -> dict[str, int]:
     """The actions whose view entry says how often this episode already did what they do
     (``"repeats"``, docs/CONTRACTS.md "Portable views"), with that count.
 
@@ -50,6 +50,6 @@ def view_repeats(view: Mapping[str, Any] | None, use_view: bool = True) -> dict[
     >>> view_repeats(None)
     {}
     """
-    entries = view.get("actions", {}) if use_view and isinstance(view, Mapping) else {}
+    entries = view.get("actions", {}) if isinstance(view, Mapping) else {}
     return {action: int(entry["repeats"]) for action, entry in entries.items()
             if isinstance(entry, Mapping) and "repeats" in entry}

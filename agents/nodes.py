@@ -33,7 +33,7 @@ from memplay.agents.keys import action_keys
 from memplay.agents.learning import learn_from
 from memplay.agents.policy import Choice, ask_model, choose_batch, plan_batch
 from memplay.agents.prompts import build_messages
-from memplay.agents.slot_decision import action_scores, decision_of
+from memplay.agents.slot_decision import action_scores, counts_repeats, decision_of
 from memplay.agents.state import (
     AgentState,
     Memory,
@@ -142,7 +142,9 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     if not slots:
         return {"slots": state["slots"]}
     use_view, with_memory = cfg.memory.step_keys == "view", ctx.step_memory is not None
-    decisions = [decision_of(s, use_view=use_view, with_memory=with_memory) for s in slots]
+    repeats = counts_repeats(cfg)
+    decisions = [decision_of(s, use_view=use_view, with_memory=with_memory, repeats=repeats)
+                 for s in slots]
     plans = plan_batch(decisions, cfg.policy)
     fault = None
     try:

@@ -15,16 +15,17 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
 from memplay.agents.keys import action_keys, view_repeats
 from memplay.agents.policy import Decision, LLMView, scores_for
 from memplay.agents.state import Slot
 
-__all__ = ["action_scores", "decision_of", "tried_here", "unneeded_actions"]
+__all__ = ["action_scores", "counts_repeats", "decision_of", "tried_here", "unneeded_actions"]
 
 
 def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]],
-               use_view: bool = True) -> dict[str, int]:
+               repeats: bool = True) -> dict[str, int]:
     """How often this episode already took each action's memory key, or, where the view
     says so (``"repeats"``), did what the action does.
 
@@ -32,14 +33,16 @@ def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]],
     it is what memory treats as the same decision, so an agent whose state text never
     repeats (ALFWorld's) still sees that it went back to a searched place twice already.
     Many actions share a key, though ("go to a drawer not visited yet"): a view that counts
-    repeats itself keeps every unvisited drawer new until the agent has been there.
+    repeats itself keeps every unvisited drawer new until the agent has been there
+    (``repeats``: see :func:`counts_repeats`).
 
     >>> tried_here(Slot(0), {"left": ("left", "s")})
     {}
     """
     taken = Counter(step.memory_key for step in slot.steps)
     tried = {action: taken[key] for action, key in keys.items() if taken[key]}
-    tried.update(view_repeats(slot.view, use_view))
+    if repeats:
+        tried.update(view_repeats(slot.view))
     return {action: n for action, n in tried.items() if n}
 
 
@@ -55,16 +58,31 @@ def unneeded_actions(view: Mapping[str, Any] | None) -> frozenset[str]:
                      if isinstance(e, Mapping) and e.get("needed") is False)
 
 
-def decision_of(slot: Slot, *, use_view: bool, with_memory: bool) -> Decision:
+def counts_repeats(config: AgentConfig) -> bool:
+    """Whether the view's ``repeats`` count as this episode's tries (``policy.view_repeats``):
+    by default while memory learns, where covering a room finds what memory lacks; a frozen
+    run exploits what memory holds, and there the shared key's tries keep it from touring
+    every unvisited place (ALFWorld demos-flat: 33 of 42 games with repeats, 39 without).
+
+    >>> counts_repeats(AgentConfig()), counts_repeats(AgentConfig(frozen=True))
+    (True, False)
+    """
+    when = config.policy.view_repeats
+    return when == "always" or (when == "learning" and not config.frozen)
+
+
+def decision_of(slot: Slot, *, use_view: bool, with_memory: bool,
+                repeats: bool = False) -> Decision:
     """The policy's view of ``slot``'s next decision.
 
     ``use_view`` keys memory by the environment's portable view (``memory.step_keys="view"``);
-    ``with_memory`` says whether step memory is on (off: no tries counted, no novelty bonus).
+    ``with_memory`` says whether step memory is on (off: no tries counted, no novelty bonus);
+    ``repeats`` counts the view's repeats as tries (:func:`counts_repeats`).
     """
     tried = None
     if with_memory:
         keys = action_keys(slot.state, slot.view, slot.admissible, use_view)
-        tried = tried_here(slot, keys, use_view)
+        tried = tried_here(slot, keys, repeats and use_view)
     return Decision(actions=list(slot.admissible), prompt=slot.prompt, values=slot.recall.values,
                     tried=tried, group=slot.state, session=slot.session,
                     unneeded=unneeded_actions(slot.view))
@@ -85,5 +103,6 @@ def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
     'a'
     """
     decision = decision_of(slot, use_view=ctx.config.memory.step_keys == "view",
-                           with_memory=ctx.step_memory is not None)
+                           with_memory=ctx.step_memory is not None,
+                           repeats=counts_repeats(ctx.config))
     return scores_for(decision, view, ctx.config.policy, ctx.llm_bias, claimed)

@@ -71,6 +71,28 @@ def _scores_without_repeats(tracker: AlfredTracker, steps: list[StepRecord],
     return action_scores(ctx, slot, LLMView(dict.fromkeys(PLACES, 0.0)))
 
 
+def _searched_drawer_scores(policy: dict[str, Any], frozen: bool) -> dict[str, float]:
+    tracker = AlfredTracker("put a pen in shelf", INTRO)
+    steps = _walk(tracker, [("go to drawer 1", "You arrive at drawer 1. On the drawer 1, you "
+                                               "see a key 1.")])
+    slot = Slot(0, view=tracker.view(PLACES), admissible=PLACES, steps=steps, state="s")
+    config = AgentConfig(frozen=frozen, policy={"calibrate": False, **policy})
+    ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=config,
+                       step_memory=StepMemory(HashEmbedder(32)))
+    return action_scores(ctx, slot, LLMView(dict.fromkeys(PLACES, 0.0)))
+
+
+def test_repeats_count_while_memory_learns_and_a_frozen_run_counts_keys() -> None:
+    # "learning" (the default): a learning run covers the room, a frozen one exploits memory
+    # and counts the shared key's tries, as before repeats existed
+    learning = _searched_drawer_scores({}, frozen=False)
+    assert learning["go to drawer 2"] > learning["go to drawer 1"]
+    frozen = _searched_drawer_scores({}, frozen=True)
+    assert frozen["go to drawer 1"] > frozen["go to drawer 2"]
+    assert _searched_drawer_scores({"view_repeats": "always"}, frozen=True) == learning
+    assert _searched_drawer_scores({"view_repeats": "off"}, frozen=False) == frozen
+
+
 def test_a_closed_place_is_opened_before_the_room_is_walked_again() -> None:
     tracker = AlfredTracker("put a pen in shelf", INTRO)
     steps = _walk(tracker, [("go to drawer 1", "You arrive at drawer 1. On the drawer 1, you "
