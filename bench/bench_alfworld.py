@@ -17,6 +17,8 @@ six task types, with a 30-step cap; success is reported per task type with the w
   backend scores every action alike), so memory decides alone: the gap to ``demos`` is what
   the LLM adds.
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
+- ``memrl-flat``: the same own play with the LLM's scores flat, in play and in the
+  evaluation: what own play learns with memory deciding alone, at a fraction of the time.
 - ``demos+play``: the demos' memory, then own play on train games, frozen; evaluated with
   the gate on, like ``demos``.
 - ``demos-default`` and ``demos-default-flat``: ``demos`` and ``demos-flat`` with the default
@@ -72,17 +74,19 @@ ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
 # each evaluation split has its own JSON: an out-of-distribution run never merges with the other
 RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
-ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "demos+play",
-        "demos-default", "demos-default-flat")
+ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "memrl-flat",
+        "demos+play", "demos-default", "demos-default-flat")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
     "demos-ungated": ("memrl", True, False), "demos-flat": ("memrl", True, False),
-    "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True),
+    "memrl": ("memrl", False, True), "memrl-flat": ("memrl", False, True),
+    "demos+play": ("memrl", True, True),
     "demos-default": ("memrl", True, False), "demos-default-flat": ("memrl", True, False)}
 DEFAULT_VIEW_ROWS = frozenset({"demos-default", "demos-default-flat"})
 # (eval games per task type, train demos per task type, train games per type, epochs, steps)
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
-FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat"})  # every action scored alike
+FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat", "memrl-flat"})  # all scored alike
+OWN_PLAY_ROWS = frozenset({"memrl", "memrl-flat"})  # own play alone: PLAY sizes, curriculum
 GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
 GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True}
 # policy settings of the evaluation beyond greedy choice without memory's novelty
@@ -191,7 +195,7 @@ def own_play(row: str, options: dict[str, Any], size: tuple[int, ...], quick: bo
     from memplay.environments.alfworld.env import TASK_TYPES, alfworld_data_dir, collect_games
 
     started = time.perf_counter()
-    own = row == "memrl"
+    own = row in OWN_PLAY_ROWS
     play = PLAY["quick" if quick else "full"]
     per_type, epochs = (play["per_type"], play["epochs"]) if own else (size[2], size[3])
     train = train_games(per_type)[:1 if quick else None]
