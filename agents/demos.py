@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from memplay.agents.components import make_env
-from memplay.agents.learning import learn_from
-from memplay.agents.nodes import action_keys
-from memplay.agents.state import Slot, StepRecord
+from memplay.agents.learning import learn_from, outcome_only
+from memplay.agents.state import Slot, StepRecord, action_keys
 from memplay.demos import DemoEpisode, read_demos
 from memplay.environments.core import TextEnv
 from memplay.environments.demos import replay_demos
@@ -136,14 +135,9 @@ def learn_demos(agent: Any, demos: Sequence[DemoEpisode], memory_dir: str | Path
     task = memory.task_memory if cfg.spec.task_memory != "none" else None
     steps = memory.step_memory if cfg.uses_step_memory else None
     use_view = cfg.memory.step_keys == "view"
-    # the novelty reward credits states new to the agent's own exploration; a demo's value
-    # is its outcome alone (else its first steps, which led to the most new states, outrank
-    # the steps that finish the task)
-    outcome_only = cfg.model_copy(update={"memory": cfg.memory.model_copy(
-        update={"novelty": 0.0})})
     for demo in replayed:
         if demo.trajectory.steps:
-            learn_from(demo_slot(demo.trajectory, use_view), outcome_only, task, steps,
+            learn_from(demo_slot(demo.trajectory, use_view), outcome_only(cfg), task, steps,
                        demo.provenance)
     memory.save(Path(memory_dir))
     trajectories = [d.trajectory for d in replayed]

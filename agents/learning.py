@@ -24,7 +24,7 @@ from memplay.memory.config import MemoryConfig
 from memplay.memory.item import MemoryItem
 from memplay.types import Trajectory
 
-__all__ = ["experience_text", "learn_from", "learn_task", "step_returns"]
+__all__ = ["experience_text", "learn_from", "learn_task", "outcome_only", "step_returns"]
 
 
 def experience_text(trajectory: Trajectory, max_actions: int = 40) -> str:
@@ -99,6 +99,18 @@ def step_returns(keys: Sequence[str], visits: Sequence[int], *, success: bool, t
         if keys[i] == keys[i + 1]:
             returns[i] = min(returns[i], -cfg.noop_penalty)
     return returns
+
+
+def outcome_only(config: AgentConfig) -> AgentConfig:
+    """``config`` without the novelty reward, for episodes the agent did not explore itself
+    (demos, hindsight relabels): their value is their outcome alone, else the first steps,
+    which led to the most new states, outrank the steps that finish the task.
+
+    >>> outcome_only(AgentConfig()).memory.novelty
+    0.0
+    """
+    return config.model_copy(update={"memory": config.memory.model_copy(
+        update={"novelty": 0.0})})
 
 
 def learn_from(slot: Slot, config: AgentConfig, task_memory: TaskMemory | None,

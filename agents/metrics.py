@@ -56,6 +56,7 @@ def compute_metrics(rows: Sequence[EpisodeResult], tasks: Sequence[str], epochs:
         "llm_faults": sum(r.llm_faults for r in rows),
         "mean_steps": _mean([float(r.steps) for r in rows]),
         "invalid_actions": sum(r.invalid_actions for r in rows),
+        "hindsight_successes": sum(r.hindsight for r in rows),
         **decision_metrics(rows),
     }
 

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
 
+from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext
+from memplay.agents.hindsight import learn_hindsight
 from memplay.agents.learning import learn_from
 from memplay.agents.policy import (
     Choice,
@@ -55,14 +57,15 @@ from memplay.agents.state import (
     Recall,
     Slot,
     StepRecord,
+    action_keys,
     active,
     replace_slots,
 )
 from memplay.llm.base import release_sessions
 
-__all__ = ["Key", "act", "action_keys", "action_scores", "all_done", "build_prompt", "decision_of",
+__all__ = ["act", "action_scores", "all_done", "build_prompt", "counts_repeats", "decision_of",
            "env_step", "finish", "observe", "reflect", "retrieve", "tried_here",
-           "unneeded_actions", "update_memory"]
+           "unneeded_actions", "update_memory", "view_repeats"]
 
 Update = dict[str, Any]
 
@@ -136,47 +139,41 @@ def _keys(slot: Slot, ctx: AgentContext) -> dict[str, tuple[str, str]]:
 
 
 # --- a slot as the policy's Decision: memory keys, tries here, unneeded actions ---------------
-# The keys step memory files experience under: ``(kind, context)`` per admissible action.
-# With ``memory.step_keys="view"`` and an environment that gives a portable view
-# (``info["view"]``, docs/CONTRACTS.md "Portable views"), each action is keyed by the view's
-# map-independent ``(kind, context)``, so a value learned on one map is found on another.
-# Without a view (or with ``step_keys="state"``) the key is ``(action text, state text)``:
-# the whole-state table, which only ever matches the same board.
+def view_repeats(view: Mapping[str, Any] | None) -> dict[str, int]:
+    """The actions whose view entry says how often this episode already did what they do
+    (``"repeats"``, docs/CONTRACTS.md "Portable views"), with that count.
 
-Key = tuple[str, str]
-
-
-def action_keys(state: str, view: Mapping[str, Any] | None, admissible: Sequence[str],
-                use_view: bool = True) -> dict[str, Key]:
-    """Each admissible action's key; an action the view does not describe falls back to
-    ``(action, state)``.
-
-    >>> action_keys("board", None, ["up"])
-    {'up': ('up', 'board')}
+    >>> view_repeats({"state": "s", "actions": {"go to a": {"kind": "go", "context": "c",
+    ...                                                      "repeats": 2}}})
+    {'go to a': 2}
+    >>> view_repeats(None)
+    {}
     """
-    entries = view.get("actions", {}) if use_view and isinstance(view, Mapping) else {}
-    keys = {}
-    for action in admissible:
-        entry = entries.get(action)
-        if isinstance(entry, Mapping):
-            keys[action] = (str(entry["kind"]), str(entry["context"]))
-        else:
-            keys[action] = (action, state)
-    return keys
+    entries = view.get("actions", {}) if isinstance(view, Mapping) else {}
+    return {action: int(entry["repeats"]) for action, entry in entries.items()
+            if isinstance(entry, Mapping) and "repeats" in entry}
 
 
-def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]]) -> dict[str, int]:
-    """How often this episode already took each action's memory key.
+def tried_here(slot: Slot, keys: Mapping[str, tuple[str, str]],
+               repeats: bool = True) -> dict[str, int]:
+    """How often this episode already took each action's memory key, or, where the view
+    says so (``"repeats"``), did what the action does.
 
     Without a view the key is (action, state): the tries from this very state. With a view
     it is what memory treats as the same decision, so an agent whose state text never
     repeats (ALFWorld's) still sees that it went back to a searched place twice already.
+    Many actions share a key, though ("go to a drawer not visited yet"): a view that counts
+    repeats itself keeps every unvisited drawer new until the agent has been there
+    (``repeats``: see :func:`counts_repeats`).
 
     >>> tried_here(Slot(0), {"left": ("left", "s")})
     {}
     """
     taken = Counter(step.memory_key for step in slot.steps)
-    return {action: taken[key] for action, key in keys.items() if taken[key]}
+    tried = {action: taken[key] for action, key in keys.items() if taken[key]}
+    if repeats:
+        tried.update(view_repeats(slot.view))
+    return {action: n for action, n in tried.items() if n}
 
 
 def unneeded_actions(view: Mapping[str, Any] | None) -> frozenset[str]:
@@ -191,15 +188,31 @@ def unneeded_actions(view: Mapping[str, Any] | None) -> frozenset[str]:
                      if isinstance(e, Mapping) and e.get("needed") is False)
 
 
-def decision_of(slot: Slot, *, use_view: bool, with_memory: bool) -> Decision:
+def counts_repeats(config: AgentConfig) -> bool:
+    """Whether the view's ``repeats`` count as this episode's tries (``policy.view_repeats``):
+    by default while memory learns, where covering a room finds what memory lacks; a frozen
+    run exploits what memory holds, and there the shared key's tries keep it from touring
+    every unvisited place (ALFWorld demos-flat: 33 of 42 games with repeats, 39 without).
+
+    >>> counts_repeats(AgentConfig()), counts_repeats(AgentConfig(frozen=True))
+    (True, False)
+    """
+    when = config.policy.view_repeats
+    return when == "always" or (when == "learning" and not config.frozen)
+
+
+def decision_of(slot: Slot, *, use_view: bool, with_memory: bool,
+                repeats: bool = False) -> Decision:
     """The policy's view of ``slot``'s next decision.
 
     ``use_view`` keys memory by the environment's portable view (``memory.step_keys="view"``);
-    ``with_memory`` says whether step memory is on (off: no tries counted, no novelty bonus).
+    ``with_memory`` says whether step memory is on (off: no tries counted, no novelty bonus);
+    ``repeats`` counts the view's repeats as tries (:func:`counts_repeats`).
     """
     tried = None
     if with_memory:
-        tried = tried_here(slot, action_keys(slot.state, slot.view, slot.admissible, use_view))
+        keys = action_keys(slot.state, slot.view, slot.admissible, use_view)
+        tried = tried_here(slot, keys, repeats and use_view)
     return Decision(actions=list(slot.admissible), prompt=slot.prompt, values=slot.recall.values,
                     tried=tried, group=slot.state, session=slot.session,
                     unneeded=unneeded_actions(slot.view))
@@ -220,7 +233,8 @@ def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
     'a'
     """
     decision = decision_of(slot, use_view=ctx.config.memory.step_keys == "view",
-                           with_memory=ctx.step_memory is not None)
+                           with_memory=ctx.step_memory is not None,
+                           repeats=counts_repeats(ctx.config))
     return scores_for(decision, view, ctx.config.policy, ctx.llm_bias, claimed)
 
 
@@ -245,7 +259,9 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     if not slots:
         return {"slots": state["slots"]}
     use_view, with_memory = cfg.memory.step_keys == "view", ctx.step_memory is not None
-    decisions = [decision_of(s, use_view=use_view, with_memory=with_memory) for s in slots]
+    repeats = counts_repeats(cfg)
+    decisions = [decision_of(s, use_view=use_view, with_memory=with_memory, repeats=repeats)
+                 for s in slots]
     plans = plan_batch(decisions, cfg.policy)
     fault = None
     try:
@@ -275,7 +291,8 @@ def _step_one(slot: Slot, ctx: AgentContext, result: Any, env_seconds: float) ->
                         admissible=slot.admissible, state=slot.state, thought=slot.thought,
                         visits=sum(v.visits for v in slot.recall.values.values()),
                         key=_keys(slot, ctx).get(slot.action), seat=slot.seat,
-                        view=slot.view)
+                        view=slot.view,
+                        achieved=tuple(str(g) for g in info.get("achieved_goals") or ()))
     steps = [*slot.steps, record]
     out_of_time = bool(truncated) or len(steps) >= ctx.config.max_steps
     done = bool(terminated) or out_of_time
@@ -332,16 +349,21 @@ def finish(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
 
 def update_memory(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     """End of batch: unless frozen, update task and step memory from every finished episode
-    (see :mod:`memplay.agents.learning`).
+    (see :mod:`memplay.agents.learning`), then from the goals each achieved on the way
+    (:mod:`memplay.agents.hindsight`; the episode counts them in ``hindsight``).
 
     Errored episodes write nothing: their path says nothing about the task.
     """
     ctx = runtime.context
-    if not ctx.config.frozen:
-        for slot in state["slots"]:
-            if slot.error is None and slot.steps:
-                learn_from(slot, ctx.config, ctx.task_memory, ctx.step_memory)
-    return {}
+    if ctx.config.frozen:
+        return {}
+    taught = []
+    for slot in state["slots"]:
+        if slot.error is None and slot.steps:
+            learn_from(slot, ctx.config, ctx.task_memory, ctx.step_memory)
+            count = learn_hindsight(slot, ctx.config, ctx.task_memory, ctx.step_memory)
+            taught.append(slot.but(hindsight=count))
+    return {"slots": replace_slots(state["slots"], taught)}
 
 
 def reflect(state: AgentState, runtime: Runtime[AgentContext]) -> Update:

@@ -128,6 +128,11 @@ class PolicyConfig(BaseModel):
         default=True, description="Count memory's visits in the novelty bonus. False: only "
         "this episode's tries count, so every action starts equally novel (for frozen runs "
         "on demonstrations, whose counts say how often the teacher did something).")
+    view_repeats: Literal["learning", "always", "off"] = Field(
+        default="learning", description="When a view's 'repeats' (how often this episode "
+        "already went to that very place or opened that very box) count as its tries in the "
+        "novelty bonus, so that exploration covers a room: 'learning' while memory learns "
+        "(a frozen run exploits what memory holds instead), 'always' or 'off'.")
     gate: Literal["off", "on", "audit"] = Field(
         default="off", description="'on': ask the LLM only when its term can change the "
         "chosen action, and score only the candidates that can still win; 'audit': ask it "

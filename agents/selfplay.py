@@ -56,8 +56,7 @@ from memplay.agents.context import AgentContext, StepMemoryLike
 from memplay.agents.graph import build_agent_graph
 from memplay.agents.learning import learn_task
 from memplay.agents.mccfr import game_payoffs
-from memplay.agents.nodes import action_keys
-from memplay.agents.state import AgentState, Slot
+from memplay.agents.state import AgentState, Slot, action_keys
 from memplay.agents.variants import get_variant
 from memplay.environments.two_player.base import TwoPlayerEnv
 from memplay.errors import ConfigError, LLMError, MemoryStoreError

@@ -42,9 +42,9 @@ from memplay.agents.config import AgentConfig
 from memplay.agents.context import AgentContext, StateKey, default_state_key
 from memplay.agents.graph import DEFAULT_NODES
 from memplay.agents.mccfr import average_policy
-from memplay.agents.nodes import action_keys, action_scores
+from memplay.agents.nodes import action_scores
 from memplay.agents.policy import llm_scores, log_softmax
-from memplay.agents.state import AgentState, Slot, StepRecord, initial_state
+from memplay.agents.state import AgentState, Slot, StepRecord, action_keys, initial_state
 from memplay.environments.two_player.game_tree import GameState, GameTree, Policy, tree_game
 from memplay.memory.strategy_memory import StrategyMemory
 

@@ -18,16 +18,47 @@ state is never altered behind LangGraph's back.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from memplay.environments.hindsight import ACHIEVED
 from memplay.llm.base import Prompt
 from memplay.memory.outcome_sampling import Decision
 from memplay.memory.step_memory import ActionValue
 from memplay.types import DecisionStats, EpisodeResult, Step, Trajectory
 
-__all__ = ["AgentState", "Memory", "Recall", "Slot", "StepRecord", "active", "initial_state",
-           "replace_slots"]
+__all__ = ["AgentState", "Key", "Memory", "Recall", "Slot", "StepRecord", "action_keys", "active",
+           "initial_state", "replace_slots"]
+
+
+# The keys step memory files experience under: ``(kind, context)`` per admissible action.
+# With ``memory.step_keys="view"`` and an environment that gives a portable view
+# (``info["view"]``, docs/CONTRACTS.md "Portable views"), each action is keyed by the view's
+# map-independent ``(kind, context)``, so a value learned on one map is found on another.
+# Without a view (or with ``step_keys="state"``) the key is ``(action text, state text)``:
+# the whole-state table, which only ever matches the same board.
+
+Key = tuple[str, str]
+
+
+def action_keys(state: str, view: Mapping[str, Any] | None, admissible: Sequence[str],
+                use_view: bool = True) -> dict[str, Key]:
+    """Each admissible action's key; an action the view does not describe falls back to
+    ``(action, state)``.
+
+    >>> action_keys("board", None, ["up"])
+    {'up': ('up', 'board')}
+    """
+    entries = view.get("actions", {}) if use_view and isinstance(view, Mapping) else {}
+    keys = {}
+    for action in admissible:
+        entry = entries.get(action)
+        if isinstance(entry, Mapping):
+            keys[action] = (str(entry["kind"]), str(entry["context"]))
+        else:
+            keys[action] = (action, state)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -38,9 +69,11 @@ class StepRecord:
     ``(kind, context)`` step memory files the action under (see
     :func:`~memplay.agents.nodes.action_keys`), ``visits`` how often memory had seen that
     situation before this step (the novelty reward uses it), ``seat`` the player who moved
-    in a two-player game (None otherwise) and ``view`` the environment's portable view of
-    the state, when it gives one (stored with the step, so a trainer can rebuild the view
-    prompt and memory's choice for every action offered there).
+    in a two-player game (None otherwise), ``view`` the environment's portable view of the
+    state, when it gives one (stored with the step, so a trainer can rebuild the view prompt
+    and memory's choice for every action offered there) and ``achieved`` the goals the
+    environment said this step achieved (``info["achieved_goals"]``; hindsight relabelling
+    learns from them).
 
     >>> r = StepRecord(observation="S.G", action="right", reward=1.0, state="S.G")
     >>> r.to_step().info
@@ -57,6 +90,7 @@ class StepRecord:
     key: tuple[str, str] | None = None
     seat: int | None = None
     view: dict[str, Any] | None = None
+    achieved: tuple[str, ...] = ()
 
     @property
     def memory_key(self) -> tuple[str, str]:
@@ -65,11 +99,14 @@ class StepRecord:
 
     def to_step(self) -> Step:
         """This step as the shared :class:`~memplay.types.Step` (what trajectories store)."""
-        info = {"state": self.state, "visits": self.visits, "key": list(self.memory_key)}
+        info: dict[str, Any] = {"state": self.state, "visits": self.visits,
+                                "key": list(self.memory_key)}
         if self.seat is not None:
             info["seat"] = self.seat
         if self.view is not None:
             info["view"] = self.view
+        if self.achieved:
+            info[ACHIEVED] = list(self.achieved)
         return Step(observation=self.observation, action=self.action, reward=self.reward,
                     admissible_actions=list(self.admissible), thought=self.thought, info=info)
 
@@ -146,6 +183,7 @@ class Slot:
     llm_seconds: float = 0.0  # this episode's share of the batched LLM calls
     env_seconds: float = 0.0  # time in env.step
     decision_stats: DecisionStats = field(default_factory=DecisionStats)  # model calls...
+    hindsight: int = 0  # goals achieved on the way that memory learned as successes
 
     def but(self, **changes: Any) -> Slot:
         """A copy with ``changes`` applied (slots are immutable).
@@ -201,7 +239,7 @@ class Slot:
             llm_faults=self.llm_faults, errored=self.error is not None, error=self.error,
             seconds=self.seconds, llm_seconds=self.llm_seconds, env_seconds=self.env_seconds,
             memory_sims=[m.sim for m in self.recall.memories],
-            decision_stats=self.decision_stats)
+            decision_stats=self.decision_stats, hindsight=self.hindsight)
 
 
 class AgentState(TypedDict):

@@ -17,6 +17,8 @@ six task types, with a 30-step cap; success is reported per task type with the w
   backend scores every action alike), so memory decides alone: the gap to ``demos`` is what
   the LLM adds.
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
+- ``memrl-flat``: the same own play with the LLM's scores flat, in play and in the
+  evaluation: what own play learns with memory deciding alone, at a fraction of the time.
 - ``demos+play``: the demos' memory, then own play on train games, frozen; evaluated with
   the gate on, like ``demos``.
 - ``demos-default`` and ``demos-default-flat``: ``demos`` and ``demos-flat`` with the default
@@ -63,6 +65,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from _alfworld_play import PLAY, curriculum, train_summary
 from _common import add_common_args, add_threads_arg, finish, llm_config, machine, result_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -71,21 +74,25 @@ ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
 # each evaluation split has its own JSON: an out-of-distribution run never merges with the other
 RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
-ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "demos+play",
-        "demos-default", "demos-default-flat")
+ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "memrl-flat",
+        "demos+play", "demos-default", "demos-default-flat")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
     "none": ("none", False, False), "demos": ("memrl", True, False),
     "demos-ungated": ("memrl", True, False), "demos-flat": ("memrl", True, False),
-    "memrl": ("memrl", False, True), "demos+play": ("memrl", True, True),
+    "memrl": ("memrl", False, True), "memrl-flat": ("memrl", False, True),
+    "demos+play": ("memrl", True, True),
     "demos-default": ("memrl", True, False), "demos-default-flat": ("memrl", True, False)}
 DEFAULT_VIEW_ROWS = frozenset({"demos-default", "demos-default-flat"})
 # (eval games per task type, train demos per task type, train games per type, epochs, steps)
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
-FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat"})  # every action scored alike
+FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat", "memrl-flat"})  # all scored alike
+OWN_PLAY_ROWS = frozenset({"memrl", "memrl-flat"})  # own play alone: PLAY sizes, curriculum
 GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
 GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True}
 # policy settings of the evaluation beyond greedy choice without memory's novelty
 ROW_POLICY = {"demos": GATED, "demos+play": GATED}
+# rows that need the train walkthroughs (the baseline and every row that learns from demos)
+DEMO_ROWS = frozenset({"baseline", *(row for row, (_, learns, _) in LLM_ROWS.items() if learns)})
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
 
 
@@ -148,10 +155,9 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
     from memplay.environments.default_view import with_default_views
 
     variant, learns, plays = LLM_ROWS[row]
-    _, _, train_per_type, epochs, steps = size
     shutil.rmtree(root, ignore_errors=True)  # a left-over run dir would be resumed
     started, out = time.perf_counter(), {}
-    options = {"variant": variant, "llm": llm, "embedder": embedder, "max_steps": steps,
+    options = {"variant": variant, "llm": llm, "embedder": embedder, "max_steps": size[4],
                "parallel_envs": 8, "seed": 0}
     view = {"view_source": "default"} if row in DEFAULT_VIEW_ROWS else {}
     if row in DEFAULT_VIEW_ROWS:
@@ -161,12 +167,7 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
         out["demos"] = teacher.learn_from(demos, root / "memory", replay=False).episodes
         teacher.close()
     if plays:
-        player = Agent("ALFWorld-v0", env_kwargs={"split": "train", "games_by_seed": True},
-                       **options)
-        train = train_games(train_per_type)[:1 if quick else None]
-        out["train"] = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
-                                  memory_dir=root / "memory", progress=False).success_per_epoch
-        player.close()
+        out.update(own_play(row, options, size, quick, root))
     policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
     if policy.get("gate") == "on":
         policy["llm_clip"] = clip
@@ -185,6 +186,33 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
+def own_play(row: str, options: dict[str, Any], size: tuple[int, ...], quick: bool,
+             root: Path) -> dict[str, Any]:
+    """Play train games and learn. ``memrl`` (own play alone) plays its own sizes (``PLAY``)
+    with a curriculum over task types and reports what it learned (:mod:`_alfworld_play`);
+    ``demos+play`` plays the benchmark's sizes in order."""
+    from memplay.agents import Agent
+    from memplay.environments.alfworld.env import TASK_TYPES, alfworld_data_dir, collect_games
+
+    started = time.perf_counter()
+    own = row in OWN_PLAY_ROWS
+    play = PLAY["quick" if quick else "full"]
+    per_type, epochs = (play["per_type"], play["epochs"]) if own else (size[2], size[3])
+    train = train_games(per_type)[:1 if quick else None]
+    every = list(collect_games(str(alfworld_data_dir(None, "train")), "train", TASK_TYPES))
+    extra = {"curriculum": curriculum(every, train)} if own else {}
+    player = Agent("ALFWorld-v0", env_kwargs={"split": "train", "games_by_seed": True},
+                   **options, **extra)
+    result = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
+                        memory_dir=root / "memory", progress=False)
+    player.close()
+    if not own:
+        return {"train": result.success_per_epoch}
+    return {**train_summary(root / "train", every, result.metrics),
+            "play": {"train_games": len(train), **play, "curriculum": "sec by task type"},
+            "train_s": round(time.perf_counter() - started, 1)}
+
+
 def train_games(per_type: int) -> list[int]:
     """Indices of train games the own-play rows learn on (evenly spread over the types)."""
     from memplay.environments.alfworld.demos import demo_games
@@ -201,19 +229,52 @@ def episode_successes(run_dir: Path, games: list[int]) -> list[bool]:
     return [won.get(seed, False) for seed in games]
 
 
+def earlier_record(path: Path) -> dict[str, Any]:
+    """The JSON at ``path``, or {} when there is none.
+
+    >>> earlier_record(Path("/nonexistent.json"))
+    {}
+    """
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def walkthroughs(args: argparse.Namespace, size: tuple[int, ...], earlier: dict[str, Any]
+                 ) -> tuple[list[Any], dict[str, Any]]:
+    """The train walkthroughs the asked rows learn from (played once into the demo cache),
+    and what the record says of them. Rows that use none (``none``, ``memrl``) play none
+    and keep the earlier record's statistics, so their JSON still merges with its rows.
+
+    >>> walkthroughs(parse_args(["--rows", "memrl"]), (1, 1), {"demos": {"games": 6},
+    ...              "demo_seconds": 2.0})
+    ([], {'demos': {'games': 6}, 'demo_seconds': 2.0})
+    """
+    if not set(args.rows) & DEMO_ROWS:
+        return [], {"demos": earlier.get("demos"), "demo_seconds": earlier.get(
+            "demo_seconds", 0.0)}
+    from memplay.environments.alfworld.demos import alfworld_demos, demo_statistics
+
+    started = time.perf_counter()
+    demos = [d for d in alfworld_demos("train", per_task_type=size[1], cache=args.demo_cache,
+                                       workers=2) if d.success]
+    return demos, {"demos": demo_statistics(demos),
+                   "demo_seconds": round(time.perf_counter() - started, 1)}
+
+
 def earlier_rows(path: Path, setting: dict[str, Any], asked: list[str]) -> dict[str, Any]:
     """Rows of the JSON at ``path`` that were not ``asked`` for now, kept only if that run had
-    the same ``setting`` (mode, games, sizes, walkthroughs): rows run in parts merge into one.
+    the same ``setting`` (mode, games, sizes; and for rows that learn from walkthroughs, the
+    same walkthroughs): rows run in parts merge into one.
 
     >>> earlier_rows(Path("/nonexistent.json"), {"quick": False}, ["none"])
     {}
     """
-    if not path.is_file():
+    old = earlier_record(path)
+    if not old or any(old.get(key) != value for key, value in setting.items()
+                      if key != "demos"):
         return {}
-    old = json.loads(path.read_text())
-    if any(old.get(key) != value for key, value in setting.items()):
-        return {}
-    return {row: r for row, r in old.get("results", {}).items() if row not in asked}
+    same_demos = old.get("demos") == setting.get("demos")
+    return {row: r for row, r in old.get("results", {}).items()
+            if row not in asked and (same_demos or row not in DEMO_ROWS)}
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
@@ -300,7 +361,6 @@ def flat_llm() -> Any:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the asked rows on the same games, print the table, write the JSON."""
     args = parse_args(argv)
-    from memplay.environments.alfworld.demos import alfworld_demos, demo_statistics
     from memplay.environments.alfworld.env import alfworld_data_dir
     from memplay.errors import DataNotFound
 
@@ -311,17 +371,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     size = SIZES["quick" if args.quick else "full"]
     started, load = time.perf_counter(), list(os.getloadavg())
     games = eval_games(size[0], args.split)[:QUICK_GAMES if args.quick else None]
-    demos = [d for d in alfworld_demos("train", per_task_type=size[1], cache=args.demo_cache,
-                                       workers=2) if d.success]
-    demo_s = round(time.perf_counter() - started, 1)
     setting = {"quick": args.quick, "split": args.split, "games": games, "max_steps": size[4],
-               "demos": demo_statistics(demos), "sizes": dict(zip(
-                   ("eval_per_type", "demos_per_type", "train_per_type", "epochs", "max_steps"),
-                   size))}
+               "sizes": dict(zip(("eval_per_type", "demos_per_type", "train_per_type",
+                                  "epochs", "max_steps"), size))}
     path = result_path(args.out, RESULT_NAMES[args.split], args.quick)
+    demos, played = walkthroughs(args, size, {} if args.fresh else earlier_record(path))
+    setting["demos"] = played["demos"]
     results = {} if args.fresh else earlier_rows(path, setting, args.rows)
     results.update(play_rows(args, demos, games, size))
     results = {row: results[row] for row in ROWS if row in results}  # the table's order
+    demo_s = played["demo_seconds"]
     record = {**setting, "demo_seconds": demo_s, "load_avg_at_start": load,
               "machine": machine(), "results": results,
               # a merged record took that long, in parts (one per run_full group)

@@ -93,10 +93,7 @@ def alfworld(d: dict[str, Any]) -> list[str]:
     """One row per agent or baseline: success per task type (solved/games), all, wall time."""
     rows = d["results"]
     types = sorted({t for r in rows.values() for t in r["per_task_type"]})
-    names = {"look_at_obj_in_light": "look", "pick_and_place_simple": "pick & place",
-             "pick_clean_then_place_in_recep": "clean", "pick_cool_then_place_in_recep": "cool",
-             "pick_heat_then_place_in_recep": "heat", "pick_two_obj_and_place": "two objects"}
-    short = [names.get(t, t) for t in types]
+    short = [_TYPE_NAMES.get(t, t) for t in types]
     out = ["| row | " + " | ".join(short) + " | all | model calls | wall min |",
            "|---|" + "---|" * (len(types) + 3)]
     for name, r in rows.items():
@@ -106,6 +103,67 @@ def alfworld(d: dict[str, Any]) -> list[str]:
         out.append(f"| {name} | " + " | ".join(f"{c['solved']}/{c['games']}" for c in cells)
                    + f" | {solved}/{games} ({fmt(r['success'])}) | "
                    f"{_percent(r.get('model_call_fraction'))} | {r['wall_s'] / 60:.1f} |")
+    return out
+
+
+_TYPE_NAMES = {"look_at_obj_in_light": "look", "pick_and_place_simple": "pick & place",
+               "pick_clean_then_place_in_recep": "clean",
+               "pick_cool_then_place_in_recep": "cool",
+               "pick_heat_then_place_in_recep": "heat", "pick_two_obj_and_place": "two objects"}
+
+
+_NO_OWN_PLAY = ["(no own-play run yet: `python bench/bench_alfworld.py --rows memrl-flat memrl` "
+                "records what the rows trained on)"]
+_OWN_PLAY_ROWS = ("memrl-flat", "memrl")  # own play alone: memory deciding alone, with the LLM
+
+
+def _own_play_rows(d: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The own-play rows played with the own-play summary (a record older than the rebuilt
+    rows has none).
+
+    >>> _own_play_rows({"results": {"memrl": {"train": [0.0], "success": 0.0}}})
+    {}
+    """
+    rows = {name: d["results"].get(name) for name in _OWN_PLAY_ROWS}
+    return {name: r for name, r in rows.items() if r is not None and "train_per_type" in r}
+
+
+def alfplay(d: dict[str, Any]) -> list[str]:
+    """The own-play rows per task type: train success per epoch (solved/played, the
+    curriculum chose what to play), the train episode of its first success, held out."""
+    rows = _own_play_rows(d)
+    if not rows:
+        return _NO_OWN_PLAY
+    out = ["| row | task type | train, per epoch (solved/played) | first train success "
+           "(episode) | held out |", "|---|---|---|---|---|"]
+    for name, r in rows.items():
+        for task_type, cells in r["train_per_type"].items():
+            held = r["per_task_type"].get(task_type, {"games": 0, "solved": 0})
+            first = r["first_success"].get(task_type)
+            out.append(f"| {name} | {_TYPE_NAMES.get(task_type, task_type)} | "
+                       + ", ".join(f"{s}/{n}" for s, n in cells) + f" | "
+                       f"{'-' if first is None else first} | {held['solved']}/{held['games']} |")
+        games = sum(c["games"] for c in r["per_task_type"].values())
+        solved = sum(c["solved"] for c in r["per_task_type"].values())
+        out.append(f"| {name} | **all** | " + ", ".join(fmt(v) for v in r["train"])
+                   + f" | | {solved}/{games} ({fmt(r['success'])}) |")
+    return out
+
+
+def alfplayrun(d: dict[str, Any]) -> list[str]:
+    """What the own-play rows cost and received: episodes, steps, hindsight successes, time."""
+    rows = _own_play_rows(d)
+    if not rows:
+        return _NO_OWN_PLAY
+    out = ["| row | train games | epochs | train episodes | train steps | hindsight successes "
+           "| train min | held-out min | row min | LLM |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        play, llm = r["play"], r.get("llm") or {}
+        out.append(f"| {name} | {play['train_games']} | {play['epochs']} | {r['episodes']} | "
+                   f"{r['steps']} | {r['hindsight_successes']} | {r['train_s'] / 60:.1f} | "
+                   f"{r['eval_s'] / 60:.1f} | {r['wall_s'] / 60:.1f} | "
+                   f"{llm.get('backend', '-')} |")
     return out
 
 
@@ -445,6 +503,7 @@ def times(records: dict[str, dict[str, Any]]) -> list[str]:
 TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "learning": ("learning.json", learning), "transfer": ("bench_transfer.json", transfer),
     "alfworld": ("bench_alfworld.json", alfworld),
+    "alfplay": ("bench_alfworld.json", alfplay), "alfplayrun": ("bench_alfworld.json", alfplayrun),
     "speed": ("bench_speed.json", speed), "llm": ("bench_llm.json", llm),
     "memory": ("bench_memory.json", memory), "envs": ("bench_envs.json", envs),
     "soak": ("bench_soak.json", soak), "train": ("bench_train.json", train),

@@ -270,7 +270,7 @@ class DefaultView(Wrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         invalid, self._invalid = self._invalid, int(info.get("invalid_actions", 0))
         if self._tracker is not None and self._invalid == invalid:
-            self._tracker.update(action, _state_text(obs, info))
+            self._tracker.update(action, self._state_text(obs))
         elif self._view is not None and not (terminated or truncated) and not (
                 self.source == "own" and "view" in info):
             # an invalid action changes nothing, the view included (a copy: infos share nothing)
@@ -285,7 +285,7 @@ class DefaultView(Wrapper):
             self._view = None
             info.pop("view", None)  # views exist only while the episode runs
         else:
-            self._view = self._tracker.view(_state_text(obs, info), info["admissible_actions"])
+            self._view = self._tracker.view(self._state_text(obs), info["admissible_actions"])
             info["view"] = copy.deepcopy(self._view)
         return info
 
@@ -293,7 +293,7 @@ class DefaultView(Wrapper):
         """The view of the running episode (the env's own or the default one), or None."""
         return copy.deepcopy(self._view)
 
-
-def _state_text(obs: str, info: dict[str, Any]) -> str:
-    state = info.get("state")
-    return state if isinstance(state, str) and state else obs
+    def _state_text(self, obs: str) -> str:
+        # the state as the game renders it (what info["state"] holds unless the env puts a
+        # finer state there, as ALFWorld does: its exact state ends in a digest of ids)
+        return self.env.render() or obs

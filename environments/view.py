@@ -10,7 +10,10 @@ puts it in ``info["view"]`` while the episode runs (docs/CONTRACTS.md, "Portable
 of the same kind); ``context`` is the situation that decides the action's value. Equal
 (kind, context) pairs must deserve equal values on any map of the game. An entry may add
 ``"needed": false`` for an action that cannot help the task now; a policy with
-``prune_unneeded`` then does not ask the LLM about it.
+``prune_unneeded`` then does not ask the LLM about it. An entry may also say
+``"repeats": n``: how often this episode already did what the action does (went to that very
+place, opened that very box), which the policy's novelty term counts as this episode's tries
+of the action (many actions share one key, and only the game knows which repeat each other).
 
     >>> view = build_view("goal 1 right", {"right": ("right", "next goal")})
     >>> view["actions"]["right"]
@@ -32,7 +35,7 @@ __all__ = ["OUTSIDE", "build_view", "check_view_option", "grid_window", "offset_
 
 OUTSIDE = "#"  # how cells beyond the edge of a board read in a window
 _ENTRY_KEYS = {"kind", "context"}
-_OPTIONAL_KEYS = {"needed"}
+_OPTIONAL_KEYS = {"needed", "repeats"}
 
 
 def check_view_option(label: str, value: object, low: int = 1, high: int = 8) -> int:
@@ -131,10 +134,13 @@ def _entry_problem(entry: object) -> str | None:
     if not isinstance(entry, dict) or not _ENTRY_KEYS <= set(entry) <= _ENTRY_KEYS | \
             _OPTIONAL_KEYS:
         shown = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-        return (f"must be a dict with the keys 'kind' and 'context' (and optionally 'needed'),"
-                f" got {shown}")
+        return ("must be a dict with the keys 'kind' and 'context' (and optionally 'needed',"
+                f" 'repeats'), got {shown}")
     if not isinstance(entry.get("needed", False), bool):
         return f"['needed']={entry['needed']!r} must be a bool"
+    repeats = entry.get("repeats", 0)
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 0:
+        return f"['repeats']={repeats!r} must be an int >= 0"
     if not isinstance(entry["kind"], str) or not entry["kind"].strip():
         return f"['kind']={entry['kind']!r} must be a non-empty str"
     if not isinstance(entry["context"], str):
@@ -157,7 +163,7 @@ def validate_view(view: object, admissible: Sequence[str]) -> None:
     Traceback (most recent call last):
     ...
     memplay.errors.EnvironmentFault: info['view']['actions']['up'] must be a dict with the \
-keys 'kind' and 'context' (and optionally 'needed'), got ['kind']
+keys 'kind' and 'context' (and optionally 'needed', 'repeats'), got ['kind']
     """
     problem = view_problem(view, admissible)
     if problem is not None:

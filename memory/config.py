@@ -83,6 +83,10 @@ class MemoryConfig(BaseModel):
     noop_penalty: float = Field(
         default=0.5, ge=0.0, description="Return of a move that left the state unchanged."
     )
+    hindsight: bool = Field(
+        default=True, description="Learn every goal an episode achieved besides its own as a "
+        "success of that goal (hindsight relabelling; environments that report "
+        "info['achieved_goals'], such as ALFWorld).")
     embedder: Literal["default", "hash"] = Field(
         default="default", description="'default' is MiniLM; 'hash' is fast, model-free (tests)."
     )

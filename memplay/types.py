@@ -139,3 +139,6 @@ class EpisodeResult(BaseModel):
     decision_stats: DecisionStats = Field(
         default_factory=DecisionStats, description="How the decisions were made: model calls, "
         "candidates scored and pruned (older rows have zeros).")
+    hindsight: int = Field(
+        default=0, ge=0, description="Goals the episode achieved besides its own that memory "
+        "learned as successes (hindsight relabelling).")

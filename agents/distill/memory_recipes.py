@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from memplay.agents.distill.recipe import DistillSource, Recipe
-from memplay.agents.nodes import Key, action_keys
 from memplay.agents.policy import memory_confidence
+from memplay.agents.state import Key, action_keys
 from memplay.errors import TrainerError
 from memplay.memory.step_memory import ActionValue
 from memplay.trainers.records import ChatRecord, Message, PreferencePair

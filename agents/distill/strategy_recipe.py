@@ -38,9 +38,8 @@ from typing import Any
 from memplay.agents.context import StateKey, default_state_key
 from memplay.agents.distill.recipe import STRATEGY_PLAY, DistillSource, Recipe
 from memplay.agents.mccfr import average_policy
-from memplay.agents.nodes import action_keys
 from memplay.agents.prompts import build_messages
-from memplay.agents.state import Slot, StepRecord
+from memplay.agents.state import Slot, StepRecord, action_keys
 from memplay.environments.registry import make
 from memplay.environments.two_player.kuhn import CARDS, KuhnPokerEnv
 from memplay.environments.two_player.kuhn_exploitability import INFOSETS, Infoset, infoset_seat

@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from memplay.environments.alfworld.goals import AchievedGoals
 from memplay.environments.alfworld.view import AlfredTracker
 from memplay.environments.core import Outcome, TextEnv
 from memplay.errors import ConfigError, DataNotFound
@@ -234,7 +235,9 @@ class ALFWorldEnv(TextEnv):
     type; otherwise the seed draws a game, or, with ``games_by_seed=True``, seed ``i`` plays
     game ``i`` (modulo the number of games: task seeds are game indices, as benchmarks want).
     While an episode runs, ``info["view"]`` holds the portable view of the state and actions
-    (:mod:`memplay.environments.alfworld.view`). ``timings`` adds up seconds spent loading
+    (:mod:`memplay.environments.alfworld.view`); ``info["achieved_goals"]`` lists the goals
+    the last step achieved, whatever the task (:mod:`memplay.environments.alfworld.goals`:
+    what hindsight relabelling learns from). ``timings`` adds up seconds spent loading
     games, resetting and stepping.
 
         >>> env = ALFWorldEnv(data_dir="/nowhere")  # doctest: +ELLIPSIS
@@ -273,6 +276,8 @@ class ALFWorldEnv(TextEnv):
         self._goal_text = "Complete the household task."
         self._state: Any = None
         self._tracker: AlfredTracker | None = None
+        self._achieved = AchievedGoals()
+        self._new_goals: list[str] = []
 
     def _game_index(self, game: object) -> int:
         if isinstance(game, bool) or not isinstance(game, int) or not 0 <= game < len(self.games):
@@ -332,6 +337,7 @@ class ALFWorldEnv(TextEnv):
         match = _TASK_RE.search(self._last)
         self._goal_text = match.group(1).strip().rstrip(".") if match else "Complete the task."
         self._tracker = AlfredTracker(self._goal_text, self._last)
+        self._achieved, self._new_goals = AchievedGoals(), []
         return self._last
 
     def _speedups(self) -> contextlib.AbstractContextManager[None]:
@@ -375,6 +381,7 @@ class ALFWorldEnv(TextEnv):
         self._last = str(self._state.feedback).strip()
         if self._tracker is not None:
             self._tracker.update(action, self._last)
+        self._new_goals = self._achieved.update(action, self._last)
         won = bool(self._state.won)
         return Outcome("", 1.0 if won else 0.0, won, won)
 
@@ -390,11 +397,17 @@ class ALFWorldEnv(TextEnv):
     def _extra_info(self) -> dict[str, Any]:
         info: dict[str, Any] = {
             "task_type": task_type_of(self.game_file), "game_file": self.game_file,
-            "won": bool(self._state.won) if self._state is not None else False}
-        if self._state is None or self._done:
-            return info
+            "won": bool(self._state.won) if self._state is not None else False,
+            "achieved_goals": list(self._new_goals)}
+        running = self._state is not None and not self._done
         if self._tracker is not None:
-            info["view"] = self._tracker.view(self._admissible())
+            if running:
+                info["view"] = self._tracker.view(self._admissible())
+            # loops and no-ops are found by what the agent knows (once the view has noticed
+            # what can be taken here)
+            info["state"] = self._tracker.exact_state()
+        if not running:
+            return info
         if self.expert:
             plan = self._state.get("extra.expert_plan") or []
             info["expert_action"] = str(plan[0]) if plan else None

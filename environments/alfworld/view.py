@@ -34,7 +34,9 @@ its feedback), so the view uses only what the agent itself could know.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,6 +234,7 @@ class AlfredTracker:
     processed: set[str] = field(default_factory=set)
     placed: list[str] = field(default_factory=list)
     reachable: dict[str, set[str]] = field(default_factory=dict)
+    taken: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.task = parse_goal(self.goal)
@@ -247,6 +250,7 @@ class AlfredTracker:
             >>> t.at, t.closed["fridge 1"], "fridge 1" in t.contents
             ('fridge 1', True, False)
         """
+        self.taken[action] += 1
         if feedback.startswith("Nothing happens"):
             return
         verb = action.split(" ", 1)[0]
@@ -450,26 +454,54 @@ class AlfredTracker:
             text += f" {sought.capitalize()} seen at: {', '.join(places)}."
         return text
 
+    def exact_state(self) -> str:
+        """The portable state plus a digest of everything the agent knows with ids (where it
+        stands, what it holds, which places it searched or opened and what lies in them):
+        the state text loops and no-ops are found by. An action that changes none of it
+        (``look``, ``inventory``, ``examine``, a failed action) left the agent where it was.
+
+            >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1, a desk 1.")
+            >>> before = t.exact_state()
+            >>> t.update("look", "You are in the middle of a room."); t.exact_state() == before
+            True
+            >>> t.update("go to desk 1", "You arrive at desk 1. On the desk 1, you see a pen 1.")
+            >>> t.exact_state() == before, t.exact_state().startswith("Task: put a apple")
+            (False, True)
+        """
+        known = (self.at, self.held, sorted(self.contents.items()), sorted(self.closed.items()),
+                 sorted(self.processed), self.placed,
+                 sorted((p, sorted(o)) for p, o in self.reachable.items()))
+        digest = hashlib.sha1(repr(known).encode("utf-8")).hexdigest()[:12]
+        return f"{self.state_text()} #{digest}"
+
     def view(self, admissible: list[str]) -> dict[str, Any]:
         """The ``info["view"]`` of the contract: portable state text and per-action entries;
         an action that cannot help the task now says ``"needed": False``.
 
             >>> t = AlfredTracker("put a apple in fridge", "you see a fridge 1.")
-            >>> t.view(["go to fridge 1"])["actions"]["go to fridge 1"]["context"]
-            'find it | it not seen | fridge: unvisited'
+            >>> t.view(["go to fridge 1"])["actions"]["go to fridge 1"]
+            {'kind': 'go to fridge', 'context': 'find it | it not seen | fridge: unvisited', \
+'repeats': 0}
             >>> t.view(["look"])["actions"]["look"]["needed"]
             False
+
+        Going somewhere and opening something say how often this episode already did
+        exactly that (``repeats``): every drawer not visited yet shares one key, and the
+        policy's novelty term needs to know that drawer 3 is new although drawer 1 was not.
         """
         self.notice(admissible)
         here = self.context()
         rules = _CONTEXT_RULES if self.task.task_type != "unknown" else {}
         actions: dict[str, dict[str, Any]] = {}
         for action in admissible:
-            rule = rules.get(action.split(" ", 1)[0])
+            verb = action.split(" ", 1)[0]
+            rule = rules.get(verb)
             context = rule(self, action) if rule is not None else here
             actions[action] = {"kind": self._kind(action), "context": context or here}
             if context in UNNEEDED_CONTEXTS:
                 actions[action]["needed"] = False
+            if verb in _EXPLORING_VERBS:
+                actions[action]["repeats"] = self.taken[action]
         return {"state": self.state_text(), "actions": actions}
 
     # ---- per-action contexts --------------------------------------------------------------
@@ -607,6 +639,9 @@ def _natural_key(name: str) -> tuple[str, int]:
     cls, _, number = name.partition(" ")
     return cls, int(number) if number.isdigit() else 0
 
+
+# actions that see something new the first time (a place, the inside of a receptacle)
+_EXPLORING_VERBS = frozenset({"go", "open"})
 
 # per-action context rules by verb (others use the situation's context)
 _CONTEXT_RULES = {

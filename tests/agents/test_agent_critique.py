@@ -15,7 +15,7 @@ from memplay.agents.graph import build_agent_graph, default_pipelines
 from memplay.agents.methods.critique.judges import ValueJudge
 from memplay.agents.methods.critique.learn import AgentCritic, first_bad_step
 from memplay.agents.methods.critique.mcts import MCTS, MCTSConfig
-from memplay.agents.nodes import action_keys
+from memplay.agents.state import action_keys
 from memplay.app.cli import main
 from memplay.environments import make
 from memplay.llm.fake import ScriptedLLM, prompt_text

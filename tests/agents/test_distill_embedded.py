@@ -10,7 +10,7 @@ import pytest
 
 from memplay.agents.distill.recipe import ACTION_PLAY
 from memplay.agents.distill.round import distil_round
-from memplay.agents.nodes import action_keys
+from memplay.agents.state import action_keys
 from memplay.environments.demos import play
 from memplay.environments.registry import make
 from memplay.memory import HashEmbedder

@@ -18,7 +18,7 @@ from memplay.agents.config import AgentConfig
 from memplay.agents.distill.memory_recipes import greedy_action, visited_situations
 from memplay.agents.distill.recipe import RECIPES, get_recipe, recipe_for, register_recipe
 from memplay.agents.distill.round import open_source
-from memplay.agents.nodes import action_keys
+from memplay.agents.state import action_keys
 from memplay.demos import DemoEpisode, write_demos
 from memplay.environments.demos import play
 from memplay.environments.registry import make

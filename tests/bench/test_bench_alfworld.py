@@ -37,7 +37,7 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
     assert len(record["games"]) == 2 and record["demos"]["games"] == 6  # one per task type
     results = record["results"]
     assert list(results) == ["baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl",
-                             "demos+play", "demos-default", "demos-default-flat"]
+                             "memrl-flat", "demos+play", "demos-default", "demos-default-flat"]
     for row, result in results.items():
         cells = result["per_task_type"]
         assert sum(c["games"] for c in cells.values()) == 2, (row, cells)
@@ -74,3 +74,34 @@ def test_bench_alfworld_plays_unchanged_against_a_llama_cpp_server(
     episodes = tmp_path / "runs" / "alfworld_quick" / "demos" / "eval" / "episodes.jsonl"
     steps = [json.loads(line)["steps"] for line in episodes.read_text().splitlines()]
     assert len(steps) == 2 and all(s >= 1 for s in steps), steps
+
+
+@pytest.mark.slow
+@pytest.mark.embedded
+@pytest.mark.alfworld
+def test_own_play_row_runs_unchanged_on_the_out_of_distribution_split(tmp_path: Path) -> None:
+    """``--rows memrl --split eval_out_of_distribution``: own play on train games, then the
+    held-out games of valid_unseen. That split is not here (it comes with alfworld-download),
+    so valid_seen stands in for it under its name: the command, the row and the JSON are the
+    ones a machine with the data runs."""
+    data = os.environ.get("ALFWORLD_DATA")
+    if importlib.util.find_spec("alfworld") is None or not data:
+        pytest.skip("needs alfworld and ALFWORLD_DATA")
+    stand_in = tmp_path / "data" / "json_2.1.1"
+    stand_in.mkdir(parents=True)
+    for name, real in (("train", "train"), ("valid_seen", "valid_seen"),
+                       ("valid_unseen", "valid_seen")):
+        (stand_in / name).symlink_to(Path(data) / "json_2.1.1" / real)
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
+                           "--rows", "memrl", "--split", "eval_out_of_distribution",
+                           "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg",
+                               "ALFWORLD_DATA": str(tmp_path / "data")})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    record = json.loads((tmp_path / "bench_alfworld_unseen_quick.json").read_text())
+    assert record["split"] == "eval_out_of_distribution" and list(record["results"]) == ["memrl"]
+    row = record["results"]["memrl"]
+    assert len(row["train"]) == 1 and row["episodes"] == 1 and row["play"]["epochs"] == 1
+    assert sum(c["games"] for c in row["per_task_type"].values()) == len(record["games"]) == 2
+    assert record["demos"] is None  # own play reads no walkthrough

@@ -80,3 +80,32 @@ def test_each_evaluation_split_writes_its_own_json() -> None:
     args = bench_alfworld.parse_args(["--split", "eval_out_of_distribution"])
     assert bench_alfworld.RESULT_NAMES[args.split] == "bench_alfworld_unseen"
     assert bench_alfworld.parse_args([]).split == "eval_in_distribution"
+
+
+def test_rows_without_walkthroughs_merge_across_runs_that_played_other_ones(
+        tmp_path: Path) -> None:
+    path = tmp_path / "bench_alfworld.json"
+    _write(path, {**SETTING, "demos": None}, {"memrl": 0.5, "none": 0.0})
+    kept = bench_alfworld.earlier_rows(path, SETTING, ["demos"])
+    assert sorted(kept) == ["memrl", "none"]  # they never read the walkthroughs
+
+
+def test_the_own_play_row_alone_plays_no_walkthrough_and_keeps_the_demo_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "data" / "json_2.1.1" / "valid_seen").mkdir(parents=True)
+    monkeypatch.setenv("ALFWORLD_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(bench_alfworld, "eval_games", lambda per_type, split: [0, 13])
+    import memplay.environments.alfworld.demos as demos_module
+
+    monkeypatch.setattr(demos_module, "demo_statistics", lambda demos: {"games": 600})
+    monkeypatch.setattr(demos_module, "alfworld_demos", lambda *a, **k: [])
+    played: list[list[Any]] = []
+    monkeypatch.setattr(bench_alfworld, "play_rows", lambda args, demos, games, size: (
+        played.append(demos) or {row: {"success": 0.5, "wall_s": 60.0, "per_task_type": {}}
+                                 for row in args.rows}))
+    monkeypatch.setattr(bench_alfworld, "plot", lambda results, png: png.write_bytes(b""))
+    bench_alfworld.main(["--rows", "demos", "--out", str(tmp_path)])
+    monkeypatch.setattr(demos_module, "alfworld_demos", lambda *a, **k: pytest.fail("played"))
+    record = bench_alfworld.main(["--rows", "memrl", "--out", str(tmp_path)])
+    assert list(record["results"]) == ["demos", "memrl"] and record["demos"] == {"games": 600}
+    assert played[-1] == []

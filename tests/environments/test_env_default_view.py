@@ -144,6 +144,23 @@ def test_check_env_passes_and_invalid_actions_keep_the_view() -> None:
     assert final[2] and "view" not in final[4] and env.portable_view() is None
 
 
+class DigestPantry(Pantry):
+    """The pantry with a finer ``info["state"]`` than its text, as ALFWorld's exact state is
+    (its portable text and a digest of ids)."""
+
+    def _extra_info(self) -> dict[str, Any]:
+        return {"state": f"state #{self.moves}"}
+
+
+def test_the_default_view_reads_the_rendered_text_not_a_finer_state() -> None:
+    actions = ["take apple 1 from shelf 3", "look"]
+    plain = walk(DefaultView(Pantry(), source="default"), actions)
+    digest = walk(DefaultView(DigestPantry(), source="default"), actions)
+    assert [i["state"] for i in digest] == ["state #0"] * 3  # the env's own state is kept
+    assert [i["view"] for i in digest] == [i["view"] for i in plain]
+    assert "goal-1" in plain[0]["view"]["actions"][actions[0]]["context"]
+
+
 def test_own_views_are_kept_unless_the_default_is_asked_for() -> None:
     own = make("FrozenLake-4x4-v0").reset(seed=0)[1]["view"]
     assert own["actions"]["down"]["kind"] == "down to ice"

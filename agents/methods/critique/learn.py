@@ -55,9 +55,9 @@ from memplay.agents.methods.critique.mcts import MCTS, MCTSConfig, Policy, rando
 from memplay.agents.methods.critique.store import CritiqueStore, relevance
 from memplay.agents.methods.critique.tree import CritiqueTree
 from memplay.agents.methods.registry import ReflectionSetup
-from memplay.agents.nodes import action_keys
 from memplay.agents.policy import PolicyConfig, choose_action, combine_scores
 from memplay.agents.prompts import clip
+from memplay.agents.state import action_keys
 from memplay.errors import ConfigError
 from memplay.trainers.revisions import RevisionTrajectory
 from memplay.types import Trajectory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from memplay.environments.alfworld.view import (
     canonical_action,
     parse_goal,
 )
+from memplay.environments.default_view import default_views
+from memplay.environments.registry import make
 from memplay.environments.view import view_problem
 
 KITCHEN = ("-= Welcome to TextWorld, ALFRED! =-\n\nYou are in the middle of a room. Looking "
@@ -271,6 +274,7 @@ def test_view_matches_contract_and_stays_short_and_id_free() -> None:
     for action, entry in view["actions"].items():
         # look and inventory cannot help: the view says so, and a gated policy skips them
         assert entry.get("needed", True) is (action not in ("inventory", "look"))
+        assert set(entry) - {"repeats", "needed"} == {"kind", "context"}
         assert len(entry["context"]) < 200 and not any(c.isdigit() for c in entry["context"])
     assert not any(c.isdigit() for c in view["state"])
     assert view == AlfredTracker("put a clean apple in fridge", KITCHEN).view(admissible)
@@ -333,3 +337,46 @@ def test_same_situation_in_two_rooms_gives_the_same_keys(seen_env: ALFWorldEnv) 
         k for k, _ in start_b}
     assert held_a == held_b and len(held_a) == 1, "bringing the object reads the same"
     assert next(iter(held_a))[1].startswith(parse_goal(goal_a).label + " | bring it to")
+
+
+def test_exact_state_changes_only_with_what_the_agent_knows() -> None:
+    """Loops and no-ops are found by it: a step that teaches nothing leaves it unchanged."""
+    t = AlfredTracker("put a clean apple in fridge", KITCHEN)
+    states = [t.exact_state()]
+    for action, feedback in [
+            ("look", "You are in the middle of a room."),
+            ("inventory", "You are carrying: nothing."),
+            ("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is closed."),
+            ("examine cabinet 1", "The cabinet 1 is closed."),
+            ("take apple 1 from cabinet 1", "Nothing happens."),
+            ("open cabinet 1", "You open the cabinet 1. The cabinet 1 is open. In it, you see a "
+                               "apple 1."),
+            ("take apple 1 from cabinet 1", "You pick up the apple 1 from the cabinet 1."),
+            ("go to cabinet 2", "You arrive at cabinet 2. The cabinet 2 is closed."),
+            ("go to cabinet 1", "You arrive at cabinet 1. The cabinet 1 is open. In it, you see "
+                                "nothing.")]:
+        t.update(action, feedback)
+        states.append(t.exact_state())
+    changed = [a != b for a, b in itertools.pairwise(states)]
+    assert changed == [False, False, True, False, False, True, True, True, True]
+    assert all(s.startswith("Task: put a clean apple in fridge.") for s in states)
+
+
+@pytest.mark.alfworld
+def test_the_default_view_reads_observations_while_the_state_is_exact(
+        alfworld_data: str) -> None:
+    """With ``view_source="default"`` the view is built from ALFWorld's observations, as
+    ``with_default_views`` rebuilds it for walkthroughs, not from the exact state's digest."""
+    env = make("ALFWorld-v0", split="eval_in_distribution", data_dir=alfworld_data,
+               view_source="default")
+    obs, info = env.reset(options={"game": 3})
+    observations, infos = [obs], [info]
+    plan = env.unwrapped.walkthrough()[:3]
+    for action in plan:
+        obs, _, _, _, info = env.step(action)
+        observations.append(obs)
+        infos.append(info)
+    assert all(i["state"].startswith("Task: ") and " #" in i["state"] for i in infos)
+    recomputed = default_views(infos[0]["goal"], observations, plan,
+                               [i["admissible_actions"] for i in infos])
+    assert [i["view"] for i in infos] == recomputed
