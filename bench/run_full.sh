@@ -8,7 +8,7 @@
 #                                               transfer-1 to -10: bench_transfer, a few rows of
 #                                               one game each, merged into one JSON; alfworld:
 #                                               bench_alfworld's baseline, gated demos,
-#                                               demos-flat and none rows; alfworld-3: memrl;
+#                                               demos-flat and none rows; alfworld-3: memrl-flat;
 #                                               alfworld-4: demos+play; alfworld-5: the
 #                                               default-view rows; alfworld-2: the demos
 #                                               row with every score, the gate's reference;
@@ -27,7 +27,7 @@ mkdir -p bench/results/runs  # logs (ignored by git)
 group=core
 transfer_games=()  # bench_transfer: all games and rows unless a transfer group names some
 transfer_rows=()
-alfworld_rows=(baseline none demos demos-flat memrl demos+play)  # bench_alfworld named alone
+alfworld_rows=(baseline none demos demos-flat memrl-flat demos+play)  # bench_alfworld alone
 distill_parts=(rounds demos new-maps kuhn)  # bench_distill named alone (ALFWorld: distill-3, -4)
 # (demos-ungated, the gate's reference, runs only when named: --group alfworld-2)
 if [ "${1:-}" = "--group" ]; then
@@ -53,7 +53,9 @@ if [ ${#scripts[@]} -eq 0 ]; then
         # the demos rows' evaluation is gated (docs/speed.md), so they share a group with none
         alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat none);;
         alfworld-2) scripts=(bench_alfworld); alfworld_rows=(demos-ungated);;
-        alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl);;  # 65 min: over, see README
+        # own play alone, memory deciding (memrl, the same with the model, runs only when named:
+        # at these sizes about 8 hours on 2 cores, docs/ALFWORLD.md)
+        alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl-flat);;
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
         transfer-8) transfer_games=(Sokoban-gen); transfer_rows=(demos+play);;
         transfer-9) transfer_games=(TextWorld-gen); transfer_rows=(none demos memrl);;
