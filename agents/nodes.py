@@ -9,12 +9,8 @@ so on. Which parts a variant gets is decided once, by the variant registry
 errored.
 
 The nodes also turn a slot into the policy's plain :class:`~memplay.agents.policy.Decision`
-(:func:`decision_of`): step memory's keys of its actions (:func:`action_keys`), the tries this
-episode already made of each key, the actions its view marks as not needed.
-
-    >>> view = {"state": "s", "actions": {"left": {"kind": "left", "context": "hole left"}}}
-    >>> action_keys("A.H\\n...", view, ["left", "right"], use_view=True)
-    {'left': ('left', 'hole left'), 'right': ('right', 'A.H\\n...')}
+(:func:`decision_of`): the tries this episode already made of each action's memory key
+(:func:`~memplay.agents.state.action_keys`), the actions its view marks as not needed.
 
 Call a node by hand (what the tests do)::
 
@@ -201,18 +197,24 @@ def counts_repeats(config: AgentConfig) -> bool:
     return when == "always" or (when == "learning" and not config.frozen)
 
 
-def decision_of(slot: Slot, *, use_view: bool, with_memory: bool,
-                repeats: bool = False) -> Decision:
-    """The policy's view of ``slot``'s next decision.
+def decision_of(slot: Slot, ctx: AgentContext) -> Decision:
+    """The policy's view of ``slot``'s next decision under ``ctx``'s settings.
 
-    ``use_view`` keys memory by the environment's portable view (``memory.step_keys="view"``);
-    ``with_memory`` says whether step memory is on (off: no tries counted, no novelty bonus);
-    ``repeats`` counts the view's repeats as tries (:func:`counts_repeats`).
+    Memory keys follow ``memory.step_keys`` (``"view"``: the environment's portable view);
+    without step memory no tries are counted (no novelty bonus); the view's repeats count
+    as tries where :func:`counts_repeats` says so.
+
+    >>> from memplay.agents.config import AgentConfig
+    >>> from memplay.llm.fake import ScriptedLLM
+    >>> ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=AgentConfig(variant="none"))
+    >>> decision_of(Slot(0, admissible=["a", "b"]), ctx).actions
+    ['a', 'b']
     """
     tried = None
-    if with_memory:
+    if ctx.step_memory is not None:
+        use_view = ctx.config.memory.step_keys == "view"
         keys = action_keys(slot.state, slot.view, slot.admissible, use_view)
-        tried = tried_here(slot, keys, repeats and use_view)
+        tried = tried_here(slot, keys, counts_repeats(ctx.config) and use_view)
     return Decision(actions=list(slot.admissible), prompt=slot.prompt, values=slot.recall.values,
                     tried=tried, group=slot.state, session=slot.session,
                     unneeded=unneeded_actions(slot.view))
@@ -232,10 +234,7 @@ def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,
     >>> max(s, key=s.get)
     'a'
     """
-    decision = decision_of(slot, use_view=ctx.config.memory.step_keys == "view",
-                           with_memory=ctx.step_memory is not None,
-                           repeats=counts_repeats(ctx.config))
-    return scores_for(decision, view, ctx.config.policy, ctx.llm_bias, claimed)
+    return scores_for(decision_of(slot, ctx), view, ctx.config.policy, ctx.llm_bias, claimed)
 
 
 def build_prompt(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
@@ -258,10 +257,7 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     slots = [s for s in active(state["slots"]) if s.admissible]
     if not slots:
         return {"slots": state["slots"]}
-    use_view, with_memory = cfg.memory.step_keys == "view", ctx.step_memory is not None
-    repeats = counts_repeats(cfg)
-    decisions = [decision_of(s, use_view=use_view, with_memory=with_memory, repeats=repeats)
-                 for s in slots]
+    decisions = [decision_of(s, ctx) for s in slots]
     plans = plan_batch(decisions, cfg.policy)
     fault = None
     try:

@@ -23,7 +23,7 @@ from typing import Any
 __all__ = ["PLAY", "curriculum", "first_successes", "train_summary"]
 
 # own play per mode: train games per task type, epochs over them, step cap of train episodes
-PLAY = {"quick": {"per_type": 1, "epochs": 1}, "full": {"per_type": 30, "epochs": 4}}
+PLAY = {"quick": {"per_type": 1, "epochs": 1}, "full": {"per_type": 60, "epochs": 4}}
 
 
 def curriculum(every: list[str], seeds: list[int]) -> dict[str, Any]:

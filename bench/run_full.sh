@@ -54,7 +54,7 @@ if [ ${#scripts[@]} -eq 0 ]; then
         alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat none);;
         alfworld-2) scripts=(bench_alfworld); alfworld_rows=(demos-ungated);;
         # own play alone, memory deciding (memrl, the same with the model, runs only when named:
-        # at these sizes about 8 hours on 2 cores, docs/ALFWORLD.md)
+        # at these sizes about 16 hours on 2 cores, docs/ALFWORLD.md)
         alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl-flat);;
         alfworld-4) scripts=(bench_alfworld); alfworld_rows=(demos+play);;
         transfer-8) transfer_games=(Sokoban-gen); transfer_rows=(demos+play);;

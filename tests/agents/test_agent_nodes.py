@@ -302,7 +302,7 @@ def test_tries_count_per_memory_key_when_the_state_text_never_repeats(step_memor
                           key=("go to desk", "searched")) for i in range(2)]
     slot = Slot(0, state="state 9", view=view, admissible=["go to desk 1", "go to bed 1"],
                 steps=earlier)
-    decision = decision_of(slot, use_view=True, with_memory=True)
+    decision = decision_of(slot, rt.context)
     scores = scores_for(decision, LLMView({"go to desk 1": 0.0, "go to bed 1": 0.0}),
                         rt.context.config.policy, rt.context.llm_bias)
     assert scores["go to bed 1"] - scores["go to desk 1"] == pytest.approx(2 - 2 / math.sqrt(3))
