@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -46,7 +47,7 @@ from memplay.agents.policy import (
     plan_batch,
     scores_for,
 )
-from memplay.agents.prompts import build_messages
+from memplay.agents.prompts import build_messages, listing_only
 from memplay.agents.state import (
     AgentState,
     Memory,
@@ -215,9 +216,11 @@ def decision_of(slot: Slot, ctx: AgentContext) -> Decision:
         use_view = ctx.config.memory.step_keys == "view"
         keys = action_keys(slot.state, slot.view, slot.admissible, use_view)
         tried = tried_here(slot, keys, counts_repeats(ctx.config) and use_view)
+    relist = partial(listing_only, slot, ctx.config.prompt) \
+        if ctx.config.policy.list_actions != "all" else None
     return Decision(actions=list(slot.admissible), prompt=slot.prompt, values=slot.recall.values,
                     tried=tried, group=slot.state, session=slot.session,
-                    unneeded=unneeded_actions(slot.view))
+                    unneeded=unneeded_actions(slot.view), relist=relist)
 
 
 def action_scores(ctx: AgentContext, slot: Slot, view: LLMView,

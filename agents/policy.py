@@ -58,7 +58,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -154,6 +154,13 @@ class PolicyConfig(BaseModel):
         default=False, description="Do not score actions the environment's view marks as not "
         "needed (info['view'] entries with needed: false); they get the LLM term's floor and "
         "memory can still choose them.")
+    list_actions: Literal["all", "candidates", "none"] = Field(
+        default="all", description="Which actions the prompt lists when the model is asked: "
+        "'all' admissible ones, only the 'candidates' it scores (those the gate and "
+        "prune_unneeded leave), or 'none' (score mode still scores each candidate as the "
+        "prompt's continuation), so a call reads a shorter prompt. The model then scores "
+        "them in another prompt than an ungated policy's, so the gate's choice is no longer "
+        "exactly the ungated one (only its settled decisions are).")
 
     @model_validator(mode="after")
     def _gate_has_a_bound(self) -> PolicyConfig:
@@ -482,6 +489,8 @@ class Decision:
             picks as tries.
         session: The episode's key for a backend that keeps attention states.
         unneeded: Actions the view marks as not needed.
+        relist: The prompt listing only the given actions (``list_actions="candidates"``);
+            None: the prompt stays as it is.
 
     >>> Decision(["left", "right"], "?").tried is None
     True
@@ -494,6 +503,21 @@ class Decision:
     group: str = ""
     session: str | None = None
     unneeded: frozenset[str] = frozenset()
+    relist: Callable[[Sequence[str]], Prompt] | None = None
+
+    def prompt_for(self, candidates: Sequence[str], cfg: PolicyConfig) -> Prompt:
+        """The prompt the model reads when asked to score ``candidates``.
+
+        >>> d = Decision(["a", "b"], "all", relist=lambda acts: "only " + ",".join(acts))
+        >>> [d.prompt_for(["b"], PolicyConfig(list_actions=how))
+        ...  for how in ("all", "candidates", "none")]
+        ['all', 'only b', 'only ']
+        """
+        if cfg.list_actions == "all" or self.relist is None:
+            return self.prompt
+        if cfg.list_actions == "none":
+            return self.relist(())
+        return self.prompt if len(candidates) == len(self.actions) else self.relist(candidates)
 
 
 @dataclass(frozen=True)
@@ -622,7 +646,7 @@ def ask_model(llm: LLM, decisions: Sequence[Decision], plans: Sequence[Plan],
     if not asked:
         return {}, 0.0
     started = time.perf_counter()
-    views = llm_scores(llm, [decisions[i].prompt for i in asked],
+    views = llm_scores(llm, [decisions[i].prompt_for(plans[i].candidates, cfg) for i in asked],
                        [list(plans[i].candidates) for i in asked], cfg,
                        [decisions[i].session for i in asked])
     return dict(zip(asked, views)), time.perf_counter() - started

@@ -25,7 +25,7 @@ from memplay.trainers.data import PromptFn
 from memplay.types import Trajectory
 
 __all__ = ["PromptFn", "agent_prompt_fn", "build_messages", "clip", "episode_log",
-           "format_memories", "format_step_hint", "format_view", "quote_data"]
+           "format_memories", "format_step_hint", "format_view", "listing_only", "quote_data"]
 
 # Lines the prompt itself is made of; text from memory must not be able to imitate them.
 LOG_HEADER = "Observations and your actions so far:"
@@ -234,11 +234,25 @@ def build_messages(slot: Slot, cfg: PromptConfig) -> list[Message]:
         f"Goal: {slot.goal}",
         memories,
         *state,
-        "" if shows_view else "Allowed actions: " + ", ".join(slot.admissible),
+        "" if shows_view or not slot.admissible else "Allowed actions: "
+        + ", ".join(slot.admissible),
         "Your action:",
     ]
     content = "\n".join(p for p in parts if p)
     return [{"role": "system", "content": cfg.system}, {"role": "user", "content": content}]
+
+
+def listing_only(slot: Slot, cfg: PromptConfig, actions: Sequence[str]) -> list[Message]:
+    """:func:`build_messages` with only ``actions`` listed (in the action list or the view;
+    none: no list): the prompt of a model call that scores just those candidates.
+
+    >>> s = Slot(0, goal="g", observation="o", admissible=["left", "right", "up"])
+    >>> listing_only(s, PromptConfig(), ["up"])[1]["content"].splitlines()[-2:]
+    ['Allowed actions: up', 'Your action:']
+    >>> listing_only(s, PromptConfig(), [])[1]["content"].splitlines()[-2:]
+    ['o', 'Your action:']
+    """
+    return build_messages(slot.but(admissible=list(actions)), cfg)
 
 
 def agent_prompt_fn(prompt: PromptConfig) -> PromptFn:

@@ -19,8 +19,8 @@ six task types, with a 30-step cap; success is reported per task type with the w
 - ``memrl``: MemRL that learned from its own play on train games only, frozen.
 - ``memrl-flat``: the same own play with the LLM's scores flat, in play and in the
   evaluation: what own play learns with memory deciding alone, at a fraction of the time.
-- ``demos+play``: the demos' memory, then own play on train games, frozen; evaluated with
-  the gate on, like ``demos``.
+- ``demos+play``: the demos' memory, then own play on train games (without hindsight
+  relabelling: ``PLAY_SETTINGS``), frozen; evaluated with the gate on, like ``demos``.
 - ``demos-default`` and ``demos-default-flat``: ``demos`` and ``demos-flat`` with the default
   view (:mod:`memplay.environments.default_view`, derived from the text alone) in place of
   ALFWorld's hand-written one, in memory and in play: what the hand view is worth.
@@ -28,7 +28,9 @@ six task types, with a 30-step cap; success is reported per task type with the w
 ``--split eval_out_of_distribution`` plays valid_unseen games instead (rooms that no train
 game has: the out-of-distribution check, with the same rows and sizes), into its own
 ``bench_alfworld_unseen.json``. That split comes with ``alfworld-download``; a machine without
-it stops at once with a message that says so.
+it stops at once with a message that says so. ``--split dev`` plays 7 train games per type
+that no row learns from (not the walkthroughs' games, not own play's), into
+``bench_alfworld_dev.json``: settings such as ``--clip`` are chosen there, never on valid_seen.
 
 The decision stays the agent's: the LLM's scores plus step memory's values over ALFWorld's
 portable view (:mod:`memplay.environments.alfworld.view`); nothing scripted acts inside it.
@@ -73,7 +75,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "eval_in_distribution"
 # each evaluation split has its own JSON: an out-of-distribution run never merges with the other
-RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen"}
+# train games that no walkthrough and no own-play row uses, 7 per type: where a setting such
+# as --clip is chosen, so that valid_seen only ever measures it
+DEV = "dev"
+RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen",
+                DEV: "bench_alfworld_dev"}
 ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "memrl-flat",
         "demos+play", "demos-default", "demos-default-flat")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
@@ -88,9 +94,16 @@ SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
 FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat", "memrl-flat"})  # all scored alike
 OWN_PLAY_ROWS = frozenset({"memrl", "memrl-flat"})  # own play alone: PLAY sizes, curriculum
 GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
-GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True}
+# the prompt lists no action (policy.list_actions): score mode scores each candidate as the
+# prompt's continuation, and the list was most of a call's new tokens (docs/speed.md); chosen
+# on the dev games over listing the candidates (41 of 42 either way, 26% less time)
+GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True, "list_actions": "none"}
 # policy settings of the evaluation beyond greedy choice without memory's novelty
 ROW_POLICY = {"demos": GATED, "demos+play": GATED}
+# settings of a row's own play beyond the variant's: demos+play plays without hindsight
+# relabelling, whose relabelled episodes lowered what the walkthroughs had taught (train
+# success in its second epoch 0.17 with it, 0.50 without; held out 32 and 40 of 42)
+PLAY_SETTINGS: dict[str, dict[str, Any]] = {"demos+play": {"memory": {"hindsight": False}}}
 # rows that need the train walkthroughs (the baseline and every row that learns from demos)
 DEMO_ROWS = frozenset({"baseline", *(row for row, (_, learns, _) in LLM_ROWS.items() if learns)})
 QUICK_GAMES = 2  # a smoke run plays the first two eval games and one train game
@@ -104,7 +117,33 @@ def split_games(split: str) -> list[str]:
     """
     from memplay.environments.alfworld.env import TASK_TYPES, alfworld_data_dir, collect_games
 
-    return list(collect_games(str(alfworld_data_dir(None, split)), split, TASK_TYPES))
+    data = data_split(split)
+    return list(collect_games(str(alfworld_data_dir(None, data)), data, TASK_TYPES))
+
+
+def data_split(split: str) -> str:
+    """The ALFWorld split that ``split``'s games come from.
+
+    >>> data_split("dev"), data_split("eval_in_distribution")
+    ('train', 'eval_in_distribution')
+    """
+    return "train" if split == DEV else split
+
+
+def dev_games(per_type: int) -> list[str]:
+    """``per_type`` train games of each task type that neither the walkthroughs
+    (``SIZES["full"][1]`` per type) nor own play (``PLAY`` and ``SIZES``) use, evenly spread."""
+    from memplay.environments.alfworld.demos import demo_games
+    from memplay.environments.alfworld.env import TASK_TYPES, task_type_of
+
+    used = {g for n in (SIZES["full"][1], SIZES["full"][2], PLAY["full"]["per_type"])
+            for g in demo_games("train", per_task_type=n)}
+    free = [g for g in split_games("train") if g not in used]
+    chosen: list[str] = []
+    for task_type in TASK_TYPES:
+        pool = [g for g in free if task_type_of(g) == task_type]
+        chosen.extend(pool[::max(1, len(pool) // per_type)][:per_type])
+    return chosen
 
 
 def eval_games(per_type: int, split: str = SPLIT) -> list[int]:
@@ -116,7 +155,8 @@ def eval_games(per_type: int, split: str = SPLIT) -> list[int]:
     from memplay.environments.alfworld.demos import demo_games
 
     every = split_games(split)
-    return sorted(every.index(g) for g in demo_games(split, per_task_type=per_type))
+    chosen = dev_games(per_type) if split == DEV else demo_games(split, per_task_type=per_type)
+    return sorted(every.index(g) for g in chosen)
 
 
 def per_task_type(seeds: list[int], successes: list[bool],
@@ -140,7 +180,7 @@ def baseline_row(demos: list[Any], games: list[int], steps: int,
 
     started = time.perf_counter()
     every = split_games(split)
-    rows = evaluate_baseline(fit_baseline(demos), [every[i] for i in games], split,
+    rows = evaluate_baseline(fit_baseline(demos), [every[i] for i in games], data_split(split),
                              max_steps=steps, workers=2)
     wins = [bool(r["success"]) for r in rows]
     return {"success": sum(wins) / len(wins), "per_task_type": per_task_type(games, wins, split),
@@ -149,7 +189,7 @@ def baseline_row(demos: list[Any], games: list[int], steps: int,
 
 def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...], llm: Any,
               embedder: Any, root: Path, quick: bool = False,
-              split: str = SPLIT, clip: float = GATE_CLIP) -> dict[str, Any]:
+              split: str = SPLIT, gate: dict[str, Any] | None = None) -> dict[str, Any]:
     """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
     from memplay.agents import Agent
     from memplay.environments.default_view import with_default_views
@@ -170,8 +210,9 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
         out.update(own_play(row, options, size, quick, root))
     policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
     if policy.get("gate") == "on":
-        policy["llm_clip"] = clip
-    student = Agent("ALFWorld-v0", env_kwargs={"split": split, "games_by_seed": True, **view},
+        policy.update(gate or {})  # the command line's --clip and --list-actions
+    student = Agent("ALFWorld-v0", env_kwargs={"split": data_split(split), "games_by_seed": True,
+                                               **view},
                     policy=policy, **options)
     evaluated = time.perf_counter()
     result = student.run(epochs=1, tasks=games, run_dir=root / "eval", progress=False,
@@ -201,13 +242,14 @@ def own_play(row: str, options: dict[str, Any], size: tuple[int, ...], quick: bo
     train = train_games(per_type)[:1 if quick else None]
     every = list(collect_games(str(alfworld_data_dir(None, "train")), "train", TASK_TYPES))
     extra = {"curriculum": curriculum(every, train)} if own else {}
+    extra.update(PLAY_SETTINGS.get(row, {}))
     player = Agent("ALFWorld-v0", env_kwargs={"split": "train", "games_by_seed": True},
                    **options, **extra)
     result = player.run(epochs=epochs, tasks=train, run_dir=root / "train",
                         memory_dir=root / "memory", progress=False)
     player.close()
     if not own:
-        return {"train": result.success_per_epoch}
+        return {"train": result.success_per_epoch, "play_settings": PLAY_SETTINGS.get(row, {})}
     return {**train_summary(root / "train", every, result.metrics),
             "play": {"train_games": len(train), **play, "curriculum": "sec by task type"},
             "train_s": round(time.perf_counter() - started, 1)}
@@ -308,13 +350,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_threads_arg(parser)
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
     parser.add_argument("--split", choices=list(RESULT_NAMES), default=SPLIT,
-                        help="the games every row plays: valid_seen (default, docs/RESULTS.md) "
-                             "or valid_unseen (rooms no train game has; `alfworld-download`)")
+                        help="the games every row plays: valid_seen (default, docs/RESULTS.md), "
+                             "valid_unseen (rooms no train game has; `alfworld-download`), or "
+                             "dev: train games no row learns from, to choose settings on")
     parser.add_argument("--fresh", action="store_true",
                         help="replace the JSON instead of merging these rows into it")
     parser.add_argument("--clip", type=float, default=GATE_CLIP,
                         help="gated rows: the LLM term's range in nats (policy.llm_clip); "
                              "smaller settles more decisions without the model")
+    parser.add_argument("--list-actions", choices=["all", "candidates", "none"],
+                        default=GATED["list_actions"],
+                        help="gated rows: the prompt lists every action ('all'), only "
+                             "the ones the model scores, or none (policy.list_actions)")
     parser.add_argument("--demo-cache", type=Path,
                         default=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl",
                         help="JSONL cache of played walkthroughs (resumable)")
@@ -365,7 +412,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from memplay.errors import DataNotFound
 
     try:  # before anything is played: valid_unseen is often the one missing
-        alfworld_data_dir(None, args.split)
+        alfworld_data_dir(None, data_split(args.split))
     except DataNotFound as err:
         raise SystemExit(f"bench_alfworld.py --split {args.split}: {err}") from None
     size = SIZES["quick" if args.quick else "full"]
@@ -412,7 +459,8 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
             flat = row in FLAT_ROWS
             results[row] = {**agent_row(row, demos, games, size, flat_llm() if flat else llm,
                                         embedder, root / row, args.quick, args.split,
-                                        args.clip),
+                                        {"llm_clip": args.clip,
+                                         "list_actions": args.list_actions}),
                             "llm": {"backend": "scripted (flat)"} if flat else llm_record}
         results[row]["load_avg_at_end"] = list(os.getloadavg())
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "

@@ -86,7 +86,9 @@ class MemoryConfig(BaseModel):
     hindsight: bool = Field(
         default=True, description="Learn every goal an episode achieved besides its own as a "
         "success of that goal (hindsight relabelling; environments that report "
-        "info['achieved_goals'], such as ALFWorld).")
+        "info['achieved_goals'], such as ALFWorld). Turn it off when memory already holds "
+        "demonstrations: on ALFWorld it lowered what 600 walkthroughs had taught "
+        "(docs/ALFWORLD.md).")
     embedder: Literal["default", "hash"] = Field(
         default="default", description="'default' is MiniLM; 'hash' is fast, model-free (tests)."
     )

@@ -29,7 +29,7 @@ _FIELDS = {
 }
 # option dest -> PolicyConfig field
 _POLICY = {"temperature": "temperature", "action_method": "method", "think": "think",
-           "gate": "gate", "llm_clip": "llm_clip"}
+           "gate": "gate", "llm_clip": "llm_clip", "list_actions": "list_actions"}
 # option dest -> SelfPlayConfig field
 _SELF_PLAY = {"self_play": "enabled", "self_play_pool": "pool_every",
               "self_play_measure": "measure_every"}
@@ -79,6 +79,9 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
                         "needs --llm-clip (docs/speed.md)")
     parser.add_argument("--llm-clip", type=float, metavar="B",
                         help="bound the LLM term to B nats, so the gate is exact")
+    parser.add_argument("--list-actions", choices=["all", "candidates", "none"],
+                        help="the prompt lists every allowed action (all, the default), only "
+                        "those the gate leaves for the model to score (candidates), or none")
     if learning:
         parser.add_argument("--train-every", type=int, metavar="K",
                             help="fine-tune the model on the run's own data every K epochs "

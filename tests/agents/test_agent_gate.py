@@ -149,6 +149,39 @@ def test_pruned_candidates_are_not_sent_and_are_counted() -> None:
     assert choice.action == "wait"
 
 
+def test_listing_candidates_only_shortens_the_prompt_the_model_reads() -> None:
+    values = {"go": ActionValue(0.5, 2, 1.0), "wait": ActionValue(0.4, 2, 1.0),
+              "jump": ActionValue(-1.0, 5, 1.0)}
+    decision = Decision(["go", "wait", "jump"], "all three", values, {},
+                        relist=lambda acts: "only " + ",".join(acts))
+    llm = TableLLM({"all three": {"go": -0.1, "wait": -2.0},
+                    "only go,wait": {"go": -2.0, "wait": -0.1}})
+    base = PolicyConfig(gate="on", llm_clip=4.0, temperature=0.0, calibrate=False)
+    (kept,) = decide(llm, [decision], base, {}, random.Random(0))
+    listed = base.model_copy(update={"list_actions": "candidates"})
+    (short,) = decide(llm, [decision], listed, {}, random.Random(0))
+    assert llm.asked == [[["go", "wait"]], [["go", "wait"]]]  # jump pruned both times
+    assert (kept.action, short.action) == ("go", "wait")  # each read its own prompt
+
+
+def test_the_node_relists_the_slot_with_its_candidates() -> None:
+    from memplay.agents.config import AgentConfig
+    from memplay.agents.context import AgentContext
+    from memplay.agents.nodes import decision_of
+    from memplay.agents.state import Slot
+
+    config = AgentConfig(variant="none", policy={"list_actions": "candidates"})
+    ctx = AgentContext(envs=[], llm=ScriptedLLM(), config=config)
+    slot = Slot(0, goal="g", observation="o", admissible=["north", "south", "east"])
+    prompt = decision_of(slot, ctx).prompt_for(["south"], config.policy)
+    assert "Allowed actions: south\n" in prompt[-1]["content"]
+    assert "north" not in prompt[-1]["content"]
+    bare = decision_of(slot, ctx).prompt_for(["south"], config.policy.model_copy(
+        update={"list_actions": "none"}))
+    assert "Allowed actions" not in bare[-1]["content"]
+    assert bare[-1]["content"].endswith("o\nYour action:")
+
+
 def test_a_settled_decision_does_not_call_the_model() -> None:
     cfg = PolicyConfig(gate="on", llm_clip=2.0, temperature=0.0)
     values = {"go": ActionValue(1.0, 3, 1.0), "wait": ActionValue(-0.5, 3, 1.0)}

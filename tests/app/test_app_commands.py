@@ -57,7 +57,7 @@ def test_a_gated_run_records_and_shows_its_model_calls(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
     assert main(["run", *_fast(run, "--epochs", "3", "--gate", "on", "--llm-clip", "1",
-                               "--temperature", "0")]) == 0
+                               "--temperature", "0", "--list-actions", "candidates")]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     rows = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
     stats = metrics["decision_stats"]
@@ -65,6 +65,7 @@ def test_a_gated_run_records_and_shows_its_model_calls(
     assert 0 < stats["model_calls"] < stats["decisions"]  # memory settled some choices
     assert stats["model_calls"] == sum(r["decision_stats"]["model_calls"] for r in rows)
     assert metrics["model_call_fraction"] == stats["model_calls"] / stats["decisions"]
+    assert "list_actions: candidates" in (run / "config.yaml").read_text()
     capsys.readouterr()
     assert main(["inspect", str(run)]) == 0
     shown = f"model called in {stats['model_calls']} of {stats['decisions']} decisions"

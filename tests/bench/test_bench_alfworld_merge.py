@@ -109,3 +109,21 @@ def test_the_own_play_row_alone_plays_no_walkthrough_and_keeps_the_demo_rows(
     record = bench_alfworld.main(["--rows", "memrl", "--out", str(tmp_path)])
     assert list(record["results"]) == ["demos", "memrl"] and record["demos"] == {"games": 600}
     assert played[-1] == []
+
+
+@pytest.mark.alfworld
+def test_dev_games_are_train_games_no_row_learns_from() -> None:
+    from memplay.environments.alfworld.demos import demo_games
+    from memplay.environments.alfworld.env import task_type_of
+    from memplay.errors import DataNotFound
+
+    try:
+        dev = bench_alfworld.dev_games(7)
+    except DataNotFound as err:
+        pytest.skip(f"needs the ALFWorld train split: {err}")
+    used = {g for n in (100, 2, 60) for g in demo_games("train", per_task_type=n)}
+    assert len(dev) == len(set(dev)) == 42 and not set(dev) & used
+    types = [task_type_of(g) for g in dev]
+    assert {types.count(t) for t in set(types)} == {7} and len(set(types)) == 6
+    every = bench_alfworld.split_games("dev")
+    assert bench_alfworld.eval_games(7, "dev") == sorted(every.index(g) for g in dev)
