@@ -168,6 +168,9 @@ class PolicyConfig(BaseModel):
             raise ValueError(f"gate={self.gate!r} needs a bound on the LLM term: set "
                              "policy.llm_clip (exact, e.g. 4.0; --llm-clip on the command "
                              "line) or policy.gate_margin (a heuristic), or gate='off'")
+        if self.list_actions == "none" and self.method == "generate":
+            raise ValueError("list_actions='none' needs method='score': a generated answer "
+                             "must see the actions it may name; use 'all' or 'candidates'")
         return self
 
     def reach(self) -> float | None:
@@ -489,8 +492,8 @@ class Decision:
             picks as tries.
         session: The episode's key for a backend that keeps attention states.
         unneeded: Actions the view marks as not needed.
-        relist: The prompt listing only the given actions (``list_actions="candidates"``);
-            None: the prompt stays as it is.
+        relist: The prompt listing only the given actions (``list_actions`` other than
+            ``"all"``); None: the prompt stays as it is.
 
     >>> Decision(["left", "right"], "?").tried is None
     True

@@ -164,6 +164,11 @@ def test_listing_candidates_only_shortens_the_prompt_the_model_reads() -> None:
     assert (kept.action, short.action) == ("go", "wait")  # each read its own prompt
 
 
+def test_an_unlisted_prompt_needs_score_mode() -> None:
+    with pytest.raises(ValueError, match="list_actions='none' needs method='score'"):
+        PolicyConfig(method="generate", list_actions="none")
+
+
 def test_the_node_relists_the_slot_with_its_candidates() -> None:
     from memplay.agents.config import AgentConfig
     from memplay.agents.context import AgentContext
