@@ -134,16 +134,10 @@ def dev_games(per_type: int) -> list[str]:
     """``per_type`` train games of each task type that neither the walkthroughs
     (``SIZES["full"][1]`` per type) nor own play (``PLAY`` and ``SIZES``) use, evenly spread."""
     from memplay.environments.alfworld.demos import demo_games
-    from memplay.environments.alfworld.env import TASK_TYPES, task_type_of
 
     used = {g for n in (SIZES["full"][1], SIZES["full"][2], PLAY["full"]["per_type"])
             for g in demo_games("train", per_task_type=n)}
-    free = [g for g in split_games("train") if g not in used]
-    chosen: list[str] = []
-    for task_type in TASK_TYPES:
-        pool = [g for g in free if task_type_of(g) == task_type]
-        chosen.extend(pool[::max(1, len(pool) // per_type)][:per_type])
-    return chosen
+    return demo_games("train", per_task_type=per_type, exclude=used)
 
 
 def eval_games(per_type: int, split: str = SPLIT) -> list[int]:

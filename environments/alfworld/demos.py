@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import random
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,10 @@ ENV_ID = "ALFWorld-v0"
 
 def demo_games(split: str = "train", per_task_type: int | None = None,
                data_dir: str | None = None,
-               task_types: Sequence[str] = TASK_TYPES) -> list[str]:
-    """The game files of a split; with ``per_task_type``, that many per type, evenly spread.
+               task_types: Sequence[str] = TASK_TYPES,
+               exclude: Collection[str] = ()) -> list[str]:
+    """The game files of a split; with ``per_task_type``, that many per type, evenly spread
+    over the games not in ``exclude``.
 
         >>> len(demo_games("train", per_task_type=2))  # doctest: +SKIP
         12
@@ -55,7 +57,7 @@ def demo_games(split: str = "train", per_task_type: int | None = None,
                                       or not isinstance(per_task_type, int) or per_task_type < 1):
         raise ConfigError(f"per_task_type={per_task_type!r} must be a positive int or None")
     root = alfworld_data_dir(data_dir, split)
-    games = list(collect_games(str(root), split, tuple(task_types)))
+    games = [g for g in collect_games(str(root), split, tuple(task_types)) if g not in exclude]
     if per_task_type is None:
         return games
     chosen: list[str] = []
