@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -48,6 +49,13 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
     gated, every = results["demos"]["decision_stats"], results["demos-ungated"]["decision_stats"]
     assert every["model_calls"] == every["decisions"] and every["scored"] == every["candidates"]
     assert gated["scored"] < gated["candidates"]
+    # the gated row's calls use the bare prompt (no memory text, no recent moves), as its
+    # run's config records; the ungated reference keeps the agent's usual prompt
+    assert results["demos"]["prompt"] == {"memory_text": False, "recent_steps": 0}
+    assert results["demos-ungated"]["prompt"] == {}
+    played = yaml.safe_load((tmp_path / "runs" / "alfworld_quick" / "demos" / "eval"
+                             / "config.yaml").read_text())["prompt"]
+    assert (played["memory_text"], played["recent_steps"]) == (False, 0)
     assert "demos" not in results["none"]
     assert len(results["memrl"]["train"]) == 1  # one epoch of own play on train games
 
