@@ -105,8 +105,10 @@ GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True, "list_acti
 # other actions than the tied ones, while its new tokens were most of each call's cost
 GATED_PROMPTS: dict[str, dict[str, Any]] = {
     "full": {}, "bare": {"memory_text": False, "recent_steps": 0}}
-# chosen on the dev games: 41 of 42 with either, the model's time 43% lower with 'bare'
-GATED_PROMPT = "bare"
+# 'full': on the dev games (the walkthroughs' memory) 'bare' solved as many (41 of 42) with
+# 43-46% less model time, but on valid_seen demos+play's memory (own play on top) it solved 34
+# of 42 against 37 with 'full' (docs/speed.md), a memory the dev games never tried
+GATED_PROMPT = "full"
 # policy settings of the evaluation beyond greedy choice without memory's novelty
 ROW_POLICY = {"demos": GATED, "demos+play": GATED}
 # settings of a row's own play beyond the variant's: demos+play plays without hindsight

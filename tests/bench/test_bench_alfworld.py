@@ -29,6 +29,7 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
     if importlib.util.find_spec("alfworld") is None or not os.environ.get("ALFWORLD_DATA"):
         pytest.skip("needs alfworld and ALFWORLD_DATA")
     proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
+                           "--gated-prompt", "bare",
                            "--out", str(tmp_path), "--demo-cache", str(demo_cache)],
                           capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
                           env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
@@ -49,8 +50,8 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
     gated, every = results["demos"]["decision_stats"], results["demos-ungated"]["decision_stats"]
     assert every["model_calls"] == every["decisions"] and every["scored"] == every["candidates"]
     assert gated["scored"] < gated["candidates"]
-    # the gated row's calls use the bare prompt (no memory text, no recent moves), as its
-    # run's config records; the ungated reference keeps the agent's usual prompt
+    # --gated-prompt bare: the gated row's calls leave out memory's text and the recent moves,
+    # as its run's config records; the ungated reference keeps the agent's usual prompt
     assert results["demos"]["prompt"] == {"memory_text": False, "recent_steps": 0}
     assert results["demos-ungated"]["prompt"] == {}
     played = yaml.safe_load((tmp_path / "runs" / "alfworld_quick" / "demos" / "eval"
