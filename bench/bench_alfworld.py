@@ -5,7 +5,12 @@ six task types, with a 30-step cap; success is reported per task type with the w
 
 - ``baseline``: no LLM, no agent: the scripted policy fitted on the same walkthroughs
   (:mod:`_alfworld_baseline`), the reference a learning agent must beat.
-- ``none``: the embedded SmolLM2-135M alone (every step scores about 31 actions: slow).
+- ``none``: the embedded SmolLM2-135M alone, with the ``demos`` row's policy settings but no
+  memory: it scores the actions the view does not mark as not needed, with none listed in the
+  prompt, so the two rows differ in memory alone.
+- ``none-ungated``: the model alone as ``none`` was before (every action of every step scored,
+  all listed in the prompt; what bench_distill's ALFWorld learner is compared with): slow, so
+  it runs only when named.
 - ``demos``: MemRL whose memory was written from the train walkthroughs
   (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen,
   with the decision gate on (:func:`memplay.agents.policy.judge`: the LLM term is bounded to
@@ -23,7 +28,8 @@ six task types, with a 30-step cap; success is reported per task type with the w
   relabelling: ``PLAY_SETTINGS``), frozen; evaluated with the gate on, like ``demos``.
 - ``demos-default`` and ``demos-default-flat``: ``demos`` and ``demos-flat`` with the default
   view (:mod:`memplay.environments.default_view`, derived from the text alone) in place of
-  ALFWorld's hand-written one, in memory and in play: what the hand view is worth.
+  ALFWorld's hand-written one, in memory and in play (the same policy settings, the gate's
+  included): what the hand view is worth.
 
 ``--split eval_out_of_distribution`` plays valid_unseen games instead (rooms that no train
 game has: the out-of-distribution check, with the same rows and sizes), into its own
@@ -31,7 +37,9 @@ game has: the out-of-distribution check, with the same rows and sizes), into its
 it stops at once with a message that says so. ``--split dev`` plays 7 train games per type
 that no row learns from (not the walkthroughs' games, not own play's), into
 ``bench_alfworld_dev.json``: settings such as ``--clip``, ``--list-actions`` and
-``--gated-prompt`` are chosen there, never on valid_seen.
+``--gated-prompt`` are chosen there, never on valid_seen. ``--memory DIR --out OTHER``
+evaluates a memory a run saved (such as ``runs/alfworld/demos+play/memory``) instead of
+learning one, so a setting can be tried on own play's memory without playing again.
 
 The decision stays the agent's: the LLM's scores plus step memory's values over ALFWorld's
 portable view (:mod:`memplay.environments.alfworld.view`); nothing scripted acts inside it.
@@ -69,6 +77,7 @@ from pathlib import Path
 from typing import Any
 
 from _alfworld_play import PLAY, curriculum, train_summary
+from _common import RESULTS as PUBLISHED  # where the benchmark's own JSON lives
 from _common import add_common_args, add_threads_arg, finish, llm_config, machine, result_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,10 +90,11 @@ SPLIT = "eval_in_distribution"
 DEV = "dev"
 RESULT_NAMES = {SPLIT: "bench_alfworld", "eval_out_of_distribution": "bench_alfworld_unseen",
                 DEV: "bench_alfworld_dev"}
-ROWS = ("baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl", "memrl-flat",
-        "demos+play", "demos-default", "demos-default-flat")
+ROWS = ("baseline", "none", "none-ungated", "demos", "demos-ungated", "demos-flat", "memrl",
+        "memrl-flat", "demos+play", "demos-default", "demos-default-flat")
 LLM_ROWS = {  # row -> (variant, learns from demos, plays train games)
-    "none": ("none", False, False), "demos": ("memrl", True, False),
+    "none": ("none", False, False), "none-ungated": ("none", False, False),
+    "demos": ("memrl", True, False),
     "demos-ungated": ("memrl", True, False), "demos-flat": ("memrl", True, False),
     "memrl": ("memrl", False, True), "memrl-flat": ("memrl", False, True),
     "demos+play": ("memrl", True, True),
@@ -104,13 +114,15 @@ GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True, "list_acti
 # asks the model only where memory's values tie, so the text memory would add is about
 # other actions than the tied ones, while its new tokens were most of each call's cost
 GATED_PROMPTS: dict[str, dict[str, Any]] = {
-    "full": {}, "bare": {"memory_text": False, "recent_steps": 0}}
+    "full": {}, "bare": {"memory_text": False, "recent_steps": 0}, "log": {"layout": "log"}}
 # 'full': on the dev games (the walkthroughs' memory) 'bare' solved as many (41 of 42) with
 # 43-46% less model time, but on valid_seen demos+play's memory (own play on top) it solved 34
 # of 42 against 37 with 'full' (docs/speed.md), a memory the dev games never tried
 GATED_PROMPT = "full"
 # policy settings of the evaluation beyond greedy choice without memory's novelty
-ROW_POLICY = {"demos": GATED, "demos+play": GATED}
+# (``none`` and ``demos-default`` too, so that each differs from ``demos`` in one thing: no
+# memory, or the default view in place of ALFWorld's)
+ROW_POLICY = {row: GATED for row in ("none", "demos", "demos+play", "demos-default")}
 # settings of a row's own play beyond the variant's: demos+play plays without hindsight
 # relabelling, whose relabelled episodes lowered what the walkthroughs had taught (train
 # success in its second epoch 0.17 with it, 0.50 without; held out 32 and 40 of 42)
@@ -193,9 +205,10 @@ def baseline_row(demos: list[Any], games: list[int], steps: int,
 
 
 def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...], llm: Any,
-              embedder: Any, root: Path, quick: bool = False,
-              split: str = SPLIT, gate: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Teach (demos, then own play on train games), then play ``games`` frozen and greedy."""
+              embedder: Any, root: Path, quick: bool = False, split: str = SPLIT,
+              gate: dict[str, Any] | None = None, memory: Path | None = None) -> dict[str, Any]:
+    """Teach (demos, then own play on train games), then play ``games`` frozen and greedy.
+    With ``memory`` (a saved memory folder) the row learns nothing and plays on a copy of it."""
     from memplay.agents import Agent
     from memplay.environments.default_view import with_default_views
 
@@ -207,6 +220,10 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
     view = {"view_source": "default"} if row in DEFAULT_VIEW_ROWS else {}
     if row in DEFAULT_VIEW_ROWS:
         demos = [with_default_views(d) for d in demos]
+    if memory is not None:  # a copy: the frozen run must leave the saved one as it is
+        shutil.copytree(memory, root / "memory")
+        learns = plays = False
+        out["memory_from"] = str(memory)
     if learns:
         teacher = Agent("ALFWorld-v0", env_kwargs={"split": "train", **view}, **options)
         out["demos"] = teacher.learn_from(demos, root / "memory", replay=False).episodes
@@ -298,7 +315,7 @@ def walkthroughs(args: argparse.Namespace, size: tuple[int, ...], earlier: dict[
     ...              "demo_seconds": 2.0})
     ([], {'demos': {'games': 6}, 'demo_seconds': 2.0})
     """
-    if not set(args.rows) & DEMO_ROWS:
+    if args.memory is not None or not set(args.rows) & DEMO_ROWS:
         return [], {"demos": earlier.get("demos"), "demo_seconds": earlier.get(
             "demo_seconds", 0.0)}
     from memplay.environments.alfworld.demos import alfworld_demos, demo_statistics
@@ -373,6 +390,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gated-prompt", choices=list(GATED_PROMPTS), default=GATED_PROMPT,
                         help="gated rows: the prompt of the calls the gate leaves: the "
                              "agent's usual one, or 'bare' (no memory text, no recent moves)")
+    parser.add_argument("--memory", type=Path,
+                        help="evaluate this saved memory folder instead of learning one "
+                             "(rows that use memory only; needs --out elsewhere)")
     parser.add_argument("--demo-cache", type=Path,
                         default=ROOT / ".cache" / "alfworld_demos" / "train_walkthrough.jsonl",
                         help="JSONL cache of played walkthroughs (resumable)")
@@ -384,7 +404,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.llm != "openai" and (args.base_url or args.score_mode):
         parser.error("--base-url and --score-mode need --llm openai")
+    if args.memory is not None:
+        check_memory_args(parser, args)
     return args
+
+
+def check_memory_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--memory``: an existing folder, rows that use memory, and an ``--out`` of its own
+    (its rows are not the benchmark's and must not merge into the published JSON).
+
+    >>> parse_args(["--memory", ".", "--rows", "none", "--out", "/tmp/x"])
+    Traceback (most recent call last):
+    SystemExit: 2
+    """
+    if not args.memory.is_dir():
+        parser.error(f"--memory {args.memory}: no such folder; give a run's memory folder, "
+                     "such as bench/results/runs/alfworld/demos+play/memory")
+    without = [row for row in args.rows if row not in LLM_ROWS or LLM_ROWS[row][0] == "none"]
+    if without:
+        parser.error(f"--memory: rows {without} use no memory; ask for rows such as demos, "
+                     "demos-flat or demos+play")
+    if args.out.resolve() == PUBLISHED.resolve():
+        parser.error("--memory needs --out DIR other than bench/results: rows on a saved "
+                     "memory must not replace the benchmark's")
 
 
 def row_llm(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -472,7 +514,7 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
                                         embedder, root / row, args.quick, args.split,
                                         {"llm_clip": args.clip,
                                          "list_actions": args.list_actions,
-                                         "prompt": args.gated_prompt}),
+                                         "prompt": args.gated_prompt}, args.memory),
                             "llm": {"backend": "scripted (flat)"} if flat else llm_record}
         results[row]["load_avg_at_end"] = list(os.getloadavg())
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "

@@ -11,7 +11,7 @@
 #                                               demos-flat and none rows; alfworld-3: memrl-flat;
 #                                               alfworld-4: demos+play; alfworld-5: the
 #                                               default-view rows; alfworld-2: the demos
-#                                               row with every score, the gate's reference;
+#                                               and none rows with every score (references);
 #                                               distill-1 to -4: bench_distill's parts)
 # Estimated minutes per group on 2 idle cores: docs/speed.md ("Benchmark groups").
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
@@ -29,7 +29,8 @@ transfer_games=()  # bench_transfer: all games and rows unless a transfer group 
 transfer_rows=()
 alfworld_rows=(baseline none demos demos-flat memrl-flat demos+play)  # bench_alfworld alone
 distill_parts=(rounds demos new-maps kuhn)  # bench_distill named alone (ALFWorld: distill-3, -4)
-# (demos-ungated, the gate's reference, runs only when named: --group alfworld-2)
+# (demos-ungated and none-ungated, the references with every action scored, run only when
+# named: --group alfworld-2)
 if [ "${1:-}" = "--group" ]; then
     group="${2:?--group needs a name: core or selfplay}"
     shift 2
@@ -52,7 +53,7 @@ if [ ${#scripts[@]} -eq 0 ]; then
         transfer-7) transfer_games=(Minesweeper); transfer_rows=(none memrl-state memrl);;
         # the demos rows' evaluation is gated (docs/speed.md), so they share a group with none
         alfworld) scripts=(bench_alfworld); alfworld_rows=(baseline demos demos-flat none);;
-        alfworld-2) scripts=(bench_alfworld); alfworld_rows=(demos-ungated);;
+        alfworld-2) scripts=(bench_alfworld); alfworld_rows=(demos-ungated none-ungated);;
         # own play alone, memory deciding (memrl, the same with the model, runs only when named:
         # at these sizes about 16 hours on 2 cores, docs/ALFWORLD.md)
         alfworld-3) scripts=(bench_alfworld); alfworld_rows=(memrl-flat);;

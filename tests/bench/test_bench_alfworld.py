@@ -38,8 +38,9 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
     assert (tmp_path / "bench_alfworld_quick.png").is_file()
     assert len(record["games"]) == 2 and record["demos"]["games"] == 6  # one per task type
     results = record["results"]
-    assert list(results) == ["baseline", "none", "demos", "demos-ungated", "demos-flat", "memrl",
-                             "memrl-flat", "demos+play", "demos-default", "demos-default-flat"]
+    assert list(results) == ["baseline", "none", "none-ungated", "demos", "demos-ungated",
+                             "demos-flat", "memrl", "memrl-flat", "demos+play", "demos-default",
+                             "demos-default-flat"]
     for row, result in results.items():
         cells = result["per_task_type"]
         assert sum(c["games"] for c in cells.values()) == 2, (row, cells)
@@ -58,7 +59,31 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
                              / "config.yaml").read_text())["prompt"]
     assert (played["memory_text"], played["recent_steps"]) == (False, 0)
     assert "demos" not in results["none"]
+    # the model alone plays with the demos row's settings: the view's unneeded actions unscored
+    assert results["none"]["policy"] == results["demos"]["policy"] \
+        == results["demos-default"]["policy"]
+    assert results["none"]["decision_stats"]["pruned_by_view"] > 0
+    alone = results["none-ungated"]["decision_stats"]
+    assert alone["scored"] == alone["candidates"] and results["none-ungated"]["prompt"] == {}
     assert len(results["memrl"]["train"]) == 1  # one epoch of own play on train games
+    _check_saved_memory_eval(tmp_path, demo_cache)
+
+
+def _check_saved_memory_eval(first: Path, demo_cache: Path) -> None:
+    """``--memory``: a row evaluates demos+play's saved memory, learns nothing, changes none."""
+    saved = first / "runs" / "alfworld_quick" / "demos+play" / "memory"
+    before = sorted((p.name, p.stat().st_size) for p in saved.rglob("*") if p.is_file())
+    out = first / "again"
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
+                           "--rows", "demos-flat", "--memory", str(saved), "--out", str(out),
+                           "--demo-cache", str(demo_cache)],
+                          capture_output=True, text=True, timeout=600, cwd=BENCH.parent,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    row = json.loads((out / "bench_alfworld_quick.json").read_text())["results"]["demos-flat"]
+    assert row["memory_from"] == str(saved) and "demos" not in row
+    assert sum(c["games"] for c in row["per_task_type"].values()) == 2
+    assert sorted((p.name, p.stat().st_size) for p in saved.rglob("*") if p.is_file()) == before
 
 
 @pytest.mark.slow
