@@ -112,12 +112,14 @@ GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True, "list_acti
 # the prompt of the calls the gate leaves (--gated-prompt): 'full' is the agent's usual one;
 # 'bare' leaves out memory's text (task memories, step hint) and the recent moves. The gate
 # asks the model only where memory's values tie, so the text memory would add is about
-# other actions than the tied ones, while its new tokens were most of each call's cost
+# other actions than the tied ones, while its new tokens were most of each call's cost;
+# 'log' is the append-only layout (prompt.layout), whose episode part a session keeps
 GATED_PROMPTS: dict[str, dict[str, Any]] = {
     "full": {}, "bare": {"memory_text": False, "recent_steps": 0}, "log": {"layout": "log"}}
 # 'full': on the dev games (the walkthroughs' memory) 'bare' solved as many (41 of 42) with
 # 43-46% less model time, but on valid_seen demos+play's memory (own play on top) it solved 34
-# of 42 against 37 with 'full' (docs/speed.md), a memory the dev games never tried
+# of 42 against 37 with 'full' (docs/speed.md); on the dev games with that memory 'full' 38,
+# 'bare' 36, 'log' 33 and slower (bench/results/alfworld_dev/demos_play_memory.json)
 GATED_PROMPT = "full"
 # policy settings of the evaluation beyond greedy choice without memory's novelty
 # (``none`` and ``demos-default`` too, so that each differs from ``demos`` in one thing: no
@@ -389,7 +391,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "the ones the model scores, or none (policy.list_actions)")
     parser.add_argument("--gated-prompt", choices=list(GATED_PROMPTS), default=GATED_PROMPT,
                         help="gated rows: the prompt of the calls the gate leaves: the "
-                             "agent's usual one, or 'bare' (no memory text, no recent moves)")
+                             "agent's usual one, 'bare' (no memory text, no recent moves) "
+                             "or 'log' (prompt.layout log)")
     parser.add_argument("--memory", type=Path,
                         help="evaluate this saved memory folder instead of learning one "
                              "(rows that use memory only; needs --out elsewhere)")
