@@ -15,6 +15,14 @@ import yaml
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
+def run_quick(*args: str, timeout: int = 1200, **env: str) -> None:
+    """Run ``bench_alfworld.py --quick ARGS`` offline (plus ``env``); fail with its output."""
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=BENCH.parent,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg", **env})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One walkthrough cache for the module: the second run reuses the games the first played."""
@@ -28,12 +36,7 @@ def test_bench_alfworld_quick_runs_every_row_on_the_same_games(tmp_path: Path,
                                                                 demo_cache: Path) -> None:
     if importlib.util.find_spec("alfworld") is None or not os.environ.get("ALFWORLD_DATA"):
         pytest.skip("needs alfworld and ALFWORLD_DATA")
-    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
-                           "--gated-prompt", "bare",
-                           "--out", str(tmp_path), "--demo-cache", str(demo_cache)],
-                          capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    run_quick("--gated-prompt", "bare", "--out", str(tmp_path), "--demo-cache", str(demo_cache))
     record = json.loads((tmp_path / "bench_alfworld_quick.json").read_text())
     assert (tmp_path / "bench_alfworld_quick.png").is_file()
     assert len(record["games"]) == 2 and record["demos"]["games"] == 6  # one per task type
@@ -74,12 +77,8 @@ def _check_saved_memory_eval(first: Path, demo_cache: Path) -> None:
     saved = first / "runs" / "alfworld_quick" / "demos+play" / "memory"
     before = sorted((p.name, p.stat().st_size) for p in saved.rglob("*") if p.is_file())
     out = first / "again"
-    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
-                           "--rows", "demos-flat", "--memory", str(saved), "--out", str(out),
-                           "--demo-cache", str(demo_cache)],
-                          capture_output=True, text=True, timeout=600, cwd=BENCH.parent,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    run_quick("--rows", "demos-flat", "--memory", str(saved), "--out", str(out),
+              "--demo-cache", str(demo_cache), timeout=600)
     row = json.loads((out / "bench_alfworld_quick.json").read_text())["results"]["demos-flat"]
     assert row["memory_from"] == str(saved) and "demos" not in row
     assert sum(c["games"] for c in row["per_task_type"].values()) == 2
@@ -94,13 +93,9 @@ def test_bench_alfworld_plays_unchanged_against_a_llama_cpp_server(
     """The same run with ``--llm openai``: the agent scores ALFWorld's actions on a server."""
     if importlib.util.find_spec("alfworld") is None or not os.environ.get("ALFWORLD_DATA"):
         pytest.skip("needs alfworld and ALFWORLD_DATA")
-    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
-                           "--rows", "demos", "--llm", "openai", "--base-url",
-                           llamacpp_url, "--score-mode", "top_logprobs", "--out", str(tmp_path),
-                           "--demo-cache", str(demo_cache)],
-                          capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    run_quick("--rows", "demos", "--llm", "openai", "--base-url", llamacpp_url,
+              "--score-mode", "top_logprobs", "--out", str(tmp_path),
+              "--demo-cache", str(demo_cache))
     record = json.loads((tmp_path / "bench_alfworld_quick.json").read_text())
     assert record["results"]["demos"]["llm"] == {"backend": "openai", "base_url": llamacpp_url,
                                                  "score_mode": "top_logprobs"}
@@ -126,13 +121,8 @@ def test_own_play_row_runs_unchanged_on_the_out_of_distribution_split(tmp_path: 
     for name, real in (("train", "train"), ("valid_seen", "valid_seen"),
                        ("valid_unseen", "valid_seen")):
         (stand_in / name).symlink_to(Path(data) / "json_2.1.1" / real)
-    proc = subprocess.run([sys.executable, str(BENCH / "bench_alfworld.py"), "--quick",
-                           "--rows", "memrl", "--split", "eval_out_of_distribution",
-                           "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=1200, cwd=BENCH.parent,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg",
-                               "ALFWORLD_DATA": str(tmp_path / "data")})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    run_quick("--rows", "memrl", "--split", "eval_out_of_distribution", "--out", str(tmp_path),
+              ALFWORLD_DATA=str(tmp_path / "data"))
     record = json.loads((tmp_path / "bench_alfworld_unseen_quick.json").read_text())
     assert record["split"] == "eval_out_of_distribution" and list(record["results"]) == ["memrl"]
     row = record["results"]["memrl"]
