@@ -103,7 +103,7 @@ def play(executor: str, env_id: str, workers: int, episodes: int, max_steps: int
     finally:
         envs.close()
     return {"env_id": env_id, "executor": executor, "workers": workers, "episodes": episodes,
-            "max_steps": max_steps, "startup_s": round(startup, 2), "wall_s": round(wall, 2),
+            "max_steps": max_steps, "startup_s": round(startup, 2), "wall_s": round(wall, 3),
             "episodes_per_min": round(60.0 * episodes / wall, 2)}
 
 

@@ -4,7 +4,6 @@ latencies are measured (FrozenLake only, no embedded model)."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -30,8 +29,10 @@ def test_bench_scale_quick_has_every_row(tmp_path: Path) -> None:
         (e, n) for e in ("local", "process", "ray") for n in (1, 2)}
     for row in rows:
         assert row["episodes"] == 2 * row["workers"] and row["episodes_per_min"] > 0, row
-        assert math.isclose(row["episodes_per_min"], 60 * row["episodes"] / row["wall_s"],
-                            rel_tol=0.05), row
+        # the rate is computed from the unrounded wall time; a quick row can take under
+        # 0.1 s, so compare wall times and allow for wall_s's rounding to 1 ms
+        wall_from_rate = 60 * row["episodes"] / row["episodes_per_min"]
+        assert wall_from_rate == pytest.approx(row["wall_s"], rel=0.01, abs=0.0006), row
     assert set(record["speedup_vs_local"]) == {
         f"FrozenLake-4x4-v0 {e} {n}" for e in ("process", "ray") for n in (1, 2)}
     latency = record["overhead"]["step_latency_ms"]
