@@ -73,6 +73,7 @@ import os
 import shutil
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,8 @@ GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
 # the prompt lists no action (policy.list_actions): score mode scores each candidate as the
 # prompt's continuation, and the list was most of a call's new tokens (docs/speed.md); chosen
 # on the dev games over listing the candidates (41 of 42 either way, 26% less time)
-GATED = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True, "list_actions": "none"}
+GATED: dict[str, Any] = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True,
+                         "list_actions": "none"}
 # the prompt of the calls the gate leaves (--gated-prompt): 'full' is the agent's usual one;
 # 'bare' leaves out memory's text (task memories, step hint) and the recent moves. The gate
 # asks the model only where memory's values tie, so the text memory would add is about
@@ -125,6 +127,37 @@ GATED_PROMPT = "full"
 # (``none`` and ``demos-default`` too, so that each differs from ``demos`` in one thing: no
 # memory, or the default view in place of ALFWorld's)
 ROW_POLICY = {row: GATED for row in ("none", "demos", "demos+play", "demos-default")}
+
+
+@dataclass(frozen=True)
+class GatedEvaluation:
+    """How the gated rows (``ROW_POLICY``) evaluate: the command line's ``--clip``,
+    ``--list-actions`` and ``--gated-prompt``; the other rows only play greedy.
+
+    >>> GatedEvaluation(clip=2.0).policy("demos")["llm_clip"]
+    2.0
+    >>> GatedEvaluation().policy("demos-flat"), GatedEvaluation("bare").prompt_for("demos-flat")
+    ({'temperature': 0.0, 'memory_novelty': False}, {})
+    >>> GatedEvaluation("bare").prompt_for("demos")
+    {'memory_text': False, 'recent_steps': 0}
+    """
+
+    prompt: str = GATED_PROMPT
+    clip: float = GATE_CLIP
+    list_actions: str = GATED["list_actions"]
+
+    def policy(self, row: str) -> dict[str, Any]:
+        """The policy settings ``row`` evaluates with (recorded in its JSON entry)."""
+        policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
+        if row in ROW_POLICY:
+            policy.update(llm_clip=self.clip, list_actions=self.list_actions)
+        return policy
+
+    def prompt_for(self, row: str) -> dict[str, Any]:
+        """The prompt settings of ``row``'s evaluation ({}: the agent's usual prompt)."""
+        return dict(GATED_PROMPTS[self.prompt]) if row in ROW_POLICY else {}
+
+
 # settings of a row's own play beyond the variant's: demos+play plays without hindsight
 # relabelling, whose relabelled episodes lowered what the walkthroughs had taught (train
 # success in its second epoch 0.17 with it, 0.50 without; held out 32 and 40 of 42)
@@ -208,7 +241,8 @@ def baseline_row(demos: list[Any], games: list[int], steps: int,
 
 def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...], llm: Any,
               embedder: Any, root: Path, quick: bool = False, split: str = SPLIT,
-              gate: dict[str, Any] | None = None, memory: Path | None = None) -> dict[str, Any]:
+              evaluation: GatedEvaluation | None = None, memory: Path | None = None
+              ) -> dict[str, Any]:
     """Teach (demos, then own play on train games), then play ``games`` frozen and greedy.
     With ``memory`` (a saved memory folder) the row learns nothing and plays on a copy of it."""
     from memplay.agents import Agent
@@ -232,11 +266,8 @@ def agent_row(row: str, demos: list[Any], games: list[int], size: tuple[int, ...
         teacher.close()
     if plays:
         out.update(own_play(row, options, size, quick, root))
-    policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
-    gate = dict(gate or {})
-    prompt = GATED_PROMPTS[gate.pop("prompt", GATED_PROMPT)] if policy.get("gate") == "on" else {}
-    if policy.get("gate") == "on":
-        policy.update(gate)  # the command line's --clip and --list-actions
+    evaluation = evaluation or GatedEvaluation()
+    policy, prompt = evaluation.policy(row), evaluation.prompt_for(row)
     student = Agent("ALFWorld-v0", env_kwargs={"split": data_split(split), "games_by_seed": True,
                                                **view},
                     policy=policy, **({"prompt": prompt} if prompt else {}), **options)
@@ -311,13 +342,19 @@ def walkthroughs(args: argparse.Namespace, size: tuple[int, ...], earlier: dict[
                  ) -> tuple[list[Any], dict[str, Any]]:
     """The train walkthroughs the asked rows learn from (played once into the demo cache),
     and what the record says of them. Rows that use none (``none``, ``memrl``) play none
-    and keep the earlier record's statistics, so their JSON still merges with its rows.
+    and keep the earlier record's statistics, so their JSON still merges with its rows. A
+    ``--memory`` run learns from none either, and its record says so (``demos`` is None).
 
     >>> walkthroughs(parse_args(["--rows", "memrl"]), (1, 1), {"demos": {"games": 6},
     ...              "demo_seconds": 2.0})
     ([], {'demos': {'games': 6}, 'demo_seconds': 2.0})
+    >>> saved = argparse.Namespace(rows=["demos"], memory=Path("saved-memory"))
+    >>> walkthroughs(saved, (1, 1), {"demos": {"games": 6}, "demo_seconds": 2.0})
+    ([], {'demos': None, 'demo_seconds': 0.0})
     """
-    if args.memory is not None or not set(args.rows) & DEMO_ROWS:
+    if args.memory is not None:  # the saved memory's own walkthroughs are in its files
+        return [], {"demos": None, "demo_seconds": 0.0}
+    if not set(args.rows) & DEMO_ROWS:
         return [], {"demos": earlier.get("demos"), "demo_seconds": earlier.get(
             "demo_seconds", 0.0)}
     from memplay.environments.alfworld.demos import alfworld_demos, demo_statistics
@@ -507,6 +544,7 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
     root = args.out / "runs" / (RESULT_NAMES[args.split].replace("bench_", "")
                                 + ("_quick" if args.quick else ""))
     results: dict[str, Any] = {}
+    evaluation = GatedEvaluation(args.gated_prompt, args.clip, args.list_actions)
     for row in args.rows:
         print(f"ALFWorld: {row}", flush=True)
         if row == "baseline":
@@ -515,9 +553,7 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
             flat = row in FLAT_ROWS
             results[row] = {**agent_row(row, demos, games, size, flat_llm() if flat else llm,
                                         embedder, root / row, args.quick, args.split,
-                                        {"llm_clip": args.clip,
-                                         "list_actions": args.list_actions,
-                                         "prompt": args.gated_prompt}, args.memory),
+                                        evaluation, args.memory),
                             "llm": {"backend": "scripted (flat)"} if flat else llm_record}
         results[row]["load_avg_at_end"] = list(os.getloadavg())
         print(f"ALFWorld: {row}: {results[row]['success']:.2f} "

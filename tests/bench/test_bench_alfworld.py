@@ -79,8 +79,10 @@ def _check_saved_memory_eval(first: Path, demo_cache: Path) -> None:
     out = first / "again"
     run_quick("--rows", "demos-flat", "--memory", str(saved), "--out", str(out),
               "--demo-cache", str(demo_cache), timeout=600)
-    row = json.loads((out / "bench_alfworld_quick.json").read_text())["results"]["demos-flat"]
+    record = json.loads((out / "bench_alfworld_quick.json").read_text())
+    row = record["results"]["demos-flat"]
     assert row["memory_from"] == str(saved) and "demos" not in row
+    assert record["demos"] is None and record["demo_seconds"] == 0.0  # learned from none
     assert sum(c["games"] for c in row["per_task_type"].values()) == 2
     assert sorted((p.name, p.stat().st_size) for p in saved.rglob("*") if p.is_file()) == before
 
