@@ -21,6 +21,10 @@ both), 12 steps an episode, the embedded SmolLM2-135M with a LoRA trained by TRL
   flat LLM, seed 0, as bench_selfplay's first seed), then its average strategy is distilled
   (recipe ``average-strategy``, read from the run's strategy memory) into a fresh LoRA; the
   model alone's exact NashConv next to the base model's and the memory's own.
+- ``alfworld-train`` / ``alfworld-eval`` (ALFWorld, a point of the curve per chunk): one more
+  chunk of training on the train walkthroughs, continuing from the last chunk's weights
+  (``--alfworld-restart``: from the base model, the recorded chunks dropped); the last
+  chunk's model alone on bench_alfworld's 42 valid_seen games.
 
 Every success number is on held-out maps unless it says train, with n and a 95% Wilson
 interval. Training wall times are measured under the CPU lock.
@@ -28,6 +32,9 @@ interval. Training wall times are measured under the CPU lock.
     python bench/bench_distill.py --quick                 # CI smoke: 2 maps, tiny rounds
     python bench/bench_distill.py --parts rounds          # run_full group distill-1
     python bench/bench_distill.py --parts demos new-maps  # distill-2 (needs distill-1's model)
+    python bench/bench_distill.py --parts alfworld-train --alfworld-restart  # distill-3
+    python bench/bench_distill.py --parts alfworld-eval   # distill-4: score the last chunk
+    python bench/bench_distill.py --parts alfworld-train  # distill-5: train one chunk more
 """
 
 from __future__ import annotations
@@ -320,6 +327,35 @@ def part_alfworld_train(b: Bench, results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def alfworld_curve_problem(curve: dict[str, Any], parts: list[str]) -> str | None:
+    """Why the ALFWorld parts asked for cannot continue the recorded curve, or None.
+
+    ``alfworld-train`` continues from the last chunk's weights and ``alfworld-eval`` scores
+    them, so both need that folder (run folders are not in git: a fresh clone has none).
+
+    >>> alfworld_curve_problem({}, ["alfworld-train"]) is None
+    True
+    >>> print(alfworld_curve_problem({}, ["alfworld-eval"]))
+    no ALFWorld chunk is recorded to score; train one first (run_full group distill-3)
+    >>> gone = {"chunks": [{"chunk": 3, "version": {"path": "/no/such/v3"}}]}
+    >>> print(alfworld_curve_problem(gone, ["alfworld-train"]))  # doctest: +NORMALIZE_WHITESPACE
+    chunk 3's weights /no/such/v3 are missing; start the curve again with --alfworld-restart
+    (run_full group distill-3)
+    >>> alfworld_curve_problem(gone, ["rounds"]) is None
+    True
+    """
+    chunks = curve.get("chunks", [])
+    if "alfworld-eval" in parts and not chunks and "alfworld-train" not in parts:
+        return "no ALFWorld chunk is recorded to score; train one first (run_full group distill-3)"
+    if not chunks or not {"alfworld-train", "alfworld-eval"} & set(parts):
+        return None
+    last = chunks[-1]
+    if Path(last["version"]["path"]).is_dir():
+        return None
+    return (f"chunk {last['chunk']}'s weights {last['version']['path']} are missing; start the "
+            "curve again with --alfworld-restart (run_full group distill-3)")
+
+
 def part_alfworld_eval(b: Bench, results: dict[str, Any]) -> dict[str, Any]:
     """The last chunk's version alone (memory off) on bench_alfworld's 42 valid_seen games."""
     from bench_alfworld import episode_successes, eval_games, per_task_type
@@ -443,6 +479,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="training wall-time budget of each FrozenLake or Kuhn round")
     parser.add_argument("--alfworld-minutes", type=float, default=20.0,
                         help="training wall time of one ALFWorld chunk")
+    parser.add_argument("--alfworld-restart", action="store_true",
+                        help="start the ALFWorld curve again: drop its recorded chunks and "
+                        "train chunk 1 on the base model (run_full group distill-3)")
     parser.add_argument("--fresh", action="store_true", help="replace the JSON, do not merge")
     args = parser.parse_args(argv)
     args.parts = args.parts or (["rounds", "demos", "kuhn"] if args.quick else
@@ -459,6 +498,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     path = result_path(args.out, "bench_distill", args.quick)
     old = json.loads(path.read_text()) if path.is_file() and not args.fresh else {}
     results = old.get("results", {}) if old.get("settings") == cfg else {}
+    if args.alfworld_restart:
+        results.pop("alfworld", None)
+    problem = alfworld_curve_problem(results.get("alfworld", {}), args.parts)
+    if problem:  # before any model loads: continuing from missing weights would start over
+        raise SystemExit(f"bench_distill.py: {problem}")
     work = args.out / "runs" / ("distill_quick" if args.quick else "distill")
     b = Bench(cfg, work)
     record: dict[str, Any] = {}

@@ -12,7 +12,9 @@
 #                                               alfworld-4: demos+play; alfworld-5: the
 #                                               default-view rows; alfworld-2: the demos
 #                                               and none rows with every score (references);
-#                                               distill-1 to -4: bench_distill's parts)
+#                                               distill-1 to -5: bench_distill's parts;
+#                                               the ALFWorld curve: distill-3, distill-4, then
+#                                               distill-5 and distill-4 once per chunk more)
 # Estimated minutes per group on 2 idle cores: docs/speed.md ("Benchmark groups").
 # THREADS (default 2): torch threads of the embedded model. 2 suits an idle 2-core machine;
 # on a shared, loaded one use THREADS=1 (see bench/README.md). Success tables do not depend on it.
@@ -28,7 +30,8 @@ group=core
 transfer_games=()  # bench_transfer: all games and rows unless a transfer group names some
 transfer_rows=()
 alfworld_rows=(baseline none demos demos-flat memrl-flat demos+play)  # bench_alfworld alone
-distill_parts=(rounds demos new-maps kuhn)  # bench_distill named alone (ALFWorld: distill-3, -4)
+distill_parts=(rounds demos new-maps kuhn)  # bench_distill named alone (ALFWorld: distill-3 to -5)
+distill_flags=()
 # (demos-ungated and none-ungated, the references with every action scored, run only when
 # named: --group alfworld-2)
 if [ "${1:-}" = "--group" ]; then
@@ -65,10 +68,14 @@ if [ ${#scripts[@]} -eq 0 ]; then
         # bench_distill's parts, merged into one JSON (docs/distillation.md)
         distill-1) scripts=(bench_distill); distill_parts=(rounds);;
         distill-2) scripts=(bench_distill); distill_parts=(demos new-maps kuhn);;
-        # each ALFWorld group trains one more chunk and scores it: a point of the curve
-        distill-3|distill-4) scripts=(bench_distill); distill_parts=(alfworld-train alfworld-eval);;
+        # the ALFWorld curve, a point per chunk: training (about 21 min) and scoring (34-44 min)
+        # are separate groups, as together they can pass 60 minutes (65 for chunk 1)
+        distill-3) scripts=(bench_distill); distill_parts=(alfworld-train)  # chunk 1, base model
+                   distill_flags=(--alfworld-restart);;
+        distill-4) scripts=(bench_distill); distill_parts=(alfworld-eval);;  # the last chunk
+        distill-5) scripts=(bench_distill); distill_parts=(alfworld-train);;  # one chunk more
         *) echo "unknown group $group (core, learning, selfplay, curriculum, transfer-1 to -10," \
-                "alfworld to alfworld-5, distill-1 to -4)" >&2
+                "alfworld to alfworld-5, distill-1 to -5)" >&2
            exit 2;;
     esac
     [ ${#transfer_games[@]} -gt 0 ] && scripts=(bench_transfer)
@@ -84,7 +91,8 @@ for name in "${scripts[@]}"; do
             [ ${#transfer_games[@]} -gt 0 ] && extra+=(--games "${transfer_games[@]}")
             [ ${#transfer_rows[@]} -gt 0 ] && extra+=(--rows "${transfer_rows[@]}");;
         bench_learning) extra=(--threads "$threads" --fresh);;  # the whole matrix, no merge
-        bench_distill) extra=(--threads "$threads" --parts "${distill_parts[@]}");;
+        bench_distill) extra=(--threads "$threads" --parts "${distill_parts[@]}"
+                              ${distill_flags[@]+"${distill_flags[@]}"});;
     esac
     start=$(date +%s)
     "$py" "bench/$name.py" "${extra[@]}" > "bench/results/runs/$name.log" 2>&1
