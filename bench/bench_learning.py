@@ -197,6 +197,7 @@ def run_variant(variant: str, base: Any, llm: Any, embedder: Any, run_dir: Path
     if variant == TRAIN:
         row["train_every"] = update["train_every"]
     row.update(writer_stats(run_dir / "memory"))
+    row.update(training_stats(run_dir))
     return row
 
 
@@ -216,7 +217,42 @@ def writer_stats(memory: Path) -> dict[str, Any]:
     for book in sorted((memory / "insights").glob("*.json")):
         data = json.loads(book.read_text())
         out["insights"] = {"count": len(data.get("insights", [])), **data.get("stats", {})}
+    if (memory / "playbooks").is_dir():
+        out["playbooks"] = playbook_stats(memory / "playbooks")
     return out
+
+
+def playbook_stats(folder: Path) -> dict[str, Any]:
+    """Per family and document of a run's playbook folder: versions kept, the active text's
+    length, and the model's rewrites refused (by CEL's check that refused them) or rolled back.
+
+    >>> playbook_stats(Path("/nonexistent"))
+    {}
+    """
+    from memplay.agents.methods.playbook.store import DOCUMENT_NAMES, PlaybookStore
+
+    store, out = PlaybookStore(folder), {}
+    for family in store.families():
+        histories = {name: store.history(family, name) for name in DOCUMENT_NAMES}
+        out[family] = {name: {"versions": len(h.versions), "active_chars": len(h.current.text),
+                              "rejections": dict(h.rejections), "rollbacks": h.rollbacks}
+                       for name, h in histories.items()}
+    return out
+
+
+def training_stats(run_dir: Path) -> dict[str, Any]:
+    """The weight rounds of a run (``models/rounds.jsonl``): when, on how many examples, the
+    loss at the first and last step, and the seconds each took.
+
+    >>> training_stats(Path("/nonexistent"))
+    {}
+    """
+    from memplay.trainers.rounds import read_rounds
+
+    keep = {"after_epoch", "status", "version", "examples", "reason", "first_loss",
+            "final_loss", "seconds"}
+    rounds = [r.model_dump(include=keep) for r in read_rounds(run_dir)]
+    return {"train_rounds": rounds} if rounds else {}
 
 
 def run_suite(name: str, variants: list[str], quick: bool, llm: Any, embedder: Any,
