@@ -481,7 +481,7 @@ GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--grou
           "bench_curriculum.json": "`--group curriculum`",
           "bench_transfer.json": "`--group transfer-1` to `-10`",
           "bench_alfworld.json": "`--group alfworld` to `-5`",
-          "bench_distill.json": "`--group distill-1` to `-4`"}
+          "bench_distill.json": "`--group distill-1` to `-5`"}
 
 
 def times(records: dict[str, dict[str, Any]]) -> list[str]:
