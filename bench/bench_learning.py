@@ -224,7 +224,8 @@ def writer_stats(memory: Path) -> dict[str, Any]:
 
 def playbook_stats(folder: Path) -> dict[str, Any]:
     """Per family and document of a run's playbook folder: versions kept, the active text's
-    length, and the model's rewrites refused (by CEL's check that refused them) or rolled back.
+    length, the model's rewrites refused (counted by the check that refused each) and the
+    versions rolled back.
 
     >>> playbook_stats(Path("/nonexistent"))
     {}
