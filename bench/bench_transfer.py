@@ -25,7 +25,7 @@ claim. The ceiling is the solver's success on the held-out tasks within the step
 
 A run of some games, or of some rows of a game, merges into the JSON of the same mode
 (``--fresh`` replaces it), so the full benchmark runs in parts of at most one hour
-(``bench/run_full.sh --group transfer-1`` to ``transfer-7``). Each finished row is saved in the
+(``bench/run_full.sh --group transfer-1`` to ``transfer-11``). Each finished row is saved in the
 game's run folder at once (until the JSON is written); ``--resume`` plays only the rows an
 interrupted run did not finish (on the same tasks).
 """
@@ -210,7 +210,7 @@ def run_row(game: Game, row: str, sets: tuple[list[int], list[int]], quick: bool
     return {**out, "held_out": held.metrics["success_rate"], "n": len(held_out),
             "model_call_fraction": held.metrics.get("model_call_fraction"),
             "interval": wilson(wins, len(held_out)),
-            "known_share": known_share(root / "held_out" / "trajectories.jsonl"),
+            "known_share": held_out_known_share(root, RECIPES[row][1]),
             "wall_s": round(time.perf_counter() - started, 1)}
 
 
@@ -223,6 +223,35 @@ def _borrow_memory(root: Path, source: str, row: str) -> bool:
             raise SystemExit(f"{learned} is missing: run {source}'s {row!r} row first")
         shutil.copytree(learned, root / "memory", ignore=shutil.ignore_patterns("*.lock"))
     return False
+
+
+def held_out_known_share(root: Path, memory: dict[str, Any]) -> float | None:
+    """:func:`known_share` of a row's held-out run; for memory keyed by the whole state text
+    (``memrl-state``), :func:`known_state_share`, as there a step's visits also count the
+    neighbours its values were borrowed from."""
+    played = root / "held_out" / "trajectories.jsonl"
+    if memory.get("step_keys") == "state":
+        return known_state_share(played, root / "memory" / "steps" / "states.jsonl")
+    return known_share(played)
+
+
+def known_state_share(path: Path, states: Path) -> float | None:
+    """Share of the decisions in ``path`` (a run's ``trajectories.jsonl``) made from a state
+    that step memory (its ``states.jsonl``, frozen while those decisions were made) holds
+    with at least one tried action: the exact keys of memory keyed by the state text.
+
+    >>> known_state_share(Path("/nonexistent/t.jsonl"), Path("/nonexistent/s.jsonl")) is None
+    True
+    """
+    if not path.is_file() or not states.is_file():
+        return None
+    from memplay.memory.step_memory import read_step_rows
+
+    known = {row["state"] for row in read_step_rows(states)
+             if any(stat["visits"] > 0 for stat in row["actions"].values())}
+    decisions = [step.get("info", {}).get("state") for line in path.read_text().splitlines()
+                 if line.strip() for step in json.loads(line).get("steps", [])]
+    return round(sum(s in known for s in decisions) / len(decisions), 3) if decisions else None
 
 
 def known_share(path: Path) -> float | None:

@@ -5,7 +5,7 @@
 #        bash bench/run_full.sh --group NAME   (core: the small benchmarks and bench_gate;
 #                                               learning: the bench_learning matrix; selfplay:
 #                                               bench_selfplay; curriculum: bench_curriculum;
-#                                               transfer-1 to -10: bench_transfer, a few rows of
+#                                               transfer-1 to -11: bench_transfer, a few rows of
 #                                               one game each, merged into one JSON; alfworld:
 #                                               bench_alfworld's baseline, gated demos,
 #                                               demos-flat and none rows; alfworld-3: memrl-flat;
@@ -64,6 +64,7 @@ if [ ${#scripts[@]} -eq 0 ]; then
         transfer-8) transfer_games=(Sokoban-gen); transfer_rows=(demos+play);;
         transfer-9) transfer_games=(TextWorld-gen); transfer_rows=(none demos memrl);;
         transfer-10) transfer_games=(TextWorld-gen); transfer_rows=(memrl-state demos+play);;
+        transfer-11) transfer_games=(Sokoban-gen); transfer_rows=(memrl-state);;
         alfworld-5) scripts=(bench_alfworld); alfworld_rows=(demos-default demos-default-flat);;
         # bench_distill's parts, merged into one JSON (docs/distillation.md)
         distill-1) scripts=(bench_distill); distill_parts=(rounds);;
@@ -74,7 +75,7 @@ if [ ${#scripts[@]} -eq 0 ]; then
                    distill_flags=(--alfworld-restart);;
         distill-4) scripts=(bench_distill); distill_parts=(alfworld-eval);;  # the last chunk
         distill-5) scripts=(bench_distill); distill_parts=(alfworld-train);;  # one chunk more
-        *) echo "unknown group $group (core, learning, selfplay, curriculum, transfer-1 to -10," \
+        *) echo "unknown group $group (core, learning, selfplay, curriculum, transfer-1 to -11," \
                 "alfworld to alfworld-5, distill-1 to -5)" >&2
            exit 2;;
     esac

@@ -479,7 +479,7 @@ def wall_seconds(d: dict[str, Any]) -> float:
 # run_full.sh groups other than core (each fits the 60-minute budget on its own)
 GROUPS = {"learning.json": "`--group learning`", "bench_selfplay.json": "`--group selfplay`",
           "bench_curriculum.json": "`--group curriculum`",
-          "bench_transfer.json": "`--group transfer-1` to `-10`",
+          "bench_transfer.json": "`--group transfer-1` to `-11`",
           "bench_alfworld.json": "`--group alfworld` to `-5`",
           "bench_distill.json": "`--group distill-1` to `-5`"}
 
