@@ -249,9 +249,7 @@ def known_state_share(path: Path, states: Path) -> float | None:
 
     known = {row["state"] for row in read_step_rows(states)
              if any(stat["visits"] > 0 for stat in row["actions"].values())}
-    decisions = [step.get("info", {}).get("state") for line in path.read_text().splitlines()
-                 if line.strip() for step in json.loads(line).get("steps", [])]
-    return round(sum(s in known for s in decisions) / len(decisions), 3) if decisions else None
+    return _share([info.get("state") in known for info in _step_infos(path)])
 
 
 def known_share(path: Path) -> float | None:
@@ -263,10 +261,18 @@ def known_share(path: Path) -> float | None:
     """
     if not path.is_file():
         return None
-    visits = [int(step.get("info", {}).get("visits", 0))
-              for line in path.read_text().splitlines() if line.strip()
-              for step in json.loads(line).get("steps", [])]
-    return round(sum(v > 0 for v in visits) / len(visits), 3) if visits else None
+    return _share([int(info.get("visits", 0)) > 0 for info in _step_infos(path)])
+
+
+def _step_infos(path: Path) -> list[dict[str, Any]]:
+    """The ``info`` of every step in a run's ``trajectories.jsonl``, in order."""
+    return [step.get("info", {}) for line in path.read_text().splitlines() if line.strip()
+            for step in json.loads(line).get("steps", [])]
+
+
+def _share(hits: list[bool]) -> float | None:
+    """The fraction of ``hits`` that are true, to 3 places (None when there are none)."""
+    return round(sum(hits) / len(hits), 3) if hits else None
 
 
 def other_rows(earlier: dict[str, Any] | None, sets: tuple[list[int], list[int]],
