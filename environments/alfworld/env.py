@@ -152,10 +152,18 @@ def floorplan_of(game_file: str) -> str:
 # text, so while :func:`fast_textworld` is active they are memoised per process (the planner's
 # copy reuses the plain translation; parsed grammar symbols are deep-copied on each use, since
 # the deriver mutates them).
+# After that (cProfile, 42 valid_seen games played flat), two more costs were most of a step:
+# the admissible commands' derivations parse the same conjunctive queries ("obj :: in(o, r)")
+# with tatsu again for every command of every step, and each derivation deep-copies its
+# context's variables and mapping (entity infos, placeholders) several times, though it only
+# ever adds keys to those dicts. So queries are memoised too (a Rule is only read by the state
+# that matches it), and a context copy copies the two dicts, not the objects they hold.
 _SAS_MEMO: OrderedDict[str, tuple[Any, str]] = OrderedDict()
 _SAS_MEMO_SIZE = 4
 _GRAMMAR_MEMO: OrderedDict[tuple[str, str], Any] = OrderedDict()
 _GRAMMAR_MEMO_SIZE = 20_000
+_QUERY_MEMO: OrderedDict[str, Any] = OrderedDict()
+_QUERY_MEMO_SIZE = 5_000
 
 
 def _remember(memo: OrderedDict[Any, Any], key: Any, size: int, compute: Any) -> Any:
@@ -182,6 +190,17 @@ def _memo_parse(text: str, rule_name: str, trace: bool = False) -> Any:
     return copy.deepcopy(symbols)
 
 
+def _memo_query(cls: Any, expression: str) -> Any:
+    parse = _ORIGINALS["query"].__func__
+    return _remember(_QUERY_MEMO, expression, _QUERY_MEMO_SIZE, lambda: parse(cls, expression))
+
+
+def _copy_context(context: dict[str, Any]) -> dict[str, Any]:
+    # textgen's own copy deep-copies "variables" and "mapping"; derivations only add keys
+    return {**context, "variables": dict(context["variables"]),
+            "mapping": dict(context["mapping"])}
+
+
 _ORIGINALS: dict[str, Any] = {}
 _ACTIVE = {"depth": 0}
 _PATCH_LOCK = threading.Lock()
@@ -189,7 +208,8 @@ _PATCH_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def fast_textworld() -> Iterator[None]:
-    """While active, PDDL translation and grammar parsing are memoised (see the note above).
+    """While active, PDDL translation, grammar parsing and TextWorld's conjunctive queries are
+    memoised, and derivations copy their contexts shallowly (see the note above).
 
     Nested or concurrent uses share one installation; the originals come back when the last
     one ends.
@@ -197,13 +217,9 @@ def fast_textworld() -> Iterator[None]:
         >>> with fast_textworld():                    # doctest: +SKIP
         ...     env.load(game_file); state = env.reset(); env.step("look")
     """
-    import fast_downward
-    import textworld.envs.pddl.textgen as textgen
-
     with _PATCH_LOCK:
         if _ACTIVE["depth"] == 0:
-            _ORIGINALS.update(pddl2sas=fast_downward.pddl2sas, parse=textgen._parse_and_convert)
-            fast_downward.pddl2sas, textgen._parse_and_convert = _memo_translate, _memo_parse
+            _install_speedups()
         _ACTIVE["depth"] += 1
     argv = list(sys.argv)
     try:
@@ -213,8 +229,31 @@ def fast_textworld() -> Iterator[None]:
         with _PATCH_LOCK:
             _ACTIVE["depth"] -= 1
             if _ACTIVE["depth"] == 0:
-                fast_downward.pddl2sas = _ORIGINALS["pddl2sas"]
-                textgen._parse_and_convert = _ORIGINALS["parse"]
+                _restore_originals()
+
+
+def _install_speedups() -> None:
+    import fast_downward
+    import textworld.envs.pddl.textgen as textgen
+    from textworld.logic import Rule
+
+    _ORIGINALS.update(pddl2sas=fast_downward.pddl2sas, parse=textgen._parse_and_convert,
+                      copy_context=textgen.copy_context,
+                      query=Rule.__dict__["parse_conjunctive_query"])
+    fast_downward.pddl2sas, textgen._parse_and_convert = _memo_translate, _memo_parse
+    textgen.copy_context = _copy_context
+    Rule.parse_conjunctive_query = classmethod(_memo_query)  # type: ignore[method-assign]
+
+
+def _restore_originals() -> None:
+    import fast_downward
+    import textworld.envs.pddl.textgen as textgen
+    from textworld.logic import Rule
+
+    fast_downward.pddl2sas = _ORIGINALS["pddl2sas"]
+    textgen._parse_and_convert = _ORIGINALS["parse"]
+    textgen.copy_context = _ORIGINALS["copy_context"]
+    Rule.parse_conjunctive_query = _ORIGINALS["query"]  # type: ignore[method-assign]
 
 
 class ALFWorldEnv(TextEnv):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,17 +104,42 @@ def test_cached_loading_plays_exactly_like_plain_textworld(alfworld_data: str,
     plain.close()
 
 
+@pytest.mark.alfworld
+def test_cached_stepping_matches_plain_textworld_on_random_actions(alfworld_data: str,
+                                                                   env: ALFWorldEnv) -> None:
+    # random admissible actions reach texts no walkthrough does (failed opens, wrong rooms),
+    # where the memoised queries and the shallow context copies derive every command
+    plain = ALFWorldEnv(split="eval_in_distribution", data_dir=alfworld_data,
+                        fast_load=False)
+    for game in (5, 60):
+        rng = random.Random(game)
+        fast_out = env.reset(options={"game": game})
+        assert fast_out == plain.reset(options={"game": game})
+        for _ in range(20):
+            action = rng.choice(sorted(fast_out[-1]["admissible_actions"]))
+            fast_out = env.step(action)
+            assert fast_out == plain.step(action), (game, action)
+    plain.close()
+
+
 def test_fast_textworld_nests_and_restores_the_originals() -> None:
     if importlib.util.find_spec("fast_downward") is None:
         pytest.skip("textworld's fast_downward is not installed")
     import fast_downward
+    import textworld.envs.pddl.textgen as textgen
+    from textworld.logic import Rule
 
-    original = fast_downward.pddl2sas
+    def installed() -> tuple[Any, ...]:
+        return (fast_downward.pddl2sas, textgen._parse_and_convert, textgen.copy_context,
+                Rule.__dict__["parse_conjunctive_query"])
+
+    originals = installed()
     with fast_textworld():
         with fast_textworld():
-            assert fast_downward.pddl2sas is not original
-        assert fast_downward.pddl2sas is not original
-    assert fast_downward.pddl2sas is original
+            patched = installed()
+            assert all(new is not old for new, old in zip(patched, originals))
+        assert installed() == patched
+    assert installed() == originals
 
 
 def test_games_by_seed_makes_task_seeds_game_indices(alfworld_data: str) -> None:
