@@ -184,14 +184,14 @@ def _memo_translate(domain: str, problem: str, verbose: bool = False,
 
 
 def _memo_parse(text: str, rule_name: str, trace: bool = False) -> Any:
-    parse = _ORIGINALS["parse"]
+    parse = _ORIGINALS["_parse_and_convert"]
     symbols = _remember(_GRAMMAR_MEMO, (text, rule_name), _GRAMMAR_MEMO_SIZE,
                         lambda: parse(text, rule_name=rule_name, trace=trace))
     return copy.deepcopy(symbols)
 
 
 def _memo_query(cls: Any, expression: str) -> Any:
-    parse = _ORIGINALS["query"].__func__
+    parse = _ORIGINALS["parse_conjunctive_query"].__func__
     return _remember(_QUERY_MEMO, expression, _QUERY_MEMO_SIZE, lambda: parse(cls, expression))
 
 
@@ -232,28 +232,28 @@ def fast_textworld() -> Iterator[None]:
                 _restore_originals()
 
 
-def _install_speedups() -> None:
+def _patch_points() -> list[tuple[Any, str, Any]]:
+    """(owner, attribute, memplay's replacement) for every speed-up: one list, so that
+    installing and restoring cannot drift apart."""
     import fast_downward
     import textworld.envs.pddl.textgen as textgen
     from textworld.logic import Rule
 
-    _ORIGINALS.update(pddl2sas=fast_downward.pddl2sas, parse=textgen._parse_and_convert,
-                      copy_context=textgen.copy_context,
-                      query=Rule.__dict__["parse_conjunctive_query"])
-    fast_downward.pddl2sas, textgen._parse_and_convert = _memo_translate, _memo_parse
-    textgen.copy_context = _copy_context
-    Rule.parse_conjunctive_query = classmethod(_memo_query)  # type: ignore[method-assign]
+    return [(fast_downward, "pddl2sas", _memo_translate),
+            (textgen, "_parse_and_convert", _memo_parse),
+            (textgen, "copy_context", _copy_context),
+            (Rule, "parse_conjunctive_query", classmethod(_memo_query))]
+
+
+def _install_speedups() -> None:
+    for owner, name, replacement in _patch_points():
+        _ORIGINALS[name] = vars(owner)[name]  # a classmethod stays a classmethod
+        setattr(owner, name, replacement)
 
 
 def _restore_originals() -> None:
-    import fast_downward
-    import textworld.envs.pddl.textgen as textgen
-    from textworld.logic import Rule
-
-    fast_downward.pddl2sas = _ORIGINALS["pddl2sas"]
-    textgen._parse_and_convert = _ORIGINALS["parse"]
-    textgen.copy_context = _ORIGINALS["copy_context"]
-    Rule.parse_conjunctive_query = _ORIGINALS["query"]  # type: ignore[method-assign]
+    for owner, name, _ in _patch_points():
+        setattr(owner, name, _ORIGINALS[name])
 
 
 class ALFWorldEnv(TextEnv):
