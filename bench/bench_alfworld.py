@@ -438,6 +438,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="JSONL cache of played walkthroughs (resumable)")
     parser.add_argument("--llm", choices=["transformers", "openai"], default="transformers",
                         help="the embedded model (default) or an OpenAI-compatible server")
+    parser.add_argument("--two-forwards", action="store_true",
+                        help="the embedded model runs each call's prompt and candidate trie "
+                             "as two forwards (one_forward=False), to time the one-forward "
+                             "scorer against; needs --out elsewhere")
     parser.add_argument("--base-url", help="--llm openai: the server's root with /v1")
     parser.add_argument("--score-mode", choices=["auto", "logprobs", "top_logprobs", "generate"],
                         help="--llm openai: how the server scores actions (default auto)")
@@ -446,6 +450,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--base-url and --score-mode need --llm openai")
     if args.memory is not None:
         check_memory_args(parser, args)
+    published = args.out.resolve() == PUBLISHED.resolve()
+    if args.two_forwards and (args.llm != "transformers" or published):
+        parser.error("--two-forwards is a timing comparison of the embedded model: use it with "
+                     "--llm transformers and --out DIR other than bench/results")
     return args
 
 
@@ -474,13 +482,20 @@ def row_llm(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
     >>> row_llm(parse_args(["--llm", "openai", "--base-url", "http://h:1/v1"]))[1]
     {'backend': 'openai', 'base_url': 'http://h:1/v1'}
+    >>> parse_args(["--two-forwards"])
+    Traceback (most recent call last):
+    SystemExit: 2
     """
     from memplay.agents.components import make_llm
     from memplay.agents.config import AgentConfig
 
     if args.llm == "transformers":
-        return make_llm(llm_config(args.threads)), {"backend": "transformers (embedded)",
-                                                    "threads": args.threads}
+        config = llm_config(args.threads)
+        record: dict[str, Any] = {"backend": "transformers (embedded)", "threads": args.threads}
+        if args.two_forwards:
+            config.llm_kwargs["one_forward"] = False
+            record["one_forward"] = False
+        return make_llm(config), record
     kwargs = {"base_url": args.base_url, "score_mode": args.score_mode}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return make_llm(AgentConfig(llm="openai", llm_kwargs=kwargs)), {"backend": "openai", **kwargs}

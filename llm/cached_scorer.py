@@ -34,7 +34,9 @@ from memplay.llm.candidate_tree import CandidateTree
 from memplay.llm.kv_scoring import (
     PromptStates,
     extend_prefix,
+    fits_one_forward,
     prompt_logprobs,
+    prompt_tree_logprobs,
     tree_logprobs,
 )
 from memplay.llm.prefix_cache import KVChain, PrefixKVCache, common_prefix_len
@@ -59,6 +61,11 @@ class ScorerOptions:
         min_prefix_tokens: Shorter batch-shared prefixes are not worth a separate forward.
         max_batch_rows: Prompts per forward pass (bounds memory for big batches).
         share_candidates: Run candidates' shared leading tokens once (a token trie).
+        one_forward: Run the new prompt tokens and the candidate trie in one forward when
+            their logits fit the budget (saves a forward's fixed cost per call; False runs
+            them as two, for comparisons).
+        max_logit_floats: Most logit values one forward keeps (the prompt's last position
+            and the trie nodes); bigger batches split the trie forward by rows.
     """
 
     reuse: bool = True
@@ -68,6 +75,8 @@ class ScorerOptions:
     min_prefix_tokens: int = 16
     max_batch_rows: int = 32
     share_candidates: bool = True
+    one_forward: bool = True
+    max_logit_floats: int = 1 << 24
 
     def __post_init__(self) -> None:
         if self.max_batch_rows < 1:
@@ -141,16 +150,25 @@ class CachedScorer:
     ) -> list[list[float]]:
         pasts = self._pasts(ids, keys)
         news = [row[p.length :] for row, p in zip(ids, pasts)]
-        states = prompt_logprobs(self.model, pasts, news, self.pad_id)
-        self._remember(ids, keys, pasts, states)
         trees = [CandidateTree.build(c, self.options.share_candidates) for c in cands]
-        found = tree_logprobs(self.model, states, trees)
+        budget = self.options.max_logit_floats
+        if self.options.one_forward and fits_one_forward(len(ids), trees, self._vocab(), budget):
+            states, found = prompt_tree_logprobs(self.model, pasts, news, trees, self.pad_id)
+        else:
+            states = prompt_logprobs(self.model, pasts, news, self.pad_id)
+            found = tree_logprobs(self.model, states, trees, budget)
+        self._remember(ids, keys, pasts, states)
         self._add(prompts=len(ids), prompt_tokens=sum(len(r) for r in ids),
                   computed_tokens=sum(len(n) for n in news),
                   shared_tokens=_common_len(ids) * len(ids) if len(ids) > 1 else 0,
                   candidate_tokens=sum(len(c) for cs in cands for c in cs),
                   candidate_computed=sum(len(t) for t in trees))
         return [tree.sums(states.logprobs[r], found[r]) for r, tree in enumerate(trees)]
+
+    def _vocab(self) -> int:
+        """Logit columns per position (the output layer's size, which can exceed the
+        tokenizer's vocabulary)."""
+        return int(self.model.get_output_embeddings().weight.shape[0])
 
     def _pasts(self, ids: list[list[int]], keys: list[str | None]) -> list[KVChain]:
         """Per row, the states it starts from: its session's or the batch-shared prefix's."""

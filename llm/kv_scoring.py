@@ -10,6 +10,10 @@ The scoring plan for one batch of prompts (all id lists, already rendered):
    token of every candidate (single-token candidates end here);
 3. the candidates' further tokens run as one more batch (:func:`tree_logprobs`): per
    prompt, the token trie of its candidates, each node once, with a tree attention mask.
+   When the logits of both fit one budget, steps 2 and 3 are one forward instead
+   (:func:`prompt_tree_logprobs`): the trie nodes follow the new prompt tokens, and the mask
+   lets each node see its own prompt and its ancestors, while no prompt token sees a node.
+   A forward's fixed cost is paid once (on 2 CPU cores about 80 ms per forward).
 
 Padding sits in the middle of rows (left pads of a short past, left pads of the new part),
 so every forward passes an explicit attention mask and explicit position ids: every real
@@ -37,8 +41,10 @@ __all__ = [
     "PromptStates",
     "cache_to_kv",
     "extend_prefix",
+    "fits_one_forward",
     "pad_left",
     "prompt_logprobs",
+    "prompt_tree_logprobs",
     "stack_pasts",
     "tree_logprobs",
 ]
@@ -225,6 +231,50 @@ def tree_logprobs(
     return found
 
 
+def _trie_inputs(
+    trees: Sequence[CandidateTree], lengths: Sequence[int], pad_id: int
+) -> tuple[list[list[int]], list[list[int]], torch.Tensor]:
+    """Padded trie tokens, their positions, and ``[rows, width, width]`` ancestor masks.
+
+    A node at depth d reads the prompt's last position plus d; pads repeat the first
+    node's position and see only themselves.
+
+    >>> ids, pos, own = _trie_inputs([CandidateTree.build([[7, 1], [8]])], [5], 0)
+    >>> ids, pos, own[0].int().tolist()
+    ([[7]], [[5]], [[1]])
+    """
+    width = max(len(t) for t in trees)
+    ids = [[*t.tokens, *[pad_id] * (width - len(t))] for t in trees]
+    positions = [[n + d - 1 for d in t.depths] + [n] * (width - len(t))
+                 for n, t in zip(lengths, trees)]
+    own = torch.eye(width, dtype=torch.bool).repeat(len(trees), 1, 1)
+    for i, t in enumerate(trees):
+        own[i, : len(t), : len(t)] = t.ancestors()
+    return ids, positions, own
+
+
+def _additive(allowed: torch.Tensor, model: Any) -> torch.Tensor:
+    """A ``[rows, 1, queries, keys]`` mask the model adds to its attention scores as given."""
+    additive = torch.zeros(allowed.shape, dtype=model.dtype, device=model.device)
+    additive.masked_fill_(~allowed.to(model.device), torch.finfo(model.dtype).min)
+    return additive[:, None]
+
+
+def _read_queries(
+    logits: torch.Tensor, rows: Sequence[int], trees: Sequence[CandidateTree],
+    found: list[dict[tuple[int, int], float]],
+) -> None:
+    """Fill ``found[rows[i]]`` from ``logits[i, node]``, one row of trie-node logits each."""
+    logits = logits.float()
+    norm = torch.logsumexp(logits, dim=-1)
+    for i, (r, tree) in enumerate(zip(rows, trees)):
+        queries = tree.queries()
+        nodes = torch.tensor([n for n, _ in queries], device=logits.device)
+        toks = torch.tensor([t for _, t in queries], device=logits.device)
+        values = (logits[i, nodes, toks] - norm[i, nodes]).tolist()
+        found[r] = dict(zip(queries, values))
+
+
 @torch.inference_mode()
 def _tree_forward(
     model: Any,
@@ -241,28 +291,92 @@ def _tree_forward(
         (k.index_select(0, index), v.index_select(0, index)) for k, v in states.layers]
     past_mask = states.mask.index_select(0, index).bool()
     picked = [trees[r] for r in rows]
-    width = max(len(t) for t in picked)
-    ids = [[*t.tokens, *[0] * (width - len(t))] for t in picked]
-    positions = [[states.lengths[r] + d - 1 for d in t.depths]
-                 + [states.lengths[r]] * (width - len(t)) for r, t in zip(rows, picked)]
-    own = torch.zeros(len(rows), width, width, dtype=torch.bool)
-    for i, t in enumerate(picked):
-        own[i, : len(t), : len(t)] = t.ancestors()
+    ids, positions, own = _trie_inputs(picked, [states.lengths[r] for r in rows], 0)
+    width = own.shape[1]
     allowed = torch.cat([past_mask[:, None, :].expand(-1, width, -1), own.to(device)], 2)
-    additive = torch.zeros(allowed.shape, dtype=model.dtype, device=device)
-    additive.masked_fill_(~allowed, torch.finfo(model.dtype).min)
     out = model(
         input_ids=torch.tensor(ids, device=device),
-        attention_mask=additive[:, None],  # a 4D mask is used as given: tree attention
+        attention_mask=_additive(allowed, model),  # a 4D mask is used as given: tree attention
         position_ids=torch.tensor(positions, device=device),
         **_cache_kwarg(model, DynamicCache(ddp_cache_data=layers, config=model.config)),
         use_cache=False,
     )
-    logits = out.logits.float()
-    norm = torch.logsumexp(logits, dim=-1)
-    for i, (r, tree) in enumerate(zip(rows, picked)):
-        queries = tree.queries()
-        nodes = torch.tensor([n for n, _ in queries], device=device)
-        toks = torch.tensor([t for _, t in queries], device=device)
-        values = (logits[i, nodes, toks] - norm[i, nodes]).tolist()
-        found[r] = dict(zip(queries, values))
+    _read_queries(out.logits, rows, picked, found)
+
+
+def fits_one_forward(rows: int, trees: Sequence[CandidateTree], vocab: int,
+                     max_floats: int = 1 << 24) -> bool:
+    """Whether one forward's logits (the prompt's last position and every trie node of every
+    row) stay under ``max_floats`` values.
+
+    >>> fits_one_forward(2, [CandidateTree.build([[7, 1], [8]])] * 2, vocab=1000)
+    True
+    """
+    width = max((len(t) for t in trees), default=0)
+    return rows * (width + 1) * vocab <= max_floats
+
+
+def _joint_mask(past_mask: torch.Tensor, new_mask: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
+    """``[rows, W + T, P + W + T]``: which key each query may see in a prompt + trie forward.
+
+    Prompt tokens see their row's real past and earlier real new tokens (never a node);
+    nodes see the real past, every real new token and their own ancestors; pads see at
+    least themselves, so no softmax runs over nothing.
+    """
+    rows, width = new_mask.shape
+    nodes = own.shape[1]
+    real = new_mask.bool()
+    causal = torch.tril(torch.ones(width, width, dtype=torch.bool))
+    prompt_part = (causal & real[:, None, :]) | torch.eye(width, dtype=torch.bool)
+    past = past_mask.bool()[:, None, :]
+    top = torch.cat([past.expand(-1, width, -1), prompt_part,
+                     torch.zeros(rows, width, nodes, dtype=torch.bool)], 2)
+    bottom = torch.cat([past.expand(-1, nodes, -1), real[:, None, :].expand(-1, nodes, -1),
+                        own], 2)
+    return torch.cat([top, bottom], 1)
+
+
+@torch.inference_mode()
+def prompt_tree_logprobs(
+    model: Any, pasts: Sequence[KVChain], news: Sequence[Sequence[int]],
+    trees: Sequence[CandidateTree], pad_id: int,
+) -> tuple[PromptStates, list[dict[tuple[int, int], float]]]:
+    """:func:`prompt_logprobs` and :func:`tree_logprobs` in one forward.
+
+    Each row's input is its new prompt tokens (left-padded) followed by its trie nodes
+    (right-padded); an explicit 4D mask keeps the prompt blind to the nodes, so the kept
+    prompt states are those of a prompt-only forward. Check :func:`fits_one_forward` first:
+    every node's logits are kept at once.
+
+    >>> states, found = prompt_tree_logprobs(model, [KVChain()], [[5, 6]],   # doctest: +SKIP
+    ...                                      [CandidateTree.build([[7, 1]])], 0)
+    >>> found                                                             # doctest: +SKIP
+    [{(0, 1): -3.2}]
+    """
+    if not any(len(t) for t in trees):
+        return prompt_logprobs(model, pasts, news, pad_id), [{} for _ in trees]
+    device = model.device
+    past_kv, past_mask = stack_pasts(pasts)
+    new_ids, new_mask = pad_left(news, pad_id)
+    new = torch.tensor(new_mask)
+    starts = torch.tensor([[p.length] for p in pasts])
+    new_pos = torch.maximum(starts + torch.cumsum(new, 1) - 1, starts)
+    lengths = [p.length + len(n) for p, n in zip(pasts, news)]
+    node_ids, node_pos, own = _trie_inputs(trees, lengths, pad_id)
+    nodes = own.shape[1]
+    cache = None if past_kv is None else DynamicCache(ddp_cache_data=past_kv, config=model.config)
+    out = model(
+        input_ids=torch.tensor([a + b for a, b in zip(new_ids, node_ids)], device=device),
+        attention_mask=_additive(_joint_mask(past_mask, new, own), model),
+        position_ids=torch.cat([new_pos, torch.tensor(node_pos)], 1).to(device),
+        **_cache_kwarg(model, cache),
+        use_cache=True,
+        logits_to_keep=nodes + 1,  # the prompt's last position, then every node
+    )
+    kept = [(k[:, :, :-nodes], v[:, :, :-nodes]) for k, v in cache_to_kv(_returned_cache(out))]
+    logprobs = torch.log_softmax(out.logits[:, 0, :].float(), dim=-1)
+    states = PromptStates(logprobs, kept, torch.cat([past_mask, new], 1).to(device), lengths)
+    found: list[dict[tuple[int, int], float]] = [{} for _ in trees]
+    rows = [r for r, t in enumerate(trees) if len(t)]
+    _read_queries(out.logits[rows, 1:], rows, [trees[r] for r in rows], found)
+    return states, found

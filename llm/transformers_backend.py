@@ -147,6 +147,9 @@ class TransformersLLM:
         min_prefix_tokens: Shorter shared prefixes are not worth a separate forward.
         max_batch_rows: Rows per forward pass (bounds memory for big batches).
         share_candidates: Run candidates' shared leading tokens once (a token trie).
+        one_forward: Run each call's new prompt tokens and its candidate trie in one forward
+            when their logits fit (one forward's fixed cost less per call; the same scores
+            to about 1e-5 nats); False runs two, for comparisons.
         quantize: None (default) or "int8": dynamic int8 Linear layers on CPU (faster, and
             not bit-identical: bench_llm reports how often the chosen action changes).
         num_threads: If given, set torch's CPU thread count (process-wide). On a loaded
@@ -172,6 +175,7 @@ class TransformersLLM:
         min_prefix_tokens: int = 16,
         max_batch_rows: int = 32,
         share_candidates: bool = True,
+        one_forward: bool = True,
         quantize: str | None = None,
         num_threads: int | None = None,
         name: str | None = None,
@@ -179,7 +183,7 @@ class TransformersLLM:
         _check_quantize(quantize, device)
         options = ScorerOptions(prefix_reuse, prefix_cache_size, max_sessions,
                                 max_session_tokens, min_prefix_tokens, max_batch_rows,
-                                share_candidates)
+                                share_candidates, one_forward)
         if num_threads is not None:
             if num_threads < 1:
                 raise ConfigError(f"num_threads={num_threads} must be >= 1 (or None for default)")

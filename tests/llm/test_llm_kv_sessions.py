@@ -200,6 +200,55 @@ def test_tree_forward_splits_rows_under_a_logits_budget(model: LlamaForCausalLM)
         assert all(a[k] == pytest.approx(b[k], abs=TOL) for k in a)
 
 
+@pytest.fixture
+def counted(model: LlamaForCausalLM) -> Iterable[list[int]]:
+    """A one-item list counting the model's forward calls during the test."""
+    calls = [0]
+
+    def hook(*_: object) -> None:
+        calls[0] += 1
+
+    handle = model.register_forward_pre_hook(hook)
+    yield calls
+    handle.remove()
+
+
+def test_prompt_and_trie_run_in_one_forward_with_the_same_scores(
+    model: LlamaForCausalLM, counted: list[int]
+) -> None:
+    steps = _episodes(3, 3, seed=8)
+    joint = CachedScorer(model, 0)
+    split = CachedScorer(model, 0, ScorerOptions(one_forward=False))
+    keys = ["a", "b", "c"]
+    for step, prompts in enumerate(steps):
+        cands = [CANDS, CANDS[:3], [[10]]]  # rows of different trie widths, one without nodes
+        before = counted[0]
+        got = joint.score(prompts, cands, keys)
+        joint_calls, before = counted[0] - before, counted[0]
+        ref = split.score(prompts, cands, keys)
+        # The first step also runs the batch-shared prefix; later ones resume sessions.
+        assert joint_calls == (2 if step == 0 else 1)
+        assert counted[0] - before == joint_calls + 1
+        _assert_exact(model, prompts, cands, got)
+        for a, b in zip(got, ref):
+            assert a == pytest.approx(b, abs=TOL)
+    # Sessions kept by the joint forward hold prompt states only: the next steps resumed them.
+    assert joint.stats().session_tokens == split.stats().session_tokens > 0
+
+
+def test_one_forward_gives_way_when_its_logits_would_not_fit(
+    model: LlamaForCausalLM, counted: list[int]
+) -> None:
+    prompts = _episodes(3, 1, seed=9)[0]
+    # 6 nodes per row: one forward would keep 3 rows * 7 positions * 101 logits; a trie
+    # forward of two rows 2 * 6 * 101 = 1,212, of one row 606.
+    assert len(CandidateTree.build(CANDS)) == 6
+    tight = CachedScorer(model, 0, ScorerOptions(max_logit_floats=1000))
+    got = tight.score(prompts, [CANDS] * 3)
+    assert counted[0] == 1 + 1 + 3  # shared prefix, prompt, then the trie one row at a time
+    _assert_exact(model, prompts, [CANDS] * 3, got)
+
+
 def test_candidate_tree_structure() -> None:
     tree = CandidateTree.build(CANDS)
     assert tree.tokens == (5, 6, 11, 12, 13, 7)  # nodes in the order candidates need them
