@@ -168,6 +168,40 @@ class PromptStates:
                  v[row : row + 1, :, v.shape[2] - n :].clone()) for k, v in self.layers]
 
 
+@dataclass(frozen=True)
+class _NewPart:
+    """A batch's new prompt tokens on top of its rows' pasts, as a forward takes them.
+
+    Attributes:
+        cache: The stacked past states (None when no row has a past).
+        past_mask: ``[rows, P]``, 1 on real past tokens.
+        ids: New tokens, left-padded to one width ``W``.
+        mask: ``[rows, W]``, 1 on real new tokens.
+        positions: ``[rows, W]``: each row's own past continues (pads take harmless ones).
+        lengths: Real prompt length per row (the position the next token takes).
+    """
+
+    cache: DynamicCache | None
+    past_mask: torch.Tensor
+    ids: list[list[int]]
+    mask: torch.Tensor
+    positions: torch.Tensor
+    lengths: list[int]
+
+    @classmethod
+    def build(cls, model: Any, pasts: Sequence[KVChain], news: Sequence[Sequence[int]],
+              pad_id: int) -> _NewPart:
+        past_kv, past_mask = stack_pasts(pasts)
+        ids, new_mask = pad_left(news, pad_id)
+        mask = torch.tensor(new_mask)
+        starts = torch.tensor([[p.length] for p in pasts])
+        positions = torch.maximum(starts + torch.cumsum(mask, 1) - 1, starts)
+        cache = (None if past_kv is None
+                 else DynamicCache(ddp_cache_data=past_kv, config=model.config))
+        lengths = [p.length + len(n) for p, n in zip(pasts, news)]
+        return cls(cache, past_mask, ids, mask, positions, lengths)
+
+
 @torch.inference_mode()
 def prompt_logprobs(
     model: Any, pasts: Sequence[KVChain], news: Sequence[Sequence[int]], pad_id: int
@@ -185,24 +219,18 @@ def prompt_logprobs(
     (torch.Size([2, 49152]), [2, 1])
     """
     device = model.device
-    past_kv, past_mask = stack_pasts(pasts)
-    ids, new_mask = pad_left(news, pad_id)
-    new = torch.tensor(new_mask)
-    starts = torch.tensor([[p.length] for p in pasts])
-    positions = torch.maximum(starts + torch.cumsum(new, 1) - 1, starts)  # pads: harmless
-    mask = torch.cat([past_mask, new], 1).to(device)
-    cache = None if past_kv is None else DynamicCache(ddp_cache_data=past_kv, config=model.config)
+    part = _NewPart.build(model, pasts, news, pad_id)
+    mask = torch.cat([part.past_mask, part.mask], 1).to(device)
     out = model(
-        input_ids=torch.tensor(ids, device=device),
+        input_ids=torch.tensor(part.ids, device=device),
         attention_mask=mask,
-        position_ids=positions.to(device),
-        **_cache_kwarg(model, cache),
+        position_ids=part.positions.to(device),
+        **_cache_kwarg(model, part.cache),
         use_cache=True,
         logits_to_keep=1,
     )
     logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
-    lengths = [p.length + len(n) for p, n in zip(pasts, news)]
-    return PromptStates(logprobs, cache_to_kv(_returned_cache(out)), mask, lengths)
+    return PromptStates(logprobs, cache_to_kv(_returned_cache(out)), mask, part.lengths)
 
 
 def tree_logprobs(
@@ -356,26 +384,21 @@ def prompt_tree_logprobs(
     if not any(len(t) for t in trees):
         return prompt_logprobs(model, pasts, news, pad_id), [{} for _ in trees]
     device = model.device
-    past_kv, past_mask = stack_pasts(pasts)
-    new_ids, new_mask = pad_left(news, pad_id)
-    new = torch.tensor(new_mask)
-    starts = torch.tensor([[p.length] for p in pasts])
-    new_pos = torch.maximum(starts + torch.cumsum(new, 1) - 1, starts)
-    lengths = [p.length + len(n) for p, n in zip(pasts, news)]
-    node_ids, node_pos, own = _trie_inputs(trees, lengths, pad_id)
+    part = _NewPart.build(model, pasts, news, pad_id)
+    node_ids, node_pos, own = _trie_inputs(trees, part.lengths, pad_id)
     nodes = own.shape[1]
-    cache = None if past_kv is None else DynamicCache(ddp_cache_data=past_kv, config=model.config)
     out = model(
-        input_ids=torch.tensor([a + b for a, b in zip(new_ids, node_ids)], device=device),
-        attention_mask=_additive(_joint_mask(past_mask, new, own), model),
-        position_ids=torch.cat([new_pos, torch.tensor(node_pos)], 1).to(device),
-        **_cache_kwarg(model, cache),
+        input_ids=torch.tensor([a + b for a, b in zip(part.ids, node_ids)], device=device),
+        attention_mask=_additive(_joint_mask(part.past_mask, part.mask, own), model),
+        position_ids=torch.cat([part.positions, torch.tensor(node_pos)], 1).to(device),
+        **_cache_kwarg(model, part.cache),
         use_cache=True,
         logits_to_keep=nodes + 1,  # the prompt's last position, then every node
     )
     kept = [(k[:, :, :-nodes], v[:, :, :-nodes]) for k, v in cache_to_kv(_returned_cache(out))]
     logprobs = torch.log_softmax(out.logits[:, 0, :].float(), dim=-1)
-    states = PromptStates(logprobs, kept, torch.cat([past_mask, new], 1).to(device), lengths)
+    mask = torch.cat([part.past_mask, part.mask], 1).to(device)
+    states = PromptStates(logprobs, kept, mask, part.lengths)
     found: list[dict[tuple[int, int], float]] = [{} for _ in trees]
     rows = [r for r, t in enumerate(trees) if len(t)]
     _read_queries(out.logits[rows, 1:], rows, [trees[r] for r in rows], found)
