@@ -166,9 +166,9 @@ class CachedScorer:
         return [tree.sums(states.logprobs[r], found[r]) for r, tree in enumerate(trees)]
 
     def _vocab(self) -> int:
-        """Logit columns per position (the output layer's size, which can exceed the
-        tokenizer's vocabulary)."""
-        return int(self.model.get_output_embeddings().weight.shape[0])
+        """Logit columns per position: the config's vocabulary, which sizes the output layer
+        (read from the config, as an int8 model's output layer keeps no weight tensor)."""
+        return int(self.model.config.vocab_size)
 
     def _pasts(self, ids: list[list[int]], keys: list[str | None]) -> list[KVChain]:
         """Per row, the states it starts from: its session's or the batch-shared prefix's."""

@@ -249,6 +249,25 @@ def test_one_forward_gives_way_when_its_logits_would_not_fit(
     _assert_exact(model, prompts, [CANDS] * 3, got)
 
 
+def test_an_int8_model_scores_its_candidates_in_one_forward(model: LlamaForCausalLM) -> None:
+    import copy
+
+    from memplay.llm.transformers_backend import QUANTIZERS
+
+    int8 = QUANTIZERS["int8"](copy.deepcopy(model))  # its output layer has no weight tensor
+    calls = [0]
+    int8.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    prompts = _episodes(2, 1, seed=10)[0]
+    got = CachedScorer(int8, 0).score(prompts, [CANDS] * 2)
+    assert calls[0] == 2  # the batch-shared prefix, then prompts and tries together
+    # int8 activations are scaled per input tensor, so padding moves values a little: not
+    # the float tolerance, but far closer than two candidates' spread.
+    for row, values in zip(prompts, got):
+        for cand, value in zip(CANDS, values):
+            assert value == pytest.approx(_reference(int8, row, cand), abs=1.0)
+    assert max(got[0]) - min(got[0]) > 5.0
+
+
 def test_candidate_tree_structure() -> None:
     tree = CandidateTree.build(CANDS)
     assert tree.tokens == (5, 6, 11, 12, 13, 7)  # nodes in the order candidates need them
