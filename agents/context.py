@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast, runtime_checkable
 
 from memplay.agents.config import AgentConfig
+from memplay.agents.score_memo import ScoreMemo
 from memplay.environments.executors.workers import EnvWorkers, LocalEnvs
 from memplay.llm.base import LLM
 from memplay.types import Trajectory
@@ -163,6 +164,7 @@ class AgentContext:
             calibration (see :func:`memplay.agents.policy.calibrate`).
         strategy_memory: Regrets and average strategy per information state (variants
             with ``strategy_memory``; a :class:`~memplay.memory.strategy_memory.StrategyMemory`).
+        score_memo: The model's scores kept per episode for ``policy.reuse_scores``.
     """
 
     envs: list[Env] | EnvWorkers
@@ -176,6 +178,7 @@ class AgentContext:
     state_key: StateKey = default_state_key
     llm_bias: dict[str, list[float]] = field(default_factory=dict)
     strategy_memory: Any = None
+    score_memo: ScoreMemo = field(default_factory=ScoreMemo)
 
     def __post_init__(self) -> None:
         self.rng.seed(self.config.seed)

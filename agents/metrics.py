@@ -99,6 +99,9 @@ def decision_line(metrics: Mapping[str, Any]) -> str | None:
             f"{stats.get('scored', 0)} of {candidates} candidate actions scored (pruned: "
             f"{stats.get('pruned_by_view', 0)} by the view, {stats.get('pruned_by_value', 0)} "
             "by memory values)")
+    reused = int(stats.get("reused") or 0)
+    if reused:
+        line += f"; {reused} kept scores reused (policy.reuse_scores)"
     audited = int(stats.get("audited") or 0)
     if audited:
         line += (f"; audit: the gate would have settled {audited}, agreeing on "

@@ -45,7 +45,9 @@ from memplay.agents.policy import (
     ask_model,
     choose_batch,
     plan_batch,
+    recall_scores,
     scores_for,
+    with_kept,
 )
 from memplay.agents.prompts import build_messages, listing_only
 from memplay.agents.state import (
@@ -261,12 +263,14 @@ def act(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     if not slots:
         return {"slots": state["slots"]}
     decisions = [decision_of(s, ctx) for s in slots]
-    plans = plan_batch(decisions, cfg.policy)
+    plans, kept = recall_scores(ctx.score_memo, decisions, plan_batch(decisions, cfg.policy),
+                                cfg.policy)
     fault = None
     try:
         views, seconds = ask_model(ctx.llm, decisions, plans, cfg.policy)
     except Exception as exc:  # any backend fault (timeouts too) is isolated to its episodes
         views, seconds, fault = {}, 0.0, exc
+    views = with_kept(views, kept, decisions, plans, ctx.score_memo, cfg.policy)
     choices = choose_batch(decisions, plans, views, cfg.policy, ctx.llm_bias, ctx.rng, seconds)
     chosen = [_chosen(slot, choice, fault) for slot, choice in zip(slots, choices)]
     return {"slots": replace_slots(state["slots"], chosen)}
@@ -342,6 +346,7 @@ def finish(state: AgentState, runtime: Runtime[AgentContext]) -> Update:
     now = time.perf_counter()
     if runtime.context is not None:  # the batch is over: free its episodes' cached states
         release_sessions(runtime.context.llm, [s.session for s in state["slots"]])
+        runtime.context.score_memo.forget(s.session for s in state["slots"])
     return {"slots": [s.but(seconds=max(now - s.seconds, 0.0) if s.started else 0.0)
                       for s in state["slots"]]}
 

@@ -59,11 +59,12 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from memplay.agents.score_memo import ScoreMemo
 from memplay.errors import LLMOutputError
 from memplay.llm.base import LLM, Prompt, score_in_sessions
 from memplay.llm.parse import generate_actions
@@ -74,7 +75,7 @@ __all__ = ["SAFETY", "UNNAMED", "Choice", "Decision", "LLMView", "Plan", "Policy
            "Verdict", "ask_model", "calibrate", "choose_action", "choose_batch",
            "combine_scores", "combine_terms", "decide", "judge", "llm_scores", "llm_term",
            "log_softmax", "margin", "memory_confidence", "memory_scores", "novelty_bonus",
-           "plan_batch", "scores_for"]
+           "plan_batch", "recall_scores", "scores_for", "with_kept"]
 
 log = logging.getLogger(__name__)
 
@@ -162,12 +163,22 @@ class PolicyConfig(BaseModel):
         "them in another prompt than an ungated policy's, so the gate's choice is no longer "
         "exactly the ungated one (only its settled decisions are).")
 
+    reuse_scores: int = Field(
+        default=0, ge=0, description="Score mode: keep each score the model gives for the "
+        "next N decisions of its episode, so a candidate scored that recently is not sent "
+        "again and a decision whose candidates all have a kept score does not call the model "
+        "(a heuristic: the kept score was for an earlier prompt; "
+        ":mod:`memplay.agents.score_memo`). 0: always ask.")
+
     @model_validator(mode="after")
     def _gate_has_a_bound(self) -> PolicyConfig:
         if self.gate != "off" and self.method == "score" and self.reach() is None:
             raise ValueError(f"gate={self.gate!r} needs a bound on the LLM term: set "
                              "policy.llm_clip (exact, e.g. 4.0; --llm-clip on the command "
                              "line) or policy.gate_margin (a heuristic), or gate='off'")
+        if self.reuse_scores and self.method == "generate":
+            raise ValueError("reuse_scores needs method='score': a generated answer names "
+                             "one action for one prompt; set reuse_scores=0")
         if self.list_actions == "none" and self.method == "generate":
             raise ValueError("list_actions='none' needs method='score': a generated answer "
                              "must see the actions it may name; use 'all' or 'candidates'")
@@ -536,6 +547,7 @@ class Plan:
     pruned_by_view: int = 0
     pruned_by_value: int = 0
     audited: bool = False  # gate="audit": the gate would have settled it (on ``pick``)
+    reused: int = 0  # candidates whose score an earlier call of the episode gave (reuse_scores)
 
     @property
     def asks(self) -> bool:
@@ -655,6 +667,63 @@ def ask_model(llm: LLM, decisions: Sequence[Decision], plans: Sequence[Plan],
     return dict(zip(asked, views)), time.perf_counter() - started
 
 
+def recall_scores(memo: ScoreMemo | None, decisions: Sequence[Decision],
+                  plans: Sequence[Plan], cfg: PolicyConfig
+                  ) -> tuple[list[Plan], dict[int, dict[str, float]]]:
+    """Each plan less the candidates whose score its episode kept (``reuse_scores``), and
+    those kept scores by decision index. Counts one decision per episode in ``memo``.
+
+    >>> memo = ScoreMemo()
+    >>> memo.store("ep", {"a": -1.0})
+    >>> plans, kept = recall_scores(memo, [Decision(["a", "b"], "?", session="ep")],
+    ...                             [Plan(candidates=("a", "b"))], PolicyConfig(reuse_scores=2))
+    >>> plans[0].candidates, plans[0].reused, kept
+    (('b',), 1, {0: {'a': -1.0}})
+    """
+    if memo is None or not cfg.reuse_scores:
+        return list(plans), {}
+    out, kept = [], {}
+    for i, (decision, plan) in enumerate(zip(decisions, plans)):
+        if decision.session is not None:
+            memo.tick(decision.session)
+            got = memo.recall(decision.session, plan.candidates, cfg.reuse_scores)
+            if got:
+                kept[i] = got
+                plan = replace(plan, candidates=tuple(a for a in plan.candidates
+                                                      if a not in got), reused=len(got))
+        out.append(plan)
+    return out, kept
+
+
+def with_kept(views: Mapping[int, LLMView], kept: Mapping[int, dict[str, float]],
+              decisions: Sequence[Decision], plans: Sequence[Plan], memo: ScoreMemo | None,
+              cfg: PolicyConfig) -> dict[int, LLMView]:
+    """The model's views with each decision's kept scores added; keeps the new scores in
+    ``memo`` (with ``reuse_scores``). A decision whose call failed stays without a view.
+
+    >>> memo = ScoreMemo()
+    >>> views = with_kept({0: LLMView({"b": -2.0})}, {0: {"a": -1.0}},
+    ...                   [Decision(["a", "b"], "?", session="ep")], [Plan(candidates=("b",))],
+    ...                   memo, PolicyConfig(reuse_scores=1))
+    >>> views[0].scores, memo.recall("ep", ["b"], within=0)
+    ({'a': -1.0, 'b': -2.0}, {'b': -2.0})
+    """
+    if memo is None or not cfg.reuse_scores:
+        return dict(views)
+    out = dict(views)
+    for i, view in views.items():
+        session = decisions[i].session
+        if session is not None:
+            memo.store(session, view.scores)
+    for i, scores in kept.items():
+        if plans[i].asks and i not in views:
+            continue  # its call failed: the episode ends as errored
+        fresh = views.get(i)
+        out[i] = LLMView({**scores, **(fresh.scores if fresh else {})},
+                         fresh.thought if fresh else None)
+    return out
+
+
 def scores_for(decision: Decision, view: LLMView, cfg: PolicyConfig,
                bias: dict[str, list[float]], claims: Mapping[str, int] | None = None
                ) -> dict[str, float]:
@@ -679,7 +748,8 @@ def _stats(decision: Decision, plan: Plan, agreed: bool) -> DecisionStats:
     return DecisionStats(decisions=1, model_calls=int(plan.asks),
                          candidates=len(decision.actions), scored=len(plan.candidates),
                          pruned_by_view=plan.pruned_by_view,
-                         pruned_by_value=plan.pruned_by_value, audited=int(plan.audited),
+                         pruned_by_value=plan.pruned_by_value, reused=plan.reused,
+                         audited=int(plan.audited),
                          audit_agreed=int(plan.audited and agreed))
 
 
@@ -718,8 +788,10 @@ def choose_batch(decisions: Sequence[Decision], plans: Sequence[Plan],
 
 
 def decide(llm: LLM, decisions: Sequence[Decision], cfg: PolicyConfig,
-           bias: dict[str, list[float]], rng: random.Random) -> list[Choice]:
-    """Plan, ask the model about the open decisions, choose: one step of a batch.
+           bias: dict[str, list[float]], rng: random.Random, memo: ScoreMemo | None = None
+           ) -> list[Choice]:
+    """Plan, ask the model about the open decisions (less the scores ``memo`` kept, with
+    ``reuse_scores``), choose: one step of a batch.
 
     >>> from memplay.llm.fake import ScriptedLLM
     >>> choice = decide(ScriptedLLM(scores={"right": -0.1}), [Decision(["left", "right"], "?")],
@@ -727,7 +799,8 @@ def decide(llm: LLM, decisions: Sequence[Decision], cfg: PolicyConfig,
     >>> choice[0].action, choice[0].stats.model_calls
     ('right', 1)
     """
-    plans = plan_batch(decisions, cfg)
+    plans, kept = recall_scores(memo, decisions, plan_batch(decisions, cfg), cfg)
     views, seconds = ask_model(llm, decisions, plans, cfg)
+    views = with_kept(views, kept, decisions, plans, memo, cfg)
     return [c for c in choose_batch(decisions, plans, views, cfg, bias, rng, seconds)
             if c is not None]

@@ -15,7 +15,8 @@ six task types, with a 30-step cap; success is reported per task type with the w
   (``Agent.learn_from``; they were played in the environment, so not replayed again), frozen,
   with the decision gate on (:func:`memplay.agents.policy.judge`: the LLM term is bounded to
   ``GATE_CLIP`` nats and the model is asked only when it could change the choice, about the
-  actions that can still win and that the view does not mark as not needed).
+  actions that can still win and that the view does not mark as not needed; a score the
+  model gave stands for the rest of its episode: ``REUSE_SCORES``).
 - ``demos-ungated``: the same memory, every action of every step scored, the LLM term
   unbounded (the ``demos`` row before the gate): what the gate costs in games.
 - ``demos-flat``: the same memory, with the LLM's scores flat (the registered ``scripted``
@@ -105,12 +106,20 @@ DEFAULT_VIEW_ROWS = frozenset({"demos-default", "demos-default-flat"})
 SIZES = {"quick": (1, 1, 1, 1, 3), "full": (7, 100, 2, 2, 30)}
 FLAT_ROWS = frozenset({"demos-flat", "demos-default-flat", "memrl-flat"})  # all scored alike
 OWN_PLAY_ROWS = frozenset({"memrl", "memrl-flat"})  # own play alone: PLAY sizes, curriculum
+# rows that no run_full group runs (memrl: about 16 hours on 2 cores): run only when named,
+# so a group total leaves them out
+GROUPLESS_ROWS = frozenset({"memrl"})
 GATE_CLIP = 4.0  # nats: the LLM term's range in gated rows (docs/speed.md)
 # the prompt lists no action (policy.list_actions): score mode scores each candidate as the
 # prompt's continuation, and the list was most of a call's new tokens (docs/speed.md); chosen
 # on the dev games over listing the candidates (41 of 42 either way, 26% less time)
+# a score the model gave stands for the rest of its episode (policy.reuse_scores: 30 is the
+# step cap): the calls the gate leaves are mostly searches, asked again one step later about
+# the same places less one. Chosen on the dev games, with the walkthroughs' memory (41 of 42
+# either way, 369 -> 128 calls) and with own play's (38 of 42 either way, 443 -> 159 calls)
+REUSE_SCORES = 30
 GATED: dict[str, Any] = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": True,
-                         "list_actions": "none"}
+                         "list_actions": "none", "reuse_scores": REUSE_SCORES}
 # the prompt of the calls the gate leaves (--gated-prompt): 'full' is the agent's usual one;
 # 'bare' leaves out memory's text (task memories, step hint) and the recent moves. The gate
 # asks the model only where memory's values tie, so the text memory would add is about
@@ -145,12 +154,14 @@ class GatedEvaluation:
     prompt: str = GATED_PROMPT
     clip: float = GATE_CLIP
     list_actions: str = GATED["list_actions"]
+    reuse_scores: int = REUSE_SCORES
 
     def policy(self, row: str) -> dict[str, Any]:
         """The policy settings ``row`` evaluates with (recorded in its JSON entry)."""
         policy = {"temperature": 0.0, "memory_novelty": False, **ROW_POLICY.get(row, {})}
         if row in ROW_POLICY:
-            policy.update(llm_clip=self.clip, list_actions=self.list_actions)
+            policy.update(llm_clip=self.clip, list_actions=self.list_actions,
+                          reuse_scores=self.reuse_scores)
         return policy
 
     def prompt_for(self, row: str) -> dict[str, Any]:
@@ -426,6 +437,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default=GATED["list_actions"],
                         help="gated rows: the prompt lists every action ('all'), only "
                              "the ones the model scores, or none (policy.list_actions)")
+    parser.add_argument("--reuse-scores", type=int, default=REUSE_SCORES, metavar="N",
+                        help="gated rows: keep each model score for the episode's next N "
+                             "decisions instead of asking again (policy.reuse_scores; 0: "
+                             "always ask, as before)")
     parser.add_argument("--gated-prompt", choices=list(GATED_PROMPTS), default=GATED_PROMPT,
                         help="gated rows: the prompt of the calls the gate leaves: the "
                              "agent's usual one, 'bare' (no memory text, no recent moves) "
@@ -538,11 +553,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     demo_s = played["demo_seconds"]
     record = {**setting, "demo_seconds": demo_s, "load_avg_at_start": load,
               "machine": machine(), "results": results,
-              # a merged record took that long, in parts (one per run_full group)
-              "wall_s": round(demo_s + sum(r["wall_s"] for r in results.values()), 1),
+              "wall_s": group_seconds(demo_s, results),
               "this_run_s": round(time.perf_counter() - started, 1)}
     finish(args.out, RESULT_NAMES[args.split], args.quick, record, lambda png: plot(results, png))
     return record
+
+
+def group_seconds(demo_s: float, results: dict[str, Any]) -> float:
+    """What a merged record's run_full groups take: the walkthroughs and every row's wall
+    time, less the rows no group runs (``GROUPLESS_ROWS``).
+
+    >>> group_seconds(10.0, {"demos": {"wall_s": 5.0}, "memrl": {"wall_s": 99.0}})
+    15.0
+    """
+    return round(demo_s + sum(r["wall_s"] for row, r in results.items()
+                              if row not in GROUPLESS_ROWS), 1)
 
 
 def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
@@ -559,7 +584,8 @@ def play_rows(args: argparse.Namespace, demos: list[Any], games: list[int],
     root = args.out / "runs" / (RESULT_NAMES[args.split].replace("bench_", "")
                                 + ("_quick" if args.quick else ""))
     results: dict[str, Any] = {}
-    evaluation = GatedEvaluation(args.gated_prompt, args.clip, args.list_actions)
+    evaluation = GatedEvaluation(args.gated_prompt, args.clip, args.list_actions,
+                                 args.reuse_scores)
     for row in args.rows:
         print(f"ALFWorld: {row}", flush=True)
         if row == "baseline":

@@ -81,6 +81,9 @@ class ScorerOptions:
     def __post_init__(self) -> None:
         if self.max_batch_rows < 1:
             raise ConfigError(f"max_batch_rows={self.max_batch_rows} must be >= 1")
+        if self.max_logit_floats < 1:
+            raise ConfigError(f"max_logit_floats={self.max_logit_floats} must be >= 1 "
+                              "(the default, 1 << 24, keeps 16.8 million logit values)")
 
 
 def _common_len(ids: list[list[int]]) -> int:

@@ -201,6 +201,10 @@ class _NewPart:
         lengths = [p.length + len(n) for p, n in zip(pasts, news)]
         return cls(cache, past_mask, ids, mask, positions, lengths)
 
+    def prompt_mask(self, device: Any) -> torch.Tensor:
+        """``[rows, P + W]``: 1 on every real token of the prompt, past and new."""
+        return torch.cat([self.past_mask, self.mask], 1).to(device)
+
 
 @torch.inference_mode()
 def prompt_logprobs(
@@ -220,7 +224,7 @@ def prompt_logprobs(
     """
     device = model.device
     part = _NewPart.build(model, pasts, news, pad_id)
-    mask = torch.cat([part.past_mask, part.mask], 1).to(device)
+    mask = part.prompt_mask(device)
     out = model(
         input_ids=torch.tensor(part.ids, device=device),
         attention_mask=mask,
@@ -397,7 +401,7 @@ def prompt_tree_logprobs(
     )
     kept = [(k[:, :, :-nodes], v[:, :, :-nodes]) for k, v in cache_to_kv(_returned_cache(out))]
     logprobs = torch.log_softmax(out.logits[:, 0, :].float(), dim=-1)
-    mask = torch.cat([part.past_mask, part.mask], 1).to(device)
+    mask = part.prompt_mask(device)
     states = PromptStates(logprobs, kept, mask, part.lengths)
     found: list[dict[tuple[int, int], float]] = [{} for _ in trees]
     rows = [r for r, t in enumerate(trees) if len(t)]

@@ -100,6 +100,9 @@ class DecisionStats(BaseModel):
     pruned_by_value: int = Field(
         default=0, ge=0, description="Candidates not sent because memory's values make them "
         "unable to win.")
+    reused: int = Field(
+        default=0, ge=0, description="Candidates not sent because the episode's model gave "
+        "their score within the last policy.reuse_scores decisions (the kept score is used).")
     audited: int = Field(
         default=0, ge=0, description="gate='audit': decisions the gate would have settled "
         "without the LLM.")

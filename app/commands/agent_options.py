@@ -29,7 +29,8 @@ _FIELDS = {
 }
 # option dest -> PolicyConfig field
 _POLICY = {"temperature": "temperature", "action_method": "method", "think": "think",
-           "gate": "gate", "llm_clip": "llm_clip", "list_actions": "list_actions"}
+           "gate": "gate", "llm_clip": "llm_clip", "list_actions": "list_actions",
+           "reuse_scores": "reuse_scores"}
 # option dest -> SelfPlayConfig field
 _SELF_PLAY = {"self_play": "enabled", "self_play_pool": "pool_every",
               "self_play_measure": "measure_every"}
@@ -82,6 +83,9 @@ def add_agent_arguments(parser: argparse.ArgumentParser, *, learning: bool = Tru
     parser.add_argument("--list-actions", choices=["all", "candidates", "none"],
                         help="the prompt lists every allowed action (all, the default), only "
                         "those the gate leaves for the model to score (candidates), or none")
+    parser.add_argument("--reuse-scores", type=int, metavar="N",
+                        help="keep each score the model gives for the episode's next N "
+                        "decisions instead of asking again (0, the default: always ask)")
     if learning:
         parser.add_argument("--train-every", type=int, metavar="K",
                             help="fine-tune the model on the run's own data every K epochs "

@@ -249,6 +249,12 @@ def test_one_forward_gives_way_when_its_logits_would_not_fit(
     _assert_exact(model, prompts, [CANDS] * 3, got)
 
 
+@pytest.mark.parametrize("field", ["max_batch_rows", "max_logit_floats"])
+def test_scorer_options_refuse_a_budget_below_one(field: str) -> None:
+    with pytest.raises(ConfigError, match=f"{field}=0 must be >= 1"):
+        ScorerOptions(**{field: 0})
+
+
 def test_an_int8_model_scores_its_candidates_in_one_forward(model: LlamaForCausalLM) -> None:
     import copy
 
