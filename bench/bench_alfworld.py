@@ -124,13 +124,18 @@ GATED: dict[str, Any] = {"gate": "on", "llm_clip": GATE_CLIP, "prune_unneeded": 
 # 'bare' leaves out memory's text (task memories, step hint) and the recent moves. The gate
 # asks the model only where memory's values tie, so the text memory would add is about
 # other actions than the tied ones, while its new tokens were most of each call's cost;
-# 'log' is the append-only layout (prompt.layout), whose episode part a session keeps
+# 'log' is the append-only layout (prompt.layout), whose episode part a session keeps;
+# 'one-memory' keeps memory's text but only the first task memory (one memory line fits 450
+# characters), as the task memories are half of an episode's first call (docs/speed.md)
 GATED_PROMPTS: dict[str, dict[str, Any]] = {
-    "full": {}, "bare": {"memory_text": False, "recent_steps": 0}, "log": {"layout": "log"}}
+    "full": {}, "bare": {"memory_text": False, "recent_steps": 0}, "log": {"layout": "log"},
+    "one-memory": {"max_context_chars": 450}}
 # 'full': on the dev games (the walkthroughs' memory) 'bare' solved as many (41 of 42) with
 # 43-46% less model time, but on valid_seen demos+play's memory (own play on top) it solved 34
 # of 42 against 37 with 'full' (docs/speed.md); on the dev games with that memory 'full' 38,
-# 'bare' 36, 'log' 33 and slower (bench/results/alfworld_dev/demos_play_memory.json)
+# 'bare' 36, 'log' 33 and slower (bench/results/alfworld_dev/demos_play_memory.json);
+# 'one-memory' solved as many dev games with either memory, 16% less model time with the
+# walkthroughs' and none with own play's (bench/results/alfworld_first_call/)
 GATED_PROMPT = "full"
 # policy settings of the evaluation beyond greedy choice without memory's novelty
 # (``none`` and ``demos-default`` too, so that each differs from ``demos`` in one thing: no
@@ -443,8 +448,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "always ask, as before)")
     parser.add_argument("--gated-prompt", choices=list(GATED_PROMPTS), default=GATED_PROMPT,
                         help="gated rows: the prompt of the calls the gate leaves: the "
-                             "agent's usual one, 'bare' (no memory text, no recent moves) "
-                             "or 'log' (prompt.layout log)")
+                             "agent's usual one, 'bare' (no memory text, no recent moves), "
+                             "'log' (prompt.layout log) or 'one-memory' (only the first "
+                             "task memory)")
     parser.add_argument("--memory", type=Path,
                         help="evaluate this saved memory folder instead of learning one "
                              "(rows that use memory only; needs --out elsewhere)")

@@ -127,3 +127,17 @@ def test_dev_games_are_train_games_no_row_learns_from() -> None:
     assert {types.count(t) for t in set(types)} == {7} and len(set(types)) == 6
     every = bench_alfworld.split_games("dev")
     assert bench_alfworld.eval_games(7, "dev") == sorted(every.index(g) for g in dev)
+
+
+def test_the_one_memory_prompt_shows_only_the_first_task_memory() -> None:
+    # --gated-prompt one-memory: memories at their longest (max_memory_chars) still leave one
+    from memplay.agents.config import PromptConfig
+    from memplay.agents.prompts import format_memories
+    from memplay.agents.state import Memory
+
+    long = [Memory(str(i), f"memory {i} " + "x" * 600, q=0.0, sim=0.9) for i in range(3)]
+    short = PromptConfig(**bench_alfworld.GatedEvaluation("one-memory").prompt_for("demos"))
+    shown = format_memories(long, short)
+    assert shown.count("[memory") == 1 and "memory 0 " in shown
+    assert format_memories(long, PromptConfig()).count("[memory") == 3
+    assert bench_alfworld.GatedEvaluation("one-memory").prompt_for("demos-flat") == {}
