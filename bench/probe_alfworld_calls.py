@@ -10,9 +10,8 @@ every batched call of :class:`memplay.llm.cached_scorer.CachedScorer`, then writ
     python bench/probe_alfworld_calls.py --split dev --rows demos --gated-prompt one-memory \\
         --out /tmp/probe-one
 
-To count a row's new tokens the probe looks up the states it starts from once more before
-each call: the run's cache counters count those lookups twice, and the batch-shared prefix
-(the system message, 29 tokens) is run, where it is not cached yet, outside the timed call.
+A row's new tokens are read from the call's own look-up of the states it starts from, so
+the probe adds no work to the calls it times and leaves the run's cache counters as they are.
 
 The parts are found in the decoded prompt by their markers (the ``<memories>`` block, the
 ``<hint>`` line, the observation up to its blank line); ``rest`` is the system message,
@@ -51,12 +50,23 @@ def _timed(original: Any) -> Any:
     seen: set[str | None] = set()
 
     def score_rows(self: Any, ids: list[list[int]], cands: Any, keys: list[Any]) -> Any:
-        starts = [chain.length for chain in self._pasts(ids, keys)]  # what the call reuses
+        starts: list[int] = []  # per row, the tokens its starting states cover
+        lookup = self._pasts
+
+        def pasts(rows: list[list[int]], row_keys: list[Any]) -> Any:
+            chains = lookup(rows, row_keys)
+            starts.extend(chain.length for chain in chains)
+            return chains
+
+        self._pasts = pasts  # for this call only: the call's own lookup reports its lengths
         began = time.perf_counter()
-        out = original(self, ids, cands, keys)
-        rows = [{"new": len(row) - start, "first": key not in seen,
-                 "ids": row if key not in seen else None}
-                for row, start, key in zip(ids, starts, keys)]
+        try:
+            out = original(self, ids, cands, keys)
+        finally:
+            del self._pasts
+        firsts = [key not in seen for key in keys]
+        rows = [{"new": len(row) - start, "first": first, "ids": row if first else None}
+                for row, start, first in zip(ids, starts, firsts)]
         CALLS.append({"s": time.perf_counter() - began, "rows": rows})
         seen.update(keys)
         return out

@@ -44,6 +44,9 @@ def test_the_timer_marks_first_calls_and_counts_only_new_tokens() -> None:
     first, later = (call["rows"][0] for call in probe.CALLS)
     assert (first["first"], first["new"], first["ids"]) == (True, 5, [1, 2, 3, 4, 5])
     assert (later["first"], later["new"], later["ids"]) == (False, 2, None)
+    stats = scorer.stats()  # the probe adds no look-up of its own: counters as without it
+    assert (stats.session_hits, stats.session_misses) == (1, 1)
+    assert "_pasts" not in vars(scorer)  # the per-call hook is gone after the call
 
 
 def test_the_summary_splits_first_prompts_by_part() -> None:
